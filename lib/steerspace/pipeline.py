@@ -1,0 +1,271 @@
+"""The cached stages every chapter shares, behind one object.
+
+``Pipeline(cfg)`` loads the corpus split, finds experts and embeds sentences, each
+through the on-disk :class:`~steerspace.cache.Cache`, so a chapter asks for what it
+needs and only what is missing is computed. The model is loaded lazily: a chapter
+whose inputs are all cached never loads it.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from steerspace.cache import Cache, atomic_write
+from steerspace.config import Config
+from steerspace.data import Corpus, load_bible, load_flores
+from steerspace.embed import embed, record_activations
+from steerspace.experts import expert_table, make_intervention, random_k, top_k
+from steerspace.hooks import Intervention, find_modules
+from steerspace.languages import LANGUAGES, paper_languages
+from steerspace.models import check_device, load_model
+
+
+def split_indices(n: int, sizes: list[int], *, seed: int) -> list[np.ndarray]:
+    """Disjoint random index sets of the given sizes out of ``range(n)``, seeded.
+
+    Raises ``ValueError`` when the sizes add up to more than ``n``.
+    """
+    if sum(sizes) > n:
+        raise ValueError(
+            f"the corpus has {n} aligned sentences but {sum(sizes)} were asked for "
+            f"({sizes}); lower n_expert_sentences/n_eval_sentences/n_heldout_sentences"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0, *sizes])
+    return [np.sort(order[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def take(corpus: Corpus, rows: np.ndarray, languages: list[str] | None = None) -> Corpus:
+    """The sub-corpus of the given aligned rows (and languages)."""
+    langs = corpus.languages if languages is None else languages
+    return Corpus(
+        name=corpus.name,
+        ids=tuple(corpus.ids[i] for i in rows),
+        texts={lang: tuple(corpus.texts[lang][i] for i in rows) for lang in langs},
+        sources={lang: corpus.sources.get(lang, "") for lang in langs},
+    )
+
+
+class Pipeline:
+    """Corpus splits, activations, expert tables, interventions and embeddings for ``cfg``.
+
+    Parameters
+    ----------
+    cfg
+        The frozen config (see :func:`steerspace.config.load_config`).
+    progress
+        Show progress bars on forward passes.
+    """
+
+    def __init__(self, cfg: Config, *, progress: bool = True) -> None:
+        check_device(cfg.device)
+        self.cfg = cfg
+        self.cache = Cache(cfg.cache_dir)
+        self.progress = progress
+
+    # ---------------------------------------------------------------- model
+    @cached_property
+    def _model_and_tokenizer(self):
+        return load_model(
+            self.cfg.model,
+            dtype=self.cfg.dtype,
+            device=self.cfg.device,
+            cache_dir=self.cfg.cache_dir,
+        )
+
+    @property
+    def model(self):
+        return self._model_and_tokenizer[0]
+
+    @property
+    def tokenizer(self):
+        return self._model_and_tokenizer[1]
+
+    def _key(self, **parts) -> dict:
+        cfg = self.cfg
+        return {
+            "model": cfg.model,
+            "dtype": cfg.dtype,
+            "pooling": cfg.pooling,
+            "include_bos": cfg.include_bos,
+            "max_length": cfg.max_length,
+            **parts,
+        }
+
+    # ----------------------------------------------------------------- data
+    @cached_property
+    def expert_languages(self) -> list[str]:
+        """Targets plus extra negatives: the sentences expert finding reads."""
+        return list(dict.fromkeys([*self.cfg.targets, *self.cfg.extra_negatives]))
+
+    @cached_property
+    def eval_languages(self) -> list[str]:
+        """Languages embedded and compared: ``cfg.languages``, or all paper languages
+        the corpus has (the Bible has 17 of the 22)."""
+        if self.cfg.languages:
+            return list(self.cfg.languages)
+        if self.cfg.corpus == "bible":
+            from steerspace.data import bible_languages
+
+            have = set(bible_languages())
+            return [code for code in paper_languages() if code in have]
+        return paper_languages()
+
+    @cached_property
+    def _splits(self) -> dict[str, Corpus]:
+        cfg = self.cfg
+        if cfg.corpus == "flores":
+            # Experts on dev, evaluation on devtest (as the paper); perplexity text is the
+            # targets' devtest (held out from expert finding; the paper uses Wikipedia).
+            return {
+                "expert": load_flores(
+                    cfg.data_dir, self.expert_languages, split=cfg.expert_split
+                ).select(stop=cfg.n_expert_sentences),
+                "eval": load_flores(cfg.data_dir, self.eval_languages, split=cfg.eval_split).select(
+                    stop=cfg.n_eval_sentences
+                ),
+                "heldout": load_flores(
+                    cfg.data_dir, list(cfg.targets), split=cfg.eval_split
+                ).select(stop=cfg.n_heldout_sentences),
+            }
+        wanted = list(dict.fromkeys([*self.expert_languages, *self.eval_languages]))
+        corpus = load_bible(wanted)
+        sizes = [cfg.n_expert_sentences, cfg.n_eval_sentences, cfg.n_heldout_sentences]
+        expert, evaluation, heldout = split_indices(len(corpus), sizes, seed=cfg.seed)
+        return {
+            "expert": take(corpus, expert, self.expert_languages),
+            "eval": take(corpus, evaluation, self.eval_languages),
+            "heldout": take(corpus, heldout, list(cfg.targets)),
+        }
+
+    @property
+    def expert_corpus(self) -> Corpus:
+        """Sentences for expert finding (paper: Flores200 dev)."""
+        return self._splits["expert"]
+
+    @property
+    def eval_corpus(self) -> Corpus:
+        """Sentences for embeddings and retrieval (paper: Flores200 devtest)."""
+        return self._splits["eval"]
+
+    @property
+    def heldout_corpus(self) -> Corpus:
+        """Target-language text for perplexity (paper: Wikipedia)."""
+        return self._splits["heldout"]
+
+    # -------------------------------------------------------------- experts
+    def activations(self, language: str) -> dict[str, np.ndarray]:
+        """Pooled activations of the configured modules for one expert-set language."""
+        cfg = self.cfg
+        sentences = self.expert_corpus.sentences(language)
+        key = self._key(
+            data=self.expert_corpus.select([language]).fingerprint(),
+            modules=cfg.modules,
+            capture=cfg.capture,
+        )
+
+        def compute() -> dict[str, np.ndarray]:
+            modules = find_modules(self.model, cfg.modules)
+            return record_activations(
+                self.model,
+                self.tokenizer,
+                sentences,
+                modules,
+                capture=cfg.capture,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"activations {language}" if self.progress else False,
+            )
+
+        return self.cache.arrays("activations", key, compute, label=f"{cfg.name}-{language}")
+
+    def experts(self, target: str) -> pd.DataFrame:
+        """The expert table of ``target``: every unit ranked by AUROC (paper §3.2).
+
+        Positive set: the target's expert sentences; negative set: the other targets
+        and the extra negatives (paper: the other four targets plus Chinese).
+        """
+        if target not in self.cfg.targets:
+            raise ValueError(
+                f"target {target!r} is not in the config's targets {list(self.cfg.targets)}"
+            )
+        negatives = [lang for lang in self.expert_languages if lang != target]
+        key = self._key(
+            data=self.expert_corpus.fingerprint(),
+            modules=self.cfg.modules,
+            capture=self.cfg.capture,
+            target=target,
+        )
+
+        def compute() -> pd.DataFrame:
+            positive = self.activations(target)
+            neg_acts = [self.activations(lang) for lang in negatives]
+            negative = {m: np.concatenate([acts[m] for acts in neg_acts]) for m in positive}
+            return expert_table(positive, negative, target=target)
+
+        return self.cache.table("experts", key, compute, label=f"{self.cfg.name}-{target}")
+
+    def intervention(
+        self,
+        target: str,
+        *,
+        k: int | None = None,
+        random_seed: int | None = None,
+        strength: float = 1.0,
+    ) -> Intervention:
+        """Set ``target``'s top-``k`` experts (or, with ``random_seed``, ``k`` random
+        units) to their positive-set means."""
+        k = self.cfg.k if k is None else k
+        table = self.experts(target)
+        if random_seed is None:
+            chosen, label = top_k(table, k), f"{target}-top{k}"
+        else:
+            chosen, label = (
+                random_k(table, k, seed=random_seed),
+                f"{target}-random{k}-s{random_seed}",
+            )
+        return make_intervention(chosen, label=label, capture=self.cfg.capture, strength=strength)
+
+    # ----------------------------------------------------------- embeddings
+    def embeddings(self, language: str, intervention: Intervention | None = None) -> np.ndarray:
+        """Mean-pooled last hidden state of the eval sentences of ``language``,
+        with the original model (``None``) or under ``intervention``."""
+        cfg = self.cfg
+        sentences = self.eval_corpus.sentences(language)
+        key = self._key(
+            data=self.eval_corpus.select([language]).fingerprint(),
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> np.ndarray:
+            return embed(
+                self.model,
+                self.tokenizer,
+                sentences,
+                intervention=intervention,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"embed {language} {condition}" if self.progress else False,
+            )
+
+        return self.cache.array(
+            "embeddings", key, compute, label=f"{cfg.name}-{language}-{condition}"
+        )
+
+    # -------------------------------------------------------------- results
+    def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+        """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""
+        path = self.cfg.results_path / f"{name}.csv"
+        return atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))
+
+    def language_name(self, code: str) -> str:
+        return LANGUAGES[code].name

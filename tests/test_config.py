@@ -1,0 +1,49 @@
+"""Config: shipped configs load, overrides apply, bad values fail in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from steerspace.config import available_configs, load_config
+
+
+def test_shipped_configs_load():
+    names = available_configs()
+    assert "gemma-3-270m" in names
+    for name in names:
+        assert load_config(name).name == name
+
+
+def test_overrides_and_none_keeps_file_value():
+    cfg = load_config("gemma-3-270m", k=7, targets="es,fr", seed=None)
+    assert cfg.k == 7 and cfg.targets == ("es", "fr") and cfg.seed == 0
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"kk": 3}, "unknown config key"),
+        ({"targets": ["xx"]}, "unknown language 'xx'"),
+        ({"k": 0}, "'k' must be a positive integer"),
+        ({"dtype": "int8"}, "'dtype' must be one of"),
+        ({"device": "gpu"}, "'device' must be"),
+        ({"pooling": "median"}, "'pooling' must be one of"),
+        ({"corpus": "flores"}, "needs data_dir"),
+        ({"targets": ["zh"]}, "both targets and extra_negatives"),
+    ],
+)
+def test_bad_values_raise_clear_errors(override, message):
+    with pytest.raises(ValueError, match=message):
+        load_config("gemma-3-270m", **override)
+
+
+def test_missing_config_file():
+    with pytest.raises(FileNotFoundError, match="config 'nope' not found"):
+        load_config("nope")
+
+
+def test_config_is_frozen():
+    cfg = load_config("gemma-3-270m")
+    with pytest.raises(AttributeError):
+        cfg.k = 3
+    assert cfg.replace(k=3).k == 3 and cfg.k == 500

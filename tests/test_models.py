@@ -1,0 +1,32 @@
+"""Model loading from a local directory; device and dtype checks fail early."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from steerspace.models import check_device, load_model
+
+
+def test_load_local_dir(tiny_model_dir):
+    model, tokenizer = load_model(str(tiny_model_dir))
+    assert not model.training and model.dtype == torch.float32
+    assert tokenizer.pad_token_id == 0 and tokenizer("ab")["input_ids"][0] == 2
+
+
+def test_load_bfloat16(tiny_model_dir):
+    model, _ = load_model(str(tiny_model_dir), dtype="bfloat16")
+    assert model.dtype == torch.bfloat16
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu_is_a_clear_error(tiny_model_dir):
+    with pytest.raises(ValueError, match="no CUDA GPU is available; use device='cpu'"):
+        load_model(str(tiny_model_dir), device="cuda")
+
+
+def test_bad_device_and_dtype():
+    with pytest.raises(ValueError, match="not a torch device"):
+        check_device("gpu0")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        load_model("whatever", dtype="int4")
