@@ -72,7 +72,7 @@ class Config:
     capture: str = "input"
     pooling: str = "mean"
     include_bos: bool = False
-    batch_size: int = 16
+    batch_size: int = 32
     max_length: int = 128
     seed: int = 0
     cache_dir: str | None = None

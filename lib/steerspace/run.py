@@ -93,11 +93,18 @@ def execute_chapter(
 
 def build_book(root: Path) -> Path:
     """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``."""
+    executable = Path(sys.executable).parent / "jupyter-book"
+    if not executable.is_file():
+        raise FileNotFoundError(
+            f"jupyter-book not found next to {sys.executable}; run: pip install -e ."
+        )
     subprocess.run(
-        [sys.executable, "-m", "jupyter_book", "build", str(root), "--warningiserror", "--quiet"],
-        check=True,
+        [str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True
     )
-    return root / "_build" / "html" / "index.html"
+    index = root / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")
+    return index
 
 
 def run_book(

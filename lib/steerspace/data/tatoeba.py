@@ -1,0 +1,112 @@
+"""Tatoeba test pairs in the LASER/XTREME layout (paper App. H, Table 7).
+
+Each pair is two line-aligned files, ``tatoeba.{xxx}-eng.{xxx}`` and
+``tatoeba.{xxx}-eng.eng``, where ``xxx`` is :attr:`Language.tatoeba` (``cmn`` for
+Chinese, ``pes`` for Persian). The English side differs from pair to pair, so every
+language gets its own two-language :class:`Corpus`. The repository's CI finds the
+files in ``../shared/data/tatoeba`` beside the clone (:func:`default_tatoeba_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from steerspace.data.corpus import Corpus
+from steerspace.languages import LANGUAGES, get_language, validate_languages
+
+#: Environment variable that points :func:`default_tatoeba_dir` elsewhere.
+ENV_VAR = "STEERSPACE_TATOEBA_DIR"
+_DOWNLOAD = "copy data/tatoeba/v1 of https://github.com/facebookresearch/LASER there"
+
+
+def default_tatoeba_dir() -> Path | None:
+    """Where the Tatoeba files are: ``$STEERSPACE_TATOEBA_DIR`` if set, else
+    ``../shared/data/tatoeba`` beside the repository if it exists, else None.
+
+    Used by the Tatoeba & BUCC chapter. A set environment variable is returned as is,
+    so that a wrong path fails loudly in :func:`load_tatoeba`.
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parents[3]
+    shared = repo.parent / "shared" / "data" / "tatoeba"
+    return shared if shared.is_dir() else None
+
+
+def _pair_files(root: Path, code: str) -> tuple[Path, Path]:
+    return root / f"tatoeba.{code}-eng.{code}", root / f"tatoeba.{code}-eng.eng"
+
+
+def _read_lines(path: Path) -> tuple[str, ...]:
+    text = path.read_text(encoding="utf-8")
+    return tuple(line.rstrip("\r").strip() for line in text.rstrip("\n").split("\n"))
+
+
+def load_tatoeba(data_dir: str | Path, languages: Iterable[str]) -> dict[str, Corpus]:
+    """One two-language corpus ``{lang, "en"}`` per requested language (App. H).
+
+    Everything is checked before any file is read.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the ``tatoeba.{xxx}-eng.*`` files, e.g. :func:`default_tatoeba_dir`.
+    languages
+        ISO 639-1 codes other than ``"en"`` (English is the pivot of every pair).
+
+    Returns
+    -------
+    dict[str, Corpus]
+        Language → corpus named ``"tatoeba/{xxx}-eng"`` with ids ``"1"``, ``"2"``, …
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data_dir`` does not exist.
+    ValueError
+        Unknown language, ``"en"``, a language without a Tatoeba pair or whose files are
+        missing, or files of different lengths.
+    """
+    langs = validate_languages(languages)
+    if "en" in langs:
+        raise ValueError(
+            "languages must not contain 'en': English is the pivot of every Tatoeba pair; "
+            f"got {langs}"
+        )
+    no_code = [lang for lang in langs if get_language(lang).tatoeba is None]
+    if no_code:
+        have = [c for c, lg in LANGUAGES.items() if lg.tatoeba]
+        raise ValueError(f"Tatoeba has no pair for languages {no_code}; choose from {have}")
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"Tatoeba directory {str(root)!r} does not exist; {_DOWNLOAD} and pass data_dir=..."
+        )
+    missing = [
+        f"{lang} ({path.name})"
+        for lang in langs
+        for path in _pair_files(root, get_language(lang).tatoeba or "")
+        if not path.is_file()
+    ]
+    if missing:
+        raise ValueError(f"Tatoeba directory {str(root)!r} lacks files for {missing}")
+    out: dict[str, Corpus] = {}
+    for lang in langs:
+        code = get_language(lang).tatoeba or ""
+        src_path, eng_path = _pair_files(root, code)
+        src, eng = _read_lines(src_path), _read_lines(eng_path)
+        if len(src) != len(eng):
+            raise ValueError(
+                f"Tatoeba pair {code}-eng is not aligned: {src_path.name} has {len(src)} "
+                f"lines, {eng_path.name} has {len(eng)}"
+            )
+        out[lang] = Corpus(
+            name=f"tatoeba/{code}-eng",
+            ids=tuple(str(i) for i in range(1, len(src) + 1)),
+            texts={lang: src, "en": eng},
+            sources={lang: str(src_path), "en": str(eng_path)},
+        )
+    return out
