@@ -81,7 +81,7 @@ def execute_chapter(
             parameters=parameters,
             cwd=str(root),
             kernel_name=kernel,
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),
             log_output=False,
         )
         partial.replace(target)

@@ -1,0 +1,176 @@
+"""Retrieval and its statistics (paper §5, §6, Table 2): hand-checked cases and scipy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ConstantInputWarning, pearsonr
+
+from steerspace.retrieval import (
+    bootstrap_pearson,
+    retrieval_matrix,
+    similarity,
+    summarise_gains,
+    top1_accuracy,
+    top1_hits,
+)
+
+# --------------------------------------------------------------------------- retrieval
+
+
+def test_similarity_dot_and_cosine_hand_checked():
+    q = np.array([[1.0, 0.0], [0.0, 2.0]])
+    c = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(similarity(q, c), [[3.0, 0.0], [8.0, 0.0]])
+    np.testing.assert_allclose(similarity(q, c, score="cosine"), [[0.6, 0.0], [0.8, 0.0]])
+
+
+def test_top1_two_of_three():
+    q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    c = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    # query 2 scores 1.0 with candidate 0 and 0.1 with candidate 2: a miss
+    np.testing.assert_array_equal(top1_hits(q, c), [True, True, False])
+    assert top1_accuracy(q, c) == pytest.approx(2 / 3)
+    assert top1_accuracy(q, c, score="cosine") == pytest.approx(2 / 3)
+
+
+def test_dot_and_cosine_disagree_with_a_huge_norm_candidate():
+    q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    c = np.array([[1.0, 0.0], [100.0, 1.0]])  # candidate 1 is long and points along x
+    # dot: both queries pick the long candidate 1 (scores 100 and 1 vs 1 and 0)
+    np.testing.assert_array_equal(top1_hits(q, c, score="dot"), [False, True])
+    # cosine: query 0 picks candidate 0 (cos 1), query 1 picks candidate 1 (cos ~0.01 > 0)
+    np.testing.assert_array_equal(top1_hits(q, c, score="cosine"), [True, True])
+    assert top1_accuracy(q, c) == 0.5 and top1_accuracy(q, c, score="cosine") == 1.0
+
+
+def test_ties_go_to_the_first_candidate():
+    q = np.array([[1.0, 0.0], [1.0, 0.0]])
+    c = np.array([[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(top1_hits(q, c), [True, False])
+
+
+def test_top1_chunking_does_not_change_the_result():
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=(50, 8))
+    q = c + rng.normal(scale=1.5, size=c.shape)
+    full = top1_hits(q, c)
+    np.testing.assert_array_equal(top1_hits(q, c, chunk=7), full)
+    slow = np.array([np.argmax([qi @ cj for cj in c]) == i for i, qi in enumerate(q)])
+    np.testing.assert_array_equal(full, slow)
+    assert 0 < full.mean() < 1
+
+
+def test_retrieval_errors():
+    q = np.ones((3, 2))
+    with pytest.raises(ValueError, match=r"score must be one of \('dot', 'cosine'\), got 'l2'"):
+        similarity(q, q, score="l2")
+    with pytest.raises(ValueError, match=r"same shape.*\(3, 2\) and \(4, 2\)"):
+        top1_accuracy(q, np.ones((4, 2)))
+    with pytest.raises(ValueError, match="same dimension"):
+        similarity(q, np.ones((3, 5)))
+    with pytest.raises(ValueError, match="queries must be finite"):
+        top1_hits(np.full((3, 2), np.nan), q)
+
+
+def test_retrieval_matrix():
+    e = np.eye(3)
+    space = {
+        "en": e,
+        "es": e * 2,  # same directions: perfect retrieval both ways
+        "fr": np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]),
+    }
+    m = retrieval_matrix(space)
+    assert m.index.name == "query" and m.columns.name == "candidate"
+    assert np.isnan(np.diag(m.to_numpy())).all()
+    assert m.loc["en", "es"] == 1.0 and m.loc["es", "en"] == 1.0
+    # fr candidates: query en2 = (0,0,1) scores 0 with all -> argmax 0 -> miss
+    assert m.loc["en", "fr"] == pytest.approx(2 / 3)
+    assert m.loc["fr", "en"] == pytest.approx(top1_accuracy(space["fr"], space["en"]))
+    sub = retrieval_matrix(space, queries=["es"], candidates=["fr", "en"], score="cosine")
+    assert sub.shape == (1, 2) and list(sub.columns) == ["fr", "en"]
+    with pytest.raises(ValueError, match=r"queries must be languages among .*unknown \['de'\]"):
+        retrieval_matrix(space, queries=["de"])
+    with pytest.raises(ValueError, match="one shape"):
+        retrieval_matrix({"en": e, "es": np.ones((2, 3))})
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def correlated(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return x, 0.8 * x + rng.normal(scale=0.5, size=n)
+
+
+def test_bootstrap_pearson_matches_scipy_and_contains_r():
+    x, y = correlated()
+    out = bootstrap_pearson(x, y, n_boot=2000, seed=1)
+    ref = pearsonr(x, y)
+    assert out["r"] == pytest.approx(ref.statistic)
+    assert out["p_value"] == pytest.approx(ref.pvalue)
+    assert out["n"] == 20 and out["n_boot_valid"] == 2000
+    assert -1 <= out["ci_low"] < out["r"] < out["ci_high"] <= 1
+    assert bootstrap_pearson(x, y, n_boot=2000, seed=1) == out  # reproducible
+    assert bootstrap_pearson(x, y, n_boot=2000, seed=2) != out
+
+
+def test_bootstrap_pearson_matches_a_loop_reference():
+    x, y = correlated(12, seed=3)
+    out = bootstrap_pearson(x, y, n_boot=300, seed=5, ci=0.9)
+    idx = np.random.default_rng(5).integers(0, 12, size=(300, 12))
+    rs = [np.corrcoef(x[i], y[i])[0, 1] for i in idx if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0]
+    low, high = np.quantile(rs, [0.05, 0.95])
+    assert out["ci_low"] == pytest.approx(low) and out["ci_high"] == pytest.approx(high)
+
+
+def test_bootstrap_pearson_drops_constant_resamples():
+    # n = 3: 3 of 27 resamples repeat one point and have no r
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 3.0])
+    out = bootstrap_pearson(x, y, n_boot=500, seed=0)
+    assert 0 < out["n_boot_valid"] < 500
+    assert np.isfinite([out["ci_low"], out["ci_high"]]).all()
+
+
+def test_bootstrap_pearson_constant_input_is_nan_with_warning():
+    # the paper's "NA": Bloom-7B pre-intervention Japanese distances are all equal
+    with pytest.warns(ConstantInputWarning, match="x is constant"):
+        out = bootstrap_pearson(np.full(5, 0.9), np.arange(5.0))
+    assert np.isnan([out["r"], out["ci_low"], out["ci_high"], out["p_value"]]).all()
+    with pytest.warns(RuntimeWarning, match="y is constant"):
+        bootstrap_pearson(np.arange(5.0), np.ones(5))
+
+
+def test_bootstrap_pearson_errors_and_nan_policy():
+    x, y = correlated(10)
+    with pytest.raises(ValueError, match="same length, got 10 and 9"):
+        bootstrap_pearson(x, y[:9])
+    with pytest.raises(ValueError, match=r"ci must be in \(0, 1\), got 95"):
+        bootstrap_pearson(x, y, ci=95)
+    with pytest.raises(ValueError, match="at least 2 finite pairs, got 1"):
+        bootstrap_pearson([1.0], [2.0])
+    y_nan = y.copy()
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="finite with nan_policy='raise'"):
+        bootstrap_pearson(x, y_nan)
+    with pytest.raises(ValueError, match=r"nan_policy must be one of \('raise', 'omit'\)"):
+        bootstrap_pearson(x, y_nan, nan_policy="drop")
+    keep = np.arange(10) != 3
+    omitted = bootstrap_pearson(x, y_nan, nan_policy="omit")
+    assert omitted["n"] == 9
+    assert omitted["r"] == pytest.approx(pearsonr(x[keep], y[keep]).statistic)
+
+
+def test_summarise_gains():
+    pre = pd.Series({"en": 0.1, "fr": 0.2, "de": 0.5, "es": np.nan})
+    post = pd.Series({"fr": 0.5, "en": 0.4, "de": 0.4, "es": np.nan})  # other order
+    out = summarise_gains(pre, post)
+    # gains en 0.3, fr 0.3, de -0.1; es (the query itself) skipped
+    assert out["median"] == pytest.approx(0.3)
+    assert out["max"] == pytest.approx(0.3)
+    assert out["mean"] == pytest.approx(0.5 / 3)
+    assert out["min"] == pytest.approx(-0.1) and out["n"] == 3
+    with pytest.raises(ValueError, match=r"only in pre \['es'\] and only in post \[\]"):
+        summarise_gains(pre, post.drop("es"))
