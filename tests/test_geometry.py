@@ -257,3 +257,20 @@ def test_umap_projection_reproducible_and_guarded():
         umap_projection(pts[:2], seed=0)
     with pytest.raises(ValueError, match="n_neighbors must be at least 2, got 1"):
         umap_projection(pts, seed=0, n_neighbors=1)
+
+
+def test_table1_summary_is_mean_and_sem_over_targets():
+    from steerspace.geometry import table1, table1_row
+
+    rng = np.random.default_rng(3)
+    pre = {lang: rng.normal(size=(6, 4)) for lang in ("a", "b", "c", "d")}
+    # post: every language collapses toward one shared direction
+    post = {t: {lang: x * 0.1 + 5.0 for lang, x in pre.items()} for t in ("a", "b")}
+    per_target, summary = table1(pre, post)
+    assert len(per_target) == 4 and set(per_target["space"]) == {"pre", "post"}
+    rows = [table1_row(post[t], t)["target"] for t in ("a", "b")]
+    got = summary.set_index(["language", "distance_type"]).loc[("Non-Target", "target")]
+    assert got["post"] == pytest.approx(np.mean(rows))
+    assert got["post_sem"] == pytest.approx(np.std(rows, ddof=1) / np.sqrt(2))
+    # collapsing onto one direction shrinks every distance
+    assert (summary["post"] < summary["pre"]).all()

@@ -174,3 +174,29 @@ def test_summarise_gains():
     assert out["min"] == pytest.approx(-0.1) and out["n"] == 3
     with pytest.raises(ValueError, match=r"only in pre \['es'\] and only in post \[\]"):
         summarise_gains(pre, post.drop("es"))
+
+
+def test_target_query_frame_and_table2():
+    from steerspace.retrieval import table2, target_query_frame
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(20, 8))
+    # language i is the shared content plus noise of growing size: farther and harder
+    pre = {f"l{i}": base + rng.normal(scale=0.3 * i, size=base.shape) for i in range(6)}
+    post = {k: base + 0.5 * (v - base) for k, v in pre.items()}  # noise halved
+    frame = target_query_frame(pre, post, "l0")
+    assert list(frame.index) == ["l1", "l2", "l3", "l4", "l5"]
+    assert frame.loc["l1", "acc_pre"] == top1_accuracy(pre["l0"], pre["l1"])
+    np.testing.assert_allclose(frame["delta_acc"], frame["acc_post"] - frame["acc_pre"])
+    assert (frame["d_post"] < frame["d_pre"]).all()  # less noise, closer languages
+    corr = table2({"l0": frame}, n_boot=200, seed=1)
+    assert list(corr["correlation"]) == [
+        "r(acc_post,d_post)",
+        "r(acc_pre,d_pre)",
+        "r(d_post,d_pre)",
+        "r(delta_acc,d_pre-d_post)",
+    ]
+    row = corr.set_index("correlation").loc["r(d_post,d_pre)"]
+    assert row["r"] > 0.9 and row["ci_low"] <= row["r"] <= row["ci_high"]
+    with pytest.raises(ValueError, match="target"):
+        target_query_frame(pre, post, "xx")

@@ -43,6 +43,7 @@ class Config:
     n_eval_sentences : sentences per language for embeddings and retrieval (paper: 1012).
     n_heldout_sentences : target-language sentences for perplexity (paper: Wikipedia).
     k : number of experts intervened on (paper: 100 Bloom, 2000 Aya and PolyLM).
+    umap_sentences : sentences per language drawn in UMAP figures (paper: all 1012).
     modules : regex (``re.fullmatch``) over module names whose units are candidate experts.
     capture : read the units at the module's ``"input"`` or ``"output"``.
     pooling : how token activations become one value per sentence.
@@ -68,6 +69,7 @@ class Config:
     n_eval_sentences: int = 200
     n_heldout_sentences: int = 100
     k: int = 500
+    umap_sentences: int = 100
     modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
     capture: str = "input"
     pooling: str = "mean"
@@ -171,6 +173,7 @@ def _validate(cfg: Config) -> None:
         "n_eval_sentences",
         "n_heldout_sentences",
         "k",
+        "umap_sentences",
         "batch_size",
         "max_length",
     ):

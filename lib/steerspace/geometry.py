@@ -45,7 +45,7 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
+def as_matrix(x: np.ndarray, name: str) -> np.ndarray:
     """``x`` as a float64 (n, d) array with n ≥ 1 and finite values, else ValueError."""
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -55,7 +55,7 @@ def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length; zero rows stay zero (similarity 0 with anything)."""
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
@@ -70,7 +70,7 @@ def _check_space(embeddings: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Validated copy of a space: ≥ 1 language, each (n, d) with one common d."""
     if len(embeddings) == 0:
         raise ValueError("embeddings must hold at least one language, got an empty mapping")
-    space = {lang: _as_2d(x, f"embeddings[{lang!r}]") for lang, x in embeddings.items()}
+    space = {lang: as_matrix(x, f"embeddings[{lang!r}]") for lang, x in embeddings.items()}
     dims = {lang: x.shape[1] for lang, x in space.items()}
     if len(set(dims.values())) != 1:
         raise ValueError(f"embeddings must share one hidden size, got {dims}")
@@ -117,11 +117,11 @@ def cosine_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ValueError
         An input is not a finite non-empty 2-D array, or the dimensions differ.
     """
-    a = _as_2d(a, "a")
-    b = _as_2d(b, "b")
+    a = as_matrix(a, "a")
+    b = as_matrix(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must have the same dimension, got a {a.shape} and b {b.shape}")
-    sim = _unit(a) @ _unit(b).T
+    sim = unit_rows(a) @ unit_rows(b).T
     return np.clip(1.0 - sim, 0.0, 2.0)
 
 
@@ -151,11 +151,11 @@ def language_distance(a: np.ndarray, b: np.ndarray, *, pairs: str = "all") -> fl
         Unknown ``pairs``, bad shapes, or unequal n with ``pairs="aligned"``.
     """
     _check_pairs(pairs)
-    a2 = _as_2d(a, "a")
-    b2 = _as_2d(b, "b")
+    a2 = as_matrix(a, "a")
+    b2 = as_matrix(b, "b")
     if a2.shape[1] != b2.shape[1]:
         raise ValueError(f"a and b must have the same dimension, got a {a2.shape} and b {b2.shape}")
-    ua, ub = _unit(a2), _unit(b2)
+    ua, ub = unit_rows(a2), unit_rows(b2)
     if pairs == "aligned":
         if a2.shape[0] != b2.shape[0]:
             raise ValueError(
@@ -189,7 +189,7 @@ def distance_matrix(embeddings: Mapping[str, np.ndarray], *, pairs: str = "all")
     _check_pairs(pairs)
     space = _check_space(embeddings)
     langs = list(space)
-    units = {lang: _unit(x) for lang, x in space.items()}
+    units = {lang: unit_rows(x) for lang, x in space.items()}
     out = np.empty((len(langs), len(langs)), dtype=np.float64)
     if pairs == "all":
         means = np.stack([units[lang].mean(axis=0) for lang in langs])
@@ -239,7 +239,7 @@ def medoid(points: np.ndarray) -> int:
     -------
     int, a row index of ``points``.
     """
-    unit = _unit(_as_2d(points, "points"))
+    unit = unit_rows(as_matrix(points, "points"))
     return int(np.argmin(_summed_distances(unit)))
 
 
@@ -429,7 +429,7 @@ def umap_projection(
     ValueError
         Fewer than 3 points, or ``n_neighbors`` < 2.
     """
-    x = _as_2d(points, "points")
+    x = as_matrix(points, "points")
     n = x.shape[0]
     if n < 3:
         raise ValueError(f"points must hold at least 3 rows for UMAP, got {n}")
@@ -453,3 +453,46 @@ def umap_projection(
         n_jobs=1,
     )
     return np.asarray(reducer.fit_transform(x), dtype=np.float64)
+
+
+TABLE1_COLUMNS = {
+    "all_languages": ("Non-Target", "all_languages"),
+    "medoid_target": ("Target", "medoid"),
+    "medoid_non_target": ("Non-Target", "medoid"),
+    "target": ("Non-Target", "target"),
+}
+
+
+def table1(
+    pre: Mapping[str, np.ndarray],
+    post: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    pairs: str = "all",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's Table 1 for several targets: per-target values and mean ± SEM.
+
+    Used by the embedding-space chapter. ``pre`` is the original model's space,
+    ``post[target]`` the space under that target's intervention.
+
+    Returns
+    -------
+    per_target : one row per (intervention_target, space) with the :func:`table1_row`
+        quantities (its ``target`` column is the distance to the target).
+    summary : rows (language, distance_type) as in the paper's CSV (``Target`` /
+        ``Non-Target`` × ``all_languages`` / ``medoid`` / ``target``) with columns
+        ``pre``, ``pre_sem``, ``post``, ``post_sem``: means and SEMs over targets.
+    """
+    rows = []
+    for target, post_space in post.items():
+        for name, space in (("pre", pre), ("post", post_space)):
+            row = table1_row(space, target, pairs=pairs)
+            rows.append({"intervention_target": target, "space": name, **row})
+    per_target = pd.DataFrame(rows)
+    summary = []
+    for key, (language, distance_type) in TABLE1_COLUMNS.items():
+        row = {"language": language, "distance_type": distance_type}
+        for name in ("pre", "post"):
+            mean, sem = mean_sem(per_target.loc[per_target["space"] == name, key].to_numpy())
+            row[name], row[f"{name}_sem"] = mean, sem
+        summary.append(row)
+    return per_target, pd.DataFrame(summary)

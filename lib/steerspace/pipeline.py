@@ -261,6 +261,10 @@ class Pipeline:
             "embeddings", key, compute, label=f"{cfg.name}-{language}-{condition}"
         )
 
+    def space(self, intervention: Intervention | None = None) -> dict[str, np.ndarray]:
+        """Embeddings of every evaluation language: one space (pre, or post ``intervention``)."""
+        return {lang: self.embeddings(lang, intervention) for lang in self.eval_languages}
+
     # -------------------------------------------------------------- results
     def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:
         """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""

@@ -80,3 +80,78 @@ def save_figure(fig: plt.Figure, cfg: Config, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+def unseen_label_colors(ax: plt.Axes, codes: list[str], seen: dict[str, bool | None]) -> None:
+    """Colour x tick labels red for languages the model did not see in pre-training
+    (the paper's convention); unknown (``None``) stays black."""
+    for label, code in zip(ax.get_xticklabels(), codes, strict=True):
+        if seen.get(code) is False:
+            label.set_color("#D00000")
+
+
+def draw_umap(
+    ax: plt.Axes,
+    coords: dict[str, tuple],
+    *,
+    target: str,
+    title: str,
+) -> None:
+    """Pre (dots) and post (crosses) UMAP coordinates per language on one axis.
+
+    ``coords[lang] = (pre_xy, post_xy)``, each (n, 2). The target's points are drawn
+    last with a black edge; each language's post centroid is labelled ``code*``.
+    """
+    order = [c for c in coords if c != target] + [target]
+    for code in order:
+        pre_xy, post_xy = coords[code]
+        color = language_color(code)
+        edge = "black" if code == target else "none"
+        ax.scatter(
+            pre_xy[:, 0],
+            pre_xy[:, 1],
+            s=6,
+            color=color,
+            alpha=0.55,
+            marker=language_marker(code),
+            edgecolors=edge,
+            linewidths=0.3,
+        )
+        ax.scatter(
+            post_xy[:, 0], post_xy[:, 1], s=10, color=color, alpha=0.55, marker="x", linewidths=0.7
+        )
+        cx, cy = pre_xy.mean(0)
+        ax.annotate(
+            code, (cx, cy), fontsize=7, ha="center", va="center", weight="bold", color=color
+        )
+        px, py = post_xy.mean(0)
+        ax.annotate(f"{code}*", (px, py), fontsize=7, ha="center", va="center", color=color)
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_retrieval_bars(
+    ax: plt.Axes,
+    pre: dict[str, float],
+    post: dict[str, float],
+    *,
+    seen: dict[str, bool | None],
+    title: str,
+) -> None:
+    """Top-1 accuracy per candidate language, pre (light) and post (dark) side by side."""
+    import numpy as np
+
+    codes = list(pre)
+    x = np.arange(len(codes))
+    ax.bar(x - 0.2, [pre[c] for c in codes], width=0.4, color="#9ecae1", label="pre")
+    ax.bar(x + 0.2, [post[c] for c in codes], width=0.4, color="#08519c", label="post")
+    ax.set_xticks(x, codes, rotation=90)
+    unseen_label_colors(ax, codes, seen)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("candidate language")
+    ax.set_ylabel("top-1 accuracy")
+    ax.set_title(title)
+    ax.legend(ncols=2, loc="upper right")

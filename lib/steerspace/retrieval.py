@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ConstantInputWarning, pearsonr
 
+from steerspace.geometry import as_matrix, language_distance, unit_rows
+
 SCORES = ("dot", "cosine")
 NAN_POLICIES = ("raise", "omit")
 
@@ -29,23 +31,9 @@ __all__ = [
 ]
 
 
-def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array (n, dim), got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, got {int((~np.isfinite(arr)).sum())} NaN/inf")
-    return arr
-
-
 def _check_score(score: str) -> None:
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
 def similarity(queries: np.ndarray, candidates: np.ndarray, *, score: str = "dot") -> np.ndarray:
@@ -70,14 +58,14 @@ def similarity(queries: np.ndarray, candidates: np.ndarray, *, score: str = "dot
         Unknown ``score``, or inputs that are not finite 2-D arrays of one dimension.
     """
     _check_score(score)
-    q = _as_2d(queries, "queries")
-    c = _as_2d(candidates, "candidates")
+    q = as_matrix(queries, "queries")
+    c = as_matrix(candidates, "candidates")
     if q.shape[1] != c.shape[1]:
         raise ValueError(
             f"queries and candidates must have the same dimension, got {q.shape} and {c.shape}"
         )
     if score == "cosine":
-        q, c = _unit(q), _unit(c)
+        q, c = unit_rows(q), unit_rows(c)
     return q @ c.T
 
 
@@ -111,8 +99,8 @@ def top1_hits(
         Unknown ``score``, or ``queries`` and ``candidates`` of different shapes.
     """
     _check_score(score)
-    q = _as_2d(queries, "queries")
-    c = _as_2d(candidates, "candidates")
+    q = as_matrix(queries, "queries")
+    c = as_matrix(candidates, "candidates")
     if q.shape != c.shape:
         raise ValueError(
             "queries and candidates must be aligned sets of the same shape (n, dim), "
@@ -121,7 +109,7 @@ def top1_hits(
     if chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk}")
     if score == "cosine":
-        q, c = _unit(q), _unit(c)
+        q, c = unit_rows(q), unit_rows(c)
     return _hits(q, c, chunk)
 
 
@@ -193,14 +181,14 @@ def retrieval_matrix(
         dtype=np.float64,
     )
     used = {
-        lang: _as_2d(embeddings[lang], f"embeddings[{lang!r}]")
+        lang: as_matrix(embeddings[lang], f"embeddings[{lang!r}]")
         for lang in dict.fromkeys(rows + cols)
     }
     shapes = {lang: x.shape for lang, x in used.items()}
     if len(set(shapes.values())) != 1:
         raise ValueError(f"embeddings must all have one shape (n, dim), got {shapes}")
     if score == "cosine":
-        used = {lang: _unit(x) for lang, x in used.items()}
+        used = {lang: unit_rows(x) for lang, x in used.items()}
     for q in rows:
         for c in cols:
             if q != c:
@@ -364,3 +352,71 @@ def summarise_gains(pre: pd.Series, post: pd.Series) -> dict[str, float | int]:
         "min": float(gains.min()),
         "n": int(gains.size),
     }
+
+
+TABLE2_CORRELATIONS = {
+    "r(acc_post,d_post)": ("acc_post", "d_post"),
+    "r(acc_pre,d_pre)": ("acc_pre", "d_pre"),
+    "r(d_post,d_pre)": ("d_post", "d_pre"),
+    "r(delta_acc,d_pre-d_post)": ("delta_acc", "delta_d"),
+}
+
+
+def target_query_frame(
+    pre: Mapping[str, np.ndarray],
+    post: Mapping[str, np.ndarray],
+    target: str,
+    *,
+    score: str = "dot",
+) -> pd.DataFrame:
+    """Retrieval with the target as query against every other language, pre and post.
+
+    Used by the cross-lingual retrieval chapter (paper Fig. 4, Table 2). One row per
+    candidate language: ``acc_pre``, ``acc_post`` (top-1), ``d_pre``, ``d_post`` (mean
+    pairwise cosine distance between query and candidate language in that space),
+    ``delta_acc = acc_post - acc_pre`` and ``delta_d = d_pre - d_post``.
+    """
+    if target not in pre or target not in post:
+        raise ValueError(f"target must be a language of both spaces, got {target!r}")
+    rows = {}
+    for cand in pre:
+        if cand == target:
+            continue
+        rows[cand] = {
+            "acc_pre": top1_accuracy(pre[target], pre[cand], score=score),
+            "acc_post": top1_accuracy(post[target], post[cand], score=score),
+            "d_pre": language_distance(pre[target], pre[cand]),
+            "d_post": language_distance(post[target], post[cand]),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("candidate")
+    frame["delta_acc"] = frame["acc_post"] - frame["acc_pre"]
+    frame["delta_d"] = frame["d_pre"] - frame["d_post"]
+    return frame
+
+
+def table2(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The paper's Table 2: for each query (= target) language, the four Pearson
+    correlations over candidate languages with bootstrap 95% CIs and p-values.
+
+    ``frames[target]`` is :func:`target_query_frame` restricted to the candidates that
+    should count (the paper keeps languages seen in pre-training). Returns one row per
+    (query_language, correlation) with ``r, ci_low, ci_high, p_value, n, significant``
+    (p < 0.05).
+    """
+    rows = []
+    for target, frame in frames.items():
+        for name, (x, y) in TABLE2_CORRELATIONS.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                res = bootstrap_pearson(
+                    frame[x].to_numpy(), frame[y].to_numpy(), n_boot=n_boot, seed=seed
+                )
+            rows.append({"query_language": target, "correlation": name, **res})
+    out = pd.DataFrame(rows)
+    out["significant"] = out["p_value"] < 0.05
+    return out

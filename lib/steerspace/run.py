@@ -98,9 +98,7 @@ def build_book(root: Path) -> Path:
         raise FileNotFoundError(
             f"jupyter-book not found next to {sys.executable}; run: pip install -e ."
         )
-    subprocess.run(
-        [str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True
-    )
+    subprocess.run([str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True)
     index = root / "_build" / "html" / "index.html"
     if not index.is_file():
         raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")
@@ -172,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 2
+    except subprocess.CalledProcessError as err:
+        print(
+            f"steerspace: error: {err.cmd[0]} failed (exit {err.returncode}); see above",
+            file=sys.stderr,
+        )
+        return 1
     print("[steerspace] timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     return 0
 

@@ -63,8 +63,7 @@ class Corpus:
         """The sentences of one language, aligned with :attr:`ids`."""
         if language not in self.texts:
             raise ValueError(
-                f"language {language!r} is not in corpus {self.name!r}; "
-                f"it has {sorted(self.texts)}"
+                f"language {language!r} is not in corpus {self.name!r}; it has {sorted(self.texts)}"
             )
         return list(self.texts[language])
 
