@@ -50,8 +50,7 @@ cfg, pipe = setup_chapter(config, overrides)
 config_table(cfg)
 
 # %%
-pre = pipe.space()
-post = {target: pipe.space(pipe.intervention(target)) for target in cfg.targets}
+pre, post = pipe.space(), pipe.post_spaces()
 seen = {lang: seen_in_pretraining(lang, cfg.model) for lang in pre}
 n_candidates = len(pipe.eval_corpus)
 display(
@@ -129,6 +128,57 @@ display(
         f"(paper, Spanish: Aya +32, Bloom +14, PolyLM +0.5)."
     )
 )
+
+# %% [markdown]
+# ### Inner product or cosine?
+#
+# The paper scores candidates by the inner product. Mean-pooled last hidden states of a
+# base LM are dominated by a few dimensions with huge values (for this model, the
+# largest dimension holds the share of the squared norm shown below), and the inner
+# product then ranks candidates mostly by their norm along those dimensions. The same
+# retrieval with cosine similarity, as a robustness check (the chapter on baselines
+# looks at this in depth):
+
+# %%
+frames_cos = {t: target_query_frame(pre, post[t], t, score="cosine") for t in cfg.targets}
+gains_cos = (
+    pd.DataFrame(
+        {t: summarise_gains(f["acc_pre"], f["acc_post"]) for t, f in frames_cos.items()}
+    ).T[["median", "max", "mean", "min"]]
+    * 100
+)
+gains_cos.index.name = "target (cosine)"
+pipe.write_table(gains_cos.round(1), "retrieval_gains_cosine", index=True)
+squares = np.concatenate(list(pre.values())) ** 2
+top_share = float(np.sort(squares.mean(0))[::-1][0] / squares.mean(0).sum())
+display(
+    Markdown(
+        f"Largest single dimension: **{top_share:.0%}** of the mean squared norm of the pre "
+        f"embeddings. Median / max gain with cosine (points): "
+        + ", ".join(
+            f"**{t}** {r['median']:+.1f} / {r['max']:+.1f}" for t, r in gains_cos.iterrows()
+        )
+        + "; with the inner product: "
+        + ", ".join(f"**{t}** {r['median']:+.1f} / {r['max']:+.1f}" for t, r in gains.iterrows())
+        + "."
+    )
+)
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(8, 3.2))
+f = frames_cos[main_target]
+draw_retrieval_bars(
+    ax,
+    f["acc_pre"].to_dict(),
+    f["acc_post"].to_dict(),
+    seen=seen,
+    title=f"{cfg.name}: top-1 retrieval by cosine, query {main_target}, "
+    f"intervention on {main_target}",
+)
+save_figure(fig, cfg, f"retrieval_query_{main_target}_cosine")
+plt.show()
+for target, frame in frames_cos.items():
+    pipe.write_table(frame.round(4), f"retrieval_query_{target}_cosine", index=True)
 
 # %% [markdown]
 # ## Table 2: does distance predict retrieval?

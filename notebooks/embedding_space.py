@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.geometry import table1, umap_projection
+from steerspace.geometry import table1, umap_pre_post
 from steerspace.notebook import config_table, setup_chapter
 from steerspace.paper import paper_table
 from steerspace.plots import draw_umap, save_figure
@@ -54,8 +54,7 @@ config_table(cfg)
 # retrieval chapter reads the same arrays without another forward pass.
 
 # %%
-pre = pipe.space()
-post = {target: pipe.space(pipe.intervention(target)) for target in cfg.targets}
+pre, post = pipe.space(), pipe.post_spaces()
 display(
     Markdown(
         f"{len(pre)} languages × {len(pipe.eval_corpus)} sentences, hidden size "
@@ -167,22 +166,7 @@ display(
 
 
 # %%
-def umap_coords(target: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """UMAP of pre + post for one target: language → (pre_xy, post_xy)."""
-    n = min(cfg.umap_sentences, len(pipe.eval_corpus))
-    langs = list(pre)
-    points = np.concatenate(
-        [pre[lang][:n] for lang in langs] + [post[target][lang][:n] for lang in langs]
-    )
-    xy = umap_projection(points, seed=cfg.seed)
-    half = len(langs) * n
-    return {
-        lang: (xy[i * n : (i + 1) * n], xy[half + i * n : half + (i + 1) * n])
-        for i, lang in enumerate(langs)
-    }
-
-
-coords = {target: umap_coords(target) for target in cfg.targets}
+coords = {t: umap_pre_post(pre, post[t], n=cfg.umap_sentences, seed=cfg.seed) for t in cfg.targets}
 
 
 def umap_figure(target: str) -> plt.Figure:

@@ -471,3 +471,22 @@ def test_load_corpus_errors(bible_db):
         load_corpus("flores", ["en"])
     with pytest.raises(ValueError, match="split applies to source='flores' only"):
         load_corpus("bible", ["en"], data_dir=bible_db, split="devtest")
+
+
+def test_load_bucc_gold_pairs_and_errors(tmp_path):
+    from steerspace.data import load_bucc
+
+    (tmp_path / "de-en.training.de").write_text(
+        "de-1\tHallo Welt\nde-2\tGuten Tag\nde-3\tNur hier\n"
+    )
+    (tmp_path / "de-en.training.en").write_text("en-7\tHello world\nen-8\tGood day\n")
+    (tmp_path / "de-en.training.gold").write_text("de-1\ten-7\nde-2\ten-8\nde-3\ten-9\n")
+    corpus = load_bucc(tmp_path, "de")
+    assert corpus.ids == ("de-1", "de-2")  # de-3's English side is missing
+    assert corpus.sentences("en") == ["Hello world", "Good day"]
+    with pytest.raises(ValueError, match="no language 'es'"):
+        load_bucc(tmp_path, "es")
+    with pytest.raises(ValueError, match="gold not found"):
+        load_bucc(tmp_path, "fr")
+    with pytest.raises(FileNotFoundError, match="BUCC directory"):
+        load_bucc(tmp_path / "nope", "de")

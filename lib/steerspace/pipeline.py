@@ -14,11 +14,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from steerspace.cache import Cache, atomic_write
+from steerspace.cache import Cache, atomic_write, key_hash
 from steerspace.config import Config
-from steerspace.data import Corpus, load_bible, load_flores
+from steerspace.data import (
+    Corpus,
+    ParaphrasePairs,
+    bible_paraphrases,
+    load_bible,
+    load_flores,
+    load_pawsx,
+)
 from steerspace.embed import embed, record_activations
 from steerspace.experts import expert_table, make_intervention, random_k, top_k
+from steerspace.generation import generate_free, perplexity
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import LANGUAGES, paper_languages
 from steerspace.models import check_device, load_model
@@ -157,7 +165,56 @@ class Pipeline:
         """Target-language text for perplexity (paper: Wikipedia)."""
         return self._splits["heldout"]
 
+    def paraphrase_pairs(self, language: str) -> ParaphrasePairs:
+        """Same-language paraphrase pairs for §6: PAWS-X test pairs if ``pawsx_dir`` is
+        set, else the same verse in two Bible translations, drawing (seeded)
+        ``n_eval_sentences`` verses not used for expert finding."""
+        cfg = self.cfg
+        if cfg.pawsx_dir:
+            pairs = load_pawsx(cfg.pawsx_dir, language)
+            rows = np.arange(len(pairs))
+        else:
+            pairs = bible_paraphrases(language)
+            used = set(self.expert_corpus.ids)
+            rows = np.array([i for i, vid in enumerate(pairs.ids) if vid not in used])
+        rng = np.random.default_rng(cfg.seed)
+        rows = np.sort(rng.choice(rows, size=min(cfg.n_eval_sentences, len(rows)), replace=False))
+        return ParaphrasePairs(
+            language=pairs.language,
+            ids=tuple(pairs.ids[i] for i in rows),
+            queries=tuple(pairs.queries[i] for i in rows),
+            candidates=tuple(pairs.candidates[i] for i in rows),
+            source=pairs.source,
+        )
+
     # -------------------------------------------------------------- experts
+    @cached_property
+    def n_units(self) -> int:
+        """How many candidate expert units the configured modules have (cached, so a
+        warm run does not load the model to know it)."""
+        key = {"model": self.cfg.model, "modules": self.cfg.modules, "capture": self.cfg.capture}
+
+        def count() -> int:
+            modules = find_modules(self.model, self.cfg.modules)
+            attr = "in_features" if self.cfg.capture == "input" else "out_features"
+            missing = [name for name, mod in modules.items() if not hasattr(mod, attr)]
+            if missing:
+                raise ValueError(
+                    f"modules {missing[:3]} have no {attr}; point 'modules' at linear layers"
+                )
+            return int(sum(getattr(mod, attr) for mod in modules.values()))
+
+        return int(self.cache.json("units", key, count, label=self.cfg.name))
+
+    def check_k(self, k: int) -> int:
+        """``k`` if it is a valid number of experts for this model, else ``ValueError``."""
+        if k > self.n_units:
+            raise ValueError(
+                f"k={k} is larger than the {self.n_units} units matched by modules="
+                f"{self.cfg.modules!r}; choose k <= {self.n_units}"
+            )
+        return k
+
     def activations(self, language: str) -> dict[str, np.ndarray]:
         """Pooled activations of the configured modules for one expert-set language."""
         cfg = self.cfg
@@ -221,7 +278,7 @@ class Pipeline:
     ) -> Intervention:
         """Set ``target``'s top-``k`` experts (or, with ``random_seed``, ``k`` random
         units) to their positive-set means."""
-        k = self.cfg.k if k is None else k
+        k = self.check_k(self.cfg.k if k is None else k)
         table = self.experts(target)
         if random_seed is None:
             chosen, label = top_k(table, k), f"{target}-top{k}"
@@ -233,13 +290,21 @@ class Pipeline:
         return make_intervention(chosen, label=label, capture=self.cfg.capture, strength=strength)
 
     # ----------------------------------------------------------- embeddings
-    def embeddings(self, language: str, intervention: Intervention | None = None) -> np.ndarray:
-        """Mean-pooled last hidden state of the eval sentences of ``language``,
-        with the original model (``None``) or under ``intervention``."""
+    def embed_sentences(
+        self,
+        sentences: list[str],
+        intervention: Intervention | None = None,
+        *,
+        label: str,
+        data_key: str | None = None,
+    ) -> np.ndarray:
+        """Mean-pooled last hidden state of any ``sentences`` (cached by their content,
+        or by ``data_key`` when the caller has a fingerprint already), with the original
+        model (``None``) or under ``intervention``. ``label`` only names the cache file
+        and the progress bar."""
         cfg = self.cfg
-        sentences = self.eval_corpus.sentences(language)
         key = self._key(
-            data=self.eval_corpus.select([language]).fingerprint(),
+            data=data_key or key_hash({"sentences": sentences}),
             intervention=None if intervention is None else intervention.key(),
         )
         condition = "pre" if intervention is None else intervention.label
@@ -254,16 +319,90 @@ class Pipeline:
                 include_bos=cfg.include_bos,
                 batch_size=cfg.batch_size,
                 max_length=cfg.max_length,
-                progress=f"embed {language} {condition}" if self.progress else False,
+                progress=f"embed {label} {condition}" if self.progress else False,
             )
 
-        return self.cache.array(
-            "embeddings", key, compute, label=f"{cfg.name}-{language}-{condition}"
+        return self.cache.array("embeddings", key, compute, label=f"{cfg.name}-{label}-{condition}")
+
+    def embeddings(
+        self, language: str, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> np.ndarray:
+        """Embeddings of the (first ``n``) evaluation sentences of ``language``, pre or
+        post ``intervention``."""
+        corpus = self.eval_corpus.select([language], stop=n)
+        return self.embed_sentences(
+            corpus.sentences(language),
+            intervention,
+            label=language,
+            data_key=corpus.fingerprint(),
         )
 
-    def space(self, intervention: Intervention | None = None) -> dict[str, np.ndarray]:
-        """Embeddings of every evaluation language: one space (pre, or post ``intervention``)."""
-        return {lang: self.embeddings(lang, intervention) for lang in self.eval_languages}
+    def space(
+        self, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Embeddings of every evaluation language (first ``n`` sentences): one space,
+        pre or post ``intervention``."""
+        return {lang: self.embeddings(lang, intervention, n=n) for lang in self.eval_languages}
+
+    def post_spaces(self, *, k: int | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """target → the space under that target's top-``k`` expert intervention."""
+        return {t: self.space(self.intervention(t, k=k)) for t in self.cfg.targets}
+
+    # ----------------------------------------------------------- generation
+    def generations(self, intervention: Intervention | None = None) -> list[str]:
+        """``n_generations`` free generations from BOS (temperature 1, top-p 0.9, seeded),
+        with the original model or under ``intervention`` (cached)."""
+        cfg = self.cfg
+        key = self._key(
+            task="generate",
+            n=cfg.n_generations,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=cfg.seed,
+            batch_size=cfg.batch_size,
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> list[str]:
+            return generate_free(
+                self.model,
+                self.tokenizer,
+                n=cfg.n_generations,
+                max_new_tokens=cfg.max_new_tokens,
+                intervention=intervention,
+                seed=cfg.seed,
+                batch_size=cfg.batch_size,
+                progress=f"generate {condition}" if self.progress else False,
+            )
+
+        return self.cache.json("generations", key, compute, label=f"{cfg.name}-{condition}")
+
+    def heldout_perplexity(self, target: str, intervention: Intervention | None = None) -> dict:
+        """Log-perplexity of the held-out ``target`` sentences (strided window), with the
+        original model or under ``intervention`` (cached)."""
+        cfg = self.cfg
+        texts = self.heldout_corpus.sentences(target)
+        window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
+        key = self._key(
+            task="perplexity",
+            data=self.heldout_corpus.select([target]).fingerprint(),
+            window=window,
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> dict:
+            return perplexity(
+                self.model,
+                self.tokenizer,
+                texts,
+                intervention=intervention,
+                window=window,
+                stride=window // 2,
+                batch_size=max(1, cfg.batch_size // 4),
+            )
+
+        return self.cache.json("perplexity", key, compute, label=f"{cfg.name}-{target}-{condition}")
 
     # -------------------------------------------------------------- results
     def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from steerspace.data.bible import bible_languages, bible_paraphrases, load_bible
+from steerspace.data.bucc import load_bucc
 from steerspace.data.corpus import Corpus, ParaphrasePairs
 from steerspace.data.flores import load_flores
 from steerspace.data.pawsx import load_pawsx
@@ -23,6 +24,7 @@ __all__ = [
     "bible_paraphrases",
     "default_tatoeba_dir",
     "load_bible",
+    "load_bucc",
     "load_corpus",
     "load_flores",
     "load_pawsx",

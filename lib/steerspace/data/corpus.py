@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,13 @@ class ParaphrasePairs:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def existing_dir(data_dir: str | Path, dataset: str, hint: str) -> Path:
+    """``data_dir`` as a Path if it is a directory, else a one-line FileNotFoundError
+    naming the dataset and how to get it (``hint``). Every benchmark loader calls it
+    before reading anything."""
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{dataset} directory {str(root)!r} does not exist; {hint}")
+    return root

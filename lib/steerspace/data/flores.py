@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from steerspace.data.corpus import Corpus
+from steerspace.data.corpus import Corpus, existing_dir
 from steerspace.languages import get_language, validate_languages
 
 SPLITS: tuple[str, ...] = ("dev", "devtest")
@@ -112,11 +112,7 @@ def load_flores(
     langs = validate_languages(languages)
     if not langs:
         raise ValueError("languages must name at least one language; got []")
-    root = Path(data_dir).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(
-            f"Flores directory {str(root)!r} does not exist; {_DOWNLOAD} and pass data_dir=..."
-        )
+    root = existing_dir(data_dir, "Flores", f"{_DOWNLOAD} and pass data_dir=...")
     split_dir = _split_dir(root, split)
     if split_dir is None:
         raise FileNotFoundError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from steerspace.data.corpus import ParaphrasePairs
+from steerspace.data.corpus import ParaphrasePairs, existing_dir
 from steerspace.languages import LANGUAGES, get_language
 
 #: split → file name inside ``x-final/{lang}/`` (English's train file is ``train.tsv``).
@@ -61,11 +61,7 @@ def load_pawsx(data_dir: str | Path, language: str, *, split: str = "test") -> P
     if lang.pawsx is None:
         have = [c for c, lg in LANGUAGES.items() if lg.pawsx]
         raise ValueError(f"PAWS-X has no language {language!r}; choose from {have}")
-    root = Path(data_dir).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(
-            f"PAWS-X directory {str(root)!r} does not exist; {_DOWNLOAD} as data_dir"
-        )
+    root = existing_dir(data_dir, "PAWS-X", f"{_DOWNLOAD} as data_dir")
     filename = "train.tsv" if (split == "train" and lang.pawsx == "en") else SPLIT_FILES[split]
     path = _lang_root(root) / lang.pawsx / filename
     if not path.is_file():

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from steerspace.data.corpus import Corpus
+from steerspace.data.corpus import Corpus, existing_dir
 from steerspace.languages import LANGUAGES, get_language, validate_languages
 
 #: Environment variable that points :func:`default_tatoeba_dir` elsewhere.
@@ -80,11 +80,7 @@ def load_tatoeba(data_dir: str | Path, languages: Iterable[str]) -> dict[str, Co
     if no_code:
         have = [c for c, lg in LANGUAGES.items() if lg.tatoeba]
         raise ValueError(f"Tatoeba has no pair for languages {no_code}; choose from {have}")
-    root = Path(data_dir).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(
-            f"Tatoeba directory {str(root)!r} does not exist; {_DOWNLOAD} and pass data_dir=..."
-        )
+    root = existing_dir(data_dir, "Tatoeba", f"{_DOWNLOAD} and pass data_dir=...")
     missing = [
         f"{lang} ({path.name})"
         for lang in langs

@@ -1,0 +1,173 @@
+"""Free generation, language ID and strided perplexity (the choice of k, App. B)."""
+
+from __future__ import annotations
+
+import math
+
+import langid
+import pytest
+import torch
+
+from steerspace.generation import generate_free, langid_accuracy, language_ids, perplexity
+from steerspace.hooks import Intervention, find_modules
+
+REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
+
+SENTENCES = {
+    "en": "The quick brown fox jumps over the lazy dog and runs away into the forest.",
+    "fr": "Le renard brun rapide saute par-dessus le chien paresseux et s'enfuit dans la forêt.",
+    "de": "Der schnelle braune Fuchs springt über den faulen Hund und läuft in den Wald.",
+    "es": "El rápido zorro marrón salta sobre el perro perezoso y se escapa hacia el bosque.",
+    "ja": "今日はとても良い天気なので、私たちは公園へ散歩に行きました。",
+}
+
+
+def _strong(model) -> Intervention:
+    """Set every MLP unit of both layers to a large value: changes the model a lot."""
+    mods = find_modules(model, REGEX)
+    return Intervention(
+        units={name: torch.arange(64) for name in mods},
+        values={name: torch.full((64,), 8.0) for name in mods},
+        label="strong",
+    )
+
+
+def _no_hooks(model) -> bool:
+    return all(not m._forward_pre_hooks and not m._forward_hooks for m in model.modules())
+
+
+# --- generate_free ---------------------------------------------------------------------
+
+
+def test_generate_free_is_seeded_and_batched(model, tokenizer):
+    state = torch.get_rng_state()
+    a = generate_free(model, tokenizer, n=5, max_new_tokens=8, batch_size=2, seed=3)
+    assert torch.equal(state, torch.get_rng_state())  # the global RNG is left alone
+    assert len(a) == 5 and all(isinstance(t, str) for t in a)
+    assert a == generate_free(model, tokenizer, n=5, max_new_tokens=8, batch_size=2, seed=3)
+    assert a != generate_free(model, tokenizer, n=5, max_new_tokens=8, batch_size=2, seed=4)
+    assert "<bos>" not in "".join(a) and all(t == t.strip() for t in a)
+
+
+def test_generate_free_under_intervention(model, tokenizer):
+    kw = {"n": 4, "max_new_tokens": 8, "seed": 0}
+    plain = generate_free(model, tokenizer, **kw)
+    steered = generate_free(model, tokenizer, intervention=_strong(model), **kw)
+    assert steered != plain
+    assert _no_hooks(model)
+    assert generate_free(model, tokenizer, **kw) == plain
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"n": 0}, "n must be"),
+        ({"n": 2, "top_p": 0.0}, "top_p must be in"),
+        ({"n": 2, "top_p": 1.5}, "top_p must be in"),
+        ({"n": 2, "temperature": 0.0}, "temperature must be > 0"),
+    ],
+)
+def test_generate_free_errors(model, tokenizer, kw, match):
+    with pytest.raises(ValueError, match=match):
+        generate_free(model, tokenizer, **kw)
+
+
+# --- language ID --------------------------------------------------------------------------
+
+
+def test_language_ids_on_known_sentences():
+    codes = list(SENTENCES)
+    assert language_ids(list(SENTENCES.values())) == codes
+    assert language_ids(["", "   "]) == ["", ""]
+    texts = [SENTENCES["es"], SENTENCES["es"], SENTENCES["fr"], ""]
+    assert langid_accuracy(texts, "es") == 0.5
+
+
+def test_language_ids_restricted_set_leaves_langid_alone():
+    before = langid.classify("Buongiorno a tutti, come state oggi?")
+    assert before[0] == "it"
+    # restricted to es/fr, an Italian sentence must fall into one of them
+    assert language_ids(["Buongiorno a tutti, come state oggi?"], languages=["es", "fr"])[0] in {
+        "es",
+        "fr",
+    }
+    assert language_ids([SENTENCES["de"]], languages=["de", "en"]) == ["de"]
+    assert langid.classify("Buongiorno a tutti, come state oggi?") == before  # global untouched
+    assert language_ids(["Buongiorno a tutti, come state oggi?"]) == ["it"]
+    with pytest.raises(ValueError, match="languages must be"):
+        language_ids(["x"], languages=["xx"])
+    with pytest.raises(ValueError, match="target must be one of"):
+        langid_accuracy([SENTENCES["en"]], "ja", languages=["en", "fr"])
+    with pytest.raises(ValueError, match="texts must be"):
+        langid_accuracy([], "en")
+
+
+# --- perplexity -------------------------------------------------------------------------------
+
+
+TEXTS = [
+    "In the beginning God created the heaven and the earth.",
+    "And the earth was without form, and void.",
+    "And God said, Let there be light: and there was light.",
+]
+
+
+def _reference(model, ids: torch.Tensor, window: int, stride: int) -> tuple[float, int]:
+    """The Hugging Face strided loop, one window at a time with ``labels``."""
+    nll, count, prev_end = 0.0, 0, 0
+    for begin in range(0, len(ids), stride):
+        end = min(begin + window, len(ids))
+        trg_len = end - prev_end
+        input_ids = ids[begin:end][None]
+        target = input_ids.clone()
+        target[:, :-trg_len] = -100
+        with torch.no_grad():
+            loss = model(input_ids, labels=target).loss
+        n = int((target[:, 1:] != -100).sum())
+        nll += float(loss) * n
+        count += n
+        prev_end = end
+        if end == len(ids):
+            break
+    return nll / count, count
+
+
+def test_perplexity_one_window_equals_plain_loss(model, tokenizer):
+    text = TEXTS[0]
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        expected = float(model(ids, labels=ids).loss)
+    result = perplexity(model, tokenizer, [text], window=128, stride=64)
+    assert result["n_tokens"] == ids.shape[1] - 1
+    assert result["log_ppl"] == pytest.approx(expected, rel=1e-5)
+    assert result["ppl"] == pytest.approx(math.exp(result["log_ppl"]))
+
+
+@pytest.mark.parametrize(("window", "stride", "batch_size"), [(16, 8, 3), (20, 7, 8), (12, 12, 2)])
+def test_perplexity_strided_equals_loop(model, tokenizer, window, stride, batch_size):
+    ids = tokenizer("\n".join(TEXTS), return_tensors="pt")["input_ids"][0]
+    expected, count = _reference(model, ids, window, stride)
+    result = perplexity(
+        model, tokenizer, TEXTS, window=window, stride=stride, batch_size=batch_size
+    )
+    assert result["n_tokens"] == count
+    n_windows = math.ceil((len(ids) - window) / stride) + 1
+    assert count == len(ids) - 1 - (n_windows - 1 if stride == window else 0)
+    assert result["log_ppl"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_perplexity_under_intervention(model, tokenizer):
+    plain = perplexity(model, tokenizer, TEXTS, window=32, stride=16)
+    steered = perplexity(model, tokenizer, TEXTS, window=32, stride=16, intervention=_strong(model))
+    assert steered["log_ppl"] != pytest.approx(plain["log_ppl"])
+    assert steered["ppl"] == pytest.approx(math.exp(steered["log_ppl"]))
+    assert _no_hooks(model)
+
+
+def test_perplexity_errors(model, tokenizer):
+    with pytest.raises(ValueError, match="texts must be"):
+        perplexity(model, tokenizer, [], window=32, stride=16)
+    with pytest.raises(ValueError, match="stride must be in"):
+        perplexity(model, tokenizer, TEXTS, window=16, stride=32)
+    with pytest.raises(ValueError, match="window must be <= max_position_embeddings"):
+        perplexity(model, tokenizer, TEXTS, window=512, stride=256)

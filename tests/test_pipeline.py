@@ -1,0 +1,85 @@
+"""The cached pipeline on a tiny model and a small slice of the real Bible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import steerspace.pipeline as pipeline_module
+from steerspace.config import load_config
+from steerspace.pipeline import Pipeline, split_indices
+
+
+@pytest.fixture
+def cfg(tiny_model_dir, tmp_path):
+    return load_config(
+        "gemma-3-270m",
+        model=str(tiny_model_dir),
+        dtype="float32",
+        languages=["en", "de", "fr", "es", "ja", "ru"],
+        n_expert_sentences=10,
+        n_eval_sentences=6,
+        n_heldout_sentences=3,
+        k=4,
+        batch_size=4,
+        cache_dir=str(tmp_path / "cache"),
+        results_dir=str(tmp_path / "results"),
+    )
+
+
+def test_split_indices_disjoint_and_seeded():
+    a = split_indices(100, [10, 20, 5], seed=1)
+    assert [len(x) for x in a] == [10, 20, 5]
+    assert len(set(np.concatenate(a))) == 35
+    assert all(
+        np.array_equal(x, y)
+        for x, y in zip(a, split_indices(100, [10, 20, 5], seed=1), strict=True)
+    )
+    with pytest.raises(ValueError, match="aligned sentences"):
+        split_indices(10, [8, 8], seed=0)
+
+
+def test_splits_are_disjoint_and_aligned(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    expert_ids, eval_ids = set(pipe.expert_corpus.ids), set(pipe.eval_corpus.ids)
+    assert len(expert_ids) == 10 and len(eval_ids) == 6 and not expert_ids & eval_ids
+    assert pipe.expert_corpus.languages == ["en", "de", "fr", "es", "ja", "zh"]
+    assert pipe.eval_corpus.languages == ["en", "de", "fr", "es", "ja", "ru"]
+
+
+def test_experts_and_embeddings_are_cached_across_pipelines(cfg, monkeypatch):
+    pipe = Pipeline(cfg, progress=False)
+    table = pipe.experts("es")
+    assert len(table) == pipe.n_units == 2 * 64
+    iv = pipe.intervention("es")
+    assert iv.size == 4 and iv.label == "es-top4"
+    pre, post = pipe.embeddings("fr"), pipe.embeddings("fr", iv)
+    assert pre.shape == (6, 32) and np.abs(pre - post).max() > 0
+    # a new pipeline on the same cache must not need the model at all
+    fresh = Pipeline(cfg, progress=False)
+    monkeypatch.setattr(pipeline_module, "load_model", lambda *a, **k: pytest.fail("model loaded"))
+    np.testing.assert_array_equal(fresh.embeddings("fr", fresh.intervention("es")), post)
+    assert fresh.experts("es").equals(table)
+    path = fresh.write_table(table.head(3), "experts_es")
+    assert path.read_text().startswith("target,module,layer,unit,auroc")
+
+
+def test_random_intervention_is_seeded_and_differs_from_experts(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    a, b = pipe.intervention("de", random_seed=1), pipe.intervention("de", random_seed=1)
+    assert a.key() == b.key() and a.key() != pipe.intervention("de").key()
+
+
+def test_k_too_large_fails_before_any_forward_pass(cfg, monkeypatch):
+    pipe = Pipeline(cfg.replace(k=10_000), progress=False)
+    monkeypatch.setattr(pipeline_module, "record_activations", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(ValueError, match="k=10000 is larger than the 128 units"):
+        pipe.intervention("es")
+
+
+def test_unknown_target_and_unavailable_language(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    with pytest.raises(ValueError, match="not in the config's targets"):
+        pipe.experts("ru")
+    with pytest.raises(ValueError, match="th"):
+        _ = Pipeline(cfg.replace(languages=("th",)), progress=False).eval_corpus
