@@ -40,7 +40,6 @@ from IPython.display import Markdown, display
 from steerspace.notebook import config_table, setup_chapter
 from steerspace.paper import paper_table
 from steerspace.plots import save_figure
-from steerspace.retrieval import top1_accuracy
 
 cfg, pipe = setup_chapter(config, overrides)
 config_table(cfg)
@@ -82,21 +81,8 @@ if missing:
 
 
 # %%
-def paraphrase_scores(target: str) -> dict[str, float]:
-    pool = pools[target]
-    iv = pipe.intervention(target)
-    q_pre = pipe.embed_sentences(list(pool.queries), label=f"para-{target}-q")
-    c_pre = pipe.embed_sentences(list(pool.candidates), label=f"para-{target}-c")
-    q_post = pipe.embed_sentences(list(pool.queries), iv, label=f"para-{target}-q")
-    c_post = pipe.embed_sentences(list(pool.candidates), iv, label=f"para-{target}-c")
-    return {
-        "pre": top1_accuracy(q_pre, c_pre),
-        "post": top1_accuracy(q_post, c_post),
-        "mixed": top1_accuracy(q_pre, c_post),
-    }
-
-
-ours = pd.DataFrame({t: paraphrase_scores(t) for t in pools}).T.rename_axis("language")
+ours = pd.DataFrame({t: pipe.paraphrase_scores(t, pipe.intervention(t)) for t in pools}).T
+ours = ours.rename_axis("language")
 pipe.write_table(ours.round(4), "paraphrase", index=True)
 paper = pd.concat([paper_table("table3_paraphrase_es"), paper_table("table5_paraphrase")])
 both = pd.concat([ours.assign(model=f"{cfg.name} (ours)").reset_index(), paper])

@@ -40,7 +40,7 @@ from steerspace.geometry import table1, umap_pre_post
 from steerspace.notebook import config_table, setup_chapter
 from steerspace.paper import paper_table
 from steerspace.plots import draw_umap, save_figure
-from steerspace.retrieval import target_query_frame, top1_accuracy
+from steerspace.retrieval import target_query_frame
 
 cfg, pipe = setup_chapter(config, overrides)
 config_table(cfg)
@@ -50,8 +50,9 @@ config_table(cfg)
 
 # %%
 n = cfg.n_control_sentences
-pre = pipe.space(n=n)
-experts = {t: pipe.space(pipe.intervention(t), n=n) for t in cfg.targets}
+# pre and expert spaces come from the cache of the main chapters: their first n rows
+pre = {lang: x[:n] for lang, x in pipe.space().items()}
+experts = {t: {lang: x[:n] for lang, x in space.items()} for t, space in pipe.post_spaces().items()}
 random = {
     (t, seed): pipe.space(pipe.intervention(t, random_seed=seed), n=n)
     for t in cfg.targets
@@ -213,27 +214,12 @@ plt.show()
 
 
 # %%
-def control_paraphrase(target: str, seed: int) -> dict[str, float]:
-    pool = pipe.paraphrase_pairs(target)
-    iv = pipe.intervention(target, random_seed=seed)
-    q_pre = pipe.embed_sentences(list(pool.queries), label=f"para-{target}-q")
-    c_pre = pipe.embed_sentences(list(pool.candidates), label=f"para-{target}-c")
-    q_post = pipe.embed_sentences(list(pool.queries), iv, label=f"para-{target}-q")
-    c_post = pipe.embed_sentences(list(pool.candidates), iv, label=f"para-{target}-c")
-    return {
-        "language": target,
-        "seed": seed,
-        "pre": top1_accuracy(q_pre, c_pre),
-        "post": top1_accuracy(q_post, c_post),
-        "mixed": top1_accuracy(q_pre, c_post),
-    }
-
-
 para_rows = []
 for t in cfg.targets:
     for seed in cfg.random_seeds:
         try:
-            para_rows.append(control_paraphrase(t, seed))
+            scores = pipe.paraphrase_scores(t, pipe.intervention(t, random_seed=seed))
+            para_rows.append({"language": t, "seed": seed, **scores})
         except ValueError:
             pass  # no paraphrase pool for this language (listed in the paraphrase chapter)
 table6 = pd.DataFrame(para_rows).groupby("language", sort=False)[["pre", "post", "mixed"]].mean()

@@ -274,3 +274,16 @@ def test_table1_summary_is_mean_and_sem_over_targets():
     assert got["post_sem"] == pytest.approx(np.std(rows, ddof=1) / np.sqrt(2))
     # collapsing onto one direction shrinks every distance
     assert (summary["post"] < summary["pre"]).all()
+
+
+def test_umap_pre_post_shapes_and_seed():
+    from steerspace.geometry import umap_pre_post
+
+    rng = np.random.default_rng(0)
+    pre = {lang: rng.normal(size=(12, 5)) for lang in ("a", "b", "c")}
+    post = {lang: x + 3.0 for lang, x in pre.items()}
+    coords = umap_pre_post(pre, post, n=10, seed=0)
+    assert set(coords) == {"a", "b", "c"}
+    assert all(p.shape == (10, 2) and q.shape == (10, 2) for p, q in coords.values())
+    again = umap_pre_post(pre, post, n=10, seed=0)
+    np.testing.assert_allclose(coords["b"][1], again["b"][1])

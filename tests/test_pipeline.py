@@ -83,3 +83,35 @@ def test_unknown_target_and_unavailable_language(cfg):
         pipe.experts("ru")
     with pytest.raises(ValueError, match="th"):
         _ = Pipeline(cfg.replace(languages=("th",)), progress=False).eval_corpus
+
+
+def test_paraphrase_pairs_avoid_expert_verses_and_are_seeded(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    pairs = pipe.paraphrase_pairs("es")
+    assert len(pairs) == cfg.n_eval_sentences
+    assert not set(pairs.ids) & set(pipe.expert_corpus.ids)
+    assert pairs.queries != pairs.candidates and pairs.source.startswith("bible:")
+    assert Pipeline(cfg, progress=False).paraphrase_pairs("es").ids == pairs.ids
+    with pytest.raises(ValueError):
+        pipe.paraphrase_pairs("ja")  # one Japanese translation only
+
+
+def test_generations_and_perplexity_are_cached_and_react_to_the_intervention(cfg, monkeypatch):
+    small = cfg.replace(n_generations=3, max_new_tokens=5)
+    pipe = Pipeline(small, progress=False)
+    iv = pipe.intervention("fr")
+    texts = pipe.generations(iv)
+    pre, post = pipe.heldout_perplexity("fr"), pipe.heldout_perplexity("fr", iv)
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+    assert np.isfinite(pre["log_ppl"]) and pre["log_ppl"] != post["log_ppl"]
+    fresh = Pipeline(small, progress=False)
+    monkeypatch.setattr(pipeline_module, "load_model", lambda *a, **k: pytest.fail("model loaded"))
+    assert fresh.generations(fresh.intervention("fr")) == texts
+    assert fresh.heldout_perplexity("fr") == pre
+
+
+def test_space_of_the_first_n_sentences_is_a_prefix(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    full, head = pipe.space(), pipe.space(n=3)
+    assert set(head) == set(full)
+    np.testing.assert_allclose(head["de"], full["de"][:3], atol=1e-5)

@@ -30,6 +30,7 @@ from steerspace.generation import generate_free, perplexity
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import LANGUAGES, paper_languages
 from steerspace.models import check_device, load_model
+from steerspace.retrieval import top1_accuracy
 
 
 def split_indices(n: int, sizes: list[int], *, seed: int) -> list[np.ndarray]:
@@ -186,6 +187,22 @@ class Pipeline:
             candidates=tuple(pairs.candidates[i] for i in rows),
             source=pairs.source,
         )
+
+    def paraphrase_scores(self, language: str, intervention: Intervention) -> dict[str, float]:
+        """Top-1 paraphrase retrieval in ``language``'s pool (paper §6): ``pre`` (query
+        and candidates from the original model), ``post`` (both under ``intervention``)
+        and ``mixed`` (query original, candidates intervened)."""
+        pool = self.paraphrase_pairs(language)
+        queries, candidates = list(pool.queries), list(pool.candidates)
+        q_pre = self.embed_sentences(queries, label=f"para-{language}-q")
+        c_pre = self.embed_sentences(candidates, label=f"para-{language}-c")
+        q_post = self.embed_sentences(queries, intervention, label=f"para-{language}-q")
+        c_post = self.embed_sentences(candidates, intervention, label=f"para-{language}-c")
+        return {
+            "pre": top1_accuracy(q_pre, c_pre),
+            "post": top1_accuracy(q_post, c_post),
+            "mixed": top1_accuracy(q_pre, c_post),
+        }
 
     # -------------------------------------------------------------- experts
     @cached_property
@@ -382,16 +399,17 @@ class Pipeline:
         original model or under ``intervention`` (cached)."""
         cfg = self.cfg
         texts = self.heldout_corpus.sentences(target)
-        window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
         key = self._key(
             task="perplexity",
             data=self.heldout_corpus.select([target]).fingerprint(),
-            window=window,
+            max_window=512,
             intervention=None if intervention is None else intervention.key(),
         )
         condition = "pre" if intervention is None else intervention.label
 
         def compute() -> dict:
+            # the model's context, at most 512 tokens, with half-window stride
+            window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
             return perplexity(
                 self.model,
                 self.tokenizer,

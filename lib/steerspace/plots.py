@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 
 from steerspace.config import Config
 from steerspace.languages import LANGUAGES
@@ -31,6 +32,7 @@ _PALETTE = [
     "#AA4499",
 ]
 _MARKERS = ["o", "s"]
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 TARGET_COLORS = {
     "en": "#0072B2",
     "de": "#E69F00",
@@ -120,12 +122,16 @@ def draw_umap(
         ax.scatter(
             post_xy[:, 0], post_xy[:, 1], s=10, color=color, alpha=0.55, marker="x", linewidths=0.7
         )
-        cx, cy = pre_xy.mean(0)
-        ax.annotate(
-            code, (cx, cy), fontsize=7, ha="center", va="center", weight="bold", color=color
-        )
-        px, py = post_xy.mean(0)
-        ax.annotate(f"{code}*", (px, py), fontsize=7, ha="center", va="center", color=color)
+        for xy, text in ((pre_xy, code), (post_xy, f"{code}*")):
+            ax.annotate(
+                text,
+                tuple(xy.mean(0)),
+                fontsize=8,
+                ha="center",
+                va="center",
+                weight="bold" if code == target else "normal",
+                path_effects=_HALO,
+            )
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")
     ax.set_title(title)
