@@ -223,7 +223,7 @@ for t in cfg.targets:
         except ValueError:
             pass  # no paraphrase pool for this language (listed in the paraphrase chapter)
 table6 = pd.DataFrame(para_rows).groupby("language", sort=False)[["pre", "post", "mixed"]].mean()
-pipe.write_table(table6.round(4), "table6")
+pipe.write_table(table6.round(4), "table6", index=True)
 paper6 = paper_table("table6_random_paraphrase")
 pd.concat([table6.reset_index().assign(model=f"{cfg.name} (ours)"), paper6]).pivot_table(
     index="language", columns="model", values=["pre", "post", "mixed"], sort=False
