@@ -96,7 +96,7 @@ def bars(target: str) -> plt.Figure:
     return fig
 
 
-main_target = "es" if "es" in cfg.targets else cfg.targets[0]
+main_target = cfg.main_target
 bars(main_target)
 plt.show()
 

@@ -181,7 +181,7 @@ def umap_figure(target: str) -> plt.Figure:
     return fig
 
 
-main_target = "es" if "es" in cfg.targets else cfg.targets[0]
+main_target = cfg.main_target
 umap_figure(main_target)
 plt.show()
 

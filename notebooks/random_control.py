@@ -182,7 +182,7 @@ def control_bars(target: str) -> plt.Figure:
     return fig
 
 
-main_target = "es" if "es" in cfg.targets else cfg.targets[0]
+main_target = cfg.main_target
 control_bars(main_target)
 plt.show()
 

@@ -113,6 +113,11 @@ class Config:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
     @property
+    def main_target(self) -> str:
+        """The target shown in chapter bodies: Spanish, as in the paper, if present."""
+        return "es" if "es" in self.targets else self.targets[0]
+
+    @property
     def results_path(self) -> Path:
         """``results_dir/name``: where this config's CSVs and figures go."""
         return Path(self.results_dir) / self.name

@@ -28,7 +28,7 @@ from steerspace.embed import embed, record_activations
 from steerspace.experts import expert_table, make_intervention, random_k, top_k
 from steerspace.generation import generate_free, perplexity
 from steerspace.hooks import Intervention, find_modules
-from steerspace.languages import LANGUAGES, paper_languages
+from steerspace.languages import paper_languages
 from steerspace.models import check_device, load_model
 from steerspace.retrieval import top1_accuracy
 
@@ -427,6 +427,3 @@ class Pipeline:
         """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""
         path = self.cfg.results_path / f"{name}.csv"
         return atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))
-
-    def language_name(self, code: str) -> str:
-        return LANGUAGES[code].name
