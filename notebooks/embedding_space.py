@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.geometry import table1, umap_pre_post
+from steerspace.geometry import table1
 from steerspace.notebook import config_table, setup_chapter
 from steerspace.paper import paper_table
 from steerspace.plots import draw_umap, save_figure
@@ -166,7 +166,7 @@ display(
 
 
 # %%
-coords = {t: umap_pre_post(pre, post[t], n=cfg.umap_sentences, seed=cfg.seed) for t in cfg.targets}
+coords = {t: pipe.umap(pre, post[t]) for t in cfg.targets}
 
 
 def umap_figure(target: str) -> plt.Figure:

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from steerspace.embed import embed, forward_pooled, pooling_mask, record_activations
+from steerspace.embed import (
+    embed,
+    embed_layers,
+    forward_pooled,
+    pooling_mask,
+    record_activations,
+)
 from steerspace.hooks import Intervention, find_modules
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
@@ -61,3 +67,20 @@ def test_embedding_under_intervention_differs_and_model_is_restored(model, token
 def test_empty_input_is_an_error(model, tokenizer):
     with pytest.raises(ValueError, match="no sentences"):
         forward_pooled(model, tokenizer, [])
+
+
+def test_layer_embeddings_pool_every_layer(model, tokenizer, sentences):
+    layers = embed_layers(model, tokenizer, sentences, batch_size=2)
+    n_layers = model.config.num_hidden_layers
+    assert layers.shape == (len(sentences), n_layers + 1, 32)
+    # the last layer is the sentence embedding, batched or not
+    np.testing.assert_allclose(layers[:, -1], embed(model, tokenizer, sentences), atol=1e-5)
+    single = np.stack([embed_layers(model, tokenizer, [s])[0] for s in sentences])
+    np.testing.assert_allclose(layers, single, atol=1e-5)
+    # layer 0 is the embedding output, mean-pooled without BOS
+    enc = tokenizer([sentences[0]], return_tensors="pt")
+    with torch.no_grad():
+        states = model.base_model(**enc, output_hidden_states=True).hidden_states
+    np.testing.assert_allclose(layers[0, 0], states[0][0, 1:].mean(0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(layers[0, 1], states[1][0, 1:].mean(0).numpy(), atol=1e-5)
+    assert not np.allclose(layers[:, 0], layers[:, 1])

@@ -115,3 +115,18 @@ def test_space_of_the_first_n_sentences_is_a_prefix(cfg):
     full, head = pipe.space(), pipe.space(n=3)
     assert set(head) == set(full)
     np.testing.assert_allclose(head["de"], full["de"][:3], atol=1e-5)
+
+
+def test_layer_space_and_umap_are_cached(cfg, monkeypatch):
+    pipe = Pipeline(cfg, progress=False)
+    layers = pipe.layer_space(n=4)
+    assert set(layers) == set(pipe.eval_languages)
+    assert layers["fr"].shape == (4, 3, 32)  # embedding output + 2 blocks
+    np.testing.assert_array_equal(layers["fr"][:, -1], pipe.embeddings("fr", n=4))
+    pre, post = pipe.space(n=4), pipe.space(pipe.intervention("es"), n=4)
+    coords = pipe.umap(pre, post)
+    assert coords["fr"][0].shape == (4, 2) and coords["fr"][1].shape == (4, 2)
+    fresh = Pipeline(cfg, progress=False)
+    monkeypatch.setattr(pipeline_module, "umap_pre_post", lambda *a, **k: pytest.fail("recomputed"))
+    again = fresh.umap(fresh.space(n=4), fresh.space(fresh.intervention("es"), n=4))
+    np.testing.assert_array_equal(again["fr"][1], coords["fr"][1])

@@ -83,11 +83,13 @@ class Cache:
         compute: Callable[[], np.ndarray],
         *,
         label: str = "",
+        mmap: bool = False,
     ) -> np.ndarray:
-        """Load the array for ``parts`` or compute, store and return it."""
+        """Load the array for ``parts`` or compute, store and return it. ``mmap`` opens
+        a stored array read-only and memory-mapped (for large arrays read in slices)."""
         path = self.path(kind, parts, label=label, ext="npy")
         if path.exists():
-            return np.load(path)
+            return np.load(path, mmap_mode="r" if mmap else None)
         value = np.asarray(compute())
 
         def write(tmp: Path) -> None:

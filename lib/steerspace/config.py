@@ -86,7 +86,7 @@ class Config:
     k_grid: tuple[int, ...] = (0, 50, 100, 200, 500, 1000, 2000)
     n_generations: int = 16
     max_new_tokens: int = 32
-    random_seeds: tuple[int, ...] = (1, 2)
+    random_seeds: tuple[int, ...] = (1,)
     n_control_sentences: int = 100
     modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
     capture: str = "input"

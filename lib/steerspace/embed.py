@@ -1,5 +1,6 @@
 """Batched, mask-aware forward passes: pooled unit activations (for expert finding)
-and mean-pooled last hidden states (sentence embeddings, paper §4–§5).
+and mean-pooled hidden states (sentence embeddings, paper §4–§5: the last layer; the
+layer-by-layer chapter: every layer, from the same forward pass).
 
 Sentences are sorted by length before batching (less padding), padded on the right
 (so positions and causal attention of real tokens are exactly those of an unpadded
@@ -66,6 +67,7 @@ def forward_pooled(
     pooling: str = "mean",
     include_bos: bool = False,
     hidden: bool = True,
+    layers: bool = False,
     intervention: Intervention | None = None,
     batch_size: int = 16,
     max_length: int = 128,
@@ -75,7 +77,10 @@ def forward_pooled(
 
     Returns a dict with, when ``hidden``, ``"hidden"``: (n, hidden_size) pooled last
     hidden state (the output of the final norm), and for every module in ``modules``
-    its pooled units (n, units), all float32 in the input order.
+    its pooled units (n, units), all float32 in the input order. With ``layers``, also
+    ``"layers"``: (n, n_layers + 1, hidden_size), the pooled hidden state after the
+    embedding layer and after every block; the last entry is the final-norm output,
+    identical to ``"hidden"``.
 
     ``intervention`` is applied during the pass (post-intervention embeddings).
     ``progress`` shows a progress bar (a string is used as its label).
@@ -104,13 +109,21 @@ def forward_pooled(
             recorder.mask = pooling_mask(
                 enc["input_ids"], enc["attention_mask"], tokenizer.bos_token_id, include_bos
             )
-            result = backbone(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+            result = backbone(
+                input_ids=enc["input_ids"],
+                attention_mask=enc["attention_mask"],
+                output_hidden_states=layers,
+            )
             pooled = dict(recorder.batch)
             if hidden:
                 pooled["hidden"] = pool(result.last_hidden_state, recorder.mask, pooling).cpu()
+            if layers:
+                pooled["layers"] = torch.stack(
+                    [pool(h, recorder.mask, pooling) for h in result.hidden_states], dim=1
+                ).cpu()
             for key, value in pooled.items():
                 if key not in out:
-                    out[key] = np.empty((n, value.shape[1]), dtype=np.float32)
+                    out[key] = np.empty((n, *value.shape[1:]), dtype=np.float32)
                 out[key][idx] = value.numpy()
     return out
 
@@ -139,6 +152,36 @@ def embed(
         max_length=max_length,
         progress=progress,
     )["hidden"]
+
+
+def embed_layers(
+    model: nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    sentences: Sequence[str],
+    *,
+    intervention: Intervention | None = None,
+    pooling: str = "mean",
+    include_bos: bool = False,
+    batch_size: int = 16,
+    max_length: int = 128,
+    progress: bool | str = False,
+) -> np.ndarray:
+    """Pooled hidden states of every layer, (n, n_layers + 1, hidden_size) float32:
+    index 0 is the embedding output, index ``l`` the output of block ``l``, and the
+    last index the final-norm output (= :func:`embed`)."""
+    return forward_pooled(
+        model,
+        tokenizer,
+        sentences,
+        intervention=intervention,
+        pooling=pooling,
+        include_bos=include_bos,
+        hidden=False,
+        layers=True,
+        batch_size=batch_size,
+        max_length=max_length,
+        progress=progress,
+    )["layers"]
 
 
 def record_activations(

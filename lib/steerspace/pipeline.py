@@ -8,6 +8,7 @@ whose inputs are all cached never loads it.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from pathlib import Path
 
@@ -24,9 +25,10 @@ from steerspace.data import (
     load_flores,
     load_pawsx,
 )
-from steerspace.embed import embed, record_activations
+from steerspace.embed import embed, embed_layers, record_activations
 from steerspace.experts import expert_table, make_intervention, random_k, top_k
 from steerspace.generation import generate_free, perplexity
+from steerspace.geometry import umap_pre_post
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import paper_languages
 from steerspace.models import check_device, load_model
@@ -341,18 +343,50 @@ class Pipeline:
 
         return self.cache.array("embeddings", key, compute, label=f"{cfg.name}-{label}-{condition}")
 
+    def layer_embeddings(
+        self, language: str, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> np.ndarray:
+        """Pooled hidden states of every layer for the (first ``n``) evaluation sentences
+        of ``language``, pre or post ``intervention``: (n, n_layers + 1, hidden_size),
+        index 0 = embedding output, last index = final-norm output. One forward pass
+        gives all layers; the array is cached and opened memory-mapped."""
+        cfg = self.cfg
+        corpus = self.eval_corpus.select([language], stop=n)
+        key = self._key(
+            data=corpus.fingerprint(),
+            layers="all",
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> np.ndarray:
+            return embed_layers(
+                self.model,
+                self.tokenizer,
+                corpus.sentences(language),
+                intervention=intervention,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"embed {language} {condition}" if self.progress else False,
+            )
+
+        return self.cache.array(
+            "layer_embeddings",
+            key,
+            compute,
+            label=f"{cfg.name}-{language}-{condition}",
+            mmap=True,
+        )
+
     def embeddings(
         self, language: str, intervention: Intervention | None = None, *, n: int | None = None
     ) -> np.ndarray:
-        """Embeddings of the (first ``n``) evaluation sentences of ``language``, pre or
-        post ``intervention``."""
-        corpus = self.eval_corpus.select([language], stop=n)
-        return self.embed_sentences(
-            corpus.sentences(language),
-            intervention,
-            label=language,
-            data_key=corpus.fingerprint(),
-        )
+        """Embeddings (pooled final-norm output, paper §4–§5) of the (first ``n``)
+        evaluation sentences of ``language``, pre or post ``intervention``: the last
+        layer of :meth:`layer_embeddings`, (n, hidden_size) float32."""
+        return np.ascontiguousarray(self.layer_embeddings(language, intervention, n=n)[:, -1])
 
     def space(
         self, intervention: Intervention | None = None, *, n: int | None = None
@@ -361,9 +395,43 @@ class Pipeline:
         pre or post ``intervention``."""
         return {lang: self.embeddings(lang, intervention, n=n) for lang in self.eval_languages}
 
+    def layer_space(
+        self, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Like :meth:`space`, every layer: language → (n, n_layers + 1, hidden_size)."""
+        return {
+            lang: self.layer_embeddings(lang, intervention, n=n) for lang in self.eval_languages
+        }
+
     def post_spaces(self, *, k: int | None = None) -> dict[str, dict[str, np.ndarray]]:
         """target → the space under that target's top-``k`` expert intervention."""
         return {t: self.space(self.intervention(t, k=k)) for t in self.cfg.targets}
+
+    def umap(
+        self, pre: dict[str, np.ndarray], post: dict[str, np.ndarray]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """:func:`~steerspace.geometry.umap_pre_post` of two spaces (first
+        ``umap_sentences`` per language, seeded), cached by the arrays' content: UMAP is
+        the slowest step of a warm build."""
+        cfg = self.cfg
+        n = cfg.umap_sentences
+        digest = hashlib.sha256()
+        for space in (pre, post):
+            for lang in sorted(space):
+                digest.update(lang.encode())
+                digest.update(np.ascontiguousarray(space[lang][:n], dtype=np.float32).tobytes())
+        key = {"task": "umap", "data": digest.hexdigest(), "n": n, "seed": cfg.seed}
+
+        def compute() -> dict[str, np.ndarray]:
+            coords = umap_pre_post(pre, post, n=n, seed=cfg.seed)
+            return {
+                f"{lang}.{part}": xy[i]
+                for lang, xy in coords.items()
+                for i, part in enumerate(("pre", "post"))
+            }
+
+        stored = self.cache.arrays("umap", key, compute, label=cfg.name)
+        return {lang: (stored[f"{lang}.pre"], stored[f"{lang}.post"]) for lang in pre}
 
     # ----------------------------------------------------------- generation
     def generations(self, intervention: Intervention | None = None) -> list[str]:
