@@ -47,3 +47,12 @@ def test_config_is_frozen():
     with pytest.raises(AttributeError):
         cfg.k = 3
     assert cfg.replace(k=3).k == 3 and cfg.k == 500
+
+
+def test_dose_response_grids():
+    cfg = load_config("gemma-3-270m", dose_strengths="0.5, 1", dose_k_grid=[10, 20])
+    assert cfg.dose_strengths == (0.5, 1.0) and cfg.dose_k_grid == (10, 20)
+    with pytest.raises(ValueError, match=r"'dose_strengths' must be numbers in \(0, 1\]"):
+        load_config("gemma-3-270m", dose_strengths=[1.5])
+    with pytest.raises(ValueError, match="'dose_k_grid' must be positive"):
+        load_config("gemma-3-270m", dose_k_grid=[0, 10])

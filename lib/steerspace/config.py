@@ -22,7 +22,8 @@ POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
-INT_TUPLE_FIELDS = ("k_grid", "random_seeds")
+INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "dose_k_grid")
+FLOAT_TUPLE_FIELDS = ("dose_strengths",)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class Config:
     n_generations, max_new_tokens : free generations per (target, k) and their length.
     random_seeds : seeds of the random-neuron control (paper §7).
     n_control_sentences : evaluation sentences per language in the random control.
+    abx_triplets : ABX triplets sampled per task and space (beyond the paper).
+    dose_k_grid, dose_strengths : numbers of experts and intervention strengths (0 =
+        original activation, 1 = the positive mean) of the dose–response curves.
+    dose_sentences : evaluation sentences per language in the dose–response curves.
     modules : regex (``re.fullmatch``) over module names whose units are candidate experts.
     capture : read the units at the module's ``"input"`` or ``"output"``.
     pooling : how token activations become one value per sentence.
@@ -88,6 +93,10 @@ class Config:
     max_new_tokens: int = 32
     random_seeds: tuple[int, ...] = (1,)
     n_control_sentences: int = 100
+    abx_triplets: int = 2000
+    dose_k_grid: tuple[int, ...] = (100, 250, 500, 1000, 2000)
+    dose_strengths: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    dose_sentences: int = 50
     modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
     capture: str = "input"
     pooling: str = "mean"
@@ -166,6 +175,9 @@ def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) 
     for key in INT_TUPLE_FIELDS:
         if key in values:
             values[key] = _as_int_tuple(key, values[key])
+    for key in FLOAT_TUPLE_FIELDS:
+        if key in values:
+            values[key] = _as_float_tuple(key, values[key])
     return Config(**values)
 
 
@@ -183,6 +195,14 @@ def _as_int_tuple(key: str, value: Any) -> tuple[int, ...]:
         return tuple(int(v) for v in items)
     except (TypeError, ValueError):
         raise ValueError(f"config key {key!r} must be a list of integers, got {value!r}") from None
+
+
+def _as_float_tuple(key: str, value: Any) -> tuple[float, ...]:
+    items = _as_tuple(key, value) if isinstance(value, str) else value
+    try:
+        return tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        raise ValueError(f"config key {key!r} must be a list of numbers, got {value!r}") from None
 
 
 def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -210,6 +230,8 @@ def _validate(cfg: Config) -> None:
         "umap_sentences",
         "n_generations",
         "n_control_sentences",
+        "abx_triplets",
+        "dose_sentences",
         "max_new_tokens",
         "batch_size",
         "max_length",
@@ -229,6 +251,14 @@ def _validate(cfg: Config) -> None:
         ) from None
     if not cfg.k_grid or any(k < 0 for k in cfg.k_grid):
         raise ValueError(f"config key 'k_grid' must be non-negative integers, got {cfg.k_grid!r}")
+    if not cfg.dose_k_grid or any(k <= 0 for k in cfg.dose_k_grid):
+        raise ValueError(
+            f"config key 'dose_k_grid' must be positive integers, got {cfg.dose_k_grid!r}"
+        )
+    if not cfg.dose_strengths or any(not 0 < s <= 1 for s in cfg.dose_strengths):
+        raise ValueError(
+            f"config key 'dose_strengths' must be numbers in (0, 1], got {cfg.dose_strengths!r}"
+        )
     if not cfg.random_seeds:
         raise ValueError("config key 'random_seeds' is empty; give at least one seed")
     if not cfg.targets:
