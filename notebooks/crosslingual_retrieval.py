@@ -29,12 +29,34 @@
 # 3. with other query languages the effect is mixed (Fig. 5).
 #
 # This chapter reads the embeddings cached by the previous one: no new forward pass.
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `k=200`):
+#
+# ```bash
+# steerspace book --only crosslingual_retrieval \
+#     --set k=200 --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/crosslingual_retrieval.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {k: 200}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
-# %%
+# %% tags=["hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -76,7 +98,7 @@ if all(v is None for v in seen.values()):
 # target's intervened space (post). Red tick labels mark languages the model did not
 # see in pre-training, where that is known.
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Fig. 4 on this run: top-1 retrieval accuracy with the main target's sentences as queries and each other language's as candidates, before (light) and after (dark) the intervention on the target's experts; inner product of mean-pooled embeddings. Red tick labels would mark languages unseen in pre-training (unknown for Gemma 3).", "name": "fig-retrieval-main"}}
 frames = {target: target_query_frame(pre, post[target], target) for target in cfg.targets}
 for target, frame in frames.items():
     pipe.write_table(frame.round(4), f"retrieval_query_{target}", index=True)
@@ -133,10 +155,12 @@ display(
 # ### Inner product or cosine?
 #
 # The paper scores candidates by the inner product. Mean-pooled last hidden states of a
-# base LM are dominated by a few dimensions with huge values (for this model, the
+# base LM are dominated by a few dimensions with huge values {cite}`mu2018allbutthetop`
+# (for this model, the
 # largest dimension holds the share of the squared norm shown below), and the inner
 # product then ranks candidates mostly by their norm along those dimensions. The same
-# retrieval with cosine similarity, as a robustness check (the chapter on baselines
+# retrieval with cosine similarity ({numref}`fig-retrieval-cosine` against
+# {numref}`fig-retrieval-main`), as a robustness check (the chapter on baselines
 # looks at this in depth):
 
 # %%
@@ -164,7 +188,7 @@ display(
     )
 )
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The same retrieval as the first figure, scored by cosine similarity instead of the inner product.", "name": "fig-retrieval-cosine"}}
 fig, ax = plt.subplots(figsize=(8, 3.2))
 f = frames_cos[main_target]
 draw_retrieval_bars(
@@ -238,7 +262,7 @@ mean_r.join(paper_mean).round(2)
 # Change in top-1 accuracy (post − pre) for every query × candidate pair under each
 # target's intervention. Blue: the intervention helps; red: it hurts.
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Fig. 5 on this run: change of top-1 accuracy (post − pre) for every query language (rows) and candidate language (columns) under the main target's intervention. Blue: the intervention helps; red: it hurts.", "name": "fig-retrieval-delta-main"}}
 pre_matrix = retrieval_matrix(pre)
 delta = {t: retrieval_matrix(post[t]) - pre_matrix for t in cfg.targets}
 pipe.write_table(pre_matrix.round(4), "retrieval_matrix_pre", index=True)
@@ -296,24 +320,79 @@ display(
 #   gains beside the paper's, Table 2 with bootstrap CIs and p-values, and Δ accuracy
 #   for all query languages; every table is in `results/<config>/`.
 #
-# ## Exercises
-#
-# 1. Retrieval here uses the inner product, as the paper does. Re-run the target-query
-#    frames with `score="cosine"`. Which languages change the most, and why might the
-#    embedding norms matter?
-# 2. Restrict Table 2 to candidates in the target's script. Do the correlations hold?
-# 3. Pick a non-target query with a large gain in the heatmap. Is its distance to the
-#    candidate smaller post-intervention?
-#
 # ## Gallery: every target
 #
 # Target-as-query accuracies (the paper's App. E) and Δ accuracy heatmaps (App. F) for
 # the other targets.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Target-as-query accuracy pre and post (bars, the paper's App. E) and Δ top-1 accuracy for every query × candidate pair (heatmap, App. F) for the other targets; the target is named in each plot title."}}
 for target in cfg.targets:
     if target != main_target:
         bars(target)
         plt.show()
         heatmap(target)
         plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. The Spanish intervention gains much more with cosine similarity than with the inner
+#    product on some candidate languages. Which ones, and what happens to the embedding
+#    norms?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    cos = frames_cos["es"].sort_values("delta_acc", ascending=False)
+#    print(cos.head()[["acc_pre", "acc_post", "delta_acc"]])
+#    norms = pd.DataFrame({
+#        "pre": {lang: float(np.linalg.norm(x, axis=1).mean()) for lang, x in pre.items()},
+#        "post es": {lang: float(np.linalg.norm(x, axis=1).mean()) for lang, x in post["es"].items()},
+#    })
+#    norms.round(1)
+#    ```
+#
+#    The inner product ranks candidates by norm as much as by direction: a few large
+#    dimensions (see the share printed above) make some candidates near neighbours of
+#    every query ("hubs"). The intervention changes the norms too, so the inner product
+#    mixes a change of scale with the change of direction; cosine isolates the direction,
+#    which is what the paper's distance analysis measures.
+#    :::
+#
+# 2. Restrict Table 2 to candidates written in the same script as the target. Do the
+#    correlations hold?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.languages import LANGUAGES
+#
+#    same_script = {
+#        t: f.loc[[c for c in f.index if LANGUAGES[c].script == LANGUAGES[t].script]]
+#        for t, f in frames.items()
+#        if LANGUAGES[t].script == "Latn"  # Japanese has no other language in its script
+#    }
+#    table2(same_script, n_boot=1000, seed=cfg.seed).round(2)
+#    ```
+#
+#    With about ten Latin-script candidates per target, the bootstrap intervals are much
+#    wider than in the table above, and distances within one script vary less, so the
+#    correlations of accuracy with distance are weaker or not significant. The
+#    `r(d_post, d_pre)` row stays high: the intervention moves all candidates alike.
+#    :::
+#
+# 3. Pick the pair of *non-target* languages with the largest gain in the Δ heatmap of
+#    the main target. Are the two languages closer after the intervention?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.geometry import language_distance
+#
+#    query, candidate = off_target[main_target].stack().idxmax()
+#    print(query, candidate, delta[main_target].loc[query, candidate])
+#    print(language_distance(pre[query], pre[candidate]),
+#          language_distance(post[main_target][query], post[main_target][candidate]))
+#    ```
+#
+#    Table 2's `r(delta_acc, d_pre-d_post)` asks the same over all candidates of the
+#    target; one pair can go either way. A gain with a smaller distance is the paper's
+#    mechanism; a gain without one points to the change of norms (exercise 1).
+#    :::

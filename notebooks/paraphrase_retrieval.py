@@ -26,12 +26,34 @@
 # Its findings: Post is as good as Pre (the intervened space keeps paraphrases
 # together), while Mixed is much worse (the intervened space is a *different* space
 # from the original one, not a small perturbation of it).
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `k=200`):
+#
+# ```bash
+# steerspace book --only paraphrase_retrieval \
+#     --set k=200 --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/paraphrase_retrieval.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {k: 200}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"pawsx_dir": "/data/paws-x/x-final"}
 
-# %%
+# %% tags=["hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -47,7 +69,7 @@ config_table(cfg)
 # %% [markdown]
 # ## The paraphrase pools
 #
-# The paper uses PAWS-X test paraphrase pairs. Without a PAWS-X directory, a pair is
+# The paper uses PAWS-X {cite}`yang2019pawsx` test paraphrase pairs. Without a PAWS-X directory, a pair is
 # the same verse in two different Bible translations of one language (for example the
 # World English Bible and the King James 2000 for English): a looser, natural
 # paraphrase. Only verses not used for finding experts are drawn. Japanese has a single
@@ -90,7 +112,7 @@ both.pivot_table(
     index="language", columns="model", values=["pre", "post", "mixed"], sort=False
 ).round(2)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Tables 3 and 5 as a figure: top-1 paraphrase retrieval in each language's pool with that language's own intervention. Pre: queries and candidates from the original model; post: both intervened; mixed: queries original, candidates intervened.", "name": "fig-paraphrase"}}
 fig, ax = plt.subplots(figsize=(6, 3))
 x = np.arange(len(ours))
 for i, col in enumerate(["pre", "post", "mixed"]):
@@ -155,8 +177,50 @@ display(
 #
 # ## Exercises
 #
-# 1. Score the mixed setting the other way round (query post, candidates pre). Is it
-#    symmetric?
-# 2. Use a *different* target's intervention on the Spanish pool (e.g. French experts).
-#    Does post stay as good as pre?
-# 3. Increase `n_eval_sentences`. How does top-1 accuracy scale with the pool size?
+# 1. Score the mixed setting the other way round: queries from the intervened model,
+#    candidates from the original one. Is mixed retrieval symmetric?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.retrieval import top1_accuracy
+#
+#    pool, iv = pipe.paraphrase_pairs("es"), pipe.intervention("es")
+#    q_post = pipe.embed_sentences(list(pool.queries), iv, label="para-es-q")
+#    c_pre = pipe.embed_sentences(list(pool.candidates), label="para-es-c")
+#    top1_accuracy(q_post, c_pre), ours.loc["es", "mixed"]
+#    ```
+#
+#    The embeddings come from the cache (same sentences, same intervention). Top-1
+#    retrieval is not symmetric: each query picks its best candidate, and which space
+#    holds the queries changes which candidates are hubs. A large difference between
+#    the two directions means the two spaces differ in scale or in their dominant
+#    dimensions, not only by a rotation.
+#    :::
+#
+# 2. Evaluate the Spanish paraphrase pool under the **French** intervention. Does post
+#    stay as good as pre when the intervention targets another language?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    pipe.paraphrase_scores("es", pipe.intervention("fr")), ours.loc["es"].to_dict()
+#    ```
+#
+#    `pre` is the same as before (no intervention); `post` and `mixed` now use the
+#    French experts. If post stays close to pre, the intervention keeps within-language
+#    structure whichever language it targets, as the paper reports for its own target.
+#    :::
+#
+# 3. How does top-1 paraphrase accuracy depend on the size of the pool? Re-run with 400
+#    evaluation sentences.
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only paraphrase_retrieval --set n_eval_sentences=400 \
+#        --set results_dir=/tmp/n400 --no-build
+#    ```
+#
+#    The pool has `n_eval_sentences` pairs, so each query has twice as many distractors
+#    and chance falls from 1/200 to 1/400; expect lower accuracies in all three settings.
+#    The paper's PAWS-X pools are larger still, one reason why absolute values are not
+#    comparable, only the differences between pre, post and mixed.
+#    :::

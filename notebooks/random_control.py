@@ -28,12 +28,34 @@
 # empty. To keep the book fast, the control embeds the first `n_control_sentences`
 # evaluation sentences of each language, and the expert intervention is compared on
 # the same sentences.
+#
+# :::{admonition} Re-run this chapter
+# :class: tip
+#
+# From the repository root, with other parameters (here `random_seeds=[1,2,3]`):
+#
+# ```bash
+# steerspace book --only random_control \
+#     --set "random_seeds=[1,2,3]" --no-build
+# ```
+#
+# or with papermill, which `steerspace book` runs for every chapter:
+#
+# ```bash
+# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/random_control.py
+# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
+#     -p config gemma-3-270m -y "overrides: {random_seeds: [1, 2, 3]}"
+# ```
+#
+# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
+# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
+# :::
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"random_seeds": [1, 2, 3]}
 
-# %%
+# %% tags=["hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -150,7 +172,7 @@ by_target["random better than pre (share of candidates × seeds)"] = (
 by_target
 
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 30–32 on this run: top-1 retrieval with the main target as query, per candidate language, for the original model (pre), the expert intervention, and k random units set to their own means over the target's sentences (mean over seeds; error bar: range over seeds).", "name": "fig-control-retrieval-main"}}
 def control_bars(target: str) -> plt.Figure:
     r = retrieval[retrieval["target"] == target]
     agg = r.groupby("candidate", sort=False).agg(
@@ -193,9 +215,9 @@ plt.show()
 # ## UMAP under the control (Figs. 27–29)
 #
 # Pre (dots) and post (crosses) with random units for the main target and the first
-# seed, projected together as in {ref}`chapter-space`.
+# seed, projected together as in {ref}`chapter-space` ({numref}`fig-umap-main` there).
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 27–29 on this run: UMAP of pre (dots) and post (crosses) embeddings when k random units are set instead of the main target's experts (first seed); layout as in the UMAP figures of the embedding-space chapter.", "name": "fig-control-umap"}}
 coords = pipe.umap(pre, random[main_target, cfg.random_seeds[0]])
 fig, ax = plt.subplots(figsize=(6.5, 5.5))
 draw_umap(
@@ -243,17 +265,80 @@ pd.concat([table6.reset_index().assign(model=f"{cfg.name} (ours)"), paper6]).piv
 #   neurons "receive the expert activation values", which could also mean the experts'
 #   values reassigned. Both are possible with `make_intervention(..., values=...)`.
 #
-# ## Exercises
+# ## Summary
 #
-# 1. Give the random units the experts' values instead of their own means. Does the
-#    collapse of mixed retrieval change?
-# 2. Draw random units only from the layers that hold most experts (see
-#    {ref}`chapter-experts`). Are they closer to experts in effect?
+# - Table 1 distances, target-query retrieval, UMAP and paraphrase retrieval (the paper's
+#   Table 6) with k random units instead of the k experts, beside the experts' numbers.
 #
 # ## Gallery: every target
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Retrieval under the control for the other targets (the target is named in each plot title): pre, experts, and random units."}}
 for target in cfg.targets:
     if target != main_target:
         control_bars(target)
         plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Give the random units the **experts' values** (the i-th random unit gets the i-th
+#    expert's `mean_pos`) instead of their own means. Does mixed paraphrase retrieval
+#    change?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.experts import make_intervention, random_k, top_k
+#
+#    table = pipe.experts("es")
+#    units = random_k(table, cfg.k, seed=1)
+#    iv = make_intervention(
+#        units,
+#        label=f"es-random{cfg.k}-s1-expert-values",
+#        capture=cfg.capture,
+#        values=top_k(table, cfg.k)["mean_pos"].to_numpy(),
+#    )
+#    pipe.paraphrase_scores("es", iv), table6.loc["es"].to_dict()
+#    ```
+#
+#    The experts' values were measured on other units, so for a random unit they can be
+#    far from anything it takes on real text: expect this intervention to perturb the
+#    model more than setting each unit to its own mean, and post and mixed to move
+#    further from pre.
+#    It is the other reading of the paper's App. G ("receive the expert activation
+#    values").
+#    :::
+#
+# 2. Draw the random units only from the three layers that hold most experts. Are they
+#    closer to experts in effect?
+#
+#    :::{dropdown} Solution
+#    ```python
+#    from steerspace.experts import make_intervention, random_k, top_k
+#
+#    table = pipe.experts(main_target)
+#    layers = top_k(table, cfg.k)["layer"].value_counts().index[:3]
+#    units = random_k(table[table["layer"].isin(layers)], cfg.k, seed=1)
+#    iv = make_intervention(units, label=f"{main_target}-random-top-layers", capture=cfg.capture)
+#    space = pipe.space(iv, n=cfg.n_control_sentences)
+#    table1(pre, {main_target: space})[0].set_index("space")[keys].round(3)
+#    ```
+#
+#    Compare with the `experts (post)` and `random (post)` columns of the control
+#    Table 1 above. If the layer alone made experts effective, these units would shrink
+#    the distances as the experts do; the default run's random units, spread over all
+#    layers, do not shrink them.
+#    :::
+#
+# 3. Draw the random units with three seeds instead of one. How large is the spread?
+#
+#    :::{dropdown} Solution
+#    ```bash
+#    steerspace book --only random_control --set "random_seeds=[1,2,3]" \
+#        --set results_dir=/tmp/seeds --no-build
+#    ```
+#
+#    The error bars of the retrieval figures now show the range over seeds, and the
+#    `random, sd over targets × seeds` column of the control Table 1 mixes the spread
+#    over targets with the spread over draws. The expert intervention does not depend on
+#    the seed.
+#    :::

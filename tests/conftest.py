@@ -1,10 +1,35 @@
-"""Shared fixtures: a tiny random Gemma-3-style model and tokenizer built in code."""
+"""Shared fixtures: a tiny random Gemma-3-style model and tokenizer built in code, and
+the whole book executed and built on that model (the smoke test and the browser test)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+import yaml
 
 from steerspace.testing import save_tiny_model, tiny_model, tiny_tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The smoke config: every chapter runs in a few seconds on the tiny random model.
+TINY_BOOK_CONFIG = {
+    "name": "tiny",
+    "corpus": "bible",
+    "n_expert_sentences": 12,
+    "n_eval_sentences": 8,
+    "n_heldout_sentences": 4,
+    "k": 5,
+    "k_grid": [0, 5, 20],
+    "n_generations": 4,
+    "max_new_tokens": 8,
+    "random_seeds": [1, 2],
+    "n_control_sentences": 6,
+    "umap_sentences": 8,
+    "batch_size": 8,
+    "max_length": 64,
+}
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +56,29 @@ def sentences():
         "En el principio era el verbo, y el verbo era con Dios.",
         "ok",
     ]
+
+
+def copy_book_sources(root: Path) -> None:
+    """Copy what ``steerspace book`` needs (config, toc, chapter sources, pages, BibTeX)
+    from the repository into ``root``."""
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    (root / "book").mkdir()
+    for pattern in ("*.md", "*.bib"):
+        for page in (ROOT / "book").glob(pattern):
+            shutil.copy(page, root / "book" / page.name)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, tiny_model_dir):
+    """Every chapter executed with papermill on the tiny model, and the book built, in a
+    copy of the repository: ``(root, timings)``."""
+    from steerspace.run import run_book
+
+    root = tmp_path_factory.mktemp("book-root")
+    copy_book_sources(root)
+    config = {**TINY_BOOK_CONFIG, "model": str(tiny_model_dir), "cache_dir": str(root / ".cache")}
+    (root / "tiny.yaml").write_text(yaml.safe_dump(config))
+    timings = run_book(str(root / "tiny.yaml"), root=root)
+    return root, timings

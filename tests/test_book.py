@@ -1,4 +1,5 @@
-"""Smoke test: every chapter executes with papermill on a tiny model, and the book builds."""
+"""Smoke test: every chapter executes with papermill on a tiny model, and the book builds
+(the ``built_book`` fixture is in conftest.py, shared with the browser test)."""
 
 from __future__ import annotations
 
@@ -7,43 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from steerspace.run import chapters, main, parse_sets, run_book
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory, tiny_model_dir):
-    root = tmp_path_factory.mktemp("book-root")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    (root / "book").mkdir()
-    for page in (ROOT / "book").glob("*.md"):
-        shutil.copy(page, root / "book" / page.name)
-    config = {
-        "name": "tiny",
-        "model": str(tiny_model_dir),
-        "corpus": "bible",
-        "n_expert_sentences": 12,
-        "n_eval_sentences": 8,
-        "n_heldout_sentences": 4,
-        "k": 5,
-        "k_grid": [0, 5, 20],
-        "n_generations": 4,
-        "max_new_tokens": 8,
-        "random_seeds": [1, 2],
-        "n_control_sentences": 6,
-        "umap_sentences": 8,
-        "batch_size": 8,
-        "max_length": 64,
-        "cache_dir": str(root / ".cache"),
-    }
-    (root / "tiny.yaml").write_text(yaml.safe_dump(config))
-    timings = run_book(str(root / "tiny.yaml"), root=root)
-    return root, timings
 
 
 @pytest.mark.slow

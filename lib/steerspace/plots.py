@@ -42,14 +42,21 @@ TARGET_COLORS = {
 }
 
 
+def _colour_order() -> list[str]:
+    """Languages in colour order: the paper's five targets first (so that they get the
+    five most distinct hues, the same as :data:`TARGET_COLORS`), then the others."""
+    return list(TARGET_COLORS) + [c for c in LANGUAGES if c not in TARGET_COLORS]
+
+
 def language_color(code: str) -> str:
-    """The fixed colour of a language (same in every figure of the book)."""
-    return _PALETTE[list(LANGUAGES).index(code) % len(_PALETTE)]
+    """The fixed colour of a language (same in every figure of the book; a target
+    language has the same colour as in the per-target plots)."""
+    return _PALETTE[_colour_order().index(code) % len(_PALETTE)]
 
 
 def language_marker(code: str) -> str:
     """The fixed marker of a language (disambiguates colours that repeat)."""
-    return _MARKERS[(list(LANGUAGES).index(code) // len(_PALETTE)) % len(_MARKERS)]
+    return _MARKERS[(_colour_order().index(code) // len(_PALETTE)) % len(_MARKERS)]
 
 
 def target_color(code: str) -> str:

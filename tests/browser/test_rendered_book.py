@@ -1,0 +1,262 @@
+"""The rendered book, checked in a real browser (headless Chromium driven by Selenium).
+
+Not part of the default test run (``-m "not browser"`` in pyproject.toml). Run it with::
+
+    apt-get install -y chromium chromium-driver
+    pip install -q -e ".[test,browser]" && python -m pytest -m browser
+
+It builds the book on the tiny smoke config (the ``built_book`` fixture of conftest.py),
+serves ``_build/html`` on a local port and opens every page: every image must load,
+every internal link must point to an existing page and anchor, no page may show a
+Python traceback, an error output or a Sphinx error message, and every chapter must
+have figures, each with a numbered caption, a re-run box, exercises with folded
+solutions and hidden code with a toggle (one test per chapter, so that the report
+names the chapter). Full-page screenshots of every page are saved for review in
+``$STEERSPACE_SCREENSHOTS`` (default ``_build/screenshots/`` in the repository), with
+``intro-viewport.png``, the first screen of the title page at 1280 px (the README's
+``docs/book-screenshot.png``).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import re
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from steerspace.run import chapters
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("STEERSPACE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("STEERSPACE_CHROMEDRIVER", "/usr/bin/chromedriver")
+WIDTH, HEIGHT = 1280, 900
+SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """``(base_url, html_dir, root)`` of the tiny book, served over HTTP."""
+    root, _ = built_book
+    html = root / "_build" / "html"
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", html, root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    webdriver = pytest.importorskip("selenium.webdriver", reason='pip install -e ".[browser]"')
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).is_file():
+            pytest.fail(f"{path} not found: apt-get install -y chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # root in a container
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={WIDTH},{HEIGHT}",
+        "--hide-scrollbars",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    drv = webdriver.Chrome(options=options, service=service)
+    drv.set_page_load_timeout(60)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshots():
+    out = Path(os.environ.get("STEERSPACE_SCREENSHOTS", ROOT / "_build" / "screenshots"))
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    return out
+
+
+def pages(html: Path) -> list[Path]:
+    """Every HTML page of the built book (not the theme's static files)."""
+    return sorted(p for p in html.rglob("*.html") if not SKIP_DIRS & set(p.relative_to(html).parts))
+
+
+def open_page(drv, url: str) -> None:
+    drv.get(url)
+    drv.execute_script(
+        "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager');"
+    )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(drv, 30).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && "
+            "Array.from(document.images).every(i => i.complete);"
+        )
+    )
+
+
+def full_page_png(drv) -> bytes:
+    """A screenshot of the whole page (Chrome DevTools, beyond the viewport)."""
+    metrics = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    shot = drv.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {
+                "x": 0,
+                "y": 0,
+                "width": max(WIDTH, int(size["width"])),
+                "height": min(int(size["height"]), 30000),
+                "scale": 1,
+            },
+        },
+    )
+    return base64.b64decode(shot["data"])
+
+
+def ids_of(page: Path) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
+
+
+def broken_links(drv, base: str, html: Path) -> list[str]:
+    """Same-site links whose file, or whose #anchor in that file, does not exist."""
+    hrefs = drv.execute_script(
+        "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);"
+    )
+    broken = []
+    for href in dict.fromkeys(hrefs):
+        if not href.startswith(base):
+            continue  # external (repository, Binder, Colab) or javascript:
+        parts = urlsplit(href)
+        rel = unquote(parts.path)[len(urlsplit(base).path) :]
+        target = html / rel
+        if rel == "" or target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(f"{href} (no file {rel or 'index.html'})")
+        elif parts.fragment and target.suffix == ".html":
+            if unquote(parts.fragment) not in ids_of(target):
+                broken.append(f"{href} (no id {parts.fragment!r})")
+    return broken
+
+
+PAGE_PROBLEMS = """
+const bad = [];
+for (const img of document.images) {
+  if (!(img.complete && img.naturalWidth > 0)) bad.push('image not loaded: ' + img.src);
+}
+for (const el of document.querySelectorAll(
+    '.output.traceback, .output.error, .output.stderr, .system-message, .problematic')) {
+  bad.push('error output: ' + el.className + ': ' + el.innerText.slice(0, 200));
+}
+const text = document.body.innerText;
+for (const needle of ['Traceback (most recent call last)', 'Exception ignored in']) {
+  if (text.includes(needle)) bad.push('page text contains ' + JSON.stringify(needle));
+}
+return bad;
+"""
+
+FIGURES = """
+const images = Array.from(document.querySelectorAll('.cell_output img'));
+const numbered = img => {
+  const figure = img.closest('figure');
+  return figure !== null && figure.querySelector('.caption-number') !== null;
+};
+return {
+  images: images.length,
+  unnumbered: images.filter(img => !numbered(img)).map(img => img.src.split('/').pop()),
+};
+"""
+
+
+def test_every_page_renders_cleanly(site, driver, screenshots):
+    base, html, root = site
+    all_pages = pages(html)
+    names = chapters(root)
+    assert {f"{n}.html" for n in names} <= {p.name for p in all_pages}, "chapters not built"
+    problems: dict[str, list[str]] = {}
+    for page in all_pages:
+        rel = page.relative_to(html).as_posix()
+        open_page(driver, base + rel)
+        found = list(driver.execute_script(PAGE_PROBLEMS))
+        found += broken_links(driver, base, html)
+        if page.stem in names and page.parent.name == "book":
+            if driver.execute_script(FIGURES)["images"] < 1:
+                found.append("chapter without a figure")
+        # files the page asked for and did not get (the browser asks for /favicon.ico
+        # on its own; JavaScript errors of the theme are not checked)
+        failed = [
+            e["message"]
+            for e in driver.get_log("browser")
+            if "Failed to load resource" in e["message"]
+            and base in e["message"]
+            and "favicon.ico" not in e["message"]
+        ]
+        found += [f"missing file: {m}" for m in failed]
+        shot = screenshots / (rel.replace("/", "__").removesuffix(".html") + ".png")
+        shot.write_bytes(full_page_png(driver))
+        if rel == "book/intro.html":
+            driver.save_screenshot(str(screenshots / "intro-viewport.png"))
+        if found:
+            problems[rel] = found
+    assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in problems.items())
+    assert len(list(screenshots.glob("*.png"))) == len(all_pages) + 1
+
+
+def test_title_page_has_question_numbers_and_references(site, driver):
+    base, html, _ = site
+    open_page(driver, base + "book/intro.html")
+    text = driver.find_element("tag name", "main").text
+    assert "question" in text and "Our headline numbers" in text
+    assert (html / "book" / "references.html").is_file()
+    open_page(driver, base + "book/references.html")
+    entries = driver.find_elements("css selector", "main .citation, main dl.citation > dt")
+    assert len(entries) >= 10, "the references page lists the BibTeX entries"
+
+
+@pytest.mark.parametrize("name", chapters(ROOT))
+def test_chapter_has_rerun_box_and_exercises(site, driver, name):
+    base, _, _ = site
+    open_page(driver, base + f"book/{name}.html")
+    titles = [e.text for e in driver.find_elements("css selector", ".admonition-title")]
+    assert any("Re-run this chapter" in t for t in titles), f"{name}: no re-run box"
+    headings = [e.text for e in driver.find_elements("css selector", "h2")]
+    assert any(h.startswith("Exercises") for h in headings), f"{name}: no exercises"
+    solutions = driver.find_elements("css selector", "details.sd-dropdown, details.dropdown")
+    assert len(solutions) >= 2, f"{name}: fewer than two folded solutions"
+    hidden = driver.find_elements("css selector", ".toggle-details, .tag_hide-input")
+    assert hidden, f"{name}: no hidden code cell with a toggle"
+
+
+@pytest.mark.parametrize("name", chapters(ROOT))
+def test_chapter_figures_have_numbered_captions(site, driver, name):
+    base, _, _ = site
+    open_page(driver, base + f"book/{name}.html")
+    figures = driver.execute_script(FIGURES)
+    assert figures["images"] >= 1, f"{name}: no figure"
+    assert not figures["unnumbered"], f"{name}: figures without a numbered caption"
