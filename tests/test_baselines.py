@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from steerspace.baselines import (
     BASELINES,
     Directions,
     all_but_the_top,
+    all_pairs_top1,
     apply_baseline,
     center_languages,
     default_n_components,
@@ -21,6 +23,7 @@ from steerspace.baselines import (
     top_dimensions,
     translation_share,
 )
+from steerspace.retrieval import retrieval_matrix
 
 
 def random_space(seed: int = 0, langs: str = "abc", n: int = 10, d: int = 6) -> dict:
@@ -221,3 +224,26 @@ def test_translation_share_pure_translation_and_pure_rotation():
     assert translation_share(pre, moved)["a"] == pytest.approx(1.0)
     flipped = {"a": pre["a"] - 2 * (pre["a"] - pre["a"].mean(axis=0))}  # mirror about the mean
     assert translation_share(pre, flipped)["a"] == pytest.approx(0.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- retrieval
+
+
+@pytest.mark.parametrize("score", ["dot", "cosine"])
+def test_all_pairs_top1_equals_retrieval_matrix(score):
+    rng = np.random.default_rng(4)
+    shared = rng.normal(size=(12, 6))
+    space = {lang: shared + rng.normal(size=(12, 6)) * (1 + i) for i, lang in enumerate("abcd")}
+    space["c"][3] *= 10  # a hub: a huge-norm candidate wins many inner products
+    got = all_pairs_top1(space, score=score)
+    pd.testing.assert_frame_equal(got, retrieval_matrix(space, score=score))
+    fast = all_pairs_top1(space, score=score, dtype=np.float32)
+    np.testing.assert_allclose(fast.to_numpy(), got.to_numpy(), atol=1 / 12 + 1e-9)
+    assert np.isnan(np.diag(got.to_numpy())).all()
+
+
+def test_all_pairs_top1_perfect_and_errors():
+    space = {"a": np.eye(3), "b": 2 * np.eye(3)}
+    np.testing.assert_array_equal(all_pairs_top1(space).to_numpy(), [[np.nan, 1.0], [1.0, np.nan]])
+    with pytest.raises(ValueError, match="score must be one of"):
+        all_pairs_top1(space, score="l2")
