@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from steerspace.config import available_configs, load_config
@@ -56,3 +58,18 @@ def test_dose_response_grids():
         load_config("gemma-3-270m", dose_strengths=[1.5])
     with pytest.raises(ValueError, match="'dose_k_grid' must be positive"):
         load_config("gemma-3-270m", dose_k_grid=[0, 10])
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("gemma-3-270m", "model.layers.17.mlp.down_proj"),
+        ("aya-23-8b", "model.layers.31.mlp.down_proj"),
+        ("bloom-7b1", "transformer.h.29.mlp.dense_4h_to_h"),
+        ("polylm-13b", "transformer.h.39.mlp.c_proj"),
+    ],
+)
+def test_shipped_module_regexes_match_their_architecture(name, module):
+    pattern = load_config(name).modules
+    assert re.fullmatch(pattern, module)
+    assert not re.fullmatch(pattern, module.replace(".mlp.", "xmlpx"))  # dots are literal

@@ -54,6 +54,19 @@ def test_auroc_matches_sklearn_and_pairwise_with_ties(seed):
     np.testing.assert_allclose(ours, slow, atol=1e-9, rtol=0)
 
 
+def test_auroc_float32_sort_path_equals_ranking_path():
+    rng = np.random.default_rng(3)
+    labels = rng.random(301) < 0.3
+    scores = rng.normal(size=(301, 700)).astype(np.float32)
+    scores[:, :200] = np.round(scores[:, :200] * 2) / 2  # ties, incl. -0.0 and +0.0
+    scores[:5, 300] = -0.0
+    scores[:, 400] = np.float32(1e30) * np.sign(scores[:, 400])  # extremes and signs
+    fast = auroc(scores, labels)  # float32: sort-based path, blocks on threads
+    ranked = auroc(scores.astype(np.float64), labels)  # rankdata path
+    np.testing.assert_allclose(fast, ranked, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(auroc(scores[:, :1], labels), ranked[:1], atol=1e-12)
+
+
 def test_auroc_constant_unit_is_nan_with_warning():
     labels = np.array([1, 0, 1, 0], bool)
     scores = np.c_[np.ones(4), np.arange(4.0)]

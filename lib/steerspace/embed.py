@@ -27,8 +27,12 @@ def _batches(
     batch_size: int,
     max_length: int,
 ):
-    """Yield (original indices, encoded batch), longest sentences first."""
-    lengths = [len(s) for s in sentences]
+    """Yield (original indices, encoded batch), longest sentences first (in tokens, so
+    that sentences of different scripts batch with their peers and padding is small)."""
+    lengths = [
+        len(ids)
+        for ids in tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+    ]
     order = np.argsort(lengths, kind="stable")[::-1]
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]

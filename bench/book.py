@@ -1,0 +1,248 @@
+"""Book benchmark: wall time of the whole book (every chapter of ``_toc.yml`` executed
+by papermill, then ``jupyter-book build``), cold and then warm, per chapter, and the
+peak memory of the process tree.
+
+- **cold**: a fresh, empty ``STEERSPACE_CACHE`` (a temporary directory), so every
+  forward pass, expert table, embedding, generation and perplexity is computed. The
+  one-time conversion of the embedded GGUF model to safetensors (about 40 s, once per
+  machine) is *reused* from the existing cache by a symlink, unless ``--convert`` is
+  given or no converted model exists yet; the JSON records which.
+- **warm**: the same run again on the cache the cold run filled (everything cached).
+  With ``--warm-only`` the existing cache (``$STEERSPACE_CACHE`` or
+  ``~/.cache/steerspace``) is used as it is.
+
+The book runs in a temporary copy of the repository's book sources (``_config.yml``,
+``_toc.yml``, ``notebooks/``, ``book/*.md``), so the executed notebooks in ``book/``
+are not touched. Peak memory: the largest sum of resident set sizes (VmRSS) of the
+runner and all its descendants (kernels, jupyter-book), polled from /proc every 0.5 s,
+and the largest single process's ``ru_maxrss`` (``getrusage(RUSAGE_CHILDREN)``).
+
+This takes about as long as the book (about 30 min cold on 2 cores); it is not part
+of ``run_all.py`` unless ``--book`` is given.
+
+    python bench/book.py                       # cold, then warm
+    python bench/book.py --warm-only           # on the existing cache
+    python bench/book.py --config tiny.yaml    # any config (one without cache_dir)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E402
+
+MARKER = "BENCH_TIMINGS "
+RUNNER = (
+    "import json, sys\n"
+    "from steerspace.run import run_book, parse_sets\n"
+    "t = run_book(sys.argv[1], parse_sets(sys.argv[3:]), root=sys.argv[2])\n"
+    f"print({MARKER!r} + json.dumps(t), flush=True)\n"
+)
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Sum of VmRSS of ``pid`` and all its descendants (0 if it has exited)."""
+    children = _children_map()
+    todo, total = [pid], 0
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except OSError:
+            continue
+    return total
+
+
+class PeakRSS:
+    """Poll the RSS of a process tree in a thread; ``peak`` is the largest sum seen."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def book_sources(dest: Path) -> Path:
+    """Copy what ``steerspace book`` reads into ``dest``: the top-level files
+    (``_config.yml``, ``_toc.yml``, ...), ``notebooks/`` and the non-notebook pages and
+    assets of ``book/`` (``*.md``, ``*.bib``, ...), as tests/test_book.py does."""
+    dest.mkdir(parents=True)
+    for path in ROOT.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            shutil.copy(path, dest / path.name)
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(
+        ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("*.ipynb", ".*", "_build")
+    )
+    return dest
+
+
+def run_once(config: str, sets: list[str], root: Path, cache: Path, label: str, log: Path) -> dict:
+    """Run the whole book in ``root`` with ``STEERSPACE_CACHE=cache``; time and memory.
+    The runner's whole output goes to ``log``."""
+    env = dict(os.environ, STEERSPACE_CACHE=str(cache))
+    cmd = [sys.executable, "-c", RUNNER, config, str(root), *sets]
+    print(f"[bench] book ({label}): running ...", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    timings = None
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with PeakRSS(proc.pid) as peak, open(log, "w", encoding="utf-8") as out:
+        for line in proc.stdout:
+            out.write(line)
+            if line.startswith(MARKER):
+                timings = json.loads(line[len(MARKER) :])
+            elif line.startswith("[steerspace]"):
+                print("   ", line.rstrip(), flush=True)
+        proc.wait()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 or timings is None:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        causes = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
+        print("\n".join((causes or lines)[-30:]), file=sys.stderr)
+        raise RuntimeError(f"the {label} book run failed (exit {proc.returncode}); log: {log}")
+    return {
+        "wall_s": wall,
+        "chapters_s": {k: v for k, v in timings.items() if k != "jupyter-book build"},
+        "build_s": timings.get("jupyter-book build"),
+        "peak_tree_rss_bytes": peak.peak,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--cold-only", action="store_true")
+    mode.add_argument("--warm-only", action="store_true")
+    parser.add_argument(
+        "--convert", action="store_true", help="cold run converts the GGUF model too"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary book and cache")
+    args = parser.parse_args(argv)
+    if args.config.endswith((".yaml", ".yml")):
+        args.config = str(Path(args.config).resolve())
+    from steerspace.cache import default_cache_dir
+    from steerspace.config import load_config
+    from steerspace.run import parse_sets
+
+    cfg = load_config(args.config, **parse_sets(args.set))
+    if cfg.cache_dir:
+        print(
+            f"[bench] note: the config sets cache_dir={cfg.cache_dir}, which overrides the "
+            "temporary cache: the 'cold' run is only cold if that directory is empty",
+            flush=True,
+        )
+    existing = default_cache_dir()
+    work = Path(tempfile.mkdtemp(prefix="steerspace-bench-book-"))
+    logs = Path(args.out or RESULTS_DIR) / "book-logs"  # kept: the runs' whole output
+    result: dict = {
+        "config": cfg.name,
+        "model": cfg.model,
+        "overrides": args.set,
+        "targets": {"cold_s": 1800, "warm_s": 180, "peak_rss_bytes": 6e9},
+    }
+    try:
+        runs: dict[str, dict] = {}
+        if not args.warm_only:
+            cache = work / "cache"
+            cache.mkdir()
+            models = existing / "models"
+            reused = bool(models.is_dir() and any(models.iterdir()) and not args.convert)
+            if reused:
+                (cache / "models").symlink_to(models, target_is_directory=True)
+            result["cold_cache"] = (
+                f"empty temporary cache; converted model reused from {models}"
+                if reused
+                else "empty temporary cache; the model conversion is included"
+            )
+            root = book_sources(work / "cold")
+            runs["cold"] = run_once(args.config, args.set, root, cache, "cold", logs / "cold.log")
+            if not args.cold_only:
+                root = book_sources(work / "warm")
+                runs["warm"] = run_once(
+                    args.config, args.set, root, cache, "warm", logs / "warm.log"
+                )
+                result["warm_cache"] = "the cache the cold run filled"
+        else:
+            root = book_sources(work / "warm")
+            runs["warm"] = run_once(
+                args.config, args.set, root, existing, "warm", logs / "warm.log"
+            )
+            result["warm_cache"] = f"existing cache {existing}"
+    finally:
+        if args.keep:
+            print(f"[bench] kept {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    peak = max(r["peak_tree_rss_bytes"] for r in runs.values())
+    result.update(
+        {
+            "runs": runs,
+            "peak_tree_rss_bytes": peak,
+            "max_single_process_rss_bytes": maxrss,
+        }
+    )
+    parts = []
+    if "cold" in runs:
+        cold = runs["cold"]["wall_s"]
+        result["pass_cold"] = bool(cold < 1800)
+        parts.append(f"cold {cold / 60:.1f} min (target < 30)")
+    if "warm" in runs:
+        warm = runs["warm"]["wall_s"]
+        result["pass_warm"] = bool(warm < 180)
+        parts.append(f"warm {warm / 60:.1f} min (target < 3)")
+    result["pass_rss"] = bool(peak < 6e9)
+    parts.append(f"peak RSS {peak / 1e9:.2f} GB (target < 6)")
+    result["summary"] = ", ".join(parts)
+    write_result("book", result, directory=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
