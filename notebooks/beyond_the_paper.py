@@ -258,7 +258,7 @@ display(
 
 # %% [markdown]
 # **Discussion (default run, Gemma-3-270M).** The experts concentrate in the last
-# layers (half of them in blocks 14–16 or above, of blocks 0–17), and the all-languages
+# layers (half of them in blocks 13–16 or above, of blocks 0–17), and the all-languages
 # distance changes almost only at the final index, the final-norm output, for four of
 # the five targets. Retrieval tells a second story that the paper, reading only the
 # last layer, could not see: the *middle* of the original network (layer 11) already
