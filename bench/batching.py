@@ -32,10 +32,11 @@ from bench.common import base_parser, load_cfg, write_result  # noqa: E402
 
 def orders(tokenizer, sentences: list[str], *, seed: int = 0) -> dict[str, np.ndarray]:
     """Index orders: library (longest first by tokens), shuffled, by characters."""
+    from steerspace.embed import length_order
+
     chars = np.array([len(s) for s in sentences])
-    tokens = np.array([len(ids) for ids in tokenizer(sentences)["input_ids"]])
     return {
-        "sorted": np.argsort(tokens, kind="stable")[::-1],
+        "sorted": length_order(tokenizer(sentences)["input_ids"]),
         "shuffled": np.random.default_rng(seed).permutation(len(sentences)),
         "sorted_by_chars": np.argsort(chars, kind="stable")[::-1],
     }
@@ -55,33 +56,17 @@ def padding(tokenizer, sentences, order, *, batch_size: int, max_length: int) ->
 
 def embed_in_order(model, tokenizer, sentences, order, *, batch_size, max_length, include_bos):
     """The library's embedding pass, batched in the given order (no re-sorting)."""
-    import torch
+    from steerspace.embed import forward_pooled
 
-    from steerspace.embed import pooling_mask
-    from steerspace.hooks import pool
-
-    device = next(model.parameters()).device
-    backbone = model.base_model
-    out = np.empty((len(sentences), model.config.get_text_config().hidden_size), np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            enc = tokenizer(
-                [sentences[i] for i in idx],
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                padding_side="right",
-            ).to(device)
-            mask = pooling_mask(
-                enc["input_ids"], enc["attention_mask"], tokenizer.bos_token_id, include_bos
-            )
-            hidden = backbone(
-                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
-            ).last_hidden_state
-            out[idx] = pool(hidden, mask, "mean").cpu().numpy()
-    return out
+    return forward_pooled(
+        model,
+        tokenizer,
+        sentences,
+        order=order,
+        include_bos=include_bos,
+        batch_size=batch_size,
+        max_length=max_length,
+    )["hidden"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,28 +20,30 @@ from transformers import PreTrainedTokenizerBase
 from steerspace.hooks import Intervention, intervening, pool, recording
 
 
+def length_order(token_ids: Sequence[Sequence[int]]) -> np.ndarray:
+    """Indices of the encoded sentences, longest first (in tokens, so that sentences of
+    different scripts batch with their peers and padding is small)."""
+    return np.argsort([len(ids) for ids in token_ids], kind="stable")[::-1]
+
+
 def _batches(
     tokenizer: PreTrainedTokenizerBase,
     sentences: Sequence[str],
     *,
     batch_size: int,
     max_length: int,
+    order: Sequence[int] | None = None,
 ):
-    """Yield (original indices, encoded batch), longest sentences first (in tokens, so
-    that sentences of different scripts batch with their peers and padding is small)."""
-    lengths = [
-        len(ids)
-        for ids in tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
-    ]
-    order = np.argsort(lengths, kind="stable")[::-1]
+    """Yield (original indices, right-padded encoded batch): every sentence is tokenised
+    once, then batched in ``order`` (default: :func:`length_order`)."""
+    token_ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+    order = length_order(token_ids) if order is None else np.asarray(order)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        enc = tokenizer(
-            [sentences[i] for i in idx],
-            return_tensors="pt",
+        enc = tokenizer.pad(
+            {"input_ids": [token_ids[i] for i in idx]},
             padding=True,
-            truncation=True,
-            max_length=max_length,
+            return_tensors="pt",
             padding_side="right",
         )
         yield idx, enc
@@ -75,6 +77,7 @@ def forward_pooled(
     intervention: Intervention | None = None,
     batch_size: int = 16,
     max_length: int = 128,
+    order: Sequence[int] | None = None,
     progress: bool | str = False,
 ) -> dict[str, np.ndarray]:
     """Run ``sentences`` through ``model`` once and pool what is asked for.
@@ -87,7 +90,8 @@ def forward_pooled(
     identical to ``"hidden"``.
 
     ``intervention`` is applied during the pass (post-intervention embeddings).
-    ``progress`` shows a progress bar (a string is used as its label).
+    ``order`` batches the sentences in that order instead of longest first (the
+    batching benchmark compares the two). ``progress`` shows a progress bar (a string is used as its label).
     """
     if not sentences:
         raise ValueError("no sentences to embed; the corpus slice is empty")
@@ -103,7 +107,9 @@ def forward_pooled(
         recording(modules, capture=capture, pooling=pooling) as recorder,
     ):
         for idx, enc in tqdm(
-            _batches(tokenizer, sentences, batch_size=batch_size, max_length=max_length),
+            _batches(
+                tokenizer, sentences, batch_size=batch_size, max_length=max_length, order=order
+            ),
             total=total,
             desc=desc,
             disable=not progress,
