@@ -309,6 +309,47 @@ class Pipeline:
         return make_intervention(chosen, label=label, capture=self.cfg.capture, strength=strength)
 
     # ----------------------------------------------------------- embeddings
+    def _pooled(
+        self,
+        sentences: list[str],
+        intervention: Intervention | None,
+        *,
+        data_key: str,
+        label: str,
+        layers: bool,
+    ) -> np.ndarray:
+        """One cached forward pass over ``sentences``: the pooled final-norm output
+        (``layers=False``) or every layer's pooled state (``layers=True``, stored
+        separately and opened memory-mapped)."""
+        cfg = self.cfg
+        key = self._key(
+            data=data_key,
+            **({"layers": "all"} if layers else {}),
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> np.ndarray:
+            return (embed_layers if layers else embed)(
+                self.model,
+                self.tokenizer,
+                sentences,
+                intervention=intervention,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"embed {label} {condition}" if self.progress else False,
+            )
+
+        return self.cache.array(
+            "layer_embeddings" if layers else "embeddings",
+            key,
+            compute,
+            label=f"{cfg.name}-{label}-{condition}",
+            mmap=layers,
+        )
+
     def embed_sentences(
         self,
         sentences: list[str],
@@ -321,27 +362,13 @@ class Pipeline:
         or by ``data_key`` when the caller has a fingerprint already), with the original
         model (``None``) or under ``intervention``. ``label`` only names the cache file
         and the progress bar."""
-        cfg = self.cfg
-        key = self._key(
-            data=data_key or key_hash({"sentences": sentences}),
-            intervention=None if intervention is None else intervention.key(),
+        return self._pooled(
+            sentences,
+            intervention,
+            data_key=data_key or key_hash({"sentences": sentences}),
+            label=label,
+            layers=False,
         )
-        condition = "pre" if intervention is None else intervention.label
-
-        def compute() -> np.ndarray:
-            return embed(
-                self.model,
-                self.tokenizer,
-                sentences,
-                intervention=intervention,
-                pooling=cfg.pooling,
-                include_bos=cfg.include_bos,
-                batch_size=cfg.batch_size,
-                max_length=cfg.max_length,
-                progress=f"embed {label} {condition}" if self.progress else False,
-            )
-
-        return self.cache.array("embeddings", key, compute, label=f"{cfg.name}-{label}-{condition}")
 
     def layer_embeddings(
         self, language: str, intervention: Intervention | None = None, *, n: int | None = None
@@ -350,34 +377,13 @@ class Pipeline:
         of ``language``, pre or post ``intervention``: (n, n_layers + 1, hidden_size),
         index 0 = embedding output, last index = final-norm output. One forward pass
         gives all layers; the array is cached and opened memory-mapped."""
-        cfg = self.cfg
         corpus = self.eval_corpus.select([language], stop=n)
-        key = self._key(
-            data=corpus.fingerprint(),
-            layers="all",
-            intervention=None if intervention is None else intervention.key(),
-        )
-        condition = "pre" if intervention is None else intervention.label
-
-        def compute() -> np.ndarray:
-            return embed_layers(
-                self.model,
-                self.tokenizer,
-                corpus.sentences(language),
-                intervention=intervention,
-                pooling=cfg.pooling,
-                include_bos=cfg.include_bos,
-                batch_size=cfg.batch_size,
-                max_length=cfg.max_length,
-                progress=f"embed {language} {condition}" if self.progress else False,
-            )
-
-        return self.cache.array(
-            "layer_embeddings",
-            key,
-            compute,
-            label=f"{cfg.name}-{language}-{condition}",
-            mmap=True,
+        return self._pooled(
+            corpus.sentences(language),
+            intervention,
+            data_key=corpus.fingerprint(),
+            label=language,
+            layers=True,
         )
 
     def embeddings(
