@@ -475,11 +475,12 @@ display(
 n_dose = cfg.dose_sentences
 pre_dose = {lang: x[:n_dose] for lang, x in pre_last.items()}
 pre_ppl = pipe.heldout_perplexity(main_target)["log_ppl"]
+main_key = pipe.intervention(main_target).key()
 
 
 def dose_row(iv, **setting) -> dict:
     """Retrieval, distance, perplexity and steering under one intervention."""
-    if iv.key() == pipe.intervention(main_target).key():  # the main chapters' intervention
+    if iv.key() == main_key:  # the main chapters' intervention: slice its cached space
         post = {lang: x[:n_dose] for lang, x in post_last[main_target].items()}
     else:
         post = pipe.space(iv, n=n_dose)
