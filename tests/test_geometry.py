@@ -287,3 +287,28 @@ def test_umap_pre_post_shapes_and_seed():
     assert all(p.shape == (10, 2) and q.shape == (10, 2) for p, q in coords.values())
     again = umap_pre_post(pre, post, n=10, seed=0)
     np.testing.assert_allclose(coords["b"][1], again["b"][1])
+
+
+def test_table1_resampled_point_is_table1_and_intervals_are_paired():
+    from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
+
+    rng = np.random.default_rng(0)
+    langs = ["en", "de", "fr", "es"]
+    pre = {lang: rng.normal(size=(30, 8)) + rng.normal(size=8) * 3 for lang in langs}
+    post = {lang: 0.5 * x + rng.normal(size=8) for lang, x in pre.items()}
+    out = table1_resampled({"pre": pre, "es": post}, ["es", "de"], n_boot=200, seed=1)
+    for label, space in (("pre", pre), ("es", post)):
+        for target in ("es", "de"):
+            row = table1_row(space, target)
+            for q in TABLE1_QUANTITIES:
+                values = out[label, target, q]
+                assert values.shape == (201,)
+                assert values[0] == pytest.approx(row[q])
+                assert np.percentile(values[1:], 1) <= values[0] <= np.percentile(values[1:], 99)
+    # the reference space's distance to its own target equals "target"
+    assert out["pre", "es", "to_reference_target"][0] == pytest.approx(out["pre", "es", "target"][0])
+    # pairing: the same resample of a space twice gives identical changes
+    twice = table1_resampled({"pre": pre, "copy": pre}, ["es"], n_boot=50, seed=2)
+    assert np.array_equal(twice["pre", "es", "target"], twice["copy", "es", "target"])
+    with pytest.raises(ValueError, match="same languages"):
+        table1_resampled({"pre": pre, "es": {"en": post["en"]}}, ["es"])

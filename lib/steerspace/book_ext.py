@@ -1,4 +1,9 @@
-"""Sphinx extension of the book (loaded by ``_config.yml``): number every captioned figure.
+"""Sphinx extension of the book (loaded by ``_config.yml``).
+
+- Number every captioned figure (below).
+- The ``{paper}`...``` role marks a number the paper prints (not one of our run), so a
+  reader sees it as a quotation (a tooltip says so) and the prose check
+  (:mod:`steerspace.prose`) knows it was not typed in place of a computed value.
 
 myst-nb wraps a code cell's image output in a figure when the cell's metadata has
 ``mystnb: {figure: {caption: ..., name: ...}}``. Sphinx numbers only figures with an id,
@@ -27,6 +32,14 @@ class NumberCaptionedFigures(SphinxTransform):
                 self.document.set_id(figure, suggested_prefix="figure")
 
 
+def paper_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{paper}`0.72 → 0.19``` → the text, marked as printed in the paper."""
+    node = nodes.abbreviation(rawtext, text, explanation="as printed in the paper")
+    node["classes"].append("paper-number")
+    return [node], []
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(NumberCaptionedFigures)
+    app.add_role("paper", paper_role)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

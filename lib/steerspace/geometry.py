@@ -520,3 +520,116 @@ def umap_pre_post(
         lang: (xy[i * n : (i + 1) * n], xy[half + i * n : half + (i + 1) * n])
         for i, lang in enumerate(langs)
     }
+
+
+# --------------------------------------------------------------------------- intervals
+
+TABLE1_QUANTITIES = ("all_languages", "medoid_target", "medoid_non_target", "target")
+
+
+def _resampled_means(space: dict[str, np.ndarray], weights: np.ndarray) -> tuple[dict, dict]:
+    """Per language, the weighted mean unit vector and the weighted mean embedding under
+    each row of ``weights`` ((B, n) row multiplicities, rows summing to n): (B, d) each."""
+    n = weights.shape[1]
+    unit_means, raw_means = {}, {}
+    for lang, x in space.items():
+        unit_means[lang] = weights @ unit_rows(x) / n
+        raw_means[lang] = weights @ x / n
+    return unit_means, raw_means
+
+
+def _resampled_medoid(space: dict[str, np.ndarray], unit_means: dict, weights: np.ndarray):
+    """The medoid of the pooled space under each resample, (B, d): the sentence (among
+    those drawn) whose unit vector is most similar to the sum of all drawn unit vectors
+    (see :func:`medoid`)."""
+    total = sum(unit_means.values())  # (B, d): Σ_languages weighted mean unit vector
+    best_score = np.full(weights.shape[0], -np.inf)
+    best = np.zeros((weights.shape[0], total.shape[1]))
+    for x in space.values():
+        scores = unit_rows(x) @ total.T  # (n, B)
+        scores[(weights == 0).T] = -np.inf
+        row = np.argmax(scores, axis=0)
+        value = scores[row, np.arange(weights.shape[0])]
+        better = value > best_score
+        best_score[better] = value[better]
+        best[better] = x[row[better]]
+    return best
+
+
+def _cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity of two (B, d) arrays."""
+    return np.einsum("bd,bd->b", unit_rows(a), unit_rows(b))
+
+
+def table1_resampled(
+    spaces: Mapping[str, Mapping[str, np.ndarray]],
+    targets: Sequence[str],
+    *,
+    reference: str = "pre",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[tuple[str, str, str], np.ndarray]:
+    """Table 1's quantities in several spaces, on the data and on bootstrap resamples of
+    the aligned sentences: the independent unit of a distance between languages.
+
+    Used by the embedding-space and random-control chapters (paper §4 and §7) for the
+    intervals of Table 1 and of its changes. Every space must hold the same languages
+    with the same aligned rows (row i of every language is the same sentence); one
+    resample draws rows with replacement and applies them to every language and every
+    space, so changes between spaces are paired. The medoid is recomputed on each
+    resample.
+
+    Parameters
+    ----------
+    spaces : label → space (language → (n, d) embeddings), e.g. ``{"pre": ..., "es":
+        ...}``; ``reference`` must be one of the labels.
+    targets : the intervention targets the quantities are computed for.
+    reference : the label of the original space, for ``to_reference_target``.
+    n_boot, seed : resamples and the seed that draws them.
+
+    Returns
+    -------
+    dict (label, target, quantity) → (1 + n_boot,) float64 array: index 0 is the value
+    on the data (equal to :func:`table1_row`), the rest the resamples. Quantities are
+    :data:`TABLE1_QUANTITIES` plus ``to_reference_target``: the mean distance of the
+    other languages in this space to the target in the ``reference`` space (the paper's
+    "rather than moving them closer to the embeddings of the target language in the
+    unintervened space").
+    """
+    from steerspace.inference import resample_counts
+
+    if reference not in spaces:
+        raise ValueError(f"reference {reference!r} must be one of the spaces {list(spaces)}")
+    checked = {label: _check_space(space) for label, space in spaces.items()}
+    langs = list(checked[reference])
+    sizes = {x.shape[0] for space in checked.values() for x in space.values()}
+    if len(sizes) != 1 or any(list(space) != langs for space in checked.values()):
+        raise ValueError("every space must hold the same languages with the same number of rows")
+    missing = [t for t in targets if t not in langs]
+    if missing:
+        raise ValueError(f"targets {missing} are not languages of the spaces {langs}")
+    n = sizes.pop()
+    weights = np.vstack([np.ones((1, n)), resample_counts(n, n_boot=n_boot, seed=seed)])
+    ref_units, _ = _resampled_means(checked[reference], weights)
+    out: dict[tuple[str, str, str], np.ndarray] = {}
+    for label, space in checked.items():
+        units, raws = _resampled_means(space, weights)
+        medoid_point = _resampled_medoid(space, units, weights)
+        to_medoid = {lang: 1.0 - _cosine_rows(raws[lang], medoid_point) for lang in langs}
+        for target in targets:
+            others = [lang for lang in langs if lang != target]
+            pair_dist = [
+                1.0 - np.einsum("bd,bd->b", units[a], units[b])
+                for i, a in enumerate(others)
+                for b in others[i + 1 :]
+            ]
+            to_target = [1.0 - np.einsum("bd,bd->b", units[o], units[target]) for o in others]
+            to_old = [1.0 - np.einsum("bd,bd->b", units[o], ref_units[target]) for o in others]
+            out[label, target, "all_languages"] = np.mean(pair_dist, axis=0)
+            out[label, target, "medoid_target"] = to_medoid[target]
+            out[label, target, "medoid_non_target"] = np.mean(
+                [to_medoid[o] for o in others], axis=0
+            )
+            out[label, target, "target"] = np.mean(to_target, axis=0)
+            out[label, target, "to_reference_target"] = np.mean(to_old, axis=0)
+    return out
