@@ -14,221 +14,416 @@
 # (chapter-k)=
 # # Choosing k: steering generation, at a price in perplexity
 #
-# *Paper §3.3, App. B, Fig. 2.* How many experts should the intervention set? The
-# paper sweeps k and measures two things for each target: the share of **free
-# generations** (sampled from the BOS token alone, temperature 1, top-p 0.9) that
-# langid.py {cite}`lui2012langid` identifies as the target language, and the **log-perplexity** of
-# target-language text. More experts steer generation more reliably but raise
-# perplexity; the paper picks k that balances the two (100 for Bloom-7B, 2,000 for
-# Aya-8B and PolyLM-13B).
+# :::{admonition} Result
+# :class: important
+# {glue:md}`k_result`
 #
-# :::{admonition} Re-run this chapter
-# :class: tip
-#
-# From the repository root, with other parameters (here `k_grid=[0,100,1000]`):
-#
-# ```bash
-# steerspace book --only choice_of_k \
-#     --set "k_grid=[0,100,1000]" --no-build
+# ```{glue:md} k_claims_top
+# :format: myst
 # ```
-#
-# or with papermill, which `steerspace book` runs for every chapter:
-#
-# ```bash
-# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/choice_of_k.py
-# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
-#     -p config gemma-3-270m -y "overrides: {k_grid: [0, 100, 1000]}"
-# ```
-#
-# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
-# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
 # :::
+#
+# *Paper §3.3, App. B, Fig. 2.* How many experts should the intervention set? The paper
+# sweeps k and measures, for each target, the share of **free generations** (sampled
+# from the BOS token alone, temperature one, top-p {paper}`0.9`) that langid.py
+# {cite}`lui2012langid` identifies as the target language, and the **log-perplexity**
+# of target-language text. In its own words:
+#
+# > For almost all target languages, the probability of generating that language
+# > increases postintervention (Fig. 2, top), suggesting that the intervention is
+# > successful. [...] we observe an increase in perplexity postintervention as the
+# > number of activated neurons increases, see Fig. 2 (bottom).
+#
+# and (App. B) it picks k by hand:
+#
+# > We select the value for k that balances generating text in the target language
+# > with a low perplexity on the language-specific Wikipedia text
+#
+# giving {paper}`100` experts for Bloom-7B and {paper}`2000` for Aya-8B and PolyLM-13B.
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+from steerspace.notebook import rerun_box
+
+display(Markdown(rerun_box("choice_of_k", {"k_grid": [0, 100, 1000]})))
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k_grid": [0, 100, 1000], "n_generations": 32}
 
-# %% tags=["hide-output"]
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 
+from steerspace import claims, ksweep, scorecard
+from steerspace.figures.ksweep import k_sweep_figure
+from steerspace.figures.style import save_figure
 from steerspace.generation import language_ids
-from steerspace.notebook import config_table, setup_chapter
-from steerspace.plots import save_figure, target_color
+from steerspace.inference import Estimate
+from steerspace.languages import LANGUAGES
+from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.report import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-config_table(cfg)
+display(Markdown(config_dropdown(cfg)))
 
 # %% [markdown]
 # ## The sweep
 #
-# For every target and every k in the grid (k = 0 is the original model, shared by
-# all targets): `n_generations` samples of `max_new_tokens` tokens, their language
-# according to langid.py (all 97 of its languages), and the log-perplexity (nats per
-# token) of the target's held-out sentences, which were used neither for finding
-# experts nor for evaluation.
+# For every target and every k of the grid ({glue:md}`k_grid`; zero experts is the
+# original model, shared by all targets): {glue:md}`k_n_generations` free generations of at most
+# {glue:md}`k_new_tokens` new tokens, their language by langid.py (all of its
+# languages), and the loss of the model on the target's held-out verses (used neither
+# for finding experts nor for evaluation): {glue:md}`k_heldout`. Every point is cached,
+# so the later chapters and a warm re-run cost nothing.
+#
+# Intervals resample the independent unit: a share of generations has a Wilson 95 %
+# interval over its generations, a change of log-perplexity a bootstrap over blocks of
+# {glue:md}`k_block` consecutive tokens (neighbouring tokens are not independent).
 
 # %%
 k_grid = sorted(k for k in cfg.k_grid if k <= pipe.n_units)
-rows, samples = [], {}
-for target in cfg.targets:
-    for k in k_grid:
-        iv = None if k == 0 else pipe.intervention(target, k=k)
-        texts = pipe.generations(iv)
-        ids = language_ids(texts)
-        ppl = pipe.heldout_perplexity(target, iv)
-        samples[target, k] = list(zip(ids, texts, strict=True))
-        rows.append(
-            {
-                "target": target,
-                "k": k,
-                "langid_accuracy": sum(i == target for i in ids) / len(ids),
-                "log_ppl": ppl["log_ppl"],
-                "top_language": pd.Series(ids).mode().iloc[0],
-            }
-        )
-sweep = pd.DataFrame(rows)
-pipe.write_table(sweep.round(4), "k_sweep")
-sweep.pivot(index="k", columns="target", values=["langid_accuracy", "log_ppl"]).round(3)
+sweep = ksweep.run_sweep(pipe, k_grid, n_boot=cfg.n_boot, seed=cfg.seed)
+table = sweep.table
+pipe.write_table(table.round(5), "k_sweep")
+n_tokens = {t: len(sweep.token_nll[t, 0]) for t in cfg.targets}
+glue_all(
+    {
+        "k_grid": ", ".join(fmt(k, "int") for k in k_grid),
+        "k_n_generations": fmt(cfg.n_generations, "int"),
+        "k_new_tokens": fmt(cfg.max_new_tokens, "int"),
+        "k_heldout": f"{fmt(len(pipe.heldout_corpus), 'int')} verses per target, "
+        + ", ".join(f"{t} {fmt(n, 'int')} tokens" for t, n in n_tokens.items()),
+        "k_block": fmt(ksweep.BLOCK, "int"),
+    }
+)
+show = table.assign(
+    share=[fmt_ci(Estimate(r.share, r.share_low, r.share_high, r.generations), "acc")
+           for r in table.itertuples()],
+    dlog=[fmt_ci(Estimate(r.dlog_ppl, r.dlog_low, r.dlog_high, 0), "nats", sign=True)
+          for r in table.itertuples()],
+)  # fmt: skip
+show.pivot(index="k", columns="target", values=["share", "dlog"]).rename(
+    columns={"share": "share in the target language", "dlog": "Δ log-perplexity vs k = 0 (nats)"}
+)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2 on this run: share of free generations that langid.py assigns to the target language (top) and log-perplexity of held-out target-language text in nats per token (bottom), against the number of experts k (log scale; k = 0, the original model, at the left edge).", "name": "fig-k-sweep"}}
-fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
-for target, g in sweep.groupby("target", sort=False):
-    kw = {"marker": "o", "ms": 4, "color": target_color(target), "label": target}
-    top.plot(g["k"].clip(lower=k_grid[1] / 2 if len(k_grid) > 1 else 1), g["langid_accuracy"], **kw)
-    bottom.plot(g["k"].clip(lower=k_grid[1] / 2 if len(k_grid) > 1 else 1), g["log_ppl"], **kw)
-top.set_xscale("log")
-top.set_ylabel("share of generations\nin the target language")
-top.set_ylim(-0.02, 1.02)
-bottom.set_ylabel("log-perplexity of held-out\ntarget text (nats/token)")
-bottom.set_xlabel("number of experts k (log scale; k = 0 drawn at the left edge)")
-top.legend(title="target", ncols=5)
-top.set_title(f"{cfg.name}: steering generation vs perplexity (Fig. 2)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2 on this run: share of free generations that langid.py assigns to the target language (Wilson 95 % intervals over generations, top), change of the log-perplexity of held-out target text against the original model (95 % intervals over blocks of tokens, middle), and the trade-off between the two (bottom), against the number of experts k (k = 0: the original model).", "name": "fig-k-sweep"}, "image": {"alt": "Three panels: share of generations in the target language, change of log-perplexity, and the trade-off between them, for each target over the number of experts k."}}
+fig = k_sweep_figure(table, label_target=cfg.main_target,
+                     title=f"{cfg.name}: steering generation against perplexity (Fig. 2)")  # fmt: skip
 save_figure(fig, cfg, "k_sweep")
 plt.show()
 
 # %% [markdown]
-# ## Picking k
+# (k-steering)=
+# ## Does the intervention steer?
 #
-# The paper gives no formula. We make its trade-off explicit: **the smallest k at
-# which the language-ID accuracy, averaged over targets, reaches 90% of its best value
-# on the grid.** Beyond that point more experts buy little steering and only add
-# perplexity (both curves are in {numref}`fig-k-sweep`).
+# The paper's first claim at the k it uses: the share of generations in the target
+# language at the config's k = {glue:md}`k_k` minus the share of the original model,
+# with an interval that resamples the generations of both points:
+# {glue:md}`k_steering_values` (verdict: **{glue:md}`k_steering_verdict`**).
 
 # %%
-mean_acc = sweep.groupby("k")["langid_accuracy"].mean()
-mean_ppl = sweep.groupby("k")["log_ppl"].mean()
-chosen_k = int(mean_acc[mean_acc >= 0.9 * mean_acc.max()].index.min())
-summary = pd.DataFrame({"mean langid accuracy": mean_acc, "mean log-ppl": mean_ppl}).round(3)
-pipe.write_table(summary.reset_index(), "k_choice")
-summary
+if cfg.k in k_grid and cfg.k > 0:
+    steering = claims.assess(
+        "k.steering",
+        ksweep.steering_evidence(sweep, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed),
+        summary=ksweep.mean_steering_change(sweep, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed),
+    )
+else:
+    steering = claims.not_testable("k.steering", f"the config's k = {cfg.k} is not on the grid")
+scorecard.record(steering, cfg)
+_ = glue_all(
+    {
+        "k_k": fmt(cfg.k, "int"),
+        "k_steering_values": "; ".join(
+            f"**{e.unit}** {fmt_ci(e.estimate, 'pp', sign=True)}" for e in steering.evidence
+        ) or steering.reason,
+        "k_steering_verdict": steering.verdict,
+    }
+)
 
-# %% tags=["hide-input"]
-verdict = (
-    f"The rule picks **k = {chosen_k}** (mean accuracy {mean_acc[chosen_k]:.2f}, best "
-    f"{mean_acc.max():.2f}; log-perplexity {mean_ppl[chosen_k]:.2f} against "
-    f"{mean_ppl[0]:.2f} for the original model). "
+# %% [markdown]
+# (k-perplexity)=
+# ## Does perplexity rise?
+#
+# The second claim: perplexity rises with the number of experts. We compare the
+# largest k of the grid, {glue:md}`k_kmax`, with the original model, on the same
+# tokens: {glue:md}`k_ppl_values` (verdict: **{glue:md}`k_ppl_verdict`**). The
+# middle panel of {numref}`fig-k-sweep` shows the whole curve.
+
+# %%
+k_max = max(k_grid)
+perplexity = claims.assess(
+    "k.perplexity",
+    ksweep.perplexity_evidence(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
+    summary=ksweep.pooled_perplexity_change(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
 )
-verdict += (
-    f"The other chapters use the config's k = {cfg.k}, the same value."
-    if chosen_k == cfg.k
-    else f"The other chapters use the config's k = {cfg.k}; to follow this rule, re-run "
-    f"the book with `--set k={chosen_k}`."
+scorecard.record(perplexity, cfg)
+_ = glue_all(
+    {
+        "k_kmax": fmt(k_max, "int"),
+        "k_ppl_values": "; ".join(
+            f"**{e.unit}** {fmt_ci(e.estimate, 'nats', sign=True)}" for e in perplexity.evidence
+        ),
+        "k_ppl_verdict": perplexity.verdict,
+    }
 )
-display(Markdown(verdict))
+
+# %% [markdown]
+# (k-tradeoff)=
+# ## The trade-off, and what more experts do
+#
+# The paper chooses k to balance the two. Is steering bought with perplexity? At each
+# target's best k (the k of the grid with the largest share in the target language),
+# the cost in log-perplexity, for the targets whose steering there is significant:
+# {glue:md}`k_tradeoff_values` (verdict: **{glue:md}`k_tradeoff_verdict`**).
+#
+# Do more experts buy more steering? From each target's best k to the largest k of the
+# grid, the share changes by {glue:md}`k_decline` (intervals over generations). The
+# most frequent languages of the generations at the largest k: {glue:md}`k_drift`.
+
+# %%
+tradeoff = claims.assess(
+    "k.tradeoff", ksweep.tradeoff_evidence(sweep, n_boot=cfg.n_boot, seed=cfg.seed)
+)
+scorecard.record(tradeoff, cfg)
+best = {t: ksweep.best_k(sweep, t) for t in cfg.targets}
+decline = {
+    t: ksweep.steering_change(sweep, t, k_max, base=best[t], n_boot=cfg.n_boot, seed=cfg.seed)
+    for t in cfg.targets
+}
+fell = [t for t, est in decline.items() if est.high < 0]
+
+
+def shares_at(target: str, k: int) -> float:
+    return float(table[(table["target"] == target) & (table["k"] == k)]["share"].iloc[0])
+
+
+at_max = table[table["k"] == k_max].set_index("target")
+glue_all(
+    {
+        "k_tradeoff_values": "; ".join(
+            f"**{e.unit}** {fmt_ci(e.estimate, 'nats', sign=True)}"
+            + ("" if e.testable else f" (not testable: {e.why_not})")
+            for e in tradeoff.evidence
+        ),
+        "k_tradeoff_verdict": tradeoff.verdict,
+        "k_decline": "; ".join(
+            f"**{t}** {fmt_ci(est, 'pp', sign=True)} (best k = {fmt(best[t], 'int')})"
+            for t, est in decline.items()
+        )
+        + f". It falls significantly for {len(fell)} of {len(decline)} targets"
+        + (f" ({', '.join(fell)})" if fell else ""),
+        "k_drift": "; ".join(
+            f"{t}: {ksweep.language_mix(sweep.ids[t, k_max])}" for t in cfg.targets
+        ) + " (langid.py codes, counts out of " + fmt(cfg.n_generations, "int") + ")",
+    }
+)
+pd.DataFrame(
+    {
+        "best k": best,
+        "share at best k": {t: fmt(shares_at(t, best[t]), "acc") for t in cfg.targets},
+        f"share at k = {k_max}": at_max["share"].map(lambda v: fmt(v, "acc")),
+        f"change, best k → {k_max}": {t: fmt_ci(e, "pp", sign=True) for t, e in decline.items()},
+        f"top language at k = {k_max}": at_max["top_language"],
+    }
+).rename_axis("target")
+
+# %% [markdown]
+# ## Picking k
+#
+# The paper gives no formula. We make its trade-off explicit: **the smallest k at which
+# the share in the target language, averaged over targets, reaches
+# {glue:md}`k_rule_fraction` of its best value on the grid.** On this run the rule
+# picks {glue:md}`k_rule`.
+
+# %%
+mean = table.groupby("k")[["share", "dlog_ppl"]].mean()
+chosen_k = ksweep.choose_k(table, fraction=ksweep.RULE_FRACTION)
+pipe.write_table(mean.reset_index().round(5), "k_choice")
+glue_all(
+    {
+        "k_rule_fraction": fmt(ksweep.RULE_FRACTION, "pct"),
+        "k_rule": f"**k = {fmt(chosen_k, 'int')}** (mean share {fmt(mean.loc[chosen_k, 'share'], 'acc')}, "
+        f"best {fmt(mean['share'].max(), 'acc')}; mean Δ log-perplexity "
+        f"{fmt(mean.loc[chosen_k, 'dlog_ppl'], 'nats', sign=True)}). "
+        + (
+            f"The other chapters use the config's k = {fmt(cfg.k, 'int')}, the same value."
+            if chosen_k == cfg.k
+            else f"The other chapters use the config's k = {fmt(cfg.k, 'int')}; to follow the "
+            f"rule, re-run the book with `--set k={chosen_k}`."
+        ),
+    }
+)
+mean.rename(columns={"share": "mean share", "dlog_ppl": "mean Δ log-perplexity (nats)"}).round(3)
 
 # %% [markdown]
 # ## What the steered model writes
 #
-# Two samples per k for one target, with the language langid.py assigns them
-# (truncated to 120 characters).
+# The first two generations at each k for {glue:md}`k_show`, with the language
+# langid.py assigns them (cut to the first characters).
 
 # %%
-show = "es" if "es" in cfg.targets else cfg.targets[0]
+glue_all({"k_show": cfg.main_target})
 pd.DataFrame(
     [
-        {"k": k, "langid": lang, "sample": text[:120]}
+        {"k": k, "langid": lang, "generation": text[:110]}
         for k in k_grid
-        for lang, text in samples[show, k][:2]
+        for lang, text in zip(
+            sweep.ids[cfg.main_target, k][:2], sweep.texts[cfg.main_target, k][:2], strict=True
+        )
     ]
 ).set_index("k")
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
 #
-# - **Perplexity text**: held-out Bible verses of the target language instead of
-#   Wikipedia; the window is the model's context (at most 512 tokens) with half-window
-#   stride.
-# - **Grid and samples**: the config's grid (the paper sweeps 100–5,000) and
-#   `n_generations` samples per point, so each accuracy has a binomial standard error
-#   of up to 0.5/√n.
+# - **Samples**: {glue:md}`k_dev_samples`, against the paper's {paper}`2048` per point
+#   (eight seeds of {paper}`256`).
+# - **Perplexity text**: held-out Bible verses of the target language
+#   ({glue:md}`k_dev_tokens`) instead of {paper}`10` million tokens of Wikipedia; the
+#   window is the model's context (capped by the pipeline), with a stride of half a
+#   window.
+# - **Grid**: {glue:md}`k_grid`; the paper sweeps k from {paper}`100` to {paper}`5000`.
 # - **Rule for k**: made explicit above; the paper chooses by inspection.
+
+# %% tags=["hide-input"]
+glue_all(
+    {
+        "k_dev_samples": f"{fmt(cfg.n_generations, 'int')} generations of at most "
+        f"{fmt(cfg.max_new_tokens, 'int')} new tokens per (target, k)",
+        "k_dev_tokens": f"{fmt(min(n_tokens.values()), 'int')}–"
+        f"{fmt(max(n_tokens.values()), 'int')} tokens per target",
+    }
+)
+display(Markdown(warnings_box()))
+
+# %% [markdown]
+# (k-findings)=
+# ## What this chapter finds
 #
-# ## Summary
-#
-# - Language-ID accuracy of free generations and held-out log-perplexity against k,
-#   for every target, with the chosen k and samples.
-#
+# ```{glue:md} k_claims
+# :format: myst
+# ```
+
+# %% tags=["hide-input"]
+shares = table.pivot(index="target", columns="k", values="share")
+
+
+def share_list(k: int) -> str:
+    return ", ".join(f"{t} {fmt(shares.loc[t, k], 'acc')}" for t in cfg.targets)
+
+
+_ = glue_all(
+    {
+        "k_claims": scorecard.chapter_table(cfg, "choice_of_k"),
+        "k_claims_top": scorecard.markdown_table(
+            scorecard.chapter_records(cfg, "choice_of_k"), link=True
+        ),
+        "k_result": (
+            f"At k = {fmt(cfg.k, 'int')} experts the share of free generations in the target "
+            f"language is {share_list(cfg.k) if cfg.k in shares else 'not measured'} (original "
+            f"model: {share_list(0)}); held-out log-perplexity rises by "
+            f"{fmt_ci(perplexity.summary, 'nats', sign=True)} at k = {fmt(k_max, 'int')} "
+            f"(all targets' tokens). From its best k to k = {fmt(k_max, 'int')}, the share "
+            f"falls significantly for {len(fell)} of {len(decline)} targets"
+            + (f" ({', '.join(fell)}): more experts stop steering" if fell else "")
+            + "."
+        ),
+    }
+)
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Restrict langid.py to the 23 languages of this book. Which accuracies change, and in
-#    which direction can they change?
+# :::{exercise}
+# :label: ex-k-langid
+# (easy) Restrict langid.py to the book's languages. Which shares change, and in which
+# direction can they change?
+# :::
 #
-#    :::{dropdown} Solution
-#    ```python
-#    from steerspace.languages import LANGUAGES
+# ```{solution-start} ex-k-langid
+# :class: dropdown
+# ```
+
+# %%
+restricted = {
+    (t, k): np.mean([i == t for i in language_ids(sweep.texts[t, k], languages=list(LANGUAGES))])
+    for t, k in sweep.texts
+}
+moved = pd.Series(restricted).unstack(0) - table.pivot(index="k", columns="target", values="share")
+glue_all({"k_langid_moved": fmt(float(moved.abs().max().max()), "pp")})
+moved.round(3)
+
+# %% [markdown]
+# The largest change is {glue:md}`k_langid_moved`. Shares can only rise or stay:
+# langid.py scores every language on its own and returns the best one, so a text
+# already assigned to the target keeps it when the candidates are restricted (the
+# target is among them), while a text assigned to a language outside the book may move
+# to the target.
 #
-#    acc = {
-#        (target, k): sum(i == target for i in language_ids(
-#            [text for _, text in pairs], languages=list(LANGUAGES))) / len(pairs)
-#        for (target, k), pairs in samples.items()
-#    }
-#    pd.Series(acc).unstack(0).round(3)
-#    ```
+# ```{solution-end}
+# ```
 #
-#    Accuracies can only rise or stay: langid.py scores every language independently and
-#    returns the best one, so a text that was already assigned to the target keeps it
-#    when the candidates are restricted (the target is among them), and a text assigned
-#    to a language outside the book (Latin, say, for archaic verse-like text) may move to
-#    the target.
-#    :::
+# :::{exercise}
+# :label: ex-k-budget
+# (easy) Replace the rule for k by a perplexity budget: the largest k whose mean
+# log-perplexity rises by less than one nat. Which k does it pick, and how well does
+# that k steer?
+# :::
 #
-# 2. Replace the rule for k by "the largest k of the grid whose mean log-perplexity rises
-#    by less than 1 nat over the original model". Which k does it pick?
+# ```{solution-start} ex-k-budget
+# :class: dropdown
+# ```
+
+# %%
+budget = 1.0  # nats per token
+budget_k = int(mean.index[mean["dlog_ppl"] < budget].max())
+glue_all(
+    {
+        "k_budget": f"k = {fmt(budget_k, 'int')} (mean share "
+        f"{fmt(mean.loc[budget_k, 'share'], 'acc')}, against {fmt(mean['share'].max(), 'acc')} "
+        "at the best k of the grid)"
+    }
+)
+mean.assign(within_budget=mean["dlog_ppl"] < budget).round(3)
+
+# %% [markdown]
+# The budget picks {glue:md}`k_budget`. A perplexity budget alone does not choose k, it
+# only bounds it; the paper's choice weighs both, as the chapter's rule does.
 #
-#    :::{dropdown} Solution
-#    ```python
-#    rise = mean_ppl - mean_ppl[0]
-#    int(rise[rise < 1].index.max())
-#    ```
+# ```{solution-end}
+# ```
 #
-#    On the default run at the time of writing this picks the largest k of the grid
-#    (2000), where the mean language-ID accuracy is already lower than at k = 500: a
-#    perplexity budget alone does not choose k, it only bounds it. The paper's choice
-#    weighs both, as the chapter's rule does.
-#    :::
+# :::{exercise}
+# :label: ex-k-tokens
+# (medium) Is the rise of log-perplexity at the largest k spread over all tokens, or
+# carried by a few? Compare the mean change per token with its median.
+# :::
 #
-# 3. Instead of more experts, vary the intervention **strength** (0 = original
-#    activation, 1 = the paper's intervention) at the config's k for one target.
+# ```{solution-start} ex-k-tokens
+# :class: dropdown
+# ```
+
+# %%
+change = {t: sweep.token_nll[t, k_max] - sweep.token_nll[t, 0] for t in cfg.targets}
+per_token = pd.DataFrame({t: pd.Series(d).describe() for t, d in change.items()}).T
+per_token = per_token[["mean", "25%", "50%", "75%"]].rename(columns={"50%": "median"})
+glue_all(
+    {
+        "k_tokens": "; ".join(
+            f"{t} mean {fmt(r['mean'], 'nats', sign=True)}, median {fmt(r['median'], 'nats', sign=True)}"
+            for t, r in per_token.iterrows()
+        )
+    }
+)
+per_token.round(3)
+
+# %% [markdown]
+# Per token, from the original model to the largest k: {glue:md}`k_tokens`. Where the mean is far
+# above the median, a minority of tokens that become very unlikely carries the rise.
 #
-#    :::{dropdown} Solution
-#    ```python
-#    rows = []
-#    for strength in (0.25, 0.5, 0.75, 1.0):
-#        iv = pipe.intervention("es", strength=strength)
-#        ids = language_ids(pipe.generations(iv))
-#        rows.append({
-#            "strength": strength,
-#            "langid_accuracy": sum(i == "es" for i in ids) / len(ids),
-#            "log_ppl": pipe.heldout_perplexity("es", iv)["log_ppl"],
-#        })
-#    pd.DataFrame(rows)
-#    ```
-#
-#    Each strength is a new intervention (new cache entries), so this runs the
-#    generations and perplexities four times. Strength interpolates every expert between
-#    its own activation and the set value; steering and perplexity both grow with it,
-#    and comparing the curve with the k sweep shows whether *how many* units or *how
-#    hard* they are set matters more.
-#    :::
+# ```{solution-end}
+# ```

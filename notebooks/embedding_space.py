@@ -14,91 +14,99 @@
 # (chapter-space)=
 # # The intervened embedding space
 #
+# :::{admonition} Result
+# :class: important
+# {glue:md}`space_result`
+#
+# ```{glue:md} space_claims_top
+# :format: myst
+# ```
+# :::
+#
 # *Paper §4, Table 1, Fig. 3 and App. C (Figs. 6–20).* The paper embeds the same
 # sentences in every language with the original model (**pre**) and with the model
 # whose top-*k* experts for one target are fixed to their positive-set means
-# (**post**), and asks how the space changes. Its claims:
+# (**post**), and asks how the space changes. In its own words:
 #
-# 1. the post-intervention languages are closer to each other (smaller pairwise
-#    cosine distances);
-# 2. because they are pulled toward the medoid of the space;
-# 3. so all languages end up closer to the target;
-# 4. and the languages move into a *new* space rather than onto the target's
-#    original position (UMAP {cite}`mcinnes2018umap`).
+# > The intervention pulls the embeddings of all languages into a new space [...],
+# > rather than moving them closer to the embeddings of the target language in the
+# > unintervened space. [...] The post-intervention embeddings for the different
+# > languages are closer to each other compared to the pre-intervention embeddings
+# > [...]. Specifically, the distances are reduced because the post-intervention
+# > embeddings are pulled closer to the medoid of the embedding space. As a result of
+# > the shift, all languages are closer to the target post-intervention.
 #
 # A sentence embedding is the mean of the last hidden state (after the final norm)
-# over the sentence's tokens, padding and BOS excluded.
-#
-# :::{admonition} Re-run this chapter
-# :class: tip
-#
-# From the repository root, with other parameters (here `k=200`):
-#
-# ```bash
-# steerspace book --only embedding_space \
-#     --set k=200 --no-build
-# ```
-#
-# or with papermill, which `steerspace book` runs for every chapter:
-#
-# ```bash
-# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/embedding_space.py
-# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
-#     -p config gemma-3-270m -y "overrides: {k: 200}"
-# ```
-#
-# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
-# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
-# :::
+# over the sentence's tokens, padding and BOS excluded; UMAP is
+# {cite}`mcinnes2018umap`.
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+from steerspace.notebook import rerun_box
+
+display(Markdown(rerun_box("embedding_space", {"k": 200})))
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
-# %% tags=["hide-output"]
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 
-from steerspace.geometry import table1
-from steerspace.notebook import config_table, setup_chapter
+from steerspace import claims, evidence, scorecard
+from steerspace.figures.space import distance_change_figure, umap_figure
+from steerspace.figures.style import save_figure
+from steerspace.geometry import TABLE1_QUANTITIES, table1, table1_resampled
+from steerspace.inference import estimate_from_samples
+from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.plots import draw_umap, save_figure
+from steerspace.report import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-config_table(cfg)
+display(Markdown(config_dropdown(cfg)))
 
 # %% [markdown]
 # ## Embedding every language, pre and post
 #
-# One space for the original model and one per target. Each is cached, so the
-# retrieval chapter reads the same arrays without another forward pass.
+# One space for the original model and one per target: {glue:md}`space_sizes`. Each
+# is cached, so the retrieval chapters read the same arrays without another forward
+# pass.
 
 # %%
 pre, post = pipe.space(), pipe.post_spaces()
-display(
-    Markdown(
-        f"{len(pre)} languages × {len(pipe.eval_corpus)} sentences, hidden size "
-        f"{next(iter(pre.values())).shape[1]}; {len(post)} interventions of k = {cfg.k} experts."
-    )
+n_sentences = len(pipe.eval_corpus)
+glue_all(
+    {
+        "space_sizes": f"{len(pre)} languages × {n_sentences} sentences, hidden size "
+        f"{next(iter(pre.values())).shape[1]}, and {len(post)} interventions of "
+        f"k = {cfg.k} experts ({', '.join(cfg.targets)})",
+    }
 )
 
 # %% [markdown]
+# (space-table1)=
 # ## Table 1: distances pre and post
 #
-# Computed in the original embedding space (not in a projection), exactly as the paper
-# defines them:
+# The paper defines its distances in one sentence each; they leave room for reading,
+# and these are **our readings** (computed in the original embedding space, not in a
+# projection):
 #
-# - **Distance (all languages)**: mean cosine distance over all sentence pairs of two
-#   languages, averaged over all pairs of non-target languages;
-# - **Distance to medoid**: cosine distance between a language's mean embedding and the
-#   medoid of the space (the sentence, among all languages' sentences, with the smallest
-#   summed distance to all others);
-# - **Distance to target**: mean distance between the target and each other language.
+# - **Distance (all languages)**: the mean cosine distance over *all sentence pairs*
+#   of two languages (the paper says {paper}`"pairwise cosine distance between the
+#   embeddings of 22 languages"`), averaged over all pairs of non-target languages; the table's
+#   dash on the Target row suggests the target is left out.
+# - **Distance to medoid**: the cosine distance between a language's mean embedding
+#   and the medoid of the space, which we take to be the *sentence*, among all
+#   languages' sentences, with the smallest summed cosine distance to all others (the
+#   paper does not say whether the medoid is a sentence or a language mean).
+# - **Distance to target**: the mean distance between the target and each other
+#   language.
 #
-# Means ± SEM over the targets. The pre space is the same for every target, so its
-# SEMs only reflect which language is left out as the target.
+# The first table is the paper's layout: means ± SEM over the targets, ours beside the
+# paper's. The pre space is the same for every target, so its SEMs only reflect which
+# language is left out as the target.
 
 # %%
 per_target, summary = table1(pre, post)
@@ -106,182 +114,270 @@ pipe.write_table(per_target, "table1_per_target")
 pipe.write_table(summary, "table1")
 
 
-def fmt(mean: float, sem: float) -> str:
-    return f"{mean:.2f} ± {sem:.2f}" if np.isfinite(sem) else f"{mean:.2f}"
-
-
 def as_printed(table: pd.DataFrame, label: str) -> pd.DataFrame:
     """Table 1 layout: (model, row) × (distance, pre/post) as 'mean ± sem'."""
     out = table.assign(model=label)
-    out["Pre"] = [fmt(m, s) for m, s in zip(out["pre"], out["pre_sem"], strict=True)]
-    out["Post"] = [fmt(m, s) for m, s in zip(out["post"], out["post_sem"], strict=True)]
+    for space in ("pre", "post"):
+        out[space.title()] = [
+            fmt(m, "dist") + ("" if pd.isna(s) else f" ± {fmt(s, 'dist')}")
+            for m, s in zip(out[space], out[f"{space}_sem"], strict=True)
+        ]
     return (
         out.pivot_table(
-            index=["model", "language"],
-            columns="distance_type",
-            values=["Pre", "Post"],
-            aggfunc="first",
+            index=["model", "language"], columns="distance_type", values=["Pre", "Post"], aggfunc="first"
         )
         .swaplevel(axis=1)
         .sort_index(axis=1, level=0, sort_remaining=False)
-        .reindex(columns=["Pre", "Post"], level=1)  # the paper's order: pre, then post
+        .reindex(columns=["Pre", "Post"], level=1)
     )
 
 
 paper = paper_table("table1_distances")
 pd.concat(
-    [
-        as_printed(summary, f"{cfg.name} (ours)"),
-        *[as_printed(g, m) for m, g in paper.groupby("model", sort=False)],
-    ]
+    [as_printed(summary, f"{cfg.name} (ours)")]
+    + [as_printed(g, m) for m, g in paper.groupby("model", sort=False)]
 ).fillna("–")
 
 # %% [markdown]
-# Per target (ours):
+# ### Per target, with intervals
+#
+# The SEM over five targets says nothing about how precisely each distance is
+# measured. Each value below has a 95 % interval from resampling the aligned
+# sentences (the independent unit of a distance between languages: a resample draws
+# sentence rows with replacement and applies them to every language and both spaces,
+# and the medoid is recomputed each time), {glue:md}`space_n_boot` resamples.
 
 # %%
-per_target.set_index(["intervention_target", "space"]).round(3)
+samples = table1_resampled(
+    {"pre": pre, **post}, list(cfg.targets), n_boot=cfg.n_boot, seed=cfg.seed
+)
+rows = []
+for target in cfg.targets:
+    for quantity in TABLE1_QUANTITIES:
+        pre_q = samples["pre", target, quantity]
+        post_q = samples[target, target, quantity]
+        for space, values in (("pre", pre_q), ("post", post_q), ("post − pre", post_q - pre_q)):
+            est = estimate_from_samples(values, n_sentences)
+            text = fmt_ci(est, "dist", sign=space == "post − pre")
+            rows.append({"target": target, "quantity": quantity, "space": space, "text": text, **est.as_dict()})
+intervals = pd.DataFrame(rows)
+pipe.write_table(intervals.drop(columns="text").round(5), "table1_intervals")
+glue_all({"space_n_boot": fmt(cfg.n_boot, "int")})
+intervals.pivot_table(index=["target", "quantity"], columns="space", values="text", aggfunc="first")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 1 per target, as a figure: each of the four distances before (hollow) and after (filled) the intervention on each target's experts, with 95 % intervals from resampling sentences; the arrow goes from pre to post. Colours and markers are the targets' own.", "name": "fig-space-table1"}, "image": {"alt": "Four panels of cosine distances per intervention target, pre and post, with arrows showing the change."}}
+fig = distance_change_figure(
+    intervals[intervals["space"] != "post − pre"],
+    title=f"{cfg.name}: Table 1 per target (k = {cfg.k}), 95 % intervals over sentences",
+)
+save_figure(fig, cfg, "table1_per_target")
+plt.show()
 
 # %% [markdown]
-# ### The paper's claims against the default model
+# ### The paper's claims, tested
+#
+# Each claim is decided target by target: a target supports it when the 95 % interval
+# of its change lies on the claimed side of zero, and contradicts it when it lies on
+# the other side (the rules are in {ref}`chapter-scorecard`).
 
-# %% tags=["hide-input"]
-piv = per_target.pivot(index="intervention_target", columns="space")
+# %%
+CHANGE_CLAIMS = {
+    "space.closer": ["all_languages"],
+    "space.medoid": ["medoid_non_target", "medoid_target"],
+    "space.target": ["target"],
+}
+assessments = []
+for claim_id, quantities in CHANGE_CLAIMS.items():
+    units, changes = [], []
+    for target in cfg.targets:
+        for quantity in quantities:
+            change = samples[target, target, quantity] - samples["pre", target, quantity]
+            changes.append(change)
+            name = target if len(quantities) == 1 else f"{target} ({'target' if quantity == 'medoid_target' else 'others'})"
+            units.append(evidence.resampled(name, change, n_sentences))
+    overall = estimate_from_samples(sum(changes) / len(changes), n_sentences)
+    assessments.append(claims.assess(claim_id, units, summary=overall))
 
-
-def claim(name: str, key: str) -> str:
-    before, after = piv[(key, "pre")], piv[(key, "post")]
-    smaller = after < before
-    verdict = (
-        "holds for every target"
-        if smaller.all()
-        else (
-            f"holds for {', '.join(smaller[smaller].index) or 'no target'}, not for "
-            f"{', '.join(smaller[~smaller].index)}"
-        )
+# the new space: post languages are not closer to the target's *original* embeddings
+units, changes = [], []
+for target in cfg.targets:
+    change = samples[target, target, "to_reference_target"] - samples["pre", target, "target"]
+    changes.append(change)
+    units.append(evidence.resampled(target, change, n_sentences))
+assessments.append(
+    claims.assess(
+        "space.new_space",
+        units,
+        summary=estimate_from_samples(sum(changes) / len(changes), n_sentences),
     )
-    detail = "; ".join(f"{t}: {before[t]:.3f} → {after[t]:.3f}" for t in piv.index)
-    return f"- **{name}** (pre → post): {verdict}. ({detail})"
-
-
-display(
-    Markdown(
-        "\n".join(
-            [
-                claim("Languages closer to each other", "all_languages"),
-                claim("Non-target languages closer to the medoid", "medoid_non_target"),
-                claim("Target closer to the medoid", "medoid_target"),
-                claim("All languages closer to the target", "target"),
-            ]
-        )
-    )
+)
+assessments.append(claims.not_testable("space.polylm_less"))
+for assessment in assessments:
+    scorecard.record(assessment, cfg)
+pd.DataFrame(
+    [{"claim": a.claim.title, "verdict": a.verdict, "why": a.reason} for a in assessments]
 )
 
 # %% [markdown]
+# (space-new)=
+# ## A new space, or the target's old place?
+#
+# If the intervention moved every language towards where the target's sentences sat
+# in the original model, each language's distance to the *original* target
+# embeddings would shrink. The paper says it does not. We measure, per target, the
+# distance of each post-intervention language to the pre-intervention target, minus
+# its pre-intervention distance to the same target: {glue:md}`space_new_values`.
+
+# %% tags=["hide-input"]
+new_space = next(a for a in assessments if a.claim.id == "space.new_space")
+glue_all(
+    {
+        "space_new_values": "; ".join(
+            f"**{ev.unit}** {fmt_ci(ev.estimate, 'dist', sign=True)}" for ev in new_space.evidence
+        )
+        + f" (verdict: {new_space.verdict})",
+    }
+)
+
+# %% [markdown]
+# (space-umap)=
 # ## UMAP: pre and post in one projection
 #
 # For each target, the pre and post embeddings of all languages are projected
-# together (seeded UMAP, cosine metric, up to `umap_sentences` sentences per language),
-# so the two spaces share axes. Dots are pre-intervention sentences, crosses
-# post-intervention; `code` marks a language's pre centroid and `code*` its post
-# centroid; the target's dots have a black edge. UMAP preserves neighbourhoods, not
-# distances: read it for *which* points mix, and Table 1 for how far they moved.
+# together (seeded UMAP, cosine metric, the first {glue:md}`space_umap_n` sentences
+# per language), so the two spaces share axes. Hollow markers are pre-intervention
+# sentences, filled markers post-intervention; `code` labels a language's pre centroid
+# and `code*` its post centroid. UMAP preserves neighbourhoods, not distances: read it
+# for *which* points mix, and the table above for how far they moved.
 
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 3 on this run: UMAP of the sentence embeddings of every language before (dots) and after (crosses) the intervention on the main target's experts, projected together. `code` marks a language's pre centroid and `code*` its post centroid; the target's dots have a black edge; colours and markers are fixed per language.", "name": "fig-umap-main"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 3 (Spanish) on this run: UMAP of the sentence embeddings of every language before (hollow) and after (filled) the intervention on the main target's experts, projected together; code = pre centroid, code* = post centroid (the target's in bold).", "name": "fig-umap-main"}, "image": {"alt": "UMAP scatter of sentence embeddings per language, pre and post intervention, with labelled centroids."}}
 coords = {t: pipe.umap(pre, post[t]) for t in cfg.targets}
+glue_all({"space_umap_n": fmt(min(cfg.umap_sentences, n_sentences), "int")})
 
 
-def umap_figure(target: str) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    draw_umap(
-        ax,
+def draw_umap(target: str) -> plt.Figure:
+    fig = umap_figure(
         coords[target],
         target=target,
-        title=f"{cfg.name}: pre (•) and post (×) intervention on {target} experts (k={cfg.k})",
+        title=f"{cfg.name}: pre (hollow) and post (filled), intervention on {target} (k = {cfg.k})",
     )
     save_figure(fig, cfg, f"umap_{target}")
     return fig
 
 
 main_target = cfg.main_target
-umap_figure(main_target)
+draw_umap(main_target)
 plt.show()
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
 #
-# - **Model and data**: Gemma-3-270M (dequantised Q4_K_M) and Bible verses instead of
-#   the paper's three 7–13B models and Flores-200 devtest; 17 of the 22 languages (no
-#   Thai, Czech, Greek, Hebrew, Dutch), and the sentence count in the config table
-#   instead of 1012 per language.
+# - **Model and data**: {glue:md}`space_deviation_data`.
 # - **Table 1's "all languages"** leaves the target out, as the table's layout (a dash
 #   on the Target row) implies; `table1_per_target.csv` also has the variant with the
 #   target included (`all_languages_incl_target`).
-# - **UMAP** draws at most `umap_sentences` sentences per language to keep the figures
-#   fast and legible; the distances above use all evaluation sentences.
+# - **UMAP** draws a subset of the sentences per language to keep the figures legible;
+#   the distances use all evaluation sentences.
+
+# %% tags=["hide-input"]
+glue_all(
+    {
+        "space_deviation_data": f"{cfg.model} in {cfg.dtype} on {cfg.corpus} sentences instead "
+        f"of the paper's three 7–13B models on Flores-200 devtest; {len(pre)} languages "
+        f"({', '.join(pre)}) and {n_sentences} sentences per language",
+    }
+)
+display(Markdown(warnings_box()))
+
+# %% [markdown]
+# (space-findings)=
+# ## What this chapter finds
 #
-# ## Summary
-#
-# - Table 1 (ours beside the paper's), per target, and the claims checked one by one.
-# - UMAP of pre and post for every target (the gallery below).
-#
+# ```{glue:md} space_claims
+# :format: myst
+# ```
+
+# %% tags=["hide-input"]
+verdicts = {a.claim.id: a for a in assessments}
+closer = verdicts["space.closer"]
+glue_all(
+    {
+        "space_claims": scorecard.chapter_table(cfg, "embedding_space"),
+        "space_claims_top": scorecard.markdown_table(
+            scorecard.chapter_records(cfg, "embedding_space"), link=True
+        ),
+        "space_result": (
+            f"With k = {cfg.k} experts, the mean distance between non-target languages changes "
+            f"by {fmt_ci(closer.summary, 'dist', sign=True)} (mean over targets, 95 % interval "
+            f"over sentences); the distance of the other languages to the target by "
+            f"{fmt_ci(verdicts['space.target'].summary, 'dist', sign=True)}."
+        ),
+    }
+)
+
+# %% [markdown]
 # ## Gallery: every target
 #
 # The paper's App. C (Figs. 6–20) shows one UMAP per model and target; here is ours
 # for each other target, drawn as {numref}`fig-umap-main`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "UMAP of pre (dots) and post (crosses) embeddings for the intervention on another target (the paper's App. C, Figs. 6–20); the target is named in the plot title, the layout is that of the main figure above."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's App. C (Figs. 6–20) on this run: UMAP of pre (hollow) and post (filled) embeddings for the intervention on each other target, one figure per target (named in its title), drawn as the main UMAP figure."}, "image": {"alt": "UMAP scatter plots of pre and post embeddings for the other intervention targets."}}
 for target in cfg.targets:
     if target != main_target:
-        umap_figure(target)
+        draw_umap(target)
         plt.show()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Re-run with fewer and with more experts (k = 100 and k = 2000). How do the Table 1
-#    distances change with k?
+# :::{exercise}
+# :label: ex-space-aligned
+# Recompute Table 1 with distances between **translation pairs only** (sentence *i* of
+# one language with sentence *i* of the other) instead of all sentence pairs. Are
+# translations brought together, or only the languages' centroids?
+# :::
 #
-#    :::{dropdown} Solution
-#    ```bash
-#    steerspace book --only embedding_space --set k=100 --set results_dir=/tmp/k100 --no-build
-#    steerspace book --only embedding_space --set k=2000 --set results_dir=/tmp/k2000 --no-build
-#    ```
+# ```{solution-start} ex-space-aligned
+# :class: dropdown
+# ```
+
+# %%
+per_target_aligned, summary_aligned = table1(pre, post, pairs="aligned")
+summary_aligned.round(3)
+
+# %% [markdown]
+# Aligned distances are smaller than all-pairs distances (a verse is closer to its own
+# translation than to other verses). The change of the non-target row, pre → post,
+# says whether the intervention brings *translations* together or only shifts every
+# language alike.
 #
-#    Then compare `table1.csv` under `/tmp/k100/gemma-3-270m/`, `results/gemma-3-270m/`
-#    (k = 500) and `/tmp/k2000/gemma-3-270m/`. Each fixed unit has the same value for
-#    every input, whatever its language, so the more units are fixed, the more of the
-#    representation is shared by all sentences: expect the post distances to shrink as k
-#    grows. Whether the space keeps its meaning structure while it shrinks is the
-#    question of {ref}`chapter-paraphrase` (re-run it with the same k).
-#    :::
+# ```{solution-end}
+# ```
 #
-# 2. Use max pooling (`pooling: max`). Do the paper's four claims still hold?
+# :::{exercise}
+# :label: ex-space-share
+# How many of the other languages get closer to the target under each intervention?
+# Count them from the per-target distances.
+# :::
 #
-#    :::{dropdown} Solution
-#    ```bash
-#    steerspace book --only finding_experts embedding_space --set pooling=max \
-#        --set results_dir=/tmp/max --no-build
-#    ```
+# ```{solution-start} ex-space-share
+# :class: dropdown
+# ```
+
+# %%
+from steerspace.geometry import distance_matrix
+
+closer_count = {
+    t: int(
+        (distance_matrix(post[t]).loc[t].drop(t) < distance_matrix(pre).loc[t].drop(t)).sum()
+    )
+    for t in cfg.targets
+}
+pd.Series(closer_count, name="languages closer to the target")
+
+# %% [markdown]
+# "All languages are closer to the target" holds for a target when the count equals
+# the number of other languages.
 #
-#    `pooling` changes both the expert search and the sentence embeddings, so both
-#    chapters must run (the first finds the max-pooled experts, the second embeds). The
-#    claims list above, under *The paper's claims against the default model*, is
-#    recomputed in `book/embedding_space.ipynb`; the numbers are in
-#    `/tmp/max/gemma-3-270m/table1_per_target.csv`.
-#    :::
-#
-# 3. Recompute Table 1 with distances between **translation pairs only** (sentence *i* of
-#    one language with sentence *i* of the other) instead of all sentence pairs.
-#
-#    :::{dropdown} Solution
-#    ```python
-#    per_target_aligned, summary_aligned = table1(pre, post, pairs="aligned")
-#    summary_aligned.round(3)
-#    ```
-#
-#    Aligned distances are smaller than all-pairs distances (a verse is closer to its own
-#    translation than to other verses), and their change pre → post says whether the
-#    intervention brings *translations* together, not only the languages' centroids.
-#    :::
+# ```{solution-end}
+# ```

@@ -14,332 +14,474 @@
 # (chapter-experts)=
 # # Finding language experts
 #
-# *Paper §3.2–3.3.* A unit is an **expert** for a language if its activation alone
-# separates sentences in that language (positive set) from sentences in other languages
-# (negative set). Following {cite:t}`suau2024whispering`, the paper scores every unit by the area
-# under the ROC curve (AUROC) of its mean-pooled activation, takes the *k* units with
-# the highest AUROC, and intervenes by setting each of them, at every token, to its
-# mean activation over the positive sentences.
+# :::{admonition} Result
+# :class: important
+# {glue:md}`experts_result`
 #
-# Here we find the experts of each of the paper's five targets (English, German,
-# French, Spanish, Japanese) in the default model. Positive set: the target's expert
-# sentences; negative set: the same verses in the other four targets and in Chinese.
-# The units are the MLP intermediate activations of every layer (the input of each
-# `down_proj`), pooled over the tokens of a sentence (padding and BOS excluded).
-#
-# :::{admonition} Re-run this chapter
-# :class: tip
-#
-# From the repository root, with other parameters (here `k=200`):
-#
-# ```bash
-# steerspace book --only finding_experts \
-#     --set k=200 --no-build
+# ```{glue:md} experts_claims_top
+# :format: myst
 # ```
-#
-# or with papermill, which `steerspace book` runs for every chapter:
-#
-# ```bash
-# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/finding_experts.py
-# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
-#     -p config gemma-3-270m -y "overrides: {k: 200}"
-# ```
-#
-# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
-# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
 # :::
+#
+# *Paper §3.2–3.3.* A unit is an **expert** for a language if its activation alone
+# separates sentences in that language from sentences in other languages. The paper
+# follows {cite:t}`suau2024whispering`, in its own words:
+#
+# > Expert neurons are those that can classify sentences as being from the positive set
+# > (containing the target language) vs. the negative set (that does not contain the
+# > target language), as measured by the area under the ROC curve. [...] we use the
+# > Flores200 dev split for the target language as the positive set, and the dev splits
+# > for the other four languages plus Chinese as the negative set.
+#
+# It then takes the *k* units with the highest AUROC and sets each of them, at every
+# token, to its mean activation over the positive sentences.
+#
+# **Pooling is our choice, not the paper's.** A unit has one activation per token, and
+# an AUROC needs one score per sentence. The paper does not say how the tokens are
+# pooled. The released code of the cited method (apple/ml-aura,
+# `src/hooks/pooling_ops.py`) pools by the **maximum** over the tokens (its only other
+# option keeps every token). This book pools by the **mean** over the sentence's tokens
+# (padding and BOS excluded), a choice we make so that a unit scores by its level over
+# the whole sentence rather than by one token; {ref}`experts-pooling` measures what the
+# choice changes.
+#
+# Here we find the experts of the paper's five targets (English, German, French,
+# Spanish, Japanese) in the default model. The candidate units are the MLP intermediate
+# activations (the input of each `down_proj`) of every transformer block.
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+from steerspace.notebook import rerun_box
+
+display(Markdown(rerun_box("finding_experts", {"k": 200})))
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es", "fr"]}
 
-# %% tags=["hide-output"]
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
 
+from steerspace import claims, expert_stats, scorecard
+from steerspace.control import head
 from steerspace.experts import count_above, overlap_matrix, top_k
-from steerspace.notebook import config_table, setup_chapter
-from steerspace.plots import save_figure, target_color
+from steerspace.figures.experts import (
+    auroc_per_layer_figure,
+    expert_values_figure,
+    experts_per_layer_figure,
+    overlap_figure,
+    pooling_table1_figure,
+)
+from steerspace.figures.space import QUANTITY_LABELS
+from steerspace.figures.style import save_figure
+from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
+from steerspace.inference import estimate_from_samples
+from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.pipeline import Pipeline
+from steerspace.report import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-config_table(cfg)
+display(Markdown(config_dropdown(cfg)))
 
 # %% [markdown]
+# (experts-auroc)=
 # ## AUROC of every unit, for every target
 #
 # One forward pass per language over the expert sentences records the pooled
-# activations of all units (cached on disk; later chapters reuse them). The AUROC of
-# all units is then computed at once from ranks (the Mann–Whitney statistic), which
-# equals scikit-learn's `roc_auc_score` unit by unit (tested to 1e-9).
+# activations of all units (cached; later chapters reuse them), and the AUROC of all
+# units is computed at once from ranks (the Mann–Whitney statistic, equal to
+# scikit-learn's `roc_auc_score` unit by unit): {glue:md}`experts_sizes`.
+#
+# **Blocks, not hidden states.** An expert's "layer" is the index of the transformer
+# block whose MLP it sits in, {glue:md}`experts_block_range`; the tables and figures of
+# this chapter say "block". The layer-by-layer chapter ({ref}`chapter-beyond`) numbers
+# *hidden states* instead, {glue:md}`experts_state_range`: the first state is the
+# embedding output and each later one the output of the block before it, so a block's
+# MLP writes into the state numbered one higher than the block.
 
 # %%
 tables = {target: pipe.experts(target) for target in cfg.targets}
-n_units = len(next(iter(tables.values())))
-n_layers = next(iter(tables.values()))["layer"].nunique()
-display(
-    Markdown(
-        f"{n_units:,} units ({n_layers} layers × {n_units // n_layers:,}) scored for "
-        f"{len(tables)} targets on {len(pipe.expert_corpus)} sentences per language "
-        f"({len(pipe.expert_corpus) * (len(pipe.expert_languages) - 1)} negatives per target)."
-    )
+first = next(iter(tables.values()))
+n_units, n_blocks = len(first), int(first["layer"].nunique())
+n_pos = len(pipe.expert_corpus)
+negatives = {t: [lang for lang in pipe.expert_languages if lang != t] for t in cfg.targets}
+n_neg = n_pos * len(next(iter(negatives.values())))
+chance = expert_stats.chance_auroc(n_pos, n_neg, n_units)
+_ = glue_all(
+    {
+        "experts_sizes": f"{fmt(n_units, 'int')} units ({fmt(n_blocks, 'int')} blocks × "
+        f"{fmt(n_units // n_blocks, 'int')}) scored for {len(tables)} targets, each on "
+        f"{fmt(n_pos, 'int')} positive and {fmt(n_neg, 'int')} negative sentences (the same "
+        f"verses in {', '.join(negatives[cfg.main_target])} for {cfg.main_target})",
+        "experts_block_range": f"0 to {n_blocks - 1}",
+        "experts_state_range": f"0 to {n_blocks}",
+    }
 )
 
 # %% [markdown]
-# ### How many experts are there?
+# ### Do experts exist, beyond chance?
 #
-# Number of units whose AUROC exceeds each threshold. An AUROC of 1 means the unit
-# alone separates the target from all five other languages on these sentences.
+# With tens of thousands of units, some reach a high AUROC by luck alone. The
+# **chance level** is the AUROC that the best of all units exceeds with probability
+# under {glue:md}`experts_alpha` when no unit has any expertise: the one-sided
+# Mann–Whitney critical value at that level divided by the number of units
+# (Bonferroni), here **{glue:md}`experts_chance`**. A target's experts exist when even
+# its *k*-th best unit (the weakest expert the intervention uses) lies above it: its
+# AUROC's 95 % interval (the standard error of {cite:t}`hanley1982auc`) must clear the
+# chance level. The interval treats sentences as independent; the negatives are the same
+# verses in several languages, so it is, if anything, too narrow.
 
 # %%
+ev = [expert_stats.exist_evidence(t, tab, cfg.k, n_pos, n_neg) for t, tab in tables.items()]
+weakest = min((e.estimate for e in ev), key=lambda est: est.value)
+exist = claims.assess("experts.exist", ev, summary=weakest)
+scorecard.record(exist, cfg)
 thresholds = [0.7, 0.8, 0.9, 0.95, 0.99]
 counts = pd.DataFrame({t: count_above(tab, thresholds) for t, tab in tables.items()}).T
 counts.columns = [f"AUROC > {t}" for t in thresholds]
-counts.index.name = "target"
-counts["AUROC < 0.1 (anti-experts)"] = [int((tab["auroc"] < 0.1).sum()) for tab in tables.values()]
-pipe.write_table(counts, "expert_counts", index=True)
-counts
-
-# %% tags=["hide-input"]
-above09 = counts["AUROC > 0.9"]
-kth = {t: float(tab["auroc"].iloc[cfg.k - 1]) for t, tab in tables.items()}
-display(
-    Markdown(
-        "Units with AUROC above 0.9: "
-        + ", ".join(f"**{t}** {n:,}" for t, n in above09.items())
-        + f". The {cfg.k}-th best unit (k = {cfg.k}, the intervention size used in later "
-        "chapters) has AUROC " + ", ".join(f"{t} {v:.3f}" for t, v in kth.items()) + "."
-    )
+counts[f"AUROC > chance ({chance:.3f})"] = [int((tab["auroc"] > chance).sum()) for tab in tables.values()]
+counts[f"{cfg.k}-th best AUROC [95 % interval]"] = [fmt_ci(e.estimate, "auroc") for e in ev]
+pipe.write_table(counts.rename_axis("target"), "expert_counts", index=True)
+glue_all(
+    {
+        "experts_alpha": fmt(expert_stats.ALPHA, "plain"),
+        "experts_exist_verdict": exist.verdict,
+        "experts_chance": fmt(chance, "auroc"),
+        "experts_exist_values": "; ".join(f"**{e.unit}** {fmt_ci(e.estimate, 'auroc')}" for e in ev),
+        "experts_above_chance": ", ".join(
+            f"{t} {fmt(n, 'int')}" for t, n in counts[counts.columns[len(thresholds)]].items()
+        ),
+    }
 )
+counts.rename_axis("target")
 
 # %% [markdown]
-# ### Where in the network are they?
+# The AUROC of the *k*-th best unit (k = {glue:md}`experts_k`), per target:
+# {glue:md}`experts_exist_values`, against the chance level {glue:md}`experts_chance`
+# (verdict: **{glue:md}`experts_exist_verdict`**). Units above the chance level:
+# {glue:md}`experts_above_chance`, so the top *k* are all far from luck.
 #
-# The distribution of AUROC per layer shows where language identity becomes linearly
-# readable from single units. Boxes span the 25th–75th percentile, whiskers the
-# 1st–99th, and dots mark each layer's best unit.
+# The distribution of AUROC per block shows where language identity becomes readable
+# from single units:
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "AUROC of every MLP unit (target language against the negative languages) per layer, one panel per target. Boxes: 25th–75th percentile; whiskers: 1st–99th; dots: each layer's best unit; dotted line: chance (0.5).", "name": "fig-auroc-per-layer"}}
-# at most three panels per row, so that the labels stay readable at page width
-ncols = min(3, len(tables))
-nrows = -(-len(tables) // ncols)
-fig, axes = plt.subplots(
-    nrows, ncols, figsize=(2.6 * ncols, 2.5 * nrows), sharey=True, squeeze=False
-)
-axes = axes.ravel()
-for ax in axes[len(tables) :]:
-    ax.set_visible(False)
-for ax, (target, tab) in zip(axes[: len(tables)], tables.items(), strict=True):
-    layers = sorted(tab["layer"].unique())
-    data = [tab.loc[tab["layer"] == layer, "auroc"].dropna().to_numpy() for layer in layers]
-    ax.boxplot(
-        data,
-        positions=layers,
-        whis=(1, 99),
-        showfliers=False,
-        widths=0.7,
-        patch_artist=True,
-        boxprops={"facecolor": target_color(target), "alpha": 0.5},
-        medianprops={"color": "black"},
-    )
-    ax.plot(layers, [d.max() for d in data], "o", ms=3, color=target_color(target))
-    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-    ax.set_title(f"target {target}")
-    ax.set_xlabel("layer")
-    ax.set_xticks(layers[::3], layers[::3])
-for ax in axes[::ncols]:
-    ax.set_ylabel("AUROC (target vs others)")
-fig.suptitle(f"AUROC of every unit per layer, {cfg.name}")
-fig.tight_layout()
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (the paper shows no expert figure): AUROC of every MLP unit per transformer block, one panel per target. Boxes span the 25th–75th percentile, whiskers the 1st–99th; markers are each block's best unit; dotted: no skill; red dashed: the AUROC the best of all units reaches by chance (Bonferroni).", "name": "fig-auroc-per-layer"}, "image": {"alt": "Box plots of unit AUROC per transformer block for each target language, with a no-skill line and a chance-level line."}}
+glue_all({"experts_k": fmt(cfg.k, "int")})
+fig = auroc_per_layer_figure(tables, chance=chance, title=f"{cfg.name}: AUROC of every unit per block")
 save_figure(fig, cfg, "auroc_per_layer")
 plt.show()
 
 # %% [markdown]
-# The *k* experts the intervention uses, counted per layer:
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Number of each target's top-k experts (k of the config) in each layer.", "name": "fig-experts-per-layer"}}
-experts = {t: top_k(tab, cfg.k) for t, tab in tables.items()}
-per_layer = pd.DataFrame(
-    {
-        t: ex["layer"].value_counts().reindex(range(n_layers), fill_value=0)
-        for t, ex in experts.items()
-    }
-)
-fig, ax = plt.subplots(figsize=(7, 3))
-for target in per_layer:
-    ax.plot(
-        per_layer.index,
-        per_layer[target],
-        marker="o",
-        ms=3,
-        label=target,
-        color=target_color(target),
-    )
-ax.set_xlabel("layer")
-ax.set_ylabel(f"experts among the top {cfg.k}")
-ax.set_title(f"Layer of the top-{cfg.k} experts per target, {cfg.name}")
-ax.legend(title="target", ncols=5)
-save_figure(fig, cfg, "experts_per_layer")
-plt.show()
-_ = pipe.write_table(per_layer.rename_axis("layer"), "experts_per_layer", index=True)
-
-# %% [markdown]
-# ### Do targets share experts?
+# (experts-layers)=
+# ## Where in the network are they?
 #
-# Jaccard overlap between the top-*k* expert sets of the targets (1 = identical sets).
-# Units shared between targets respond to "not the negative languages" in general
-# rather than to one language.
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Jaccard overlap between the top-k expert sets of the targets (1 = the same units).", "name": "fig-expert-overlap"}}
-overlap = overlap_matrix(experts)
-fig, ax = plt.subplots(figsize=(4.2, 3.6))
-im = ax.imshow(overlap.to_numpy(), vmin=0, vmax=1, cmap="viridis")
-ax.set_xticks(range(len(overlap)), overlap.columns)
-ax.set_yticks(range(len(overlap)), overlap.index)
-for i in range(len(overlap)):
-    for j in range(len(overlap)):
-        ax.text(
-            j,
-            i,
-            f"{overlap.iat[i, j]:.2f}",
-            ha="center",
-            va="center",
-            color="white" if overlap.iat[i, j] < 0.6 else "black",
-            fontsize=8,
-        )
-ax.grid(False)
-fig.colorbar(im, ax=ax, label="Jaccard overlap")
-ax.set_title(f"Overlap of top-{cfg.k} expert sets")
-save_figure(fig, cfg, "expert_overlap")
-plt.show()
-_ = pipe.write_table(overlap, "expert_overlap", index=True)
-
-# %% [markdown]
-# ### The top experts
-#
-# The five best units per target, with the value the intervention sets them to
-# (`mean_pos`, mean pooled activation over the target's sentences) and their mean over
-# the negative languages.
+# Every block has the same number of units, so experts spread without preference would
+# put the same share in each. We measure how far the top-*k* experts' blocks are from
+# that: the **total-variation distance** between the two distributions (half the summed
+# absolute difference of the shares: zero when the experts are spread like all units,
+# one when they sit only in blocks that hold no unit). Even *k* random units are not
+# spread perfectly, so the reference is the {glue:md}`experts_null_q` of the same
+# distance over {glue:md}`experts_n_boot` draws of *k* random units; the experts' interval resamples the *k* experts (a basic bootstrap,
+# which removes the upward bias a distance has on resamples). Per target:
+# {glue:md}`experts_layers_values` (verdict: **{glue:md}`experts_layers_verdict`**).
 
 # %%
-top = pd.concat([ex.head(5) for ex in experts.values()], ignore_index=True)
-top = top[["target", "rank", "layer", "unit", "auroc", "mean_pos", "mean_neg"]].round(4)
-for target, ex in experts.items():
-    pipe.write_table(ex, f"experts_{target}_top{cfg.k}")
-top
+units_layers = first.loc[first["auroc"].notna(), "layer"].to_numpy()
+experts = {t: top_k(tab, cfg.k) for t, tab in tables.items()}
+layers_ev = [
+    expert_stats.layers_evidence(t, tab, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed)
+    for t, tab in tables.items()
+]
+least = min((e.estimate for e in layers_ev), key=lambda est: est.value)
+layers = claims.assess("experts.layers", layers_ev, summary=least)
+scorecard.record(layers, cfg)
+shares = pd.DataFrame(
+    {t: expert_stats.layer_shares(ex["layer"], n_blocks) for t, ex in experts.items()}
+)
+band = expert_stats.random_layer_band(units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed)
+pipe.write_table(shares.rename_axis("block"), "experts_per_layer", index=True)
+last = shares.index[-(n_blocks // 4 or 1) :]
+last_span = f"block {last[0]}" if len(last) == 1 else f"blocks {last[0]}–{last[-1]}"
+last_share = ", ".join(f"{t} {fmt(shares.loc[last, t].sum(), 'pct')}" for t in shares)
+_ = glue_all(
+    {
+        "experts_n_boot": fmt(cfg.n_boot, "int"),
+        "experts_null_q": f"{fmt(100 * expert_stats.NULL_QUANTILE, 'int')}th percentile",
+        "experts_layers_values": "; ".join(
+            f"**{e.unit}** {fmt_ci(e.estimate, 'plain')} (random units: {fmt(e.reference, 'plain')})"
+            for e in layers_ev
+        ),
+        "experts_layers_verdict": layers.verdict,
+        "experts_last_blocks": last_span,
+        "experts_last_share": last_share,
+        "experts_last_units": fmt(band.loc[last, "all_units"].sum(), "pct"),
+    }
+)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours: share of each target's top-k experts in each transformer block, against the share of all units (dashed) and the 95 % range of k units drawn at random (grey band).", "name": "fig-experts-per-layer"}, "image": {"alt": "Line chart of the share of experts per transformer block for each target, rising in the last blocks, against a flat band for random units."}}
+fig = experts_per_layer_figure(shares, band, k=cfg.k, title=f"{cfg.name}: where the top-{cfg.k} experts sit")
+save_figure(fig, cfg, "experts_per_layer")
+plt.show()
 
 # %% [markdown]
-# How far does the intervention push a unit? For each target's experts, the set value
-# (`mean_pos`) against the unit's mean over the other languages (`mean_neg`). Points far
-# from the diagonal are units the intervention moves a lot when the input is not in the
-# target language.
+# The last quarter of the network, {glue:md}`experts_last_blocks`, holds
+# {glue:md}`experts_last_units` of all units but this share of each target's experts:
+# {glue:md}`experts_last_share`.
+#
+# ### Do targets share experts?
+#
+# Jaccard overlap between the targets' top-*k* sets (one for identical sets). A unit shared
+# by two targets responds to "not the other languages" more than to one language.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "For each target's top-k experts: the value the intervention sets (mean pooled activation over the target's sentences) against the unit's mean over the other languages; dotted: the diagonal (no change).", "name": "fig-expert-values"}}
-fig, ax = plt.subplots(figsize=(4.5, 4.2))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours: Jaccard overlap between the top-k expert sets of the targets (0 = disjoint, 1 = the same units), targets sorted by code.", "name": "fig-expert-overlap"}, "image": {"alt": "Heatmap of the overlap between the expert sets of the five targets."}}
+overlap = overlap_matrix(experts)
+_ = pipe.write_table(overlap, "expert_overlap", index=True)
+fig = overlap_figure(overlap, title=f"Overlap of the top-{cfg.k} expert sets")
+save_figure(fig, cfg, "expert_overlap")
+plt.show()
+
+# %% [markdown]
+# ### The top experts and the values they are set to
+#
+# The five best units per target, the value the intervention sets (`mean_pos`, the
+# unit's mean over the target's sentences) and its mean over the other languages
+# (`mean_neg`):
+
+# %%
 for target, ex in experts.items():
-    ax.scatter(
-        ex["mean_neg"], ex["mean_pos"], s=5, alpha=0.5, label=target, color=target_color(target)
-    )
-lims = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
-ax.plot(lims, lims, color="grey", lw=0.8, ls=":")
-ax.set_xlabel("mean pooled activation, other languages")
-ax.set_ylabel("mean pooled activation, target (set value)")
-ax.set_title(f"Top-{cfg.k} experts: set value vs typical value")
-ax.legend(title="target", markerscale=3)
+    pipe.write_table(ex, f"experts_{target}_top{cfg.k}")
+pd.concat([ex.head(5) for ex in experts.values()], ignore_index=True)[
+    ["target", "rank", "layer", "unit", "auroc", "mean_pos", "mean_neg"]
+].rename(columns={"layer": "block"}).round(4)
+
+# %% [markdown]
+# How far does the intervention push a unit? Half of the experts move by less than
+# {glue:md}`experts_push_median` (the median of |`mean_pos` − `mean_neg`|), while the
+# three farthest sit far out: {glue:md}`experts_far`. On linear axes those few would
+# squash every other point into a corner, so the axes below are symmetric-logarithmic:
+# linear near zero, logarithmic beyond.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours: for each target's top-k experts, the value the intervention sets (mean over the target's sentences) against the unit's mean over the other languages, on symmetric-log axes (linear in the shaded band); dotted: no change.", "name": "fig-expert-values"}, "image": {"alt": "Scatter plots per target of set value against typical value for every expert, on symmetric-log axes."}}
+push = pd.concat(experts.values()).assign(push=lambda d: (d["mean_pos"] - d["mean_neg"]).abs())
+far = push.nlargest(3, "push")
+glue_all(
+    {
+        "experts_push_median": fmt(push["push"].median(), "plain"),
+        "experts_far": "; ".join(
+            f"{r.target} block {r.layer} unit {r.unit}: {fmt(r.mean_neg, 'plain')} → {fmt(r.mean_pos, 'plain')}"
+            for r in far.itertuples()
+        )
+    }
+)
+fig = expert_values_figure(experts, title=f"Top-{cfg.k} experts: set value against typical value")
 save_figure(fig, cfg, "expert_values")
+plt.show()
+
+# %% [markdown]
+# (experts-pooling)=
+# ## Mean or max pooling?
+#
+# ml-aura scores units by their maximum over the tokens; we score by the mean. To see
+# what the choice changes, the same pipeline runs with max pooling for the AUROC
+# (`pooling: max`; a new forward pass over the expert sentences; the sentence
+# embeddings stay mean-pooled, `embedding_pooling`). Under max pooling the value an
+# expert is set to is its mean over the target's sentences of the per-sentence maximum,
+# as that pipeline computes it. Top-*k* experts that change, per target:
+# {glue:md}`experts_pool_changes`.
+
+# %%
+max_pipe = Pipeline(cfg.replace(pooling="max"), progress=pipe.progress)
+max_tables = {t: max_pipe.experts(t) for t in cfg.targets}
+changes = {t: expert_stats.top_k_changes(tables[t], max_tables[t], cfg.k) for t in cfg.targets}
+max_shares = pd.DataFrame(
+    {t: expert_stats.layer_shares(top_k(tab, cfg.k)["layer"], n_blocks) for t, tab in max_tables.items()}
+)
+glue_all(
+    {
+        "experts_pool_changes": ", ".join(
+            f"**{t}** {fmt(c, 'int')} of {fmt(cfg.k, 'int')}" for t, c in changes.items()
+        ),
+        "experts_pool_last": ", ".join(f"{t} {fmt(max_shares.loc[last, t].sum(), 'pct')}" for t in max_shares),
+    }
+)
+pd.DataFrame(
+    {
+        "experts replaced": changes,
+        f"share in {last_span} (mean)": shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
+        f"share in {last_span} (max)": max_shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
+    }
+).rename_axis("target")
+
+# %% [markdown]
+# What does the choice do to the paper's Table 1 ({ref}`space-table1`)? The four
+# distances of each target, pre and post, with the experts chosen either way, on the
+# first {glue:md}`experts_pool_n` evaluation sentences per language, each with a 95 %
+# interval from resampling the sentences (paired: one resample serves the three
+# spaces). The difference *max − mean* of the post distances:
+# {glue:md}`experts_pool_diff`.
+
+# %%
+n = min(cfg.n_control_sentences, len(pipe.eval_corpus))
+pre = head(pipe.space(), n)
+mean_post = {t: head(space, n) for t, space in pipe.post_spaces().items()}
+rows, diffs = [], []
+for t in cfg.targets:
+    spaces = {"pre": pre, "mean": mean_post[t], "max": max_pipe.space(max_pipe.intervention(t), n=n)}
+    samples = table1_resampled(spaces, [t], n_boot=cfg.n_boot, seed=cfg.seed)
+    for quantity in TABLE1_QUANTITIES:
+        for condition in spaces:
+            est = estimate_from_samples(samples[condition, t, quantity], n)
+            rows.append({"target": t, "quantity": quantity, "condition": condition, **est.as_dict()})
+        diff = estimate_from_samples(samples["max", t, quantity] - samples["mean", t, quantity], n)
+        diffs.append({"target": t, "quantity": quantity, **diff.as_dict(), "text": fmt_ci(diff, "dist", sign=True)})
+pooled, diffs = pd.DataFrame(rows), pd.DataFrame(diffs)
+pipe.write_table(pooled.round(5), "experts_pooling_table1")
+decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
+glue_all(
+    {
+        "experts_pool_n": fmt(n, "int"),
+        "experts_pool_diff": f"{len(decided)} of {len(diffs)} (target, distance) pairs differ "
+        "beyond their interval"
+        + (
+            ": " + "; ".join(f"{r.target}, {QUANTITY_LABELS[r.quantity].replace(chr(10), ' ')} {r.text}"
+                             for r in decided.itertuples())
+            if len(decided)
+            else ""
+        ),
+    }
+)
+diffs.pivot(index="target", columns="quantity", values="text")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours: the paper's Table 1 per target (the paper's Fig. 3 quantities), pre and post, with the experts chosen by mean-pooled AUROC (this book) or by max-pooled AUROC (ml-aura's pooling); 95 % intervals over sentences.", "name": "fig-experts-pooling"}, "image": {"alt": "Grouped bar charts of four distances per target for the original model and for the two choices of experts."}}
+fig = pooling_table1_figure(pooled, title=f"{cfg.name}: Table 1 with experts chosen by mean or max pooling (k = {cfg.k})")
+save_figure(fig, cfg, "experts_pooling_table1")
 plt.show()
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
 #
-# - **Model**: Gemma-3-270M base (18 layers × 2,048 MLP units = 36,864 units), from a
-#   4-bit (Q4_K_M) GGUF dequantised to float32, instead of Bloom-7B1 (30 × 16,384),
-#   Aya-23-8B (32 × 14,336) and PolyLM-13B (40 × 20,480). Quantisation perturbs weights
-#   slightly; its effect on which units are experts is not measured here.
-# - **Data**: Bible verses (disjoint from the evaluation verses) instead of the
-#   Flores-200 dev split; see {ref}`chapter-languages` for sizes.
-# - **Units and pooling**: MLP intermediate units with mean pooling that excludes the
-#   BOS token (the BOS position is identical in every sentence and would only dilute the
-#   mean). The paper follows Suau et al., whose exact unit set may include other
-#   modules; set `modules` in the config to add them.
-# - **k**: the paper uses 100 experts for Bloom-7B and 2,000 for Aya-8B and PolyLM-13B
-#   (0.02% and 0.44% of their units). The default here is shown in the config table
-#   above; the k sweep of the paper's Fig. 2 has its own chapter.
+# - **Model**: {glue:md}`experts_dev_model`, instead of the paper's Bloom-7B, Aya-8B and
+#   PolyLM-13B (thousands of units per layer, tens of layers). The weights come from a
+#   quantised file; its effect on which units are experts is not measured.
+# - **Data**: {glue:md}`experts_dev_data` instead of the Flores-200 dev split; see
+#   {ref}`chapter-languages`.
+# - **Pooling**: the mean over tokens (BOS and padding excluded) for the AUROC, a choice
+#   the paper leaves open; ml-aura's code uses the maximum ({ref}`experts-pooling`).
+# - **Units**: the MLP intermediate units (`modules` in the config). The cited method
+#   also reads other modules; set `modules` to add them.
+# - **k**: {glue:md}`experts_dev_k`; the paper uses {paper}`100` experts for Bloom-7B and
+#   {paper}`2000` for Aya-8B and PolyLM-13B. {ref}`chapter-k` sweeps k.
+
+# %% tags=["hide-input"]
+glue_all(
+    {
+        "experts_dev_model": f"{cfg.model} in {cfg.dtype}, {fmt(n_blocks, 'int')} blocks × "
+        f"{fmt(n_units // n_blocks, 'int')} MLP units",
+        "experts_dev_data": f"{fmt(n_pos, 'int')} {cfg.corpus} verses per language",
+        "experts_dev_k": f"k = {fmt(cfg.k, 'int')}, {fmt(cfg.k / n_units, 'pct')} of the units",
+    }
+)
+display(Markdown(warnings_box()))
+
+# %% [markdown]
+# (experts-findings)=
+# ## What this chapter finds
 #
-# ## Summary
-#
-# - AUROC of all units for the five targets, computed at once from cached activations.
-# - Per-layer AUROC distributions, the layers of the top-*k* experts, their overlap
-#   across targets, and the values the intervention sets, are saved as CSV under
-#   `results/<config>/`.
-#
+# ```{glue:md} experts_claims
+# :format: myst
+# ```
+
+# %% tags=["hide-input"]
+_ = glue_all(
+    {
+        "experts_claims": scorecard.chapter_table(cfg, "finding_experts"),
+        "experts_claims_top": scorecard.markdown_table(
+            scorecard.chapter_records(cfg, "finding_experts"), link=True
+        ),
+        "experts_result": (
+            f"Experts beyond chance ({exist.verdict}): the {fmt(cfg.k, 'int')}-th best unit of "
+            f"each target reaches an AUROC of at least {fmt(exist.summary.value, 'auroc')}, "
+            f"against {fmt(chance, 'auroc')} for the best of {fmt(n_units, 'int')} units by "
+            f"chance. Experts in particular layers ({layers.verdict}): {last_share} of the "
+            f"experts sit in {last_span}, which hold "
+            f"{fmt(band.loc[last, 'all_units'].sum(), 'pct')} of the units. Pooling by the "
+            f"maximum instead of the mean replaces {fmt(min(changes.values()), 'int')}–"
+            f"{fmt(max(changes.values()), 'int')} of the {fmt(cfg.k, 'int')} experts per target."
+        ),
+    }
+)
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Find the experts with **max pooling** instead of mean pooling. Do the same layers
-#    hold the experts?
+# :::{exercise}
+# :label: ex-experts-anti
+# (easy) Units with an AUROC far *below* one half are **anti-experts**: low on the
+# target, high on the others. How many lie below one minus the chance level, and in
+# which blocks?
+# :::
 #
-#    :::{dropdown} Solution
-#    ```bash
-#    steerspace book --only finding_experts --set pooling=max --set results_dir=/tmp/max --no-build
-#    ```
+# ```{solution-start} ex-experts-anti
+# :class: dropdown
+# ```
+
+# %%
+anti = {t: tab.loc[tab["auroc"] < 1 - chance, "layer"].value_counts() for t, tab in tables.items()}
+anti = pd.DataFrame(anti).fillna(0).astype(int).sort_index().rename_axis("block")
+glue_all({"experts_anti_total": ", ".join(f"{t} {fmt(n, 'int')}" for t, n in anti.sum().items())})
+anti.T
+
+# %% [markdown]
+# Anti-experts per target: {glue:md}`experts_anti_total`. An AUROC near zero identifies
+# the language as well as one near one, with the opposite sign. Ranking by AUROC, as
+# the paper does, never picks them; ranking by the distance from one half would.
 #
-#    `pooling` applies to the activations the AUROC is computed from (and, in later
-#    chapters, to the embeddings). Compare `/tmp/max/gemma-3-270m/experts_per_layer.csv`
-#    with `results/gemma-3-270m/experts_per_layer.csv`, or in Python:
+# ```{solution-end}
+# ```
 #
-#    ```python
-#    from steerspace.experts import overlap_matrix, top_k
-#    from steerspace.notebook import setup_chapter
+# :::{exercise}
+# :label: ex-experts-maxlayers
+# (medium) Do the max-pooled experts sit in the same blocks? Compare their block
+# shares with the mean-pooled ones by the total-variation distance of this chapter.
+# :::
 #
-#    _, mean_pipe = setup_chapter("gemma-3-270m")
-#    _, max_pipe = setup_chapter("gemma-3-270m", {"pooling": "max"})
-#    mean_es, max_es = top_k(mean_pipe.experts("es"), 500), top_k(max_pipe.experts("es"), 500)
-#    print(overlap_matrix({"mean": mean_es, "max": max_es}))
-#    print(mean_es["layer"].value_counts().sort_index(), max_es["layer"].value_counts().sort_index())
-#    ```
+# ```{solution-start} ex-experts-maxlayers
+# :class: dropdown
+# ```
+
+# %%
+tv = pd.Series(
+    {t: float(expert_stats.tv_distance(shares[t], max_shares[t])) for t in shares}, name="TV(mean, max)"
+)
+glue_all({"experts_maxlayers_tv": ", ".join(f"{t} {fmt(v, 'plain')}" for t, v in tv.items())})
+tv.to_frame()
+
+# %% [markdown]
+# The block distributions of the two choices differ by {glue:md}`experts_maxlayers_tv`
+# (total variation; zero for the same shares).
 #
-#    Max pooling scores a unit by its largest activation in the sentence, so it favours
-#    units that fire strongly on a few tokens (a character, a function word) over units
-#    whose level is shifted over the whole sentence; expect a different layer profile
-#    and a partial overlap of the two expert sets.
-#    :::
+# ```{solution-end}
+# ```
 #
-# 2. Units with AUROC **below 0.1** are *anti-experts*: low for the target, high for the
-#    others. Where are they, and what would setting them to their positive-set mean do?
+# :::{exercise}
+# :label: ex-experts-kmax
+# (medium) Up to which *k* would every expert of a target still be above the chance
+# level? Compare with the paper's {paper}`2000` experts for Aya-8B.
+# :::
 #
-#    :::{dropdown} Solution
-#    ```python
-#    anti = {t: tab[tab["auroc"] < 0.1].groupby("layer").size() for t, tab in tables.items()}
-#    pd.DataFrame(anti).fillna(0).astype(int)
-#    ```
+# ```{solution-start} ex-experts-kmax
+# :class: dropdown
+# ```
+
+# %%
+k_max = {t: int((tab["auroc"] > chance).sum()) for t, tab in tables.items()}
+glue_all({"experts_kmax": ", ".join(f"{t} {fmt(k, 'int')}" for t, k in k_max.items())})
+pd.Series(k_max, name="largest k above chance")
+
+# %% [markdown]
+# The largest such *k* per target: {glue:md}`experts_kmax`. Beyond it, some of the
+# units the intervention sets are indistinguishable from lucky ones.
 #
-#    An AUROC of 0.05 identifies the language as well as one of 0.95, with the opposite
-#    sign. Setting an anti-expert to `mean_pos` (its typical value *on the target*,
-#    which is low) also pushes the model toward the target language. The paper, following
-#    {cite:t}`suau2024whispering`, ranks by AUROC and takes the top k, so anti-experts are
-#    never chosen; ranking by |AUROC − 0.5| would include them.
-#    :::
-#
-# 3. Drop Chinese from the negative set (`extra_negatives: []`). How much does the
-#    Japanese expert set change?
-#
-#    :::{dropdown} Solution
-#    ```python
-#    from steerspace.experts import overlap_matrix, top_k
-#    from steerspace.notebook import setup_chapter
-#
-#    _, with_zh = setup_chapter("gemma-3-270m")
-#    _, without_zh = setup_chapter("gemma-3-270m", {"extra_negatives": []})
-#    ja = {
-#        "with zh": top_k(with_zh.experts("ja"), 500),
-#        "without zh": top_k(without_zh.experts("ja"), 500),
-#    }
-#    overlap_matrix(ja)
-#    ```
-#
-#    Without Chinese, the only negative language that shares Han characters with
-#    Japanese is gone, so units that respond to Han characters become good Japanese
-#    experts: expect the Japanese set to change most and the Latin-script targets' sets
-#    little (check with the same code for `"es"`). This is why the paper adds Chinese to
-#    the negatives.
-#    :::
+# ```{solution-end}
+# ```

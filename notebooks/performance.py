@@ -65,7 +65,7 @@ from IPython.display import Markdown, display
 
 import steerspace
 from steerspace.notebook import setup_chapter
-from steerspace.plots import save_figure
+from steerspace.figures.style import save_figure
 
 cfg, pipe = setup_chapter(config, overrides)
 

@@ -12,333 +12,404 @@
 
 # %% [markdown]
 # (chapter-control)=
-# # Control: random neurons instead of experts
+# # Control: random units instead of experts
+#
+# :::{admonition} Result
+# :class: important
+# {glue:md}`control_result`
+#
+# ```{glue:md} control_claims_top
+# :format: myst
+# ```
+# :::
 #
 # *Paper §7, App. G: Table 6, Figs. 27–32.* Is it the *experts* that reshape the
-# space, or would fixing any k units do the same? The control intervenes on k units
-# drawn at random from the same pool (all layers' MLP units), each set to its own mean
-# over the target's sentences, and reruns the distance, retrieval and paraphrase
-# analyses. The paper finds that random units do not produce the alignment: retrieval
-# mostly does not improve (Bloom-7B) or drops for all languages (Aya-8B, PolyLM-13B),
-# and mixed paraphrase retrieval collapses.
+# space, or would fixing the activations of any k units do the same? The paper's
+# control, in its own words:
 #
-# The paper draws the random units once per target; so does the default run
-# (`random_seeds: [1]`). More seeds give the spread of the control
-# (`overrides={"random_seeds": [1, 2, 3]}`); with one seed the error bars below are
-# empty. To keep the book fast, the control embeds the first `n_control_sentences`
-# evaluation sentences of each language, and the expert intervention is compared on
-# the same sentences.
+# > we assign the activation levels of the language expert neurons used in prior
+# > sections to the same number of neurons chosen randomly in the network and repeat
+# > our analyses on these models.
 #
-# :::{admonition} Re-run this chapter
-# :class: tip
+# and its finding:
 #
-# From the repository root, with other parameters (here `random_seeds=[1,2,3]`):
+# > The embedding space after the intervention on random neurons does not have the
+# > same properties as described in Section 4, which translates into the performance
+# > on downstream tasks for all models. [...] Similar to the intervention on language
+# > experts, within-language paraphrase retrieval shows only small changes
+# > postintervention. When they occur, these changes tend to be negative (i.e., the
+# > performance drops) after intervening on random neurons and positive after
+# > intervening on the actual language experts.
 #
-# ```bash
-# steerspace book --only random_control \
-#     --set "random_seeds=[1,2,3]" --no-build
-# ```
-#
-# or with papermill, which `steerspace book` runs for every chapter:
-#
-# ```bash
-# jupytext --to ipynb -o /tmp/ch.ipynb notebooks/random_control.py
-# papermill /tmp/ch.ipynb /tmp/ch.out.ipynb \
-#     -p config gemma-3-270m -y "overrides: {random_seeds: [1, 2, 3]}"
-# ```
-#
-# `config`: a name in `lib/steerspace/configs/*.yaml` or a YAML path; `overrides`: any
-# key of `lib/steerspace/config.py`. Tables and figures go to `results/<config name>/`.
-# :::
+# We run the paper's control (**random units, experts' values**: the i-th unit drawn
+# gets the i-th expert's value) and a milder second one (**random units, own means**:
+# each drawn unit gets its own mean over the target's sentences), each over several
+# draws of units (seeds), and compare both with the experts and the original model.
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+from steerspace.notebook import rerun_box
+
+display(Markdown(rerun_box("random_control", {"random_seeds": [1, 2, 3, 4, 5]})))
 
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
-overrides = {}  # any config key, e.g. {"random_seeds": [1, 2, 3]}
+overrides = {}  # any config key, e.g. {"random_seeds": [1, 2, 3, 4, 5]}
 
-# %% tags=["hide-output"]
+# %% tags=["hide-input"]
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 
-from steerspace.geometry import table1
-from steerspace.notebook import config_table, setup_chapter
+from steerspace import claims, control, scorecard
+from steerspace.figures.control import (
+    control_distance_figure,
+    control_paraphrase_figure,
+    control_retrieval_figure,
+)
+from steerspace.figures.space import umap_figure
+from steerspace.figures.style import save_figure
+from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.plots import draw_umap, save_figure
-from steerspace.retrieval import target_query_frame
+from steerspace.report import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-config_table(cfg)
+display(Markdown(config_dropdown(cfg)))
 
 # %% [markdown]
-# ## The spaces: pre, experts, and random units per seed
-
-# %%
-n = cfg.n_control_sentences
-# pre and expert spaces come from the cache of the main chapters: their first n rows
-pre = {lang: x[:n] for lang, x in pipe.space().items()}
-experts = {t: {lang: x[:n] for lang, x in space.items()} for t, space in pipe.post_spaces().items()}
-random = {
-    (t, seed): pipe.space(pipe.intervention(t, random_seed=seed), n=n)
-    for t in cfg.targets
-    for seed in cfg.random_seeds
-}
-display(
-    Markdown(
-        f"{len(pre)} languages × {len(next(iter(pre.values())))} sentences; k = {cfg.k} units; "
-        f"seeds {list(cfg.random_seeds)}."
-    )
-)
-
-# %% [markdown]
-# ## Table 1 under the control
+# ## The spaces: original model, experts and random units
 #
-# Mean ± SEM over targets (and seeds, for the random units) of the paper's Table 1
-# distances.
+# Every condition embeds the same sentences: the first {glue:md}`control_n`
+# evaluation sentences of each language. The original model's and the experts' spaces
+# are the cached ones of {ref}`chapter-space`, cut to these sentences; each control
+# and seed is a new intervention, so a new forward pass:
+# {glue:md}`control_passes`.
 
-# %%
-keys = ["all_languages", "medoid_target", "medoid_non_target", "target"]
-experts_t1, _ = table1(pre, experts)
-random_t1 = pd.concat(
-    [
-        table1(pre, {t: random[t, seed] for t in cfg.targets})[0].assign(seed=seed)
-        for seed in cfg.random_seeds
-    ]
-)
-pipe.write_table(random_t1.round(4), "control_table1_per_target")
-post_random = random_t1[random_t1["space"] == "post"]
-summary = pd.DataFrame(
+# %% tags=["remove-output"]
+n, ev_name = cfg.n_control_sentences, "experts' values"  # ev_name: the paper's control
+seeds = control.control_seeds(cfg.random_seeds, cfg.own_mean_seeds)
+started = time.perf_counter()
+spaces = control.control_spaces(pipe, n)
+seconds = time.perf_counter() - started
+n_langs = len(spaces[cfg.main_target, "pre", 0])
+draws = sum(len(s) for s in seeds.values())
+passes = len(cfg.targets) * draws * n_langs * n
+glue_all(
     {
-        "pre": experts_t1[experts_t1["space"] == "pre"][keys].mean(),
-        "experts (post)": experts_t1[experts_t1["space"] == "post"][keys].mean(),
-        "random (post)": post_random[keys].mean(),
-        "random, sd over targets × seeds": post_random[keys].std(ddof=1),
+        "control_n": fmt(n, "int"),
+        "control_passes": f"{fmt(passes, 'int')} sentences ({len(cfg.targets)} targets × {draws} "
+        f"draws × {n_langs} languages × {fmt(n, 'int')} sentences), {fmt(seconds, 's')} on this "
+        "run (less when they are cached)",
     }
-).round(3)
-pipe.write_table(summary, "control_table1", index=True)
-summary
-
-# %% tags=["hide-input"]
-shrink_experts = (summary["experts (post)"] < summary["pre"]).sum()
-shrink_random = (summary["random (post)"] < summary["pre"]).sum()
-display(
-    Markdown(
-        f"Experts shrink {shrink_experts} of the 4 distances, random units {shrink_random}. "
-        "Relative change (post/pre): experts "
-        + ", ".join(
-            f"{k} {summary.loc[k, 'experts (post)'] / summary.loc[k, 'pre']:.2f}" for k in keys
-        )
-        + "; random "
-        + ", ".join(
-            f"{k} {summary.loc[k, 'random (post)'] / summary.loc[k, 'pre']:.2f}" for k in keys
-        )
-        + "."
-    )
 )
 
 # %% [markdown]
-# ## Cross-lingual retrieval under the control (Figs. 30–32)
+# (control-table1)=
+# ## Distances under the control
 #
-# Target as query, each other language as candidates: the original model, the expert
-# intervention and the random units (mean and range over seeds).
+# The four distances of the paper's Table 1 (see {ref}`space-table1`) in every
+# condition, with 95 % intervals from resampling the sentences
+# ({glue:md}`control_n_boot` resamples; one draw of rows serves every condition and
+# target, so all differences are paired). For a control, the bar is the mean over its
+# seeds and the black dots are the single seeds. The paper shows only UMAPs for this
+# (Figs. 27–29); the figure is ours.
 
 # %%
-rows = []
-for t in cfg.targets:
-    exp = target_query_frame(pre, experts[t], t)
-    for seed in cfg.random_seeds:
-        rnd = target_query_frame(pre, random[t, seed], t)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "target": t,
-                    "candidate": exp.index,
-                    "seed": seed,
-                    "pre": exp["acc_pre"],
-                    "experts": exp["acc_post"],
-                    "random": rnd["acc_post"],
-                }
-            )
-        )
-retrieval = pd.concat(rows, ignore_index=True)
-pipe.write_table(retrieval.round(4), "control_retrieval")
-by_target = retrieval.groupby("target", sort=False)[["pre", "experts", "random"]].mean().round(3)
-by_target["random better than pre (share of candidates × seeds)"] = (
-    retrieval.assign(better=retrieval["random"] > retrieval["pre"])
-    .groupby("target", sort=False)["better"]
-    .mean()
-    .round(2)
+samples = control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed)
+distances = control.distance_table(samples, n)
+pipe.write_table(distances.drop(columns="seed_values").round(5), "control_table1")
+shown = distances.assign(text=[fmt_ci(r, "dist") for r in distances.itertuples()])
+shown.pivot_table(index=["target", "quantity"], columns="condition", values="text",
+                  aggfunc="first", sort=False)[list(control.CONDITIONS)]  # fmt: skip
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (the paper shows only UMAPs, Figs. 27–29): the four distances of Table 1 per intervention target, with the original model (pre), the k experts, k random units at the experts' values (the paper's control) and k random units at their own means; 95 % intervals over sentences, black dots = single seeds.", "name": "fig-control-table1"}, "image": {"alt": "Four bar-chart panels of cosine distances per target under the original model, the experts and two random-unit controls."}}
+fig = control_distance_figure(
+    distances, title=f"{cfg.name}: Table 1 under the control (k = {cfg.k}, {n} sentences)"
 )
-by_target
-
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 30–32 on this run: top-1 retrieval with the main target as query, per candidate language, for the original model (pre), the expert intervention, and k random units set to their own means over the target's sentences (mean over seeds; error bar: range over seeds).", "name": "fig-control-retrieval-main"}}
-def control_bars(target: str) -> plt.Figure:
-    r = retrieval[retrieval["target"] == target]
-    agg = r.groupby("candidate", sort=False).agg(
-        pre=("pre", "first"),
-        experts=("experts", "first"),
-        rmean=("random", "mean"),
-        rmin=("random", "min"),
-        rmax=("random", "max"),
-    )
-    x = np.arange(len(agg))
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.bar(x - 0.27, agg["pre"], width=0.27, color="#9ecae1", label="pre")
-    ax.bar(x, agg["experts"], width=0.27, color="#08519c", label="experts")
-    ax.bar(
-        x + 0.27,
-        agg["rmean"],
-        width=0.27,
-        color="#E69F00",
-        label="random (mean)",
-        yerr=[agg["rmean"] - agg["rmin"], agg["rmax"] - agg["rmean"]],
-        capsize=2,
-    )
-    ax.set_xticks(x, agg.index, rotation=90)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("candidate language")
-    ax.set_ylabel("top-1 accuracy")
-    ax.set_title(
-        f"{cfg.name}: query {target}; experts vs {cfg.k} random units (error bar: seed range)"
-    )
-    ax.legend(ncols=3)
-    save_figure(fig, cfg, f"control_retrieval_{target}")
-    return fig
-
-
-main_target = cfg.main_target
-control_bars(main_target)
+save_figure(fig, cfg, "control_table1")
 plt.show()
 
 # %% [markdown]
+# The claim is decided on the distance between non-target languages: a target
+# supports it when, under random units, that distance ends significantly *above*
+# where the experts put it (random units reshape the space less). Per target, random
+# units minus experts: {glue:md}`control_geometry_values`.
+
+# %% tags=["remove-output"]
+assessments = control.geometry_assessments(samples, list(cfg.targets), n)
+glue_all(
+    {
+        "control_geometry_values": control.evidence_text(assessments, "dist"),
+        "control_n_boot": fmt(cfg.n_boot, "int"),
+    }
+)
+
+# %% [markdown]
+# (control-retrieval)=
+# ## Retrieval with the target as query (Figs. 30–32)
+#
+# Each target-language sentence is a query and the same sentences in another
+# language are the candidates; top-1 accuracy, by the paper's inner product and by
+# cosine, chance {glue:md}`control_chance` (one in {glue:md}`control_n` candidates).
+# The table gives, per target, the accuracy of the original model (mean over candidate
+# languages) and each condition's change, with paired 95 % intervals over queries; a
+# change from accuracies not significantly above chance is marked "n.s.".
+
+# %%
+hits = {s: control.retrieval_hits(spaces, score=control.SCORE_NAMES[s]) for s in claims.SCORES}
+chance = 1.0 / n
+changes = pd.concat(
+    [control.change_table(h, chance, seed=cfg.seed).assign(score=s) for s, h in hits.items()]
+)
+pipe.write_table(changes.round(5), "control_retrieval_changes")
+by_candidate = pd.concat(
+    [control.accuracy_by_candidate(h).assign(score=s) for s, h in hits.items()]
+)
+pipe.write_table(by_candidate.round(4), "control_retrieval")
+changes.assign(
+    text=[fmt_ci(r, "pp", sign=True) + ("" if r.testable else " n.s.") for r in changes.itertuples()]
+).pivot_table(index=["score", "target"], columns="comparison", values="text", aggfunc="first",
+              sort=False)  # fmt: skip
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 30–32 (main target): top-1 retrieval with the main target as query, per candidate language, for the original model (pre), the k experts and the two random-unit controls, by inner product (top) and cosine (bottom); error bars = range over seeds; dashed line = chance.", "name": "fig-control-retrieval-main"}, "image": {"alt": "Grouped bars of top-1 retrieval accuracy per candidate language under four conditions, with a chance line, for inner product and cosine."}}
+fig = control_retrieval_figure(
+    by_candidate,
+    targets=[cfg.main_target],
+    chance=chance,
+    title=f"{cfg.name}: query {cfg.main_target}, experts vs {cfg.k} random units",
+)
+save_figure(fig, cfg, f"control_retrieval_{cfg.main_target}")
+plt.show()
+
+# %% [markdown]
+# The paper's claim is that random units do not improve retrieval; it is decided on
+# the paper's control (experts' values), target by target, and holds for a target
+# unless its change is significantly above zero. Random units minus experts, the
+# comparison the old version of this chapter left uncommented:
+# {glue:md}`control_vs_experts`.
+
+# %% tags=["remove-output"]
+for score, h in hits.items():
+    pairs = control.retrieval_pairs(h)
+    assessments.append(
+        control.hits_assessment("control.retrieval", score, pairs, require="either", seed=cfg.seed)
+    )
+glue_all(
+    {
+        "control_chance": fmt(chance, "acc"),
+        "control_vs_experts": control.changes_text(changes, f"{ev_name} − experts"),
+    }
+)
+
+# %% [markdown]
+# (control-umap)=
 # ## UMAP under the control (Figs. 27–29)
 #
-# Pre (dots) and post (crosses) with random units for the main target and the first
-# seed, projected together as in {ref}`chapter-space` ({numref}`fig-umap-main` there).
+# The original model's and the paper's control's sentence embeddings (main target,
+# first seed) in one projection, drawn as in {ref}`space-umap`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 27–29 on this run: UMAP of pre (dots) and post (crosses) embeddings when k random units are set instead of the main target's experts (first seed); layout as in the UMAP figures of the embedding-space chapter.", "name": "fig-control-umap"}}
-coords = pipe.umap(pre, random[main_target, cfg.random_seeds[0]])
-fig, ax = plt.subplots(figsize=(6.5, 5.5))
-draw_umap(
-    ax,
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 27–29 (main target): UMAP of the sentence embeddings of every language with the original model (hollow) and with k random units set to the experts' values (filled, first seed), projected together; code = centroid with the original model, code* = under the random units.", "name": "fig-control-umap"}, "image": {"alt": "UMAP scatter of sentence embeddings per language with the original model and under random units, with labelled centroids."}}
+first = seeds[ev_name][0]
+coords = pipe.umap(spaces[cfg.main_target, "pre", 0], spaces[cfg.main_target, ev_name, first])
+fig = umap_figure(
     coords,
-    target=main_target,
-    title=f"{cfg.name}: pre (•) and post (×) {cfg.k} random units ({main_target} values)",
+    target=cfg.main_target,
+    title=f"{cfg.name}: original (hollow) and {cfg.k} random units at {cfg.main_target}'s "
+    f"expert values (filled), seed {first}",
 )
-save_figure(fig, cfg, f"control_umap_{main_target}")
+save_figure(fig, cfg, f"control_umap_{cfg.main_target}")
 plt.show()
 
 # %% [markdown]
+# (control-paraphrase)=
 # ## Paraphrase retrieval under the control (Table 6)
 #
-# The paraphrase pools of {ref}`chapter-paraphrase`, with random units instead of
-# experts (mean over seeds).
-
+# The paraphrase pools of {ref}`chapter-paraphrase`, cut to their first
+# {glue:md}`control_n` pairs (chance {glue:md}`control_chance`): *pre* uses the
+# original model for queries and candidates, *post* the intervened model for both,
+# *mixed* original queries against intervened candidates. {glue:md}`control_skipped`
+# The new forward passes (each control's queries and candidates, and the first pairs
+# with the original model and the experts) took {glue:md}`control_para_cost`.
 
 # %%
-para_rows = []
-for t in cfg.targets:
-    for seed in cfg.random_seeds:
-        try:
-            scores = pipe.paraphrase_scores(t, pipe.intervention(t, random_seed=seed))
-            para_rows.append({"language": t, "seed": seed, **scores})
-        except ValueError:
-            pass  # no paraphrase pool for this language (listed in the paraphrase chapter)
-table6 = pd.DataFrame(para_rows).groupby("language", sort=False)[["pre", "post", "mixed"]].mean()
-pipe.write_table(table6.round(4), "table6", index=True)
+started = time.perf_counter()
+para = {s: control.paraphrase_hits(pipe, n, score=control.SCORE_NAMES[s]) for s in claims.SCORES}
+glue_all({"control_para_cost": f"{fmt(time.perf_counter() - started, 's')} on this run"})
+table6 = pd.concat([control.paraphrase_table(h).assign(score=s) for s, (h, _) in para.items()])
+pipe.write_table(table6.round(4), "table6")
 paper6 = paper_table("table6_random_paraphrase")
-pd.concat([table6.reset_index().assign(model=f"{cfg.name} (ours)"), paper6]).pivot_table(
-    index="language", columns="model", values=["pre", "post", "mixed"], sort=False
-).round(2)
+columns = ["pre", "post", "mixed", "post_seed_min", "post_seed_max"]
+display(table6.set_index(["score", "target", "condition"])[columns].round(3))
+paper6.pivot_table(index="language", columns="model", values=["pre", "post", "mixed"], sort=False)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 6 as a figure (ours): paraphrase top-1 accuracy per target language with the original model (pre) and in the space of the experts and of each random-unit control (post), by inner product and cosine; error bars = range over seeds; dashed line = chance.", "name": "fig-control-paraphrase"}, "image": {"alt": "Grouped bars of paraphrase retrieval accuracy per target under the original model, the experts and two random-unit controls."}}
+fig = control_paraphrase_figure(table6, title=f"{cfg.name}: paraphrase retrieval under the control")
+save_figure(fig, cfg, "control_paraphrase")
+plt.show()
+
+# %% [markdown]
+# The claim is decided per target on *post*: the paper's control minus the experts,
+# paired over the same paraphrase queries (a loss needs the experts' accuracy above
+# chance): {glue:md}`control_para_values`.
+
+# %%
+for score, (h, _) in para.items():
+    pairs = control.retrieval_pairs(control.paraphrase_post(h), before="experts")
+    assessments.append(
+        control.hits_assessment("control.paraphrase", score, pairs, require="before", seed=cfg.seed)
+    )
+glue_all(
+    {
+        "control_para_values": control.evidence_text(assessments[-2:], "pp"),
+        "control_skipped": " ".join(
+            f"No pool for **{t}**: {why}." for t, why in para["cosine"][1].items()
+        ),
+    }
+)
+for assessment in assessments:
+    scorecard.record(assessment, cfg)
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
 #
-# - **Sentences**: the control (and the expert comparison in this chapter) uses the
-#   first `n_control_sentences` evaluation sentences per language, fewer than the main
-#   chapters, to keep the book's build time down.
-# - **Seeds**: the paper does not state how many random draws it averages; we show the
-#   mean and the range over `random_seeds`.
-# - **Values**: each random unit is set to its *own* mean over the target's sentences
-#   (the issue's reading of "the same values"); the paper's App. G text says the random
-#   neurons "receive the expert activation values", which could also mean the experts'
-#   values reassigned. Both are possible with `make_intervention(..., values=...)`.
-#
-# ## Summary
-#
-# - Table 1 distances, target-query retrieval, UMAP and paraphrase retrieval (the paper's
-#   Table 6) with k random units instead of the k experts, beside the experts' numbers.
-#
-# ## Gallery: every target
+# - **Sentences**: the control embeds the first {glue:md}`control_n` evaluation
+#   sentences per language and the first {glue:md}`control_n` pairs of each paraphrase
+#   pool; the experts and the original model are compared on the same sentences.
+# - **Draws**: the paper does not say how many random draws it made; we make
+#   {glue:md}`control_draws`, show their spread, and average them in the claims. The
+#   intervals resample sentences (or queries) with the draws fixed: they do not
+#   include the spread over draws, which the figures show beside them.
+# - **A second control**: random units at their own means (milder: each unit keeps a
+#   value it takes on real text) is ours, run beside the paper's.
+# - **Model and data**: {glue:md}`control_deviation_data`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Retrieval under the control for the other targets (the target is named in each plot title): pre, experts, and random units."}}
-for target in cfg.targets:
-    if target != main_target:
-        control_bars(target)
-        plt.show()
+# %% tags=["hide-input"]
+glue_all(
+    {
+        "control_draws": f"{len(seeds[ev_name])} for the paper's control (seeds "
+        f"{list(seeds[ev_name])}) and {len(seeds['own means'])} for the own-means control (seeds "
+        f"{list(seeds['own means'])})",
+        "control_deviation_data": f"{cfg.model} in {cfg.dtype} on {cfg.corpus} sentences and "
+        f"Bible paraphrases, k = {cfg.k}, instead of the paper's three 7–13B models on "
+        "Flores-200 and PAWS-X",
+    }
+)
+display(Markdown(warnings_box()))
+
+# %% [markdown]
+# (control-findings)=
+# ## What this chapter finds
+#
+# ```{glue:md} control_claims
+# :format: myst
+# ```
+
+# %% tags=["hide-input", "remove-output"]
+verdict = {a.key: a for a in assessments}
+geom = verdict[f"control.geometry [{ev_name}]"]
+pooled = {
+    (s, what): control.pooled_change(list(control.retrieval_pairs(h, what).values()), seed=cfg.seed)
+    for s, h in hits.items()
+    for what in ("experts", ev_name)
+}
+glue_all(
+    {
+        "control_claims": scorecard.chapter_table(cfg, "random_control"),
+        "control_claims_top": scorecard.markdown_table(
+            scorecard.chapter_records(cfg, "random_control"), link=True
+        ),
+        "control_result": (
+            f"With {cfg.k} random units set to the experts' values (the paper's control, "
+            f"{len(seeds[ev_name])} draws), the distance between non-target languages ends "
+            f"{fmt_ci(geom.summary, 'dist', sign=True)} away from where the experts put it "
+            "(mean over targets, 95 % interval over sentences). Retrieval with the target as "
+            "query changes by "
+            + " and ".join(
+                f"{fmt_ci(pooled[s, ev_name], 'pp', sign=True)} under random units against "
+                f"{fmt_ci(pooled[s, 'experts'], 'pp', sign=True)} under the experts ({s})"
+                for s in claims.SCORES
+            )
+            + f", chance being {fmt(chance, 'acc')}."
+        ),
+    }
+)
+
+# %% [markdown]
+# ## Gallery: every other target
+#
+# The paper's Figs. 30–32 show one panel per target; here are ours for the other
+# targets, drawn as {numref}`fig-control-retrieval-main`.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 30–32 (other targets): top-1 retrieval with each other target as query (named in each panel title), by inner product and cosine, under the original model, the experts and the two random-unit controls; error bars = range over seeds; dashed line = chance."}, "image": {"alt": "Grouped bars of retrieval accuracy per candidate language for the other intervention targets under four conditions."}}
+others = [t for t in cfg.targets if t != cfg.main_target]
+if others:
+    fig = control_retrieval_figure(
+        by_candidate, targets=others, chance=chance, title=f"{cfg.name}: the other targets"
+    )
+    save_figure(fig, cfg, "control_retrieval_others")
+    plt.show()
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Give the random units the **experts' values** (the i-th random unit gets the i-th
-#    expert's `mean_pos`) instead of their own means. Does mixed paraphrase retrieval
-#    change?
+# :::{exercise}
+# :label: ex-control-seeds
+# (easy) How much does the distance between non-target languages under the paper's
+# control vary from one draw of units to the next, compared with the width of its
+# interval over sentences?
+# :::
 #
-#    :::{dropdown} Solution
-#    ```python
-#    from steerspace.experts import make_intervention, random_k, top_k
+# ```{solution-start} ex-control-seeds
+# :class: dropdown
+# ```
+
+# %%
+rows = distances[(distances["quantity"] == "all_languages") & (distances["condition"] == ev_name)]
+spread = pd.DataFrame(
+    {"seed range": rows["seed_max"] - rows["seed_min"], "interval width": rows["high"] - rows["low"]}
+).set_axis(rows["target"])
+ratio = float((spread["seed range"] / spread["interval width"]).median())
+glue_all({"control_ex_ratio": fmt(ratio, "ratio")})
+spread
+
+# %% [markdown]
+# The median ratio of the seed range to the interval width is
+# {glue:md}`control_ex_ratio`. Where it is near or above one, which units are drawn
+# matters as much as which sentences are used, and a single draw (as the paper
+# reports) would not be enough.
 #
-#    table = pipe.experts("es")
-#    units = random_k(table, cfg.k, seed=1)
-#    iv = make_intervention(
-#        units,
-#        label=f"es-random{cfg.k}-s1-expert-values",
-#        capture=cfg.capture,
-#        values=top_k(table, cfg.k)["mean_pos"].to_numpy(),
-#    )
-#    pipe.paraphrase_scores("es", iv), table6.loc["es"].to_dict()
-#    ```
+# ```{solution-end}
+# ```
 #
-#    The experts' values were measured on other units, so for a random unit they can be
-#    far from anything it takes on real text: expect this intervention to perturb the
-#    model more than setting each unit to its own mean, and post and mixed to move
-#    further from pre.
-#    It is the other reading of the paper's App. G ("receive the expert activation
-#    values").
-#    :::
+# :::{exercise}
+# :label: ex-control-values
+# (medium) Why is the paper's control a strong perturbation? Compare, for the main
+# target and the first seed, the experts' values that the random units receive with
+# the means those units take on the target's sentences.
+# :::
 #
-# 2. Draw the random units only from the three layers that hold most experts. Are they
-#    closer to experts in effect?
+# ```{solution-start} ex-control-values
+# :class: dropdown
+# ```
+
+# %%
+from steerspace.experts import random_k, top_k
+
+table = pipe.experts(cfg.main_target)
+drawn = random_k(table, cfg.k, seed=first)
+given = top_k(table, cfg.k)["mean_pos"].to_numpy()
+gap, own = np.abs(given - drawn["mean_pos"].to_numpy()), drawn["mean_pos"].abs().to_numpy()
+glue_all({"control_ex_gap": fmt(float(np.median(gap) / np.median(own)), "ratio")})
+pd.Series({"median |given − own mean|": np.median(gap), "median |own mean|": np.median(own)})
+
+# %% [markdown]
+# The median gap between the value a random unit is given and its own mean is
+# {glue:md}`control_ex_gap` the median size of its own mean (activations at the input
+# of the MLP's down projection). A gap well above one means the paper's control pushes
+# its units far outside what they take on real text; the own-means control does not.
 #
-#    :::{dropdown} Solution
-#    ```python
-#    from steerspace.experts import make_intervention, random_k, top_k
-#
-#    table = pipe.experts(main_target)
-#    layers = top_k(table, cfg.k)["layer"].value_counts().index[:3]
-#    units = random_k(table[table["layer"].isin(layers)], cfg.k, seed=1)
-#    iv = make_intervention(units, label=f"{main_target}-random-top-layers", capture=cfg.capture)
-#    space = pipe.space(iv, n=cfg.n_control_sentences)
-#    table1(pre, {main_target: space})[0].set_index("space")[keys].round(3)
-#    ```
-#
-#    Compare with the `experts (post)` and `random (post)` columns of the control
-#    Table 1 above. If the layer alone made experts effective, these units would shrink
-#    the distances as the experts do; the default run's random units, spread over all
-#    layers, do not shrink them.
-#    :::
-#
-# 3. Draw the random units with three seeds instead of one. How large is the spread?
-#
-#    :::{dropdown} Solution
-#    ```bash
-#    steerspace book --only random_control --set "random_seeds=[1,2,3]" \
-#        --set results_dir=/tmp/seeds --no-build
-#    ```
-#
-#    The error bars of the retrieval figures now show the range over seeds, and the
-#    `random, sd over targets × seeds` column of the control Table 1 mixes the spread
-#    over targets with the spread over draws. The expert intervention does not depend on
-#    the seed.
-#    :::
+# ```{solution-end}
+# ```

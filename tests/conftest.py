@@ -26,6 +26,7 @@ TINY_BOOK_CONFIG = {
     "max_new_tokens": 8,
     "random_seeds": [1, 2],
     "n_control_sentences": 6,
+    "benchmark_pairs": 40,
     "umap_sentences": 8,
     "batch_size": 8,
     "max_length": 64,

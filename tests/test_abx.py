@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cosine
 
-from steerspace.abx import TRIPLET_COLUMNS, abx_by_language, abx_error, sample_triplets
+from steerspace.abx import (
+    TRIPLET_COLUMNS,
+    abx_by_language,
+    abx_correct,
+    abx_error,
+    abx_intervals,
+    sample_triplets,
+)
 
 LANGS = ["en", "de", "fr", "ja"]
 
@@ -188,3 +195,29 @@ def test_bad_triplets_raise():
         abx_error({k: space[k] for k in LANGS[:2]}, "meaning", triplets=meaning)
     with pytest.raises(ValueError, match=r"must be in \[0, 4\)"):
         abx_error({k: v[:4] for k, v in space.items()}, "meaning", triplets=meaning.assign(b_row=4))
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def test_abx_correct_is_what_abx_error_averages():
+    space = _space("meaning", noise=0.8)
+    correct = abx_correct(space, "meaning", n_triplets=300, seed=2)
+    assert correct.shape == (300, 1) and set(np.unique(correct)) <= {0.0, 0.5, 1.0}
+    assert 1.0 - correct.mean() == abx_error(space, "meaning", n_triplets=300, seed=2)
+
+
+def test_abx_intervals_pair_the_spaces_on_the_same_triplets():
+    language = _space("language")
+    meaning = _space("meaning")
+    table = abx_intervals({"pre": language, "post": meaning}, "meaning", n_triplets=400, n_boot=200)
+    error = table[table.condition == "error"].set_index("space")
+    assert error.loc["pre", "value"] == pytest.approx(1.0, abs=0.01)
+    assert error.loc["post", "value"] == pytest.approx(0.0, abs=0.01)
+    change = table[table.condition == "change"].set_index("space")
+    assert change.loc["post", "value"] == pytest.approx(-1.0, abs=0.02)
+    assert change.loc["post", "high"] < 0  # distinguishable from zero
+    assert change.loc["pre", ["value", "low", "high"]].tolist() == [0.0, 0.0, 0.0]
+    assert (table["n"] == 400).all()
+    with pytest.raises(ValueError, match="reference must be one of"):
+        abx_intervals({"post": meaning}, "meaning")

@@ -9,19 +9,36 @@ import pytest
 from steerspace.baselines import (
     BASELINES,
     Directions,
+    accuracy_intervals,
+    alignment_table,
     all_but_the_top,
+    all_pairs_hits,
     all_pairs_top1,
+    anisotropy_statement,
     apply_baseline,
+    baseline_labels,
     center_languages,
+    combination_intervals,
     default_n_components,
     dimension_shares,
+    distance_intervals,
+    distance_statements,
+    method_table,
+    pair_deltas,
+    paired_change,
     principal_components,
     removed_directions,
+    score_conditions,
     shift_alignment,
+    shift_statements,
+    sign_statement,
     space_statistics,
     standardise,
+    sweep_intervals,
     top_dimensions,
     translation_share,
+    translation_share_intervals,
+    view_hits,
 )
 from steerspace.retrieval import retrieval_matrix
 
@@ -247,3 +264,145 @@ def test_all_pairs_top1_perfect_and_errors():
     np.testing.assert_array_equal(all_pairs_top1(space).to_numpy(), [[np.nan, 1.0], [1.0, np.nan]])
     with pytest.raises(ValueError, match="score must be one of"):
         all_pairs_top1(space, score="l2")
+
+
+def test_all_pairs_hits_are_per_query_and_keep_the_queries_as_rows():
+    space = {"a": np.eye(4), "b": 2 * np.eye(4), "c": np.eye(4)[[1, 0, 2, 3]]}
+    hits = all_pairs_hits(space)
+    assert hits.shape == (3, 3, 4) and not hits[[0, 1, 2], [0, 1, 2]].any()
+    np.testing.assert_array_equal(hits[0, 1], [True] * 4)
+    np.testing.assert_array_equal(hits[0, 2], [False, False, True, True])  # c swaps rows 0, 1
+    langs = list(space)
+    query = view_hits(hits, langs, "a", "target as query")
+    assert query.shape == (4, 2) and query.mean() == pytest.approx(0.75)
+    pairs = view_hits(hits, langs, "a", "all pairs")
+    assert pairs.shape == (4, 6) and pairs.mean() == pytest.approx(
+        np.nanmean(all_pairs_top1(space))
+    )
+    with pytest.raises(ValueError, match="view must be one of"):
+        view_hits(hits, langs, "a", "diagonal")
+
+
+def test_score_conditions_and_intervals_compare_the_same_queries():
+    rng = np.random.default_rng(5)
+    meaning = rng.normal(size=(30, 8))
+    pre = {lang: meaning + rng.normal(size=(30, 8)) + 20 * rng.normal(size=8) for lang in "abcd"}
+    post = {
+        "a": {lang: x - x.mean(axis=0) for lang, x in pre.items()}
+    }  # the "intervention" centres
+    hits = score_conditions(pre, post, n_components=1)
+    assert len(hits) == 2 * (1 + len(BASELINES)) * 2
+    table = accuracy_intervals(hits, list(pre), ["a"], n_boot=100)
+    assert set(table["space"]) == {"pre", "post"} and (table["n"] == 30).all()
+    # the intervention here *is* language centering: no change between the two
+    same = paired_change(
+        hits, list(pre), "a", "all pairs", "dot", ("pre", "language_centering"), ("a", "none")
+    )
+    assert same.value == 0.0 and same.low == 0.0 and same.high == 0.0
+    gain = paired_change(hits, list(pre), "a", "all pairs", "dot", ("pre", "none"), ("a", "none"))
+    assert gain.value > 0 and gain.low > 0
+
+
+def test_distance_intervals_leave_out_medoids_after_centering():
+    space = random_space(langs="abcd", n=12)
+    post = {"a": {lang: 0.5 * x for lang, x in space.items()}}  # a rescaling changes no cosine
+    table = distance_intervals(space, post, n_components=1, n_boot=50)
+    centred = table[
+        (table.baseline == "language_centering") & table.quantity.str.startswith("medoid")
+    ]
+    assert len(centred) and centred["value"].isna().all()
+    post_none = table[(table.space == "post") & (table.baseline == "none")]
+    assert np.allclose(post_none["change"], 0.0, atol=1e-12)
+    assert np.allclose(post_none[["change_low", "change_high"]], 0.0, atol=1e-12)
+
+
+def test_translation_share_intervals_match_the_point_values():
+    rng = np.random.default_rng(3)
+    pre = {lang: rng.normal(size=(40, 5)) for lang in "ab"}
+    post = {
+        lang: x + rng.normal(size=5) + 0.3 * rng.normal(size=x.shape) for lang, x in pre.items()
+    }
+    table = translation_share_intervals(pre, post, n_boot=200)
+    np.testing.assert_allclose(table["value"], translation_share(pre, post).to_numpy())
+    assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
+
+
+def _toy_conditions():
+    rng = np.random.default_rng(7)
+    meaning = rng.normal(size=(30, 8))
+    pre = {lang: meaning + rng.normal(size=(30, 8)) + 20 * rng.normal(size=8) for lang in "abcd"}
+    post = {"a": {lang: x - 0.5 * x.mean(axis=0) for lang, x in pre.items()}}
+    return pre, post, score_conditions(pre, post, n_components=1)
+
+
+def test_method_table_pair_deltas_and_combination():
+    pre, post, hits = _toy_conditions()
+    langs = list(pre)
+    acc = accuracy_intervals(hits, langs, ["a"], n_boot=50)
+    labels = baseline_labels(1)
+    methods = method_table(acc, labels)
+    assert set(methods["method"]) == {*labels.values(), "intervention"}
+    deltas = pair_deltas(hits, langs, {"centred": ("pre", "language_centering", "dot")})
+    expected = hits["pre", "language_centering", "dot"].mean(axis=2) - hits[
+        "pre", "none", "dot"
+    ].mean(axis=2)
+    np.fill_diagonal(expected, np.nan)
+    np.testing.assert_allclose(deltas["centred"].to_numpy(), expected)
+    comb = combination_intervals(hits, langs, ["a"], n_boot=50).set_index(["baseline", "part"])
+    for b in BASELINES:
+        both, alone = comb.loc[(b, "both"), "value"], comb.loc[(b, "baseline alone"), "value"]
+        assert comb.loc[(b, "added"), "value"] == pytest.approx(both - alone)
+        total = comb.loc[(b, "intervention"), "value"] + alone
+        assert comb.loc[(b, "sum"), "value"] == pytest.approx(total)
+
+
+def test_sweep_and_alignment_tables():
+    pre, post, _ = _toy_conditions()
+    sweep = sweep_intervals(pre, [1, 2], n_boot=50)
+    assert sweep[["components", "score"]].values.tolist() == [
+        [1, "dot"],
+        [1, "cosine"],
+        [2, "dot"],
+        [2, "cosine"],
+    ]
+    ref = np.nanmean(all_pairs_top1(all_but_the_top(pre, 2), score="cosine"))
+    assert sweep.iloc[3]["value"] == pytest.approx(ref, abs=1 / 30)
+    table = alignment_table(pre, post, n_components=1)
+    # the toy intervention halves each language's mean: straight against it
+    assert table.loc[("language_centering", "a"), "mean cosine (languages)"] == pytest.approx(-1.0)
+
+
+def test_statements_of_the_baselines_chapter():
+    from steerspace.inference import Estimate
+
+    up, zero, down = (
+        Estimate(0.02, 0.01, 0.03, 9),
+        Estimate(-0.001, -0.01, 0.01, 9),
+        Estimate(-0.02, -0.03, -0.01, 9),
+    )
+    assert sign_statement({"a": up, "b": up}, {"a": up, "b": up}) == "agree for every target"
+    text = sign_statement({"a": up, "b": up}, {"a": zero, "b": down})
+    assert text.startswith("differ for a, b; both gains are distinguishable from zero for b")
+    assert "contradict each other nowhere" in sign_statement({"a": up}, {"a": zero})
+    pre, post, _ = _toy_conditions()
+    dist = distance_intervals(pre, post, n_components=1, n_boot=30)
+    out = distance_statements(dist, baseline_labels(1))
+    assert out["d_all"].startswith("original ") and "the intervention" in out["d_all"]
+    moves = {"a": translation_share_intervals(pre, post["a"], n_boot=30)}
+    shift = shift_statements(
+        moves,
+        alignment_table(pre, post, n_components=1).rename(
+            index=baseline_labels(1), level="baseline"
+        ),
+        "language centering",
+    )
+    assert shift["own"] == "a −1.00" and shift["translation"].startswith("**a** 100.0")
+
+
+def test_anisotropy_statement_names_the_dominant_dimension():
+    rng = np.random.default_rng(0)
+    pre = {lang: rng.normal(size=(20, 4)) * [1.0, 1.0, 10.0, 1.0] for lang in "ab"}
+    stats = pd.DataFrame({"pre": space_statistics(pre), "post a": space_statistics(pre)}).T
+    text = anisotropy_statement(pre, stats)
+    assert text.startswith("dimension 2 holds 9") and "isotropic dimension: 25.0 %" in text
+    assert text.endswith(f"after the interventions a {stats.loc['pre', 'mean_cosine']:.2f}")

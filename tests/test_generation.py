@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import langid
+import numpy as np
 import pytest
 import torch
 
@@ -148,6 +149,11 @@ def test_perplexity_one_window_equals_plain_loss(model, tokenizer):
     assert result["n_tokens"] == ids.shape[1] - 1
     assert result["log_ppl"] == pytest.approx(expected, rel=1e-5)
     assert result["ppl"] == pytest.approx(math.exp(result["log_ppl"]))
+    # the per-token NLLs are the plain per-token losses, in text order
+    with torch.no_grad():
+        logits = model(ids).logits[0, :-1]
+    per_token = torch.nn.functional.cross_entropy(logits.float(), ids[0, 1:], reduction="none")
+    np.testing.assert_allclose(result["token_nll"], per_token.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize(("window", "stride", "batch_size"), [(16, 8, 3), (20, 7, 8), (12, 12, 2)])

@@ -120,3 +120,22 @@ def test_leave_one_out_finds_the_point_a_correlation_rests_on():
 def test_estimate_excludes():
     assert Estimate(0.2, 0.1, 0.3, 5).excludes(0)
     assert not Estimate(0.0, -0.1, 0.3, 5).excludes(0)
+
+
+def test_bootstrap_columns_pairs_the_columns():
+    from steerspace.inference import bootstrap_columns
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(300, 1))
+    values = np.hstack([base, base + 1.0, rng.normal(size=(300, 1))])
+    est = bootstrap_columns(values, n_boot=400, seed=1)
+    assert [e.value for e in est] == pytest.approx(values.mean(axis=0).tolist())
+    assert all(e.n == 300 and e.low < e.value < e.high for e in est)
+    # the same draws for every column: the shifted copy's interval is shifted exactly
+    assert est[1].low - est[0].low == pytest.approx(1.0) and est[1].high - est[
+        0
+    ].high == pytest.approx(1.0)
+    # about ±1.96 standard errors
+    assert est[2].high - est[2].low == pytest.approx(2 * 1.96 / np.sqrt(300), rel=0.2)
+    with pytest.raises(ValueError, match="finite"):
+        bootstrap_columns(np.array([[np.nan]]))

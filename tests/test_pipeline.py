@@ -70,6 +70,33 @@ def test_random_intervention_is_seeded_and_differs_from_experts(cfg):
     assert a.key() == b.key() and a.key() != pipe.intervention("de").key()
 
 
+def test_random_control_takes_the_experts_values_or_its_own_means(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    experts = pipe.intervention("de")
+    paper = pipe.intervention("de", random_seed=1)  # the paper's §7: the experts' values
+    own = pipe.intervention("de", random_seed=1, values="own")
+    assert paper.units.keys() == own.units.keys()
+    assert all(np.array_equal(paper.units[m], own.units[m]) for m in paper.units)
+    values = lambda iv: sorted(float(v) for vals in iv.values.values() for v in vals)  # noqa: E731
+    assert values(paper) == pytest.approx(values(experts))
+    assert values(own) != pytest.approx(values(experts))
+    table = pipe.experts("de").set_index(["module", "unit"])["mean_pos"]
+    own_expected = [table[m, int(u)] for m in own.units for u in own.units[m]]
+    assert sorted(own_expected) == pytest.approx(values(own))
+    with pytest.raises(ValueError, match="values must be one of"):
+        pipe.intervention("de", random_seed=1, values="zeros")
+
+
+def test_paraphrase_hits_pre_post_mixed(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    iv = pipe.intervention("es")
+    hits = pipe.paraphrase_hits("es", iv)
+    assert set(hits) == {"pre", "post", "mixed"}
+    assert all(h.dtype == bool and h.shape == (cfg.n_eval_sentences,) for h in hits.values())
+    cos = pipe.paraphrase_hits("es", iv, score="cosine", n=4)
+    assert cos["pre"].shape == (4,)
+
+
 def test_k_too_large_fails_before_any_forward_pass(cfg, monkeypatch):
     pipe = Pipeline(cfg.replace(k=10_000), progress=False)
     monkeypatch.setattr(pipeline_module, "record_activations", lambda *a, **k: pytest.fail("ran"))

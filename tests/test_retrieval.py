@@ -200,3 +200,35 @@ def test_target_query_frame_and_table2():
     assert row["r"] > 0.9 and row["ci_low"] <= row["r"] <= row["ci_high"]
     with pytest.raises(ValueError, match="target"):
         target_query_frame(pre, post, "xx")
+
+
+# --------------------------------------------------------------------------- hits tables
+
+
+def test_hits_table_keeps_the_queries_and_averages_to_the_retrieval_matrix():
+    from steerspace.retrieval import hits_table, matrix_from_hits
+
+    rng = np.random.default_rng(3)
+    meaning = rng.normal(size=(30, 6))
+    space = {lang: meaning + rng.normal(scale=s, size=meaning.shape)
+             for lang, s in (("en", 0.5), ("de", 1.0), ("fr", 3.0))}  # fmt: skip
+    for score in ("dot", "cosine"):
+        hits = hits_table(space, score=score)
+        assert hits.shape == (30, 6) and hits.dtypes.eq(bool).all()
+        assert ("en", "en") not in hits.columns
+        np.testing.assert_array_equal(
+            hits["de", "fr"], top1_hits(space["de"], space["fr"], score=score)
+        )
+        pd.testing.assert_frame_equal(matrix_from_hits(hits), retrieval_matrix(space, score=score))
+
+
+def test_hits_table_rejects_unknown_languages_and_unequal_shapes():
+    from steerspace.retrieval import hits_table
+
+    space = {"en": np.eye(3), "de": np.eye(3)}
+    with pytest.raises(ValueError, match="queries must be languages"):
+        hits_table(space, queries=["xx"])
+    with pytest.raises(ValueError, match="one shape"):
+        hits_table({"en": np.eye(3), "de": np.eye(4)[:3]})
+    with pytest.raises(ValueError, match="different candidate"):
+        hits_table(space, queries=["en"], candidates=["en"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import ConstantInputWarning
 
 from steerspace.languages import LANGUAGES
 from steerspace.similarity import (
     DISTANCE_COLUMNS,
     WALS_FEATURES,
+    WALS_TITLES,
     WALS_VALUES,
     genetic_distance,
     relate,
@@ -81,40 +81,62 @@ def test_unknown_language_names_the_known_codes():
         typological_distance("en", "klingon")
 
 
-def test_relate_recovers_a_noiseless_line():
-    x = pd.Series(np.arange(10.0), index=list("abcdefghij"))
-    y = 3.0 - 2.0 * x
-    out = relate(x, y, n_boot=200)
-    assert out["slope"] == pytest.approx(-2.0, abs=1e-12)
-    assert out["intercept"] == pytest.approx(3.0, abs=1e-12)
-    assert out["r"] == pytest.approx(-1.0, abs=1e-12)
-    assert out["ci_low"] == pytest.approx(-1.0) and out["ci_high"] == pytest.approx(-1.0)
-    assert out["p_value"] < 1e-6 and out["n"] == 10
-    assert set(out) == {"slope", "intercept", "r", "ci_low", "ci_high", "p_value", "n"}
+def _pairs(y: np.ndarray, x: np.ndarray | None = None) -> pd.DataFrame:
+    x = np.arange(len(y), dtype=float) if x is None else x
+    return pd.DataFrame({"x": x, "y": y, "target": np.repeat(["en", "es"], len(y) // 2)})
 
 
-def test_relate_drops_nan_pairs_and_aligns_on_index():
-    x = pd.Series([0.0, 1.0, np.nan, 3.0, 4.0], index=list("abcde"))
-    y = pd.Series({"a": 1.0, "b": 1.5, "c": 99.0, "d": 2.5, "e": np.nan, "z": 5.0})
-    out = relate(x, y, n_boot=100)
-    assert out["n"] == 3  # a, b, d (c has NaN x, e has NaN y, z only in y)
-    assert out["slope"] == pytest.approx(0.5) and out["intercept"] == pytest.approx(1.0)
-    assert out["r"] == pytest.approx(1.0)
+def test_relate_recovers_a_noiseless_line_and_counts_clusters():
+    frame = _pairs(3.0 - 2.0 * np.arange(10.0))
+    out = relate(frame, "x", "y", cluster="target", n_boot=200)
+    assert out.slope == pytest.approx(-2.0, abs=1e-12)
+    assert out.intercept == pytest.approx(3.0, abs=1e-12)
+    assert out.r.value == pytest.approx(-1.0, abs=1e-12)
+    assert out.n_pairs == 10 and out.n_clusters == 2
 
 
-def test_relate_bool_x_and_constant_y():
-    x = pd.Series([True, False, True, False])
-    out = relate(x, pd.Series([1.0, 0.0, 1.0, 0.0]), n_boot=50)
-    assert out["slope"] == pytest.approx(1.0) and out["intercept"] == pytest.approx(0.0)
-    with pytest.warns(ConstantInputWarning):
-        flat = relate(x, pd.Series([2.0, 2.0, 2.0, 2.0]), n_boot=50)
-    assert flat["slope"] == 0.0 and flat["intercept"] == 2.0 and np.isnan(flat["r"])
+def test_relate_interval_resamples_clusters_not_pairs():
+    # within each target no relation; the targets differ in both x and y: r rests on
+    # the two clusters, and resampling targets must show it (a draw of one target has r
+    # NaN or any sign), where resampling pairs would give a narrow interval
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 40), rng.normal(3, 1, 40)])
+    y = np.concatenate([rng.normal(0, 1, 40), rng.normal(3, 1, 40)])
+    frame = pd.DataFrame({"x": x, "y": y, "target": np.repeat(["a", "b"], 40)})
+    out = relate(frame, "x", "y", cluster="target", n_boot=300)
+    assert out.r.value > 0.5
+    assert not out.r.excludes(0.0) or np.isnan(out.r.low)
+
+
+def test_relate_drops_nan_rows_and_reads_bools():
+    frame = _pairs(
+        np.array([1.0, 1.5, 99.0, 2.5, np.nan, 5.0]), np.array([0.0, 1.0, np.nan, 3.0, 4.0, 5.0])
+    )
+    out = relate(frame, "x", "y", cluster="target", n_boot=50)
+    slope, intercept = np.polyfit([0.0, 1.0, 3.0, 5.0], [1.0, 1.5, 2.5, 5.0], 1)
+    assert out.n_pairs == 4  # the rows with NaN x or NaN y are dropped
+    assert out.slope == pytest.approx(slope) and out.intercept == pytest.approx(intercept)
+    flags = pd.DataFrame(
+        {"x": [True, False, True, False], "y": [1.0, 0.0, 1.0, 0.0], "t": list("aabb")}
+    )
+    fit = relate(flags, "x", "y", cluster="t", n_boot=20)
+    assert fit.slope == pytest.approx(1.0) and fit.intercept == pytest.approx(0.0)
+    flat = relate(flags.assign(y=2.0), "x", "y", cluster="t", n_boot=20)
+    assert flat.slope == 0.0 and flat.intercept == 2.0 and np.isnan(flat.r.value)
 
 
 def test_relate_errors():
+    frame = pd.DataFrame({"x": [1.0, 2.0, np.nan], "y": [1.0, 2.0, 3.0], "t": list("abc")})
     with pytest.raises(ValueError, match="at least 3 finite"):
-        relate(pd.Series([1.0, 2.0, np.nan]), pd.Series([1.0, 2.0, 3.0]))
+        relate(frame, "x", "y", cluster="t")
     with pytest.raises(ValueError, match="x is constant"):
-        relate(pd.Series([1.0, 1.0, 1.0]), pd.Series([1.0, 2.0, 3.0]))
+        relate(frame.assign(x=1.0), "x", "y", cluster="t")
     with pytest.raises(ValueError, match="numeric"):
-        relate(pd.Series(["a", "b", "c"]), pd.Series([1.0, 2.0, 3.0]))
+        relate(frame.assign(x=list("abc")), "x", "y", cluster="t")
+    with pytest.raises(ValueError, match="no column"):
+        relate(frame, "x", "z", cluster="t")
+
+
+def test_every_wals_feature_has_its_title():
+    assert set(WALS_TITLES) == set(WALS_FEATURES)
+    assert WALS_TITLES["81A"] == "Order of Subject, Object and Verb"

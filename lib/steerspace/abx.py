@@ -35,12 +35,22 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from steerspace.inference import bootstrap_columns
+
 TASKS = ("language", "meaning")
 TRIPLET_COLUMNS = ("a_lang", "a_row", "b_lang", "b_row", "x_lang", "x_row")
 _MIN_ROWS = {"language": 3, "meaning": 2}
 _CHUNK = 256
 
-__all__ = ["TASKS", "TRIPLET_COLUMNS", "abx_by_language", "abx_error", "sample_triplets"]
+__all__ = [
+    "TASKS",
+    "TRIPLET_COLUMNS",
+    "abx_by_language",
+    "abx_correct",
+    "abx_error",
+    "abx_intervals",
+    "sample_triplets",
+]
 
 
 # --------------------------------------------------------------------------- validation
@@ -278,6 +288,28 @@ def _correctness(arrays: list[np.ndarray], idx: Mapping[str, np.ndarray]) -> np.
     return out
 
 
+def abx_correct(
+    space: Mapping[str, np.ndarray],
+    task: str,
+    *,
+    n_triplets: int = 2000,
+    seed: int = 0,
+    triplets: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Per triplet and layer, whether X lies closer to A than to B (1, a tie 0.5, else
+    0): the scores :func:`abx_error` averages, kept per triplet for intervals.
+
+    Parameters as in :func:`abx_error`. Returns a (n_triplets, L) float64 array (L = 1
+    for (n, d) arrays).
+    """
+    langs, arrays = _check_space(space, task)
+    n_rows = arrays[0].shape[0]
+    if triplets is None:
+        triplets = sample_triplets(langs, n_rows, task, n_triplets=n_triplets, seed=seed)
+    idx = _triplet_indices(triplets, langs, n_rows, task)
+    return _correctness(arrays, idx)
+
+
 def abx_error(
     space: Mapping[str, np.ndarray],
     task: str,
@@ -313,15 +345,55 @@ def abx_error(
         Unknown task, fewer than 2 languages, arrays of different shapes or of the wrong
         rank, too few rows, non-finite sampled embeddings, or invalid ``triplets``.
     """
-    langs, arrays = _check_space(space, task)
-    n_rows = arrays[0].shape[0]
-    if triplets is None:
-        triplets = sample_triplets(langs, n_rows, task, n_triplets=n_triplets, seed=seed)
-    idx = _triplet_indices(triplets, langs, n_rows, task)
-    error = 1.0 - _correctness(arrays, idx).mean(axis=0)
-    if np.asarray(space[langs[0]]).ndim == 2:
+    correct = abx_correct(space, task, n_triplets=n_triplets, seed=seed, triplets=triplets)
+    error = 1.0 - correct.mean(axis=0)
+    if np.asarray(next(iter(space.values()))).ndim == 2:
         return float(error[0])
     return error
+
+
+def abx_intervals(
+    spaces: Mapping[str, Mapping[str, np.ndarray]],
+    task: str,
+    *,
+    reference: str = "pre",
+    n_triplets: int = 2000,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """ABX error per layer of several spaces scored on the *same* triplets, and each
+    space's change against ``reference``, with 95 % intervals that resample the
+    triplets (paired: a resample draws the same triplets in every space and layer).
+
+    Parameters
+    ----------
+    spaces : label → space (language → (n, L, d) or (n, d)); all with the same
+        languages, rows and layers; ``reference`` must be one of the labels.
+    task, n_triplets, seed : as in :func:`abx_error`.
+    n_boot : bootstrap resamples.
+
+    Returns
+    -------
+    Long DataFrame, one row per (``space``, ``layer``, ``condition`` ∈ ``error``,
+    ``change``) with ``value``, ``low``, ``high``, ``n`` (triplets); ``change`` is the
+    space's error minus the reference's (0 for the reference itself).
+    """
+    if reference not in spaces:
+        raise ValueError(f"reference must be one of the spaces {list(spaces)}, got {reference!r}")
+    langs, arrays = _check_space(spaces[reference], task)
+    triplets = sample_triplets(langs, arrays[0].shape[0], task, n_triplets=n_triplets, seed=seed)
+    correct = {name: abx_correct(space, task, triplets=triplets) for name, space in spaces.items()}
+    rows = []
+    for name, scores in correct.items():
+        for condition, values in (
+            ("error", 1.0 - scores),
+            ("change", correct[reference] - scores),
+        ):
+            for layer, est in enumerate(bootstrap_columns(values, n_boot=n_boot, seed=seed)):
+                rows.append(
+                    {"space": name, "layer": layer, "condition": condition, **est.as_dict()}
+                )
+    return pd.DataFrame(rows)
 
 
 def abx_by_language(

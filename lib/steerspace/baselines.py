@@ -36,27 +36,49 @@ import pandas as pd
 from scipy.linalg import eigh
 
 from steerspace.geometry import as_matrix, unit_rows
+from steerspace.inference import Estimate, bootstrap_hits, paired_hits_delta, resample_counts
+from steerspace.report import fmt
 from steerspace.retrieval import SCORES
+from steerspace.statements import as_estimate, decided, per_unit
 
 Space = Mapping[str, np.ndarray]
 
 __all__ = [
     "BASELINES",
     "Directions",
+    "VIEWS",
+    "accuracy_intervals",
+    "alignment_table",
+    "baseline_labels",
+    "combination_intervals",
     "all_but_the_top",
+    "all_pairs_hits",
     "all_pairs_top1",
+    "anisotropy_statement",
     "apply_baseline",
     "center_languages",
     "check_space",
     "default_n_components",
+    "distance_intervals",
+    "distance_statements",
     "dimension_shares",
+    "method_table",
+    "pair_deltas",
+    "paired_change",
     "principal_components",
     "removed_directions",
+    "score_conditions",
     "shift_alignment",
+    "shift_statements",
+    "sign_statement",
     "space_statistics",
     "standardise",
+    "sweep_intervals",
     "top_dimensions",
+    "transform",
     "translation_share",
+    "translation_share_intervals",
+    "view_hits",
 ]
 
 
@@ -218,14 +240,14 @@ def apply_baseline(name: str, space: Space, **kwargs) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- retrieval
 
 
-def all_pairs_top1(space: Space, *, score: str = "dot", dtype: type = np.float64) -> pd.DataFrame:
-    """Top-1 accuracy for every query × candidate language pair of one aligned space.
+def all_pairs_hits(space: Space, *, score: str = "dot", dtype: type = np.float64) -> np.ndarray:
+    """Per-query top-1 hits for every query × candidate language pair of one aligned
+    space: ``hits[i, j, r]`` says whether sentence r of language i, as a query, finds
+    its translation among language j's sentences (the candidate i of
+    :func:`steerspace.retrieval.top1_hits`; ties go to the first candidate). The
+    diagonal i == j is False (not a pair).
 
-    The numbers of :func:`steerspace.retrieval.retrieval_matrix` with all languages as
-    queries and candidates (query i's match is candidate i; ties go to the first
-    candidate; NaN where query == candidate), computed with one (n × L·n) product per
-    query language instead of L² small ones: several times faster, which matters for a
-    chapter that scores dozens of transformed spaces.
+    Computed with one (n × L·n) product per query language instead of L² small ones.
 
     Parameters
     ----------
@@ -236,27 +258,211 @@ def all_pairs_top1(space: Space, *, score: str = "dot", dtype: type = np.float64
 
     Returns
     -------
-    DataFrame, index ``query``, columns ``candidate`` (the space's languages in order).
+    (L, L, n) bool array, languages in the space's order.
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    langs, stack = _stack(space)
+    _, stack = _stack(space)
     n_langs, n, dim = stack.shape
     if score == "cosine":
         stack = unit_rows(stack.reshape(-1, dim)).reshape(n_langs, n, dim)
     stack = stack.astype(dtype, copy=False)
     candidates = stack.reshape(-1, dim).T  # (d, L·n)
-    out = np.empty((n_langs, n_langs))
+    out = np.empty((n_langs, n_langs, n), dtype=bool)
     rows = np.arange(n)[:, None]
     for i in range(n_langs):  # one query language at a time bounds memory to n × L·n
         best = (stack[i] @ candidates).reshape(n, n_langs, n).argmax(axis=2)
-        out[i] = (best == rows).mean(axis=0)
+        out[i] = (best == rows).T
+        out[i, i] = False
+    return out
+
+
+def all_pairs_top1(space: Space, *, score: str = "dot", dtype: type = np.float64) -> pd.DataFrame:
+    """Top-1 accuracy for every query × candidate language pair of one aligned space.
+
+    The numbers of :func:`steerspace.retrieval.retrieval_matrix` with all languages as
+    queries and candidates (NaN where query == candidate): the mean of
+    :func:`all_pairs_hits` (see there for the parameters).
+
+    Returns
+    -------
+    DataFrame, index ``query``, columns ``candidate`` (the space's languages in order).
+    """
+    langs = list(check_space(space))
+    out = all_pairs_hits(space, score=score, dtype=dtype).mean(axis=2)
     np.fill_diagonal(out, np.nan)
     return pd.DataFrame(
         out,
         index=pd.Index(langs, name="query"),
         columns=pd.Index(langs, name="candidate"),
     )
+
+
+VIEWS = ("target as query", "all pairs")
+
+
+def view_hits(hits: np.ndarray, languages: list[str], target: str, view: str) -> np.ndarray:
+    """The (queries, pairs) hits one summary of :func:`all_pairs_hits` averages:
+    ``"target as query"`` (the target's row, the paper's §5 setting) or ``"all pairs"``
+    (every ordered pair of distinct languages). Rows are the aligned sentences, the
+    unit an interval resamples."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    if target not in languages:
+        raise ValueError(f"target must be one of {languages}, got {target!r}")
+    if view == "target as query":
+        i = languages.index(target)
+        return hits[i, [j for j in range(len(languages)) if j != i]].T
+    off = ~np.eye(len(languages), dtype=bool)
+    return hits[off].T
+
+
+def transform(name: str, space: Space, *, n_components: int) -> dict[str, np.ndarray]:
+    """``space`` under baseline ``name`` (``"none"``: unchanged), as float32; all-but-the-top
+    removes ``n_components`` components."""
+    if name == "none":
+        return dict(space)
+    kwargs = {"n_components": n_components} if name == "all_but_the_top" else {}
+    return {lang: x.astype(np.float32) for lang, x in apply_baseline(name, space, **kwargs).items()}
+
+
+def score_conditions(
+    pre: Space,
+    post: Mapping[str, Space],
+    *,
+    n_components: int,
+    scores: tuple[str, ...] = SCORES,
+) -> dict[tuple[str, str, str], np.ndarray]:
+    """:func:`all_pairs_hits` of every condition the baselines chapter compares.
+
+    Keys are (space, baseline, score): space ``"pre"`` (the original model) or a target
+    (the space under that target's intervention), baseline ``"none"`` or a key of
+    :data:`BASELINES` fitted on that space.
+    """
+    out = {}
+    for label, source in {"pre": pre, **post}.items():
+        for name in ["none", *BASELINES]:
+            space = transform(name, source, n_components=n_components)
+            for score in scores:
+                out[label, name, score] = all_pairs_hits(space, score=score)
+    return out
+
+
+def accuracy_intervals(
+    hits: Mapping[tuple[str, str, str], np.ndarray],
+    languages: list[str],
+    targets: list[str],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Top-1 accuracy of every condition of :func:`score_conditions`, per target and
+    view, with its 95 % interval over the queries (aligned sentences).
+
+    Returns a long DataFrame: ``target``, ``view``, ``score``, ``space`` (``pre`` or
+    ``post``: the target's intervention), ``baseline``, ``value``, ``low``, ``high``,
+    ``n`` (queries).
+    """
+    rows = []
+    for (label, name, score), matrix in hits.items():
+        for target in targets if label == "pre" else [label]:
+            for view in VIEWS:
+                est = bootstrap_hits(
+                    view_hits(matrix, languages, target, view), n_boot=n_boot, seed=seed
+                )
+                rows.append(
+                    {
+                        "target": target,
+                        "view": view,
+                        "score": score,
+                        "space": "pre" if label == "pre" else "post",
+                        "baseline": name,
+                        **est.as_dict(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def paired_change(
+    hits: Mapping[tuple[str, str, str], np.ndarray],
+    languages: list[str],
+    target: str,
+    view: str,
+    score: str,
+    before: tuple[str, str],
+    after: tuple[str, str],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Estimate:
+    """Change of top-1 accuracy from condition ``before`` to ``after`` (each a (space,
+    baseline) key of :func:`score_conditions`) on the same queries, with a paired
+    bootstrap over the queries (:func:`steerspace.inference.paired_hits_delta`)."""
+    a = view_hits(hits[(*before, score)], languages, target, view)
+    b = view_hits(hits[(*after, score)], languages, target, view)
+    return paired_hits_delta(a, b, n_boot=n_boot, seed=seed)
+
+
+def distance_intervals(
+    pre: Space,
+    post: Mapping[str, Space],
+    *,
+    n_components: int,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Table 1's distances of every condition (the original and each intervened space,
+    each also under every baseline), per target, with 95 % intervals that resample the
+    aligned sentences (:func:`steerspace.geometry.table1_resampled`), and each
+    condition's change against the original space (paired).
+
+    The distances *to the medoid* compare a language's mean embedding with the medoid;
+    after language centering every language mean is the zero vector, whose cosine with
+    anything is round-off noise, so they are NaN for the conditions with language
+    centering.
+
+    Returns a long DataFrame: ``target``, ``space`` (pre/post), ``baseline``,
+    ``quantity`` (:data:`steerspace.geometry.TABLE1_QUANTITIES`), ``value``, ``low``,
+    ``high``, ``change``, ``change_low``, ``change_high``.
+    """
+    from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
+    from steerspace.inference import percentile_interval
+
+    names = ["none", *BASELINES]
+    spaces = {f"pre|{b}": transform(b, pre, n_components=n_components) for b in names}
+    for target, space in post.items():
+        spaces |= {f"{target}|{b}": transform(b, space, n_components=n_components) for b in names}
+    # one call: each space's resampled means and medoid are computed once, for all targets
+    samples = table1_resampled(spaces, list(post), reference="pre|none", n_boot=n_boot, seed=seed)
+    rows = []
+    for target in post:
+        for which, label in [("pre", f"pre|{b}") for b in names] + [
+            ("post", f"{target}|{b}") for b in names
+        ]:
+            name = label.split("|")[1]
+            for quantity in TABLE1_QUANTITIES:
+                if name == "language_centering" and quantity.startswith("medoid"):
+                    values = np.full(n_boot + 1, np.nan)
+                else:
+                    values = samples[label, target, quantity]
+                change = values - samples["pre|none", target, quantity]
+                low, high = percentile_interval(values[1:])
+                change_low, change_high = percentile_interval(change[1:])
+                rows.append(
+                    {
+                        "target": target,
+                        "space": which,
+                        "baseline": name,
+                        "quantity": quantity,
+                        "value": values[0],
+                        "low": low,
+                        "high": high,
+                        "change": change[0],
+                        "change_low": change_low,
+                        "change_high": change_high,
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -502,4 +708,251 @@ def translation_share(pre: Space, post: Space) -> pd.Series:
         values,
         index=pd.Index([*langs, "pooled", "common"], name="language"),
         name="translation_share",
+    )
+
+
+def translation_share_intervals(
+    pre: Space, post: Space, *, n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """:func:`translation_share` with 95 % intervals that resample the aligned sentences
+    (a resample draws the same rows in every language and in both spaces; basic
+    bootstrap intervals, see the code).
+
+    Returns a DataFrame indexed like :func:`translation_share` (languages, ``pooled``,
+    ``common``) with columns ``value``, ``low``, ``high``.
+    """
+    from steerspace.inference import percentile_interval
+
+    langs, a, b = _check_pair(pre, post)
+    moves = b - a  # (L, n, d)
+    n = moves.shape[1]
+    weights = np.vstack([np.ones((1, n)), resample_counts(n, n_boot=n_boot, seed=seed)])
+    squares = np.einsum("lnd,lnd->ln", moves, moves)  # (L, n)
+    mean_sq = squares @ weights.T / n  # (L, B)
+    shifts = np.einsum("bn,lnd->lbd", weights, moves) / n  # (L, B, d)
+    shift_sq = np.einsum("lbd,lbd->lb", shifts, shifts)
+    common = shifts.mean(axis=0)  # (B, d)
+    num = np.vstack([shift_sq, shift_sq.sum(0), len(langs) * np.einsum("bd,bd->b", common, common)])
+    den = np.vstack([mean_sq, mean_sq.sum(0), mean_sq.sum(0)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(den > 0, num / den, np.nan)
+    # a squared mean is biased upwards under resampling (E‖x̄*‖² = ‖x̄‖² + var/n), so the
+    # percentile interval would sit above the value: use the basic bootstrap interval
+    # (2·value − upper, 2·value − lower), which removes that shift, clipped to [0, 1]
+    intervals = [percentile_interval(row[1:]) for row in values]
+    point = values[:, 0]
+    return pd.DataFrame(
+        {
+            "value": point,
+            "low": np.clip(2 * point - [hi for _, hi in intervals], 0.0, 1.0),
+            "high": np.clip(2 * point - [lo for lo, _ in intervals], 0.0, 1.0),
+        },
+        index=pd.Index([*langs, "pooled", "common"], name="language"),
+    )
+
+
+# --------------------------------------------------------------------------- chapter tables
+
+
+def baseline_labels(n_components: int) -> dict[str, str]:
+    """Display names of ``"none"`` (the original space) and of each baseline."""
+    return {
+        "none": "original",
+        "language_centering": "language centering",
+        "all_but_the_top": f"all-but-the-top ({n_components} PCs)",
+        "standardise": "standardise",
+    }
+
+
+def combination_intervals(
+    hits: Mapping[tuple[str, str, str], np.ndarray],
+    languages: list[str],
+    targets: list[str],
+    *,
+    view: str = "target as query",
+    score: str = "dot",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Gains in top-1 accuracy over the original space when a baseline follows the
+    intervention, each with a paired interval over the queries.
+
+    Per (baseline, target), ``part``: ``intervention`` (post − original),
+    ``baseline alone`` (baseline on the original − original), ``both`` (baseline on the
+    intervened space − original), ``sum`` (the two separate gains added; no interval)
+    and ``added`` (both − baseline alone: what the intervention adds on top of the
+    baseline). Values are fractions; columns ``baseline``, ``target``, ``part``,
+    ``value``, ``low``, ``high``, ``n``.
+    """
+    rows = []
+
+    def change(target, before, after):
+        return paired_change(
+            hits, languages, target, view, score, before, after, n_boot=n_boot, seed=seed
+        )
+
+    for name in BASELINES:
+        for target in targets:
+            parts = {
+                "intervention": change(target, ("pre", "none"), (target, "none")),
+                "baseline alone": change(target, ("pre", "none"), ("pre", name)),
+                "both": change(target, ("pre", "none"), (target, name)),
+                "added": change(target, ("pre", name), (target, name)),
+            }
+            total = parts["intervention"].value + parts["baseline alone"].value
+            parts["sum"] = Estimate(total, float("nan"), float("nan"), parts["both"].n)
+            rows += [
+                {"baseline": name, "target": target, "part": part, **est.as_dict()}
+                for part, est in parts.items()
+            ]
+    return pd.DataFrame(rows)
+
+
+def sweep_intervals(
+    space: Space,
+    components: list[int],
+    *,
+    scores: tuple[str, ...] = SCORES,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """All-pairs top-1 accuracy after all-but-the-top with each number of removed
+    ``components``, with its interval over the queries (products in float32: a
+    sensitivity check). Columns ``components``, ``score``, ``value``, ``low``,
+    ``high``, ``n``."""
+    langs = list(check_space(space))
+    rows = []
+    for c in components:
+        out = all_but_the_top(space, c)
+        for score in scores:
+            hits = all_pairs_hits(out, score=score, dtype=np.float32)
+            est = bootstrap_hits(
+                view_hits(hits, langs, langs[0], "all pairs"), n_boot=n_boot, seed=seed
+            )
+            rows.append({"components": c, "score": score, **est.as_dict()})
+    return pd.DataFrame(rows)
+
+
+def alignment_table(pre: Space, post: Mapping[str, Space], *, n_components: int) -> pd.DataFrame:
+    """:func:`shift_alignment` of each target's intervention with the directions each
+    baseline removes from the original space, summarised per (baseline, target): the
+    pooled shift's cosine and span fraction, the mean over languages of both, the
+    chance span fraction and the pooled shift's norm."""
+    rows = []
+    for name in BASELINES:
+        directions = removed_directions(name, pre, n_components=n_components)
+        for target, space in post.items():
+            frame = shift_alignment(pre, space, directions)
+            languages = frame.drop(index="pooled")
+            rows.append(
+                {
+                    "baseline": name,
+                    "target": target,
+                    "cosine (pooled)": frame.loc["pooled", "cosine"],
+                    "mean cosine (languages)": languages["cosine"].mean(),
+                    "span fraction (pooled)": frame.loc["pooled", "span_fraction"],
+                    "span fraction (mean over languages)": languages["span_fraction"].mean(),
+                    "chance": frame.loc["pooled", "chance"],
+                    "shift norm (pooled)": frame.loc["pooled", "shift_norm"],
+                }
+            )
+    return pd.DataFrame(rows).set_index(["baseline", "target"])
+
+
+def method_table(acc: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The rows of :func:`accuracy_intervals` the chapter compares as methods: the
+    original space under each baseline (``method`` = its label) and the untransformed
+    intervened space (``method`` = ``"intervention"``)."""
+    pre = acc[acc["space"] == "pre"].assign(method=acc["baseline"].map(labels))
+    post = acc[(acc["space"] == "post") & (acc["baseline"] == "none")].assign(method="intervention")
+    return pd.concat([pre, post], ignore_index=True)
+
+
+def pair_deltas(
+    hits: Mapping[tuple[str, str, str], np.ndarray],
+    languages: list[str],
+    conditions: Mapping[str, tuple[str, str, str]],
+) -> dict[str, pd.DataFrame]:
+    """Per named condition ((space, baseline, score) key of :func:`score_conditions`),
+    the query × candidate change of top-1 accuracy against the original space scored
+    the same way (NaN on the diagonal)."""
+    out = {}
+    for name, key in conditions.items():
+        delta = hits[key].mean(axis=2) - hits["pre", "none", key[2]].mean(axis=2)
+        np.fill_diagonal(delta, np.nan)
+        out[name] = pd.DataFrame(delta, index=languages, columns=languages)
+    return out
+
+
+# --------------------------------------------------------------------------- statements
+# The chapter's computed sentences (see :mod:`steerspace.statements`).
+
+
+def sign_statement(first: Mapping[str, Estimate], second: Mapping[str, Estimate]) -> str:
+    """Whether two sets of gains per target (e.g. by inner product and by cosine) have
+    the same signs, compared unrounded, and where they differ whether both gains are
+    distinguishable from zero (only then do they contradict each other)."""
+    differ = [t for t in first if np.sign(first[t].value) != np.sign(second[t].value)]
+    if not differ:
+        return "agree for every target"
+    decided_both = [t for t in differ if first[t].excludes() and second[t].excludes()]
+    text = f"differ for {', '.join(differ)}"
+    if decided_both:
+        return text + f"; both gains are distinguishable from zero for {', '.join(decided_both)}"
+    return text + (
+        "; for none of them are both gains distinguishable from zero, so the two scores "
+        "contradict each other nowhere"
+    )
+
+
+def distance_statements(dist: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
+    """From :func:`distance_intervals`: the all-languages distance of every condition
+    (mean over targets) and the intervention's change of it per target."""
+    rows = dist[dist["quantity"] == "all_languages"]
+    mean = rows.groupby(["space", "baseline"])["value"].mean()
+    post = rows[(rows["space"] == "post") & (rows["baseline"] == "none")]
+    change = {
+        r["target"]: Estimate(r["change"], r["change_low"], r["change_high"], 0)
+        for _, r in post.iterrows()
+    }
+    return {
+        "d_all": ", ".join(
+            f"{labels[b]} {fmt(mean['pre', b], 'dist')}" for b in ["none", *BASELINES]
+        )
+        + f"; the intervention {fmt(mean['post', 'none'], 'dist')}",
+        "d_change": f"{per_unit(change, 'dist')} ({decided(change)})",
+    }
+
+
+def shift_statements(
+    moves: Mapping[str, pd.DataFrame], alignment: pd.DataFrame, centering: str
+) -> dict[str, str]:
+    """The translation share per target (pooled, with its interval), the part one
+    common shift explains, and the mean cosine of each language's shift with its own
+    mean (from :func:`alignment_table`, baseline label ``centering``)."""
+    own = alignment.xs(centering, level="baseline")["mean cosine (languages)"]
+    pooled = {t: as_estimate(m.loc["pooled"]) for t, m in moves.items()}
+    return {
+        "translation": per_unit(pooled, "pct", sign=False),
+        "common": ", ".join(
+            f"{t} {fmt(m.loc['common', 'value'], 'pct')}" for t, m in moves.items()
+        ),
+        "own": ", ".join(f"{t} {fmt(v, 'plain', sign=True)}" for t, v in own.items()),
+    }
+
+
+def anisotropy_statement(pre: Space, stats: pd.DataFrame) -> str:
+    """The original space's largest dimension (its shares of the mean squared norm and
+    of the variance, against an isotropic dimension's) and the mean cosine between two
+    sentences before and after each intervention (``stats``: :func:`space_statistics`
+    per space, rows ``pre`` and ``post <target>``)."""
+    top = top_dimensions(pre, 1).iloc[0]
+    dim = len(dimension_shares(pre))
+    posts = [i for i in stats.index if i != "pre"]
+    return (
+        f"dimension {fmt(top['dimension'], 'int')} holds {fmt(top['norm_share'], 'pct')} of the "
+        f"mean squared norm and {fmt(top['variance_share'], 'pct')} of the variance (an "
+        f"isotropic dimension: {fmt(1 / dim, 'pct')}); the mean cosine between two sentences is "
+        f"{fmt(stats.loc['pre', 'mean_cosine'], 'plain')}, after the interventions "
+        + ", ".join(f"{i.split()[-1]} {fmt(stats.loc[i, 'mean_cosine'], 'plain')}" for i in posts)
     )

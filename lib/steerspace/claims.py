@@ -199,7 +199,8 @@ CLAIMS: dict[str, Claim] = {
             measure="AUROC of the k-th best unit of each target (the weakest expert used)",
             test=(
                 "its 95 % interval (Hanley–McNeil) lies above the AUROC that the best of all "
-                "units reaches by chance (one-sided Mann–Whitney, Bonferroni over all units)"
+                "units reaches by chance (one-sided Mann–Whitney at level 0.05, normal "
+                "approximation, Bonferroni over all units)"
             ),
             rule=Rule("above", "all"),
             chapter="finding_experts",
@@ -218,8 +219,9 @@ CLAIMS: dict[str, Claim] = {
                 "layers of all units (0 = spread like the units, 1 = all in layers with no units)"
             ),
             test=(
-                "bootstrap interval over the k experts lies above the 95th percentile of the "
-                "same distance for k units drawn at random"
+                "basic-bootstrap interval over the k experts (resampled with replacement) lies "
+                "above the 95th percentile of the same distance for k units drawn at random "
+                "(without replacement)"
             ),
             rule=Rule("above", "all"),
             chapter="finding_experts",
@@ -261,7 +263,7 @@ CLAIMS: dict[str, Claim] = {
                 "log-perplexity (nats per token) of held-out target text at the largest k "
                 "minus at k = 0"
             ),
-            test="block-bootstrap interval over tokens lies above 0",
+            test="block-bootstrap interval over tokens (blocks of 64) lies above 0",
             rule=Rule("above", "all"),
             chapter="choice_of_k",
             anchor="k-perplexity",
@@ -281,7 +283,10 @@ CLAIMS: dict[str, Claim] = {
                 "log-perplexity cost (vs k = 0) at the k that steers best, for targets whose "
                 "steering there is significant"
             ),
-            test="block-bootstrap interval over tokens lies above 0",
+            test=(
+                "block-bootstrap interval over tokens lies above 0; a target is untestable "
+                "when its steering at that k is not significant"
+            ),
             rule=Rule("above", "all"),
             chapter="choice_of_k",
             anchor="k-tradeoff",
@@ -463,7 +468,10 @@ CLAIMS: dict[str, Claim] = {
                 "Table 2: r(acc_post, d_post) from −0.01 to −0.98, r(acc_pre, d_pre) from "
                 "−0.50 to −0.96"
             ),
-            measure="Pearson r between accuracy and query–candidate distance over candidates",
+            measure=(
+                "Pearson r between top-1 accuracy and query–candidate distance over candidate "
+                "languages, in the pre and in the post space (one unit each per target)"
+            ),
             test="bootstrap interval over candidate languages lies below 0",
             rule=Rule("below", "most"),
             chapter="crosslingual_retrieval",
@@ -591,10 +599,14 @@ CLAIMS: dict[str, Claim] = {
             line=568,
             paper="App. G, Figs. 27–29 (UMAP; no numbers)",
             measure=(
-                "change of the mean pairwise distance between non-target languages under random "
-                "units minus under experts (mean over seeds)"
+                "per target, the mean pairwise distance between non-target languages under k "
+                "random units minus under the k experts (mean over the control's seeds; first "
+                "n_control_sentences sentences); the variants are the two controls"
             ),
-            test="bootstrap interval over aligned sentences lies above 0 (random shrinks less)",
+            test=(
+                "bootstrap interval over aligned sentences (one draw of rows for every "
+                "condition) lies above 0 (random units shrink it less)"
+            ),
             rule=Rule("above", "all"),
             chapter="random_control",
             anchor="control-table1",
@@ -612,10 +624,14 @@ CLAIMS: dict[str, Claim] = {
                 "mostly unchanged (French improves, less than with its experts)"
             ),
             measure=(
-                "post − pre top-1 accuracy with the target as query under random units, mean "
-                "over candidate languages and seeds"
+                "post − pre top-1 accuracy with the target as query under k random units at the "
+                "experts' values (the paper's control), mean over candidate languages and seeds; "
+                "first n_control_sentences sentences"
             ),
-            test="paired bootstrap interval over queries does not lie above 0",
+            test=(
+                "paired bootstrap interval over queries does not lie above 0 (a target needs pre "
+                "or post above chance)"
+            ),
             rule=Rule("not_above", "most"),
             chapter="random_control",
             anchor="control-retrieval",
@@ -634,8 +650,14 @@ CLAIMS: dict[str, Claim] = {
             ),
             line=568,
             paper="Table 6 against Tables 3 and 5, e.g. Aya-8B en post 0.81 (random) vs 0.87",
-            measure="paraphrase top-1 under random units minus under experts (mean over seeds)",
-            test="paired bootstrap interval over queries lies below 0",
+            measure=(
+                "paraphrase top-1 (post) under k random units at the experts' values minus under "
+                "the k experts, mean over seeds; first n_control_sentences pairs of each pool"
+            ),
+            test=(
+                "paired bootstrap interval over queries lies below 0 (a target needs the experts' "
+                "accuracy above chance)"
+            ),
             rule=Rule("below", "most"),
             chapter="random_control",
             anchor="control-paraphrase",
@@ -657,8 +679,14 @@ CLAIMS: dict[str, Claim] = {
                 "Table 7, Tatoeba pre → post, Spanish: Aya-8B 0.114 → 0.415, Bloom-7B 0.008 → "
                 "0.551, PolyLM-13B 0.082 → 0.178; a gain in all 12 cells"
             ),
-            measure="post − pre top-1 accuracy against English, both directions, at the config's k",
-            test="paired bootstrap interval over sentence pairs lies above 0",
+            measure=(
+                "post − pre top-1 accuracy per target and direction (xx→en, en→xx; English reads "
+                "the other targets' files) at the config's k"
+            ),
+            test=(
+                "paired bootstrap interval over sentence pairs lies above 0 (a unit needs pre or "
+                "post above chance, 1 in 1,000)"
+            ),
             rule=Rule("above", "most"),
             chapter="tatoeba_bucc",
             anchor="tatoeba-table7",
@@ -677,8 +705,14 @@ CLAIMS: dict[str, Claim] = {
             ),
             line=354,
             paper="Table 7, BUCC-18 pre → post: e.g. Aya-8B de 0.017 → 0.332, fr 0.012 → 0.073",
-            measure="post − pre top-1 accuracy on the BUCC-18 gold pairs",
-            test="paired bootstrap interval over sentence pairs lies above 0",
+            measure=(
+                "post − pre top-1 accuracy on the BUCC-18 gold pairs per target and direction, at "
+                "the config's k"
+            ),
+            test=(
+                "paired bootstrap interval over sentence pairs lies above 0 (a unit needs pre or "
+                "post above chance)"
+            ),
             rule=Rule("above", "most"),
             chapter="tatoeba_bucc",
             anchor="tatoeba-table7",

@@ -22,7 +22,7 @@ POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
-INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "dose_k_grid")
+INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "own_mean_seeds", "dose_k_grid")
 FLOAT_TUPLE_FIELDS = ("dose_strengths",)
 
 
@@ -42,6 +42,8 @@ class Config:
     tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
         ``../shared/data/tatoeba`` beside the repository, if present.
     bucc_dir : BUCC 2018 directory (optional; App. H).
+    benchmark_pairs : sentence pairs read per Tatoeba/BUCC file, the first ones (``None``:
+        all, as the paper).
     expert_split, eval_split : Flores splits for expert finding and for evaluation.
     languages : evaluation languages (ISO 639-1); empty means all the corpus has.
     targets : intervention targets (paper: en de fr es ja).
@@ -53,7 +55,11 @@ class Config:
     umap_sentences : sentences per language drawn in UMAP figures (paper: all 1012).
     k_grid : numbers of experts swept when choosing k (paper: 100–5000; 0 = original).
     n_generations, max_new_tokens : free generations per (target, k) and their length.
-    random_seeds : seeds of the random-neuron control (paper §7).
+    generation_batch_size : generations sampled per ``generate`` call.
+    random_seeds : seeds of the random-neuron control (paper §7: k random units set to the
+        experts' values).
+    own_mean_seeds : seeds of the second control, k random units set to their own
+        positive-set means (empty: not run).
     n_control_sentences : evaluation sentences per language in the random control.
     abx_triplets : ABX triplets sampled per task and space (beyond the paper).
     dose_k_grid, dose_strengths : numbers of experts and intervention strengths (0 =
@@ -61,10 +67,14 @@ class Config:
     dose_sentences : evaluation sentences per language in the dose–response curves.
     modules : regex (``re.fullmatch``) over module names whose units are candidate experts.
     capture : read the units at the module's ``"input"`` or ``"output"``.
-    pooling : how token activations become one value per sentence.
+    pooling : how token activations of the candidate units become one value per sentence
+        for AUROC (the paper names none; ``"mean"`` or ``"max"``).
+    embedding_pooling : how the last hidden state becomes a sentence embedding (paper §5:
+        "averaging over the last hidden state", ``"mean"``).
     include_bos : whether the BOS position counts when pooling.
     batch_size, max_length : forward-pass batching and truncation (tokens).
     seed : seed for corpus split, random controls, generation, bootstrap and UMAP.
+    n_boot : bootstrap resamples of every confidence interval.
     cache_dir : on-disk cache (``None``: ``$STEERSPACE_CACHE`` or ``~/.cache/steerspace``).
     results_dir : where chapters write CSV tables and figures.
     """
@@ -78,6 +88,7 @@ class Config:
     pawsx_dir: str | None = None
     tatoeba_dir: str | None = None
     bucc_dir: str | None = None
+    benchmark_pairs: int | None = None
     expert_split: str = "dev"
     eval_split: str = "devtest"
     languages: tuple[str, ...] = ()
@@ -89,9 +100,11 @@ class Config:
     k: int = 500
     umap_sentences: int = 100
     k_grid: tuple[int, ...] = (0, 50, 100, 200, 500, 1000, 2000)
-    n_generations: int = 16
+    n_generations: int = 64
     max_new_tokens: int = 32
-    random_seeds: tuple[int, ...] = (1,)
+    generation_batch_size: int = 64
+    random_seeds: tuple[int, ...] = (1, 2, 3)
+    own_mean_seeds: tuple[int, ...] = (1,)
     n_control_sentences: int = 100
     abx_triplets: int = 2000
     dose_k_grid: tuple[int, ...] = (100, 250, 500, 1000, 2000)
@@ -100,10 +113,12 @@ class Config:
     modules: str = r"model\.layers\.\d+\.mlp\.down_proj"
     capture: str = "input"
     pooling: str = "mean"
+    embedding_pooling: str = "mean"
     include_bos: bool = False
     batch_size: int = 32
     max_length: int = 128
     seed: int = 0
+    n_boot: int = 1000
     cache_dir: str | None = None
     results_dir: str = "results"
     extras: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -220,6 +235,7 @@ def _validate(cfg: Config) -> None:
 
     _check_choice("dtype", cfg.dtype, DTYPES)
     _check_choice("pooling", cfg.pooling, POOLINGS)
+    _check_choice("embedding_pooling", cfg.embedding_pooling, POOLINGS)
     _check_choice("capture", cfg.capture, CAPTURES)
     _check_choice("corpus", cfg.corpus, CORPORA)
     for key in (
@@ -229,6 +245,8 @@ def _validate(cfg: Config) -> None:
         "k",
         "umap_sentences",
         "n_generations",
+        "generation_batch_size",
+        "n_boot",
         "n_control_sentences",
         "abx_triplets",
         "dose_sentences",
@@ -237,6 +255,8 @@ def _validate(cfg: Config) -> None:
         "max_length",
     ):
         _check_positive(key, getattr(cfg, key))
+    if cfg.benchmark_pairs is not None:
+        _check_positive("benchmark_pairs", cfg.benchmark_pairs)
     if not isinstance(cfg.seed, int):
         raise ValueError(f"config key 'seed' must be an integer, got {cfg.seed!r}")
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):

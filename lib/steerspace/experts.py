@@ -168,16 +168,19 @@ def top_k(table: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def random_k(table: pd.DataFrame, k: int, *, seed: int) -> pd.DataFrame:
-    """``k`` units drawn uniformly without replacement (the paper's §7 control), seeded.
+    """``k`` units drawn uniformly without replacement (the paper's §7 control), seeded,
+    in the order drawn.
 
-    Each keeps its own ``mean_pos``, so the control sets random units to their own
-    positive-set means.
+    Each row keeps its own ``mean_pos``; :meth:`steerspace.pipeline.Pipeline.intervention`
+    either uses those (random units set to their own means) or, as the paper does,
+    gives the i-th drawn unit the i-th expert's value (the draw order makes that
+    pairing random).
     """
     k = _check_k(k, table)
     pool = table[table["auroc"].notna()]
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(pool), size=k, replace=False)
-    return pool.iloc[np.sort(rows)].reset_index(drop=True)
+    return pool.iloc[rows].reset_index(drop=True)
 
 
 def make_intervention(

@@ -256,7 +256,9 @@ def perplexity(
     Returns
     -------
     dict with ``log_ppl`` (mean NLL per predicted token, nats), ``ppl``
-    (``exp(log_ppl)``) and ``n_tokens`` (number of predicted tokens).
+    (``exp(log_ppl)``), ``n_tokens`` (number of predicted tokens) and ``token_nll`` (the
+    NLL of every predicted token in text order, for intervals by resampling blocks of
+    tokens, :func:`steerspace.inference.block_bootstrap_delta`).
     """
     if len(texts) == 0:
         raise ValueError("texts must be a non-empty sequence of strings, got 0 texts")
@@ -278,8 +280,7 @@ def perplexity(
     spans = _windows(len(ids), window, stride)
     groups = list(_groups(spans, batch_size))
     desc = progress if isinstance(progress, str) else "perplexity"
-    nll = torch.zeros((), dtype=torch.float64, device=device)
-    n_pred = 0
+    token_nll: list[torch.Tensor] = []
     with intervening(model, intervention), torch.inference_mode():
         for group in tqdm(groups, desc=desc, disable=not progress, mininterval=2.0):
             k = group[0][2]  # predicted tokens per window
@@ -287,10 +288,16 @@ def perplexity(
             logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]
             targets = batch[:, -k:]
             loss = nn.functional.cross_entropy(
-                logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
+                logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
             )
-            nll += loss.double()
-            n_pred += k * len(group)
+            token_nll.append(loss.double().cpu())
+    nll = torch.cat(token_nll)
+    n_pred = int(nll.numel())
     assert n_pred == sum(span[2] for span in spans), (n_pred, len(ids))
-    log_ppl = float(nll) / n_pred
-    return {"log_ppl": log_ppl, "ppl": math.exp(log_ppl), "n_tokens": n_pred}
+    log_ppl = float(nll.sum()) / n_pred
+    return {
+        "log_ppl": log_ppl,
+        "ppl": math.exp(log_ppl),
+        "n_tokens": n_pred,
+        "token_nll": [round(float(v), 5) for v in nll],
+    }

@@ -498,6 +498,9 @@ def table1(
     return per_target, pd.DataFrame(summary)
 
 
+UMAP_LAYOUT = {"n_neighbors": 30, "min_dist": 0.8}
+
+
 def umap_pre_post(
     pre: Mapping[str, np.ndarray],
     post: Mapping[str, np.ndarray],
@@ -509,12 +512,15 @@ def umap_pre_post(
 
     Used by the embedding-space and random-control chapters (paper Fig. 3, Figs. 6–20,
     27–29). The first ``n`` sentences of every language from both spaces are projected
-    jointly, so the two spaces share axes.
+    jointly, so the two spaces share axes. :data:`UMAP_LAYOUT` spreads each cluster
+    (a large ``min_dist``): with the defaults every language collapses to a dot, since
+    languages are far apart in these spaces.
     """
     langs = list(pre)
     n = min(n, *(len(pre[lang]) for lang in langs), *(len(post[lang]) for lang in langs))
     points = np.concatenate([pre[lang][:n] for lang in langs] + [post[lang][:n] for lang in langs])
-    xy = umap_projection(points, seed=seed)
+    neighbours = min(UMAP_LAYOUT["n_neighbors"], len(points) - 1)  # tiny test spaces
+    xy = umap_projection(points, seed=seed, **{**UMAP_LAYOUT, "n_neighbors": neighbours})
     half = len(langs) * n
     return {
         lang: (xy[i * n : (i + 1) * n], xy[half + i * n : half + (i + 1) * n])

@@ -106,6 +106,26 @@ def bootstrap_rows(
     return Estimate(float(point), low, high, int(n))
 
 
+def bootstrap_columns(
+    values: np.ndarray, *, n_boot: int = N_BOOT, seed: int = 0, ci: float = CI_LEVEL
+) -> list[Estimate]:
+    """Mean of each column of (n, m) per-unit ``values`` with its interval, every column
+    resampled with the *same* draws of the n units (rows): a column of per-unit
+    differences gives a paired interval, and m columns (e.g. layers) cost one set of
+    resamples. NaN values are not allowed."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"values must be a finite (units, columns) array, got shape {arr.shape}")
+    _check_boot(n_boot, ci)
+    n = arr.shape[0]
+    samples = resample_counts(n, n_boot=n_boot, seed=seed) @ arr / n  # (n_boot, m)
+    means = arr.mean(axis=0)
+    return [
+        Estimate(float(means[j]), *percentile_interval(samples[:, j], ci), n)
+        for j in range(arr.shape[1])
+    ]
+
+
 def _as_hits(hits: np.ndarray | Sequence[bool], name: str) -> np.ndarray:
     arr = np.asarray(hits, dtype=np.float64)
     if arr.ndim == 1:

@@ -28,11 +28,13 @@ from steerspace.data import (
 from steerspace.embed import embed, embed_layers, record_activations
 from steerspace.experts import expert_table, make_intervention, random_k, top_k
 from steerspace.generation import generate_free, perplexity
-from steerspace.geometry import umap_pre_post
+from steerspace.geometry import UMAP_LAYOUT, umap_pre_post
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import paper_languages
 from steerspace.models import check_device, load_model
-from steerspace.retrieval import top1_accuracy
+from steerspace.retrieval import top1_hits
+
+CONTROL_VALUES = ("experts", "own")
 
 
 def split_indices(n: int, sizes: list[int], *, seed: int) -> list[np.ndarray]:
@@ -77,6 +79,7 @@ class Pipeline:
         self.cfg = cfg
         self.cache = Cache(cfg.cache_dir)
         self.progress = progress
+        self._paraphrase_pools: dict[str, ParaphrasePairs] = {}
 
     # ---------------------------------------------------------------- model
     @cached_property
@@ -97,6 +100,8 @@ class Pipeline:
         return self._model_and_tokenizer[1]
 
     def _key(self, **parts) -> dict:
+        """What every cached stage depends on, plus the stage's own ``parts`` (which may
+        override ``pooling``: embeddings use ``embedding_pooling``)."""
         cfg = self.cfg
         return {
             "model": cfg.model,
@@ -171,7 +176,10 @@ class Pipeline:
     def paraphrase_pairs(self, language: str) -> ParaphrasePairs:
         """Same-language paraphrase pairs for §6: PAWS-X test pairs if ``pawsx_dir`` is
         set, else the same verse in two Bible translations, drawing (seeded)
-        ``n_eval_sentences`` verses not used for expert finding."""
+        ``n_eval_sentences`` verses not used for expert finding. Drawn once per language
+        and pipeline (reading a Bible pool takes about a second)."""
+        if language in self._paraphrase_pools:
+            return self._paraphrase_pools[language]
         cfg = self.cfg
         if cfg.pawsx_dir:
             pairs = load_pawsx(cfg.pawsx_dir, language)
@@ -182,28 +190,37 @@ class Pipeline:
             rows = np.array([i for i, vid in enumerate(pairs.ids) if vid not in used])
         rng = np.random.default_rng(cfg.seed)
         rows = np.sort(rng.choice(rows, size=min(cfg.n_eval_sentences, len(rows)), replace=False))
-        return ParaphrasePairs(
+        self._paraphrase_pools[language] = ParaphrasePairs(
             language=pairs.language,
             ids=tuple(pairs.ids[i] for i in rows),
             queries=tuple(pairs.queries[i] for i in rows),
             candidates=tuple(pairs.candidates[i] for i in rows),
             source=pairs.source,
         )
+        return self._paraphrase_pools[language]
 
-    def paraphrase_scores(self, language: str, intervention: Intervention) -> dict[str, float]:
-        """Top-1 paraphrase retrieval in ``language``'s pool (paper §6): ``pre`` (query
-        and candidates from the original model), ``post`` (both under ``intervention``)
-        and ``mixed`` (query original, candidates intervened)."""
+    def paraphrase_hits(
+        self,
+        language: str,
+        intervention: Intervention,
+        *,
+        score: str = "dot",
+        n: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Per-query top-1 hits of paraphrase retrieval in ``language``'s pool (paper
+        §6), on its first ``n`` pairs: ``pre`` (query and candidates from the original
+        model), ``post`` (both under ``intervention``) and ``mixed`` (query original,
+        candidates intervened); ``score`` is ``"dot"`` (the paper) or ``"cosine"``."""
         pool = self.paraphrase_pairs(language)
-        queries, candidates = list(pool.queries), list(pool.candidates)
+        queries, candidates = list(pool.queries[:n]), list(pool.candidates[:n])
         q_pre = self.embed_sentences(queries, label=f"para-{language}-q")
         c_pre = self.embed_sentences(candidates, label=f"para-{language}-c")
         q_post = self.embed_sentences(queries, intervention, label=f"para-{language}-q")
         c_post = self.embed_sentences(candidates, intervention, label=f"para-{language}-c")
         return {
-            "pre": top1_accuracy(q_pre, c_pre),
-            "post": top1_accuracy(q_post, c_post),
-            "mixed": top1_accuracy(q_pre, c_post),
+            "pre": top1_hits(q_pre, c_pre, score=score),
+            "post": top1_hits(q_post, c_post, score=score),
+            "mixed": top1_hits(q_pre, c_post, score=score),
         }
 
     # -------------------------------------------------------------- experts
@@ -293,20 +310,34 @@ class Pipeline:
         *,
         k: int | None = None,
         random_seed: int | None = None,
+        values: str = "experts",
         strength: float = 1.0,
     ) -> Intervention:
-        """Set ``target``'s top-``k`` experts (or, with ``random_seed``, ``k`` random
-        units) to their positive-set means."""
+        """Set ``target``'s top-``k`` experts to their positive-set means (paper §3.3).
+
+        With ``random_seed``: the §7 control, ``k`` units drawn at random instead. Their
+        ``values`` are the experts' values (``"experts"``, the paper's "we assign the
+        activation levels of the language expert neurons ... to the same number of
+        neurons chosen randomly": the i-th drawn unit gets the i-th expert's value) or
+        each unit's own positive-set mean (``"own"``, a milder control).
+        """
+        if values not in CONTROL_VALUES:
+            raise ValueError(f"values must be one of {list(CONTROL_VALUES)}, got {values!r}")
         k = self.check_k(self.cfg.k if k is None else k)
         table = self.experts(target)
+        experts = top_k(table, k)
         if random_seed is None:
-            chosen, label = top_k(table, k), f"{target}-top{k}"
-        else:
-            chosen, label = (
-                random_k(table, k, seed=random_seed),
-                f"{target}-random{k}-s{random_seed}",
+            return make_intervention(
+                experts, label=f"{target}-top{k}", capture=self.cfg.capture, strength=strength
             )
-        return make_intervention(chosen, label=label, capture=self.cfg.capture, strength=strength)
+        chosen = random_k(table, k, seed=random_seed)
+        return make_intervention(
+            chosen,
+            label=f"{target}-random{k}-{values}-s{random_seed}",
+            capture=self.cfg.capture,
+            strength=strength,
+            values=experts["mean_pos"].to_numpy() if values == "experts" else None,
+        )
 
     # ----------------------------------------------------------- embeddings
     def _pooled(
@@ -324,6 +355,7 @@ class Pipeline:
         cfg = self.cfg
         key = self._key(
             data=data_key,
+            pooling=cfg.embedding_pooling,
             **({"layers": "all"} if layers else {}),
             intervention=None if intervention is None else intervention.key(),
         )
@@ -335,7 +367,7 @@ class Pipeline:
                 self.tokenizer,
                 sentences,
                 intervention=intervention,
-                pooling=cfg.pooling,
+                pooling=cfg.embedding_pooling,
                 include_bos=cfg.include_bos,
                 batch_size=cfg.batch_size,
                 max_length=cfg.max_length,
@@ -426,7 +458,7 @@ class Pipeline:
             for lang in sorted(space):
                 digest.update(lang.encode())
                 digest.update(np.ascontiguousarray(space[lang][:n], dtype=np.float32).tobytes())
-        key = {"task": "umap", "data": digest.hexdigest(), "n": n, "seed": cfg.seed}
+        key = {"task": "umap", "data": digest.hexdigest(), "n": n, "seed": cfg.seed, **UMAP_LAYOUT}
 
         def compute() -> dict[str, np.ndarray]:
             coords = umap_pre_post(pre, post, n=n, seed=cfg.seed)
@@ -449,7 +481,7 @@ class Pipeline:
             n=cfg.n_generations,
             max_new_tokens=cfg.max_new_tokens,
             seed=cfg.seed,
-            batch_size=cfg.batch_size,
+            batch_size=cfg.generation_batch_size,
             intervention=None if intervention is None else intervention.key(),
         )
         condition = "pre" if intervention is None else intervention.label
@@ -462,7 +494,7 @@ class Pipeline:
                 max_new_tokens=cfg.max_new_tokens,
                 intervention=intervention,
                 seed=cfg.seed,
-                batch_size=cfg.batch_size,
+                batch_size=cfg.generation_batch_size,
                 progress=f"generate {condition}" if self.progress else False,
             )
 
@@ -477,6 +509,7 @@ class Pipeline:
             task="perplexity",
             data=self.heldout_corpus.select([target]).fingerprint(),
             max_window=512,
+            per_token=True,
             intervention=None if intervention is None else intervention.key(),
         )
         condition = "pre" if intervention is None else intervention.label

@@ -37,6 +37,8 @@ _NAMES = [
     re.compile(r"\bISO\s+639(-\d)?(/639-\d)?"),
     re.compile(r"\bCC\s+BY(-[A-Z]{2})*\s+\d\.\d(\s+[A-Z]{2})?"),  # licences
     re.compile(r"\b(Python|version|jupyter-book|Jupyter Book)\s+\d+(\.\w+)*([–-]\d+(\.\d+)*)?"),
+    # the confidence level of every interval (steerspace.inference.CI_LEVEL, tested)
+    re.compile(r"\b95\s?%(?=\s+(confidence\s+)?intervals?\b)"),
 ]
 
 

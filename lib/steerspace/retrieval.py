@@ -21,8 +21,13 @@ from steerspace.geometry import as_matrix, language_distance, unit_rows
 SCORES = ("dot", "cosine")
 NAN_POLICIES = ("raise", "omit")
 
+#: claim variant (:data:`steerspace.claims.SCORES`) → ``score`` of this module
+VARIANT_SCORES = {"inner product": "dot", "cosine": "cosine"}
+
 __all__ = [
     "bootstrap_pearson",
+    "hits_table",
+    "matrix_from_hits",
     "retrieval_matrix",
     "similarity",
     "summarise_gains",
@@ -193,6 +198,69 @@ def retrieval_matrix(
         for c in cols:
             if q != c:
                 out.loc[q, c] = float(_hits(used[q], used[c]).mean())
+    return out
+
+
+def hits_table(
+    embeddings: Mapping[str, np.ndarray],
+    *,
+    queries: Sequence[str] | None = None,
+    candidates: Sequence[str] | None = None,
+    score: str = "dot",
+) -> pd.DataFrame:
+    """Per-query top-1 hits for every query language × candidate language of one space.
+
+    Used by the cross-lingual retrieval chapter (paper §5, Fig. 4, Fig. 5): the hits
+    keep the queries, so an interval can resample them (the aligned sentences: row i
+    of every language is the same sentence). The column means are
+    :func:`retrieval_matrix` (see :func:`matrix_from_hits`).
+
+    Parameters
+    ----------
+    embeddings, queries, candidates, score : as in :func:`retrieval_matrix`.
+
+    Returns
+    -------
+    DataFrame of bools, one row per sentence, columns a MultiIndex (``query``,
+    ``candidate``) over every pair with query ≠ candidate, queries in the given order.
+    """
+    _check_score(score)
+    known = list(embeddings)
+    rows = _check_languages(queries, known, "queries")
+    cols = _check_languages(candidates, known, "candidates")
+    used = {
+        lang: as_matrix(embeddings[lang], f"embeddings[{lang!r}]")
+        for lang in dict.fromkeys(rows + cols)
+    }
+    shapes = {lang: x.shape for lang, x in used.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"embeddings must all have one shape (n, dim), got {shapes}")
+    if score == "cosine":
+        used = {lang: unit_rows(x) for lang, x in used.items()}
+    pairs = [(q, c) for q in rows for c in cols if q != c]
+    if not pairs:
+        raise ValueError(f"need a query and a different candidate language, got {rows} × {cols}")
+    data = {pair: _hits(used[pair[0]], used[pair[1]]) for pair in pairs}
+    frame = pd.DataFrame(data)
+    frame.columns = pd.MultiIndex.from_tuples(pairs, names=["query", "candidate"])
+    return frame
+
+
+def matrix_from_hits(hits: pd.DataFrame) -> pd.DataFrame:
+    """Top-1 accuracy per query × candidate language from :func:`hits_table` (NaN on
+    the diagonal and for pairs it does not hold), as :func:`retrieval_matrix` returns it."""
+    means = hits.mean(axis=0)
+    queries = list(dict.fromkeys(hits.columns.get_level_values("query")))
+    languages = list(dict.fromkeys(queries + list(hits.columns.get_level_values("candidate"))))
+    candidates = [c for c in languages if c in set(hits.columns.get_level_values("candidate"))]
+    out = pd.DataFrame(
+        np.nan,
+        index=pd.Index(queries, name="query"),
+        columns=pd.Index(candidates, name="candidate"),
+        dtype=np.float64,
+    )
+    for (q, c), value in means.items():
+        out.loc[q, c] = float(value)
     return out
 
 

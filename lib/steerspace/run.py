@@ -40,10 +40,31 @@ def toc_files(root: Path) -> list[str]:
     return files
 
 
+# Pages that summarise the other chapters' results: executed after all of them.
+SUMMARY_PAGES = ("scorecard", "intro")
+
+
 def chapters(root: Path) -> list[str]:
-    """Names of the chapters that are notebooks, in book order."""
+    """Names of the chapters that are notebooks, in execution order: book order, with
+    the summary pages (:data:`SUMMARY_PAGES`) last."""
     names = [Path(f).name for f in toc_files(root)]
-    return [n for n in names if (root / "notebooks" / f"{n}.py").is_file()]
+    names = [n for n in names if (root / "notebooks" / f"{n}.py").is_file()]
+    return [n for n in names if n not in SUMMARY_PAGES] + [
+        n for n in SUMMARY_PAGES if n in names
+    ]
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: the chapter shows its
+    configuration in a dropdown, and the injected cell only repeats it."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(notebook, path)
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
@@ -84,6 +105,7 @@ def execute_chapter(
             progress_bar=sys.stderr.isatty(),
             log_output=False,
         )
+        hide_injected_parameters(partial)
         partial.replace(target)
     finally:
         staged.unlink(missing_ok=True)
@@ -127,7 +149,8 @@ def run_book(
         unknown = sorted(set(only) - set(names))
         if unknown:
             raise ValueError(f"unknown chapter(s) {unknown}; chapters are {names}")
-        names = [n for n in names if n in only]
+        # the summary pages follow any chapter they summarise, so they never go stale
+        names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
     timings: dict[str, float] = {}
     for name in names:
         start = time.perf_counter()

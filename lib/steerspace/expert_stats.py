@@ -1,0 +1,186 @@
+"""Are the experts real, and where do they sit? The two tests of paper §3.2.
+
+- **Experts exist** (:func:`exist_evidence`): the AUROC of a target's k-th best unit
+  (the weakest expert the intervention uses), with its Hanley–McNeil interval
+  (:func:`hanley_mcneil_interval`), must lie above the AUROC that the best of *all*
+  units reaches by chance (:func:`chance_auroc`: a one-sided Mann–Whitney threshold,
+  Bonferroni-corrected over the units).
+- **Experts sit in particular layers** (:func:`layers_evidence`): the total-variation
+  distance between the layers of the k experts and the layers of all units
+  (:func:`tv_distance`), with an interval from resampling the k experts, must lie
+  above the 95th percentile of the same distance for k units drawn at random.
+
+Both return :class:`~steerspace.claims.Evidence` for :func:`steerspace.claims.assess`.
+:func:`top_k_changes` counts how many experts a different choice (e.g. max instead of
+mean pooling) replaces.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from steerspace.claims import Evidence
+from steerspace.experts import top_k
+from steerspace.inference import CI_LEVEL, Estimate, percentile_interval
+
+ALPHA = 0.05  # level of the chance threshold of the AUROC (over all units together)
+NULL_QUANTILE = 0.95  # quantile of random units' layer distance that experts must exceed
+
+
+def _check_sizes(n_pos: int, n_neg: int) -> None:
+    if n_pos < 1 or n_neg < 1:
+        raise ValueError(f"need n_pos >= 1 and n_neg >= 1 sentences, got {n_pos} and {n_neg}")
+
+
+def hanley_mcneil_interval(
+    auc: float, n_pos: int, n_neg: int, *, ci: float = CI_LEVEL
+) -> tuple[float, float]:
+    """Normal interval of an AUROC from its Hanley–McNeil (1982) standard error,
+    clipped to [0, 1]. ``n_pos``, ``n_neg``: sentences in the positive and negative set.
+
+    The error assumes independent sentences; the negative set holds the same verses in
+    several languages, so the interval is, if anything, too narrow.
+    """
+    _check_sizes(n_pos, n_neg)
+    if not 0.0 <= auc <= 1.0:
+        raise ValueError(f"auc must be in [0, 1], got {auc!r}")
+    q1, q2 = auc / (2.0 - auc), 2.0 * auc * auc / (1.0 + auc)
+    var = (
+        auc * (1.0 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)
+    ) / (n_pos * n_neg)
+    half = float(norm.ppf(0.5 + ci / 2.0)) * math.sqrt(max(var, 0.0))
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def chance_auroc(n_pos: int, n_neg: int, n_units: int, *, alpha: float = ALPHA) -> float:
+    """The AUROC that the best of ``n_units`` units without any expertise exceeds with
+    probability at most ``alpha``: the one-sided Mann–Whitney critical value at level
+    ``alpha / n_units`` (Bonferroni), from the statistic's normal approximation (mean
+    1/2, variance (n_pos + n_neg + 1) / (12 n_pos n_neg), no ties)."""
+    _check_sizes(n_pos, n_neg)
+    if n_units < 1:
+        raise ValueError(f"n_units must be a positive integer, got {n_units!r}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    z = float(norm.isf(alpha / n_units))
+    return min(1.0, 0.5 + z * math.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
+
+
+def kth_auroc(table: pd.DataFrame, k: int) -> float:
+    """AUROC of the k-th best unit of an expert table (the weakest of the top k)."""
+    return float(top_k(table, k)["auroc"].iloc[-1])
+
+
+def exist_evidence(
+    unit: str, table: pd.DataFrame, k: int, n_pos: int, n_neg: int, *, alpha: float = ALPHA
+) -> Evidence:
+    """Evidence for "experts exist" (claim ``experts.exist``) for one target: the k-th
+    best AUROC with its Hanley–McNeil interval, against :func:`chance_auroc` over all
+    units of ``table``."""
+    auc = kth_auroc(table, k)
+    low, high = hanley_mcneil_interval(auc, n_pos, n_neg)
+    n_units = int(table["auroc"].notna().sum())
+    threshold = chance_auroc(n_pos, n_neg, n_units, alpha=alpha)
+    return Evidence(unit, Estimate(auc, low, high, n_pos + n_neg), threshold)
+
+
+def layer_shares(layers: Sequence[int] | np.ndarray, n_layers: int) -> np.ndarray:
+    """Share of ``layers`` (one block index per unit) in each of the ``n_layers``
+    blocks."""
+    idx = np.asarray(layers, dtype=np.int64)
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= n_layers:
+        raise ValueError(f"layers must be non-empty block indices in [0, {n_layers}), got {idx}")
+    return np.bincount(idx, minlength=n_layers) / idx.size
+
+
+def tv_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Total-variation distance ½ Σ|p − q| between distributions over the last axis
+    (0 = the same, 1 = no overlap)."""
+    return 0.5 * np.abs(np.asarray(p, float) - np.asarray(q, float)).sum(axis=-1)
+
+
+def layer_concentration(
+    expert_layers: Sequence[int] | np.ndarray,
+    unit_layers: Sequence[int] | np.ndarray,
+    *,
+    n_boot: int = 1000,
+    n_null: int = 1000,
+    seed: int = 0,
+    ci: float = CI_LEVEL,
+) -> tuple[Estimate, float, np.ndarray]:
+    """How far the experts' layers are from the layers of all units.
+
+    Returns the total-variation distance of the k experts with its interval, the
+    :data:`NULL_QUANTILE` quantile of the same distance for k units drawn at random without replacement
+    (``n_null`` draws), and those null distances.
+
+    The interval resamples the k experts with replacement and is the *basic* bootstrap
+    interval (2 × value − upper and lower percentiles, clipped at 0): a distance
+    between distributions is biased upwards on every resample, and the basic interval
+    corrects that bias, so that experts spread like random units give an interval
+    below the random units' 95th percentile.
+    """
+    units = np.asarray(unit_layers, dtype=np.int64)
+    experts = np.asarray(expert_layers, dtype=np.int64)
+    n_layers = int(units.max()) + 1
+    k = experts.size
+    if k > units.size:
+        raise ValueError(f"more experts ({k}) than units ({units.size})")
+    q = layer_shares(units, n_layers)
+    p = layer_shares(experts, n_layers)
+    value = float(tv_distance(p, q))
+    rng = np.random.default_rng(seed)
+    boot = tv_distance(rng.multinomial(k, p, size=n_boot) / k, q)
+    lo, hi = percentile_interval(boot, ci)
+    estimate = Estimate(value, max(0.0, 2 * value - hi), max(0.0, 2 * value - lo), k)
+    counts = np.bincount(units, minlength=n_layers)
+    null = tv_distance(rng.multivariate_hypergeometric(counts, k, size=n_null) / k, q)
+    return estimate, float(np.quantile(null, NULL_QUANTILE)), null
+
+
+def random_layer_band(
+    unit_layers: Sequence[int] | np.ndarray,
+    k: int,
+    *,
+    n_draws: int = 1000,
+    seed: int = 0,
+    ci: float = CI_LEVEL,
+) -> pd.DataFrame:
+    """Per block: the share of all units (``all_units``) and the central ``ci`` range
+    (``low``, ``high``) of the share that k units drawn at random without replacement
+    put there, for figures."""
+    units = np.asarray(unit_layers, dtype=np.int64)
+    n_layers = int(units.max()) + 1
+    counts = np.bincount(units, minlength=n_layers)
+    draws = np.random.default_rng(seed).multivariate_hypergeometric(counts, k, size=n_draws) / k
+    alpha = (1.0 - ci) / 2.0
+    low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+    return pd.DataFrame(
+        {"all_units": counts / counts.sum(), "low": low, "high": high},
+        index=pd.RangeIndex(n_layers, name="block"),
+    )
+
+
+def layers_evidence(
+    unit: str, table: pd.DataFrame, k: int, *, n_boot: int = 1000, seed: int = 0
+) -> Evidence:
+    """Evidence for "experts sit in particular layers" (claim ``experts.layers``) for
+    one target: :func:`layer_concentration` of its top-k experts, the reference being
+    the random units' 95th percentile."""
+    units = table.loc[table["auroc"].notna(), "layer"].to_numpy()
+    estimate, null95, _ = layer_concentration(
+        top_k(table, k)["layer"].to_numpy(), units, n_boot=n_boot, seed=seed
+    )
+    return Evidence(unit, estimate, null95)
+
+
+def top_k_changes(a: pd.DataFrame, b: pd.DataFrame, k: int) -> int:
+    """How many of the top-k units of expert table ``a`` are not among the top k of
+    ``b`` (e.g. mean- against max-pooled AUROC of the same target)."""
+    keys = [set(zip(t["module"], t["unit"], strict=True)) for t in (top_k(a, k), top_k(b, k))]
+    return len(keys[0] - keys[1])

@@ -1,0 +1,102 @@
+"""The figure vocabulary and the figure functions, on small made-up data."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from steerspace.figures import style  # noqa: E402
+from steerspace.figures.space import distance_change_figure, umap_figure  # noqa: E402
+from steerspace.languages import LANGUAGES  # noqa: E402
+
+
+def test_every_language_has_its_own_colour_and_marker_pair():
+    colours = [style.language_color(c) for c in LANGUAGES]
+    assert len(set(colours)) == len(LANGUAGES) == 23
+    pairs = {(style.language_color(c), style.language_marker(c)) for c in LANGUAGES}
+    assert len(pairs) == 23
+    assert [style.language_color(t) for t in style.TARGETS] == style._COLOURS[:5]
+    with pytest.raises(ValueError, match="unknown language"):
+        style.language_color("xx")
+
+
+def test_conditions_never_use_a_language_colour_and_differ_in_greyscale():
+    language = set(style.LANGUAGE_COLOURS.values())
+    for s in style.CONDITIONS.values():
+        assert s["color"] not in language
+    grey = {
+        (round(np.mean(matplotlib.colors.to_rgb(s["color"])), 2), s["hatch"])
+        for s in style.CONDITIONS.values()
+    }
+    assert len(grey) == len(style.CONDITIONS)
+    pre = np.mean(matplotlib.colors.to_rgb(style.CONDITIONS["pre"]["color"]))
+    post = np.mean(matplotlib.colors.to_rgb(style.CONDITIONS["post"]["color"]))
+    assert pre - post > 0.5
+
+
+@pytest.mark.parametrize(
+    ("values", "chance", "upper"),
+    [([0.003, 0.006], 0.005, 0.02), ([0.3, 0.62], 0.005, 0.8), ([0.9, 0.99], 0.001, 1.0)],
+)
+def test_accuracy_axis_follows_the_data_and_keeps_chance_small(values, chance, upper):
+    fig, ax = plt.subplots()
+    assert style.accuracy_axis(ax, values, chance) == pytest.approx(upper)
+    assert ax.get_ylim() == pytest.approx((0, upper))
+    plt.close(fig)
+
+
+def test_symmetric_limit_and_layer_axis():
+    assert style.symmetric_limit([np.array([[0.1, -0.3]]), np.array([[0.2, np.nan]])]) == 0.3
+    fig, ax = plt.subplots()
+    ax.plot(range(19), range(19))
+    style.layer_axis(ax, 19)
+    fig.canvas.draw()
+    ticks = ax.get_xticks()
+    assert np.allclose(ticks, np.round(ticks))
+    plt.close(fig)
+
+
+def test_language_order_is_by_code():
+    assert style.language_order(["fa", "es", "de"]) == ["de", "es", "fa"]
+
+
+def test_place_labels_moves_overlapping_labels_apart():
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    texts = style.place_labels(ax, {"ru*": (0.5, 0.5), "uk*": (0.5, 0.5), "es": (0.51, 0.5)})
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in texts]
+    overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert overlaps == 0
+    plt.close(fig)
+
+
+def test_umap_figure_draws_every_language_pre_and_post():
+    rng = np.random.default_rng(0)
+    coords = {c: (rng.normal(size=(5, 2)), rng.normal(size=(5, 2)) + 3) for c in ["de", "es", "fr"]}
+    fig = umap_figure(coords, target="es", title="t")
+    ax = fig.axes[0]
+    labels = {t.get_text() for t in ax.texts}
+    assert {"de", "de*", "es", "es*", "fr", "fr*"} <= labels
+    assert [t for t in ax.texts if t.get_text() == "es*"][0].get_fontweight() == "bold"
+    plt.close(fig)
+
+
+def test_distance_change_figure_one_panel_per_quantity():
+    rows = [
+        {"target": t, "quantity": q, "space": s, "value": v, "low": v - 0.01, "high": v + 0.01}
+        for t in ("es", "de")
+        for q in ("all_languages", "target")
+        for s, v in (("pre", 0.7), ("post", 0.5))
+    ]
+    fig = distance_change_figure(pd.DataFrame(rows), title="t")
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel().startswith("cosine distance")
+    plt.close(fig)

@@ -1,0 +1,118 @@
+"""The k sweep (paper §3.3, App. B) on made-up generations and token losses: the table,
+the rule for k, and the claims' evidence reaching support, against and untestable."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from steerspace import ksweep
+from steerspace.claims import CLAIMS, assess
+
+N = 64
+
+
+def make_sweep(share: dict, cost: dict, *, pre_share: float = 0.0) -> ksweep.Sweep:
+    """A sweep of targets es and fr over k ∈ {0, 100, 1000}: ``share[t, k]`` of the N
+    generations in t's language; ``cost[t, k]`` nats added to every held-out token."""
+    rng = np.random.default_rng(0)
+    pre = ["es"] * int(pre_share * N) + ["en"] * (N - int(pre_share * N))
+    ids, nll = {}, {}
+    for target in ("es", "fr"):
+        base = rng.gamma(2.0, 1.5, size=640)
+        ids[target, 0], nll[target, 0] = pre, base
+        for k in (100, 1000):
+            hits = int(share[target, k] * N)
+            ids[target, k] = [target] * hits + ["en"] * (N - hits)
+            nll[target, k] = base + cost[target, k] + rng.normal(0, 0.05, size=base.size)
+    texts = {key: [f"text {i}" for i in range(len(v))] for key, v in ids.items()}
+    return ksweep.Sweep(ksweep.sweep_table(ids, nll, n_boot=300), texts, ids, nll)
+
+
+SHARE = {("es", 100): 0.6, ("es", 1000): 0.1, ("fr", 100): 0.3, ("fr", 1000): 0.5}
+COST = {("es", 100): 0.2, ("es", 1000): 1.5, ("fr", 100): 0.1, ("fr", 1000): 0.8}
+
+
+def test_sweep_table_has_wilson_intervals_and_changes_on_the_same_tokens():
+    sweep = make_sweep(SHARE, COST)
+    table = sweep.table.set_index(["target", "k"])
+    assert list(sweep.targets) == ["es", "fr"] and sweep.k_grid == [0, 100, 1000]
+    row = table.loc[("es", 100)]
+    assert row["in_target"] == int(0.6 * N) and row["share"] == pytest.approx(int(0.6 * N) / N)
+    assert row["share_low"] < row["share"] < row["share_high"]
+    assert row["dlog_low"] < 0.2 < row["dlog_high"] and row["dlog_ppl"] == pytest.approx(0.2, abs=0.02)
+    assert table.loc[("es", 0), "dlog_ppl"] == 0
+    assert table.loc[("fr", 1000), "top_language"] == "fr" and table.loc[("es", 1000), "top_language"] == "en"
+
+
+def test_best_k_choose_k_and_language_mix():
+    sweep = make_sweep(SHARE, COST)
+    assert ksweep.best_k(sweep, "es") == 100 and ksweep.best_k(sweep, "fr") == 1000
+    # mean shares: k=0 → 0, k=100 → 0.45, k=1000 → 0.30 (rounded to whole generations)
+    assert ksweep.choose_k(sweep.table, fraction=0.9) == 100
+    assert ksweep.choose_k(sweep.table, fraction=0.5) == 100
+    with pytest.raises(ValueError, match="fraction"):
+        ksweep.choose_k(sweep.table, fraction=0)
+    assert ksweep.language_mix(["en", "en", "es", ""], top=2) == "en 2, es 1"
+
+
+def test_steering_evidence_supports_a_rise_and_contradicts_a_fall():
+    up = make_sweep(SHARE, COST)
+    outcomes = [CLAIMS["k.steering"].rule.outcome(ev) for ev in ksweep.steering_evidence(up, 100)]
+    assert outcomes == ["support", "support"]
+    down = make_sweep({key: 0.0 for key in SHARE}, COST, pre_share=0.5)
+    ev = ksweep.steering_evidence(down, 100)
+    assert [CLAIMS["k.steering"].rule.outcome(e) for e in ev] == ["against", "inconclusive"]
+    assert assess("k.steering", ksweep.steering_evidence(up, 100)).verdict == "reproduced"
+    mean = ksweep.mean_steering_change(up, 100, n_boot=300)
+    assert mean.value == pytest.approx((int(0.6 * N) + int(0.3 * N)) / (2 * N))
+    assert 0 < mean.low < mean.value < mean.high
+
+
+def test_perplexity_evidence_reaches_support_and_against():
+    rising = make_sweep(SHARE, COST)
+    assert assess("k.perplexity", ksweep.perplexity_evidence(rising, 1000)).verdict == "reproduced"
+    falling = make_sweep(SHARE, {key: -0.5 for key in COST})
+    assert assess("k.perplexity", ksweep.perplexity_evidence(falling, 1000)).verdict == "not reproduced"
+    pooled = ksweep.pooled_perplexity_change(rising, 1000, n_boot=300)
+    assert pooled.value == pytest.approx((1.5 + 0.8) / 2, abs=0.02)
+
+
+def test_tradeoff_is_untestable_where_nothing_was_steered():
+    sweep = make_sweep({**SHARE, ("fr", 100): 0.0, ("fr", 1000): 0.0}, COST)
+    ev = ksweep.tradeoff_evidence(sweep, n_boot=300)
+    assert [e.unit for e in ev] == ["es (k = 100)", "fr (k = 100)"]
+    assert ev[0].testable and not ev[1].testable and "no significant steering" in ev[1].why_not
+    assessment = assess("k.tradeoff", ev)
+    assert assessment.verdict == "reproduced"  # half of the units testable, all of them support
+
+
+def test_run_sweep_asks_the_pipeline_for_every_point():
+    calls = []
+
+    class FakePipe:
+        cfg = SimpleNamespace(targets=("es",))
+
+        def check_k(self, k):
+            return k
+
+        def intervention(self, target, *, k):
+            return f"{target}-{k}"
+
+        def generations(self, iv):
+            calls.append(("generate", iv))
+            text = "el hombre y la mujer van a la casa de su padre" if iv else "the man and the woman go home"
+            return [text] * 4
+
+        def heldout_perplexity(self, target, iv):
+            calls.append(("ppl", iv))
+            return {"token_nll": [1.0 + (iv is not None)] * 10}
+
+    sweep = ksweep.run_sweep(FakePipe(), [0, 5], n_boot=50, seed=0)
+    assert ("generate", None) in calls and ("generate", "es-5") in calls
+    assert sweep.ids["es", 0] == ["en"] * 4 and sweep.ids["es", 5] == ["es"] * 4
+    assert sweep.table.set_index("k").loc[5, "dlog_ppl"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="must contain 0"):
+        ksweep.run_sweep(FakePipe(), [5], n_boot=50, seed=0)
