@@ -40,7 +40,7 @@ class Config:
     pawsx_dir : PAWS-X ``x-final`` directory for paraphrase retrieval; ``None``: pairs of
         Bible translations.
     tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
-        ``../shared/data/tatoeba`` beside the repository, if present.
+        the test files shipped with the package (``steerspace/datasets/tatoeba``).
     bucc_dir : BUCC 2018 directory (optional; App. H).
     expert_split, eval_split : Flores splits for expert finding and for evaluation.
     languages : evaluation languages (ISO 639-1); empty means all the corpus has.

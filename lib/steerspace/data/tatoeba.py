@@ -3,8 +3,9 @@
 Each pair is two line-aligned files, ``tatoeba.{xxx}-eng.{xxx}`` and
 ``tatoeba.{xxx}-eng.eng``, where ``xxx`` is :attr:`Language.tatoeba` (``cmn`` for
 Chinese, ``pes`` for Persian). The English side differs from pair to pair, so every
-language gets its own two-language :class:`Corpus`. The repository's CI finds the
-files in ``../shared/data/tatoeba`` beside the clone (:func:`default_tatoeba_dir`).
+language gets its own two-language :class:`Corpus`. The LASER test files of all 22
+paper languages ship inside the package (``steerspace/datasets/tatoeba``, 1.8 MB, CC BY
+2.0 FR, with their README and ``SHA256SUMS``): :func:`default_tatoeba_dir`.
 """
 
 from __future__ import annotations
@@ -21,19 +22,20 @@ ENV_VAR = "STEERSPACE_TATOEBA_DIR"
 _DOWNLOAD = "copy data/tatoeba/v1 of https://github.com/facebookresearch/LASER there"
 
 
-def default_tatoeba_dir() -> Path | None:
-    """Where the Tatoeba files are: ``$STEERSPACE_TATOEBA_DIR`` if set, else
-    ``../shared/data/tatoeba`` beside the repository if it exists, else None.
+#: The LASER Tatoeba test files shipped with the package (see its README.md).
+PACKAGED_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tatoeba"
 
-    Used by the Tatoeba & BUCC chapter. A set environment variable is returned as is,
-    so that a wrong path fails loudly in :func:`load_tatoeba`.
+
+def default_tatoeba_dir() -> Path:
+    """Where the Tatoeba files are: ``$STEERSPACE_TATOEBA_DIR`` if set, else the copy
+    shipped with the package (:data:`PACKAGED_DIR`).
+
+    Used by the Tatoeba & BUCC chapter when the config's ``tatoeba_dir`` is None. A set
+    environment variable is returned as is, so that a wrong path fails loudly in
+    :func:`load_tatoeba`.
     """
     env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[3]
-    shared = repo.parent / "shared" / "data" / "tatoeba"
-    return shared if shared.is_dir() else None
+    return Path(env).expanduser() if env else PACKAGED_DIR
 
 
 def _pair_files(root: Path, code: str) -> tuple[Path, Path]:
