@@ -10,6 +10,7 @@ import pandas as pd
 from steerspace.config import Config, field_names, load_config
 from steerspace.pipeline import Pipeline
 from steerspace.plots import use_book_style
+from steerspace.precision import AUTO, resolve_dtype
 
 
 def setup_chapter(
@@ -26,8 +27,11 @@ def setup_chapter(
 
 
 def config_table(cfg: Config) -> pd.DataFrame:
-    """The config as a two-column table, for the top of a chapter."""
+    """The config as a two-column table, for the top of a chapter (``dtype: auto``
+    shows what it resolved to on this machine)."""
     values = cfg.as_dict()
+    if cfg.dtype == AUTO:
+        values["dtype"] = f"auto: {resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir)}"
     return pd.DataFrame(
         {"key": field_names(), "value": [str(values[k]) for k in field_names()]}
     ).set_index("key")
