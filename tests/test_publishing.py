@@ -84,3 +84,26 @@ def test_set_repository_rewrites_the_setting_and_its_copies(tmp_path):
     assert f'"steerspace @ git+{url}@course"' in chapter
     bad = subprocess.run([sys.executable, str(script), "not-a-url"], capture_output=True)
     assert bad.returncode == 2 and b"usage" in bad.stderr
+
+
+def test_licences_page_follows_references_and_names_every_source():
+    from steerspace.data.bible import BIBLE_TRANSLATIONS
+
+    toc = (ROOT / "_toc.yml").read_text()
+    assert toc.index("book/references") < toc.index("book/licences")
+    page = (ROOT / "book" / "licences.md").read_text()
+    for needle in (
+        "CC BY 2.0 FR",
+        "tatoeba.org contributors",
+        "Flores",
+        "CC BY-SA 4.0",
+        "WALS",
+        "CC BY 4.0",
+        "PAWS-X",
+        "BUCC",
+        "Gemma Terms of Use",
+        "MIT",
+    ):
+        assert needle in page, needle
+    missing = [name for _, name in BIBLE_TRANSLATIONS.values() if name not in page]
+    assert not missing, f"licences.md does not name the Bible translations {missing}"
