@@ -70,6 +70,42 @@ def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, 
     }
 
 
+def write(results: dict[str, dict], planned: list[str], args) -> bool:
+    """Write ``classroom[-no-bf16].json`` for the chapters measured so far (called after
+    each chapter, so a long run that is stopped keeps what it measured); True if all
+    ran."""
+    from steerspace.config import load_config
+
+    peak = max(r["peak_tree_rss_bytes"] for r in results.values())
+    slowest = max(results, key=lambda n: results[n]["seconds"])
+    ok = all(r["exit_code"] == 0 for r in results.values())
+    summary = (
+        f"{len(results)} of {len(planned)} chapters from an empty cache: peak "
+        f"{peak / 1e9:.2f} GB (target < 2), slowest {slowest} "
+        f"{results[slowest]['seconds'] / 60:.1f} min wall, "
+        f"{results[slowest]['cpu_seconds'] / 60:.1f} CPU min (target < 5 min), "
+        f"{'all ran' if ok else 'some FAILED'}"
+    )
+    write_result(
+        "classroom" + ("-no-bf16" if args.no_bf16 else ""),
+        {
+            "summary": summary,
+            "config": load_config(args.config).as_dict(),
+            "environment": NO_BF16 if args.no_bf16 else {},
+            "load_average_1min": os.getloadavg()[0],
+            "targets": {"peak_rss_bytes": LIMIT_BYTES, "seconds": LIMIT_S},
+            "chapters_planned": planned,
+            "chapters": results,
+            "peak_tree_rss_bytes": peak,
+            "pass_rss": bool(peak < LIMIT_BYTES),
+            "pass_time": bool(all(r["seconds"] < LIMIT_S for r in results.values())),
+            "all_ran": ok and len(results) == len(planned),
+        },
+        directory=args.out,
+    )
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     from steerspace.cache import default_cache_dir
     from steerspace.run import chapters
@@ -85,54 +121,27 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(args.out or RESULTS_DIR) / "classroom-logs"
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
+    ok = True
     try:
         for name in names:
             cache = work / name / "cache"
             cache.mkdir(parents=True)
             if models.is_dir():
                 (cache / "models").symlink_to(models, target_is_directory=True)
-            env = dict(os.environ, STEERSPACE_CACHE=str(cache), **(NO_BF16 if args.no_bf16 else {}))
+            extra = NO_BF16 if args.no_bf16 else {}
+            env = dict(os.environ, STEERSPACE_CACHE=str(cache), **extra)
             root = book_sources(work / name / "book")
             print(f"[bench] classroom: {name} ...", flush=True)
-            results[name] = run_chapter(
-                name, args.config, args.set, root, env, logs / f"{name}.log"
-            )
-            r = results[name]
+            log = logs / f"{name}.log"
+            r = results[name] = run_chapter(name, args.config, args.set, root, env, log)
             print(
-                f"[bench]   {r['seconds']:.0f} s ({r['cpu_seconds']:.0f} CPU s), peak {r['peak_tree_rss_bytes'] / 1e9:.2f} GB, "
-                f"exit {r['exit_code']}",
+                f"[bench]   {r['seconds']:.0f} s ({r['cpu_seconds']:.0f} CPU s), peak "
+                f"{r['peak_tree_rss_bytes'] / 1e9:.2f} GB, exit {r['exit_code']}",
                 flush=True,
             )
+            ok = write(results, names, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    from steerspace.config import load_config
-
-    cfg = load_config(args.config)
-    peak = max(r["peak_tree_rss_bytes"] for r in results.values())
-    slowest = max(results, key=lambda n: results[n]["seconds"])
-    ok = all(r["exit_code"] == 0 for r in results.values())
-    summary = (
-        f"{len(results)} chapters from an empty cache: peak {peak / 1e9:.2f} GB (target < 2), "
-        f"slowest {slowest} {results[slowest]['seconds'] / 60:.1f} min wall, "
-        f"{results[slowest]['cpu_seconds'] / 60:.1f} CPU min (target < 5 min), "
-        f"{'all ran' if ok else 'some FAILED'}"
-    )
-    write_result(
-        "classroom" + ("-no-bf16" if args.no_bf16 else ""),
-        {
-            "summary": summary,
-            "config": cfg.as_dict(),
-            "environment": NO_BF16 if args.no_bf16 else {},
-            "load_average_at_end": os.getloadavg()[0],
-            "targets": {"peak_rss_bytes": LIMIT_BYTES, "seconds": LIMIT_S},
-            "chapters": results,
-            "peak_tree_rss_bytes": peak,
-            "pass_rss": bool(peak < LIMIT_BYTES),
-            "pass_time": bool(all(r["seconds"] < LIMIT_S for r in results.values())),
-            "all_ran": ok,
-        },
-        directory=args.out,
-    )
     return 0 if ok else 1
 
 
