@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -20,90 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from steerspace.manifest import git_commit
+from steerspace.manifest import machine as steerspace_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(os.environ.get("STEERSPACE_BENCH_RESULTS", ROOT / "bench" / "results"))
 
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (or platform), e.g. ``AMD EPYC``."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    """The matmul-relevant instruction-set flags of the CPU (AVX2, AVX-512, BF16, AMX)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    flags = next(
-        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
-    )
-    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
-    return [f for f in wanted if f in flags]
-
-
-def memory_total_gb() -> float | None:
-    """Physical memory in GB (from /proc/meminfo)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) * 1024 / 1e9, 2)
-    except OSError:
-        pass
-    return None
-
-
-def git_commit() -> str | None:
-    """The repository's HEAD commit (read from .git, no subprocess), or None."""
-    head = ROOT / ".git" / "HEAD"
-    try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref:"):
-            path = ROOT / ".git" / ref.split(" ", 1)[1]
-            if path.is_file():
-                return path.read_text().strip()[:12]
-            packed = ROOT / ".git" / "packed-refs"
-            for line in packed.read_text().splitlines():
-                if line.endswith(ref.split(" ", 1)[1]):
-                    return line.split()[0][:12]
-            return None
-        return ref[:12]
-    except OSError:
-        return None
-
-
 def machine() -> dict[str, Any]:
-    """Facts that decide the numbers: CPU, cores, torch threads, library versions."""
-    import numpy
-    import torch
-
-    facts: dict[str, Any] = {
-        "cpu": cpu_model(),
-        "cpu_flags": cpu_flags(),
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "torch_threads": torch.get_num_threads(),
-        "memory_gb": memory_total_gb(),
-        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "platform": platform.platform(),
-        "git_commit": git_commit(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
-    for name in ("transformers", "sklearn", "scipy"):
-        try:
-            facts[name] = __import__(name).__version__
-        except ImportError:
-            facts[name] = None
-    return facts
+    """:func:`steerspace.manifest.machine` plus this checkout's commit."""
+    return {**steerspace_machine(), "git_commit": git_commit(ROOT)}
 
 
 def timed(fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1) -> dict[str, Any]:
@@ -208,11 +133,14 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 
 def load_cfg(args: argparse.Namespace, **extra: Any):
-    """The config of ``--config`` with ``--set`` overrides (and ``extra``)."""
+    """The config of ``--config`` with ``--set`` overrides (and ``extra``), its ``dtype``
+    resolved (``auto`` → what this machine runs fastest, :func:`resolve_dtype`)."""
     from steerspace.config import load_config
+    from steerspace.models import resolve_dtype
     from steerspace.run import parse_sets
 
-    return load_config(args.config, **{**parse_sets(args.set), **extra})
+    cfg = load_config(args.config, **{**parse_sets(args.set), **extra})
+    return cfg.replace(dtype=resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir))
 
 
 def _jsonable(value: Any) -> Any:

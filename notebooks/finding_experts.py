@@ -49,6 +49,19 @@
 # Spanish, Japanese) in the default model. The candidate units are the MLP intermediate
 # activations (the input of each `down_proj`) of every transformer block.
 
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 

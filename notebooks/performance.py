@@ -48,6 +48,19 @@
 # directory in `$STEERSPACE_BENCH_RESULTS`.
 # :::
 
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key; only the results directory and figure names use it
@@ -64,8 +77,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import steerspace
-from steerspace.notebook import setup_chapter
 from steerspace.figures.style import save_figure
+from steerspace.notebook import setup_chapter
 
 cfg, pipe = setup_chapter(config, overrides)
 

@@ -81,5 +81,5 @@ def built_book(tmp_path_factory, tiny_model_dir):
     copy_book_sources(root)
     config = {**TINY_BOOK_CONFIG, "model": str(tiny_model_dir), "cache_dir": str(root / ".cache")}
     (root / "tiny.yaml").write_text(yaml.safe_dump(config))
-    timings = run_book(str(root / "tiny.yaml"), root=root)
+    timings = run_book(str(root / "tiny.yaml"), root=root, out=root)
     return root, timings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from pathlib import Path
@@ -22,9 +23,8 @@ from steerspace.data import (
 )
 from steerspace.data import bible as bible_module
 from steerspace.data.bible import BIBLE_TRANSLATIONS, default_db_path
+from steerspace.data.tatoeba import PACKAGED_DIR
 from steerspace.languages import LANGUAGES
-
-TATOEBA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba"
 
 # --- Bible fixture --------------------------------------------------------------------
 
@@ -384,14 +384,25 @@ def test_default_tatoeba_dir_honours_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("STEERSPACE_TATOEBA_DIR", str(tmp_path))
     assert default_tatoeba_dir() == tmp_path
     monkeypatch.delenv("STEERSPACE_TATOEBA_DIR")
-    expected = TATOEBA_DIR if TATOEBA_DIR.is_dir() else None
-    assert default_tatoeba_dir() == expected
+    assert default_tatoeba_dir() == PACKAGED_DIR
 
 
-@pytest.mark.skipif(not TATOEBA_DIR.is_dir(), reason=f"Tatoeba data not found at {TATOEBA_DIR}")
+def test_packaged_tatoeba_files_match_their_checksums():
+    listed = dict(
+        reversed(line.split(maxsplit=1))
+        for line in (PACKAGED_DIR / "SHA256SUMS").read_text().splitlines()
+    )
+    data_files = sorted(p.name for p in PACKAGED_DIR.glob("tatoeba.*"))
+    assert sorted(listed) == data_files and len(data_files) == 44
+    for name, digest in listed.items():
+        assert hashlib.sha256((PACKAGED_DIR / name).read_bytes()).hexdigest() == digest, name
+    readme = (PACKAGED_DIR / "README.md").read_text()
+    assert "CC BY 2.0 FR" in readme and "tatoeba.org contributors" in readme
+
+
 def test_real_tatoeba_pairs():
     langs = [c for c, lg in LANGUAGES.items() if lg.tatoeba]
-    pairs = load_tatoeba(TATOEBA_DIR, langs)
+    pairs = load_tatoeba(PACKAGED_DIR, langs)
     assert len(pairs) == 22
     assert len(pairs["th"]) == 548
     assert all(len(c) == 1000 for lang, c in pairs.items() if lang != "th")

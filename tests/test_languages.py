@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from pathlib import Path
 
 import pytest
 
+from steerspace.data.tatoeba import PACKAGED_DIR
 from steerspace.languages import (
     LANGUAGES,
     MODELS,
@@ -18,10 +18,9 @@ from steerspace.languages import (
     seen_in_pretraining,
     validate_languages,
 )
+from steerspace.paper import PAPER_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-PAPER_CSV = SHARED / "paper" / "tables" / "appendixA_languages.csv"
-TATOEBA_DIR = SHARED / "data" / "tatoeba"
+PAPER_CSV = PAPER_DIR / "appendixA_languages.csv"
 
 PAPER_ORDER = "th cs de el en fr he hi id it ja ko nl fa pl pt ro ru es tr uk vi".split()
 
@@ -53,7 +52,6 @@ def test_codes_per_source():
         assert lang.flores.endswith("_" + lang.script)
 
 
-@pytest.mark.skipif(not PAPER_CSV.is_file(), reason=f"paper CSV not found at {PAPER_CSV}")
 def test_codes_and_flags_match_the_paper_csv():
     with PAPER_CSV.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -72,11 +70,10 @@ def test_codes_and_flags_match_the_paper_csv():
                 assert lang.seen_in_pretraining[model] == (paper == "yes")
 
 
-@pytest.mark.skipif(not TATOEBA_DIR.is_dir(), reason=f"Tatoeba data not found at {TATOEBA_DIR}")
 def test_tatoeba_codes_name_existing_files():
     for lang in LANGUAGES.values():
         if lang.tatoeba is not None:
-            assert (TATOEBA_DIR / f"tatoeba.{lang.tatoeba}-eng.{lang.tatoeba}").is_file()
+            assert (PACKAGED_DIR / f"tatoeba.{lang.tatoeba}-eng.{lang.tatoeba}").is_file()
 
 
 def test_seen_in_pretraining_matches_models_by_substring():

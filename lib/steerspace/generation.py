@@ -16,10 +16,10 @@ from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from steerspace.hooks import Intervention, intervening
+from steerspace.progress import progress_bar
 
 _LANGID: dict[tuple[str, ...] | None, object] = {}  # language set → LanguageIdentifier
 
@@ -94,7 +94,9 @@ def generate_free(
     desc = progress if isinstance(progress, str) else "generate"
     texts: list[str] = []
     with intervening(model, intervention), torch.inference_mode():
-        for b, size in enumerate(tqdm(sizes, desc=desc, disable=not progress, mininterval=2.0)):
+        for b, size in enumerate(
+            progress_bar(sizes, desc=desc, total=len(sizes), disable=not progress)
+        ):
             input_ids = torch.full((size, 1), start, dtype=torch.long, device=device)
             with torch.random.fork_rng(devices=rng_devices):
                 torch.manual_seed(seed + b)
@@ -282,7 +284,7 @@ def perplexity(
     desc = progress if isinstance(progress, str) else "perplexity"
     token_nll: list[torch.Tensor] = []
     with intervening(model, intervention), torch.inference_mode():
-        for group in tqdm(groups, desc=desc, disable=not progress, mininterval=2.0):
+        for group in progress_bar(groups, desc=desc, total=len(groups), disable=not progress):
             k = group[0][2]  # predicted tokens per window
             batch = torch.stack([ids[begin:end] for begin, end, _ in group])
             logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]

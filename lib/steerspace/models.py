@@ -21,6 +21,9 @@ from transformers import (
 )
 
 from steerspace.cache import default_cache_dir
+from steerspace.precision import AUTO, resolve_dtype
+
+__all__ = ["EMBEDDED_MODEL", "check_device", "embedded_model_dir", "load_model", "resolve_dtype"]
 
 EMBEDDED_MODEL = "embedded:gemma-3-270m"
 EMBEDDED_DESCRIPTION = (
@@ -91,7 +94,8 @@ def load_model(
     device: str = "cpu",
     cache_dir: str | Path | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load ``model`` (HF id, local dir, or :data:`EMBEDDED_MODEL`) in eval mode.
+    """Load ``model`` (HF id, local dir, or :data:`EMBEDDED_MODEL`) in eval mode, in
+    ``dtype`` (``"auto"``: :func:`resolve_dtype`).
 
     Used by :class:`steerspace.pipeline.Pipeline` for every chapter.
 
@@ -100,9 +104,10 @@ def load_model(
     ValueError
         Unknown dtype, or a device that this machine does not have (checked first).
     """
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
+    if dtype not in (AUTO, *DTYPES):
+        raise ValueError(f"dtype must be one of {[AUTO, *DTYPES]}, got {dtype!r}")
     dev = check_device(device)
+    dtype = resolve_dtype(dtype, device, cache_dir=cache_dir)
     source = embedded_model_dir(cache_dir) if model == EMBEDDED_MODEL else model
     lm = AutoModelForCausalLM.from_pretrained(source, dtype=DTYPES[dtype])
     tokenizer = AutoTokenizer.from_pretrained(source)

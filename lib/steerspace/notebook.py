@@ -14,6 +14,7 @@ import pandas as pd
 from steerspace.config import Config, field_names, load_config
 from steerspace.figures.style import use_book_style
 from steerspace.pipeline import Pipeline
+from steerspace.precision import AUTO, resolve_dtype
 
 _CAUGHT: list[warnings.WarningMessage] = []
 
@@ -40,8 +41,11 @@ def setup_chapter(
 
 
 def config_table(cfg: Config) -> pd.DataFrame:
-    """The config as a two-column table."""
+    """The config as a two-column table (``dtype: auto`` shows what it resolved to on
+    this machine)."""
     values = cfg.as_dict()
+    if cfg.dtype == AUTO:
+        values["dtype"] = f"auto: {resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir)}"
     return pd.DataFrame(
         {"key": field_names(), "value": [str(values[k]) for k in field_names()]}
     ).set_index("key")

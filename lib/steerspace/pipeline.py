@@ -31,7 +31,7 @@ from steerspace.generation import generate_free, perplexity
 from steerspace.geometry import UMAP_LAYOUT, umap_pre_post
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import paper_languages
-from steerspace.models import check_device, load_model
+from steerspace.models import check_device, load_model, resolve_dtype
 from steerspace.retrieval import top1_hits
 
 CONTROL_VALUES = ("experts", "own")
@@ -76,7 +76,9 @@ class Pipeline:
 
     def __init__(self, cfg: Config, *, progress: bool = True) -> None:
         check_device(cfg.device)
-        self.cfg = cfg
+        # dtype "auto" → what this machine runs natively; the model and every cache key
+        # see the resolved dtype
+        self.cfg = cfg.replace(dtype=resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir))
         self.cache = Cache(cfg.cache_dir)
         self.progress = progress
         self._paraphrase_pools: dict[str, ParaphrasePairs] = {}

@@ -5,20 +5,49 @@ contents (``_toc.yml``) decides which run and in what order: every ``book/<name>
 entry with a ``notebooks/<name>.py`` source is executed into ``book/<name>.ipynb``
 with the chosen config and parameters. ``jupyter-book build`` then renders the
 executed notebooks as they are (execution is off in ``_config.yml``).
+
+Runs never overwrite each other: the default config without overrides writes the
+committed book (``book/``, ``results/<name>/``); any other run writes its own folder,
+``runs/<run name>/`` (or ``--out``), with its executed notebooks, results and HTML.
+Every run writes ``manifest.json`` next to its results (:mod:`steerspace.manifest`).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from steerspace.cache import key_hash
 from steerspace.config import load_config
+from steerspace.manifest import run_manifest, utc_now, write_manifest
+from steerspace.progress import forward_progress
+
+#: The config whose run, without overrides, is the committed book.
+DEFAULT_CONFIG = "gemma-3-270m"
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised; ``notebook`` is its executed notebook, error output included."""
+
+    def __init__(self, name: str, notebook: Path, error: BaseException) -> None:
+        what = (
+            f"{error.ename}: {error.evalue}"
+            if hasattr(error, "ename")
+            else f"{type(error).__name__}: {error}"
+        ).splitlines()[0]
+        super().__init__(
+            f"chapter {name} failed ({what}); its executed notebook, with the error: {notebook}"
+        )
+        self.name, self.notebook = name, notebook
 
 
 def toc_files(root: Path) -> list[str]:
@@ -78,22 +107,67 @@ def parse_sets(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def run_name(name: str, overrides: Mapping[str, Any]) -> str:
+    """The folder name of a run: the config's ``name`` and its overrides, e.g.
+    ``gemma-3-270m_k=200_targets=es+fr``; characters unsafe in a path become ``-``,
+    and then (or beyond 80 characters) a hash of the overrides keeps names apart."""
+    parts = [name]
+    for key in sorted(overrides):
+        value = overrides[key]
+        if value is not None:
+            text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            parts.append(f"{key}={text}")
+    raw = "_".join(parts)
+    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "-", raw)
+    if safe != raw or len(safe) > 80:
+        safe = f"{safe[:70]}-{key_hash(dict(overrides))[:8]}"
+    return safe
+
+
+def default_out(root: Path, config: str, overrides: Mapping[str, Any], name: str) -> Path:
+    """Where a run writes: ``root`` (the committed book) for :data:`DEFAULT_CONFIG`
+    without overrides, else ``root/runs/<run name>``."""
+    if config == DEFAULT_CONFIG and all(v is None for v in overrides.values()):
+        return root
+    return root / "runs" / run_name(name, overrides)
+
+
+def copy_book_pages(root: Path, out: Path) -> None:
+    """Copy the book's configuration, table of contents, pages and BibTeX from ``root``
+    to ``out``, so ``out`` builds as a book of its own executed notebooks."""
+    (out / "book").mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(root / name, out / name)
+    for pattern in ("*.md", "*.bib"):
+        for page in (root / "book").glob(pattern):
+            shutil.copy(page, out / "book" / page.name)
+
+
 def execute_chapter(
-    root: Path, name: str, parameters: dict[str, Any], *, kernel: str = "python3"
+    root: Path,
+    name: str,
+    parameters: dict[str, Any],
+    *,
+    kernel: str = "python3",
+    out: Path | None = None,
 ) -> Path:
-    """Execute ``notebooks/<name>.py`` into ``book/<name>.ipynb`` with papermill.
+    """Execute ``notebooks/<name>.py`` into ``<out>/book/<name>.ipynb`` (``out``
+    defaults to ``root``) with papermill, in ``root``.
 
     The notebook is written to a temporary name and renamed on success, so a failed
-    chapter leaves the previous executed version in place.
+    chapter leaves the previous executed version in place; the failed execution is
+    kept as ``<name>.failed.ipynb`` beside it, with the error, and :class:`ChapterFailed`
+    names it.
     """
     import jupytext
     import papermill
 
     source = root / "notebooks" / f"{name}.py"
-    target = root / "book" / f"{name}.ipynb"
+    target = (out or root) / "book" / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{name}.src.ipynb")
     partial = target.with_name(f".{name}.run.ipynb")
+    failed = target.with_name(f"{name}.failed.ipynb")
     jupytext.write(jupytext.read(source), staged)
     try:
         papermill.execute_notebook(
@@ -107,6 +181,12 @@ def execute_chapter(
         )
         hide_injected_parameters(partial)
         partial.replace(target)
+        failed.unlink(missing_ok=True)
+    except Exception as err:
+        if not partial.is_file():
+            raise
+        partial.replace(failed)
+        raise ChapterFailed(name, failed, err) from err
     finally:
         staged.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
@@ -128,22 +208,33 @@ def build_book(root: Path) -> Path:
 
 
 def run_book(
-    config: str = "gemma-3-270m",
+    config: str = DEFAULT_CONFIG,
     overrides: dict[str, Any] | None = None,
     *,
     root: str | Path = ".",
     only: list[str] | None = None,
     build: bool = True,
+    out: str | Path | None = None,
 ) -> dict[str, float]:
     """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
 
-    The config is validated before any chapter starts. Returns seconds per step.
+    The config is validated before any chapter starts. The executed notebooks go to
+    ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
+    and the HTML to ``out/_build/html``; ``out`` defaults to :func:`default_out`.
+    Returns seconds per step.
+
+    Raises
+    ------
+    ChapterFailed
+        A chapter raised (after the manifest, which records it, was written).
     """
+    from steerspace.precision import choose_dtype
+
     root = Path(root).resolve()
     if not (root / "_toc.yml").is_file():
         raise FileNotFoundError(f"no _toc.yml in {root}; run from the repository root")
     overrides = dict(overrides or {})
-    load_config(config, **overrides)  # fail fast on a bad key or value
+    cfg = load_config(config, **overrides)  # fail fast on a bad key or value
     names = chapters(root)
     if only:
         unknown = sorted(set(only) - set(names))
@@ -151,18 +242,60 @@ def run_book(
             raise ValueError(f"unknown chapter(s) {unknown}; chapters are {names}")
         # the summary pages follow any chapter they summarise, so they never go stale
         names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
+    out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
+    parameters = {"config": config, "overrides": overrides}
+    if out != root and overrides.get("results_dir") is None:
+        results = out / "results"
+        where = results.relative_to(root) if results.is_relative_to(root) else results
+        parameters["overrides"] = {**overrides, "results_dir": str(where)}
+        cfg = cfg.replace(results_dir=str(where))
+        copy_book_pages(root, out)
+    print(f"[steerspace] writing the run to {out}", flush=True)
+    if cfg.dtype == "auto":
+        dtype = choose_dtype(cfg.device, cache_dir=cfg.cache_dir).as_dict()
+        print(f"[steerspace] dtype auto -> {dtype['dtype']}: {dtype['reason']}", flush=True)
+    else:
+        dtype = {"dtype": cfg.dtype, "device": cfg.device, "reason": "set in the config"}
+    started = utc_now()
+    steps: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
-    for name in names:
-        start = time.perf_counter()
-        print(f"[steerspace] executing {name} ...", flush=True)
-        execute_chapter(root, name, {"config": config, "overrides": overrides})
-        timings[name] = time.perf_counter() - start
-        print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
-    if build:
-        start = time.perf_counter()
-        index = build_book(root)
-        timings["jupyter-book build"] = time.perf_counter() - start
-        print(f"[steerspace] book built: {index}", flush=True)
+    try:
+        for i, name in enumerate(names, 1):
+            start = time.perf_counter()
+            print(f"[steerspace] executing {name} ({i}/{len(names)}) ...", flush=True)
+            steps[name] = {"status": "failed"}
+            with forward_progress(name):
+                execute_chapter(root, name, parameters, out=out)
+            timings[name] = time.perf_counter() - start
+            steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
+            print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+        if build:
+            start = time.perf_counter()
+            steps["jupyter-book build"] = {"status": "failed"}
+            index = build_book(out)
+            timings["jupyter-book build"] = time.perf_counter() - start
+            steps["jupyter-book build"] = {
+                "status": "ok",
+                "seconds": round(timings["jupyter-book build"], 1),
+            }
+            print(f"[steerspace] book built: {index}", flush=True)
+    except ChapterFailed as err:
+        steps[err.name]["notebook"] = str(err.notebook)
+        raise
+    finally:
+        manifest = run_manifest(
+            config=config,
+            overrides=overrides,
+            settings=cfg.as_dict(),
+            dtype={"requested": cfg.dtype, **dtype},
+            root=root,
+            out=out,
+            started_utc=started,
+            steps=steps,
+        )
+        results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
+        path = write_manifest(results / "manifest.json", manifest)
+        print(f"[steerspace] manifest: {path}", flush=True)
     return timings
 
 
@@ -181,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     book.add_argument("--only", nargs="*", help="execute only these chapters")
     book.add_argument("--no-build", action="store_true", help="execute without jupyter-book build")
     book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
+    book.add_argument(
+        "--out",
+        default=None,
+        help="folder of this run's notebooks, results and HTML (default: the repository "
+        "for the default config without --set, else runs/<config>_<overrides>)",
+    )
     args = parser.parse_args(argv)
     try:
         timings = run_book(
@@ -189,10 +328,14 @@ def main(argv: list[str] | None = None) -> int:
             root=args.root,
             only=args.only,
             build=not args.no_build,
+            out=args.out,
         )
     except (ValueError, FileNotFoundError) as err:
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 2
+    except ChapterFailed as err:
+        print(f"steerspace: error: {err}", file=sys.stderr)
+        return 1
     except subprocess.CalledProcessError as err:
         print(
             f"steerspace: error: {err.cmd[0]} failed (exit {err.returncode}); see above",

@@ -16,7 +16,8 @@ Flores+ (Hugging Face)    ``{split}/{code}.parquet`` with a ``text`` column
 
 ``data_dir`` may be the dataset root or the folder that contains
 ``flores200_dataset`` or ``floresp-*``. Flores+ renamed Chinese ``zho_Hans`` to
-``cmn_Hans``; both names are tried.
+``cmn_Hans``; both names are tried. A ``data_dir`` of ``hf:openlanguagedata/flores_plus``
+(or ``hf:<local copy>``) reads Flores+ through ``datasets`` (:mod:`steerspace.data.hf`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from steerspace.data.corpus import Corpus, existing_dir
+from steerspace.data.hf import flores_plus_sentences, is_hf_source
 from steerspace.languages import get_language, validate_languages
 
 SPLITS: tuple[str, ...] = ("dev", "devtest")
@@ -87,7 +89,8 @@ def load_flores(
     Parameters
     ----------
     data_dir
-        A Flores-200 or Flores+ directory (see the module docstring for layouts).
+        A Flores-200 or Flores+ directory (see the module docstring for layouts), or
+        ``"hf:<hub id or local copy>"`` of Flores+ (:mod:`steerspace.data.hf`).
     languages
         ISO 639-1 codes (see :mod:`steerspace.languages`); each is mapped to its
         Flores code, e.g. ``"es"`` → ``spa_Latn``.
@@ -112,6 +115,14 @@ def load_flores(
     langs = validate_languages(languages)
     if not langs:
         raise ValueError("languages must name at least one language; got []")
+    if is_hf_source(data_dir):
+        texts, sources = {}, {}
+        for lang in langs:
+            code = get_language(lang).flores
+            code = _ALIASES.get(code, (code,))[0]  # the name Flores+ uses
+            texts[lang] = tuple(flores_plus_sentences(str(data_dir), code, split))
+            sources[lang] = f"{data_dir} {code}"
+        return _aligned_corpus(texts, sources, name=f"flores+/{split}", split=split)
     root = existing_dir(data_dir, "Flores", f"{_DOWNLOAD} and pass data_dir=...")
     split_dir = _split_dir(root, split)
     if split_dir is None:
@@ -133,17 +144,25 @@ def load_flores(
             "drop them from languages or use the Bible"
         )
     texts = {lang: tuple(_read_sentences(path)) for lang, (path, _) in found.items()}
+    layout = next(iter(found.values()))[1]
+    sources = {lang: str(path) for lang, (path, _) in found.items()}
+    return _aligned_corpus(texts, sources, name=f"{layout}/{split}", split=split)
+
+
+def _aligned_corpus(
+    texts: dict[str, tuple[str, ...]], sources: dict[str, str], *, name: str, split: str
+) -> Corpus:
+    """The corpus of line-aligned ``texts``; ValueError if their lengths differ."""
     lengths = {lang: len(sents) for lang, sents in texts.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(
-            f"Flores files in {str(split_dir)!r} are not aligned: sentences per language "
-            f"{lengths}; every file of a split must have the same number of lines"
+            f"Flores {split} is not aligned: sentences per language {lengths} (from "
+            f"{sorted(set(sources.values()))}); every language must have the same sentences"
         )
     n = next(iter(lengths.values()))
-    layout = next(iter(found.values()))[1]
     return Corpus(
-        name=f"{layout}/{split}",
+        name=name,
         ids=tuple(f"{split}.{i}" for i in range(1, n + 1)),
         texts=texts,
-        sources={lang: str(path) for lang, (path, _) in found.items()},
+        sources=sources,
     )

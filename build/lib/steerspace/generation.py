@@ -1,0 +1,298 @@
+"""Free generation, language identification and perplexity: the measurements behind
+the choice of k (paper §3.3, App. B, Fig. 2).
+
+For each number of experts k the paper samples text from the BOS token alone
+(:func:`generate_free`), asks langid.py which language it is in
+(:func:`language_ids`, :func:`langid_accuracy`), and measures the log-perplexity of
+target-language text with a strided sliding window (:func:`perplexity`), all under
+the intervention (``None`` = the original model, k = 0).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import nn
+from transformers import PreTrainedTokenizerBase
+
+from steerspace.hooks import Intervention, intervening
+from steerspace.progress import progress_bar
+
+_LANGID: dict[tuple[str, ...] | None, object] = {}  # language set → LanguageIdentifier
+
+
+# --- free generation ---------------------------------------------------------------
+
+
+def _start_token(tokenizer: PreTrainedTokenizerBase) -> int:
+    """BOS, or EOS for tokenizers that have no BOS (e.g. GPT-2-style models)."""
+    for token_id in (tokenizer.bos_token_id, tokenizer.eos_token_id):
+        if token_id is not None:
+            return int(token_id)
+    raise ValueError("tokenizer has neither a BOS nor an EOS token to start generation from")
+
+
+def generate_free(
+    model: nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    n: int,
+    max_new_tokens: int = 32,
+    intervention: Intervention | None = None,
+    temperature: float = 1.0,
+    top_p: float = 0.9,
+    seed: int = 0,
+    batch_size: int = 16,
+    progress: bool | str = False,
+) -> list[str]:
+    """Sample ``n`` texts from the BOS token alone: the paper's free generation.
+
+    Used for the choice of k (App. B): the language of these samples, under the
+    intervention, is the "language ID accuracy" of Fig. 2 (top). The paper samples
+    with temperature 1 and top-p 0.9; other sampling options (e.g. top-k) are the
+    model's generation-config defaults.
+
+    Every prompt is the single start token, so batches need no padding. The start
+    token is BOS, or EOS when the tokenizer has no BOS. Batch ``b`` is sampled after
+    ``torch.manual_seed(seed + b)`` inside :func:`torch.random.fork_rng`, so the same
+    ``(seed, batch_size)`` gives the same samples and the global RNG is left untouched.
+    A different ``batch_size`` gives different (equally valid) samples.
+
+    Parameters
+    ----------
+    model, tokenizer : a causal LM and its tokenizer.
+    n : number of samples.
+    max_new_tokens : tokens generated per sample (fewer if EOS comes first).
+    intervention : set during generation; ``None`` = the original model.
+    temperature, top_p : sampling temperature (> 0) and nucleus mass (in (0, 1]).
+    seed : first seed; batch ``b`` uses ``seed + b``.
+    batch_size : samples generated per ``model.generate`` call.
+    progress : show a progress bar (a string is used as its label).
+
+    Returns
+    -------
+    list of ``n`` strings, decoded without special tokens and stripped.
+    """
+    if n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if max_new_tokens <= 0:
+        raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    start = _start_token(tokenizer)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    rng_devices = [device] if device.type == "cuda" else []
+    sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
+    desc = progress if isinstance(progress, str) else "generate"
+    texts: list[str] = []
+    with intervening(model, intervention), torch.inference_mode():
+        for b, size in enumerate(
+            progress_bar(sizes, desc=desc, total=len(sizes), disable=not progress)
+        ):
+            input_ids = torch.full((size, 1), start, dtype=torch.long, device=device)
+            with torch.random.fork_rng(devices=rng_devices):
+                torch.manual_seed(seed + b)
+                out = model.generate(
+                    input_ids=input_ids,
+                    attention_mask=torch.ones_like(input_ids),
+                    do_sample=True,
+                    temperature=temperature,
+                    top_p=top_p,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=pad,
+                )
+            decoded = tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)
+            texts.extend(t.strip() for t in decoded)
+    return texts
+
+
+# --- language identification --------------------------------------------------------
+
+
+def _identifier(languages: Sequence[str] | None):
+    """A langid.py ``LanguageIdentifier`` restricted to ``languages``, cached.
+
+    Built from the model string once; restricted copies share its arrays. The global
+    identifier behind ``langid.classify`` is never touched.
+    """
+    key = None if languages is None else tuple(sorted(dict.fromkeys(languages)))
+    if key in _LANGID:
+        return _LANGID[key]
+    if None not in _LANGID:
+        from langid.langid import LanguageIdentifier, model
+
+        _LANGID[None] = LanguageIdentifier.from_modelstring(model, norm_probs=True)
+    full = _LANGID[None]
+    if key is None:
+        return full
+    known = full.nb_classes
+    unknown = [code for code in key if code not in known]
+    if not key or unknown:
+        raise ValueError(
+            f"languages must be a non-empty subset of langid.py's codes {sorted(known)}, "
+            f"got {list(languages)!r}"
+        )
+    restricted = copy.copy(full)
+    restricted.set_languages(list(key))  # rebinds the copy's arrays, not the original's
+    _LANGID[key] = restricted
+    return restricted
+
+
+def language_ids(texts: Sequence[str], *, languages: Sequence[str] | None = None) -> list[str]:
+    """The language langid.py assigns to each text (ISO 639-1 codes, e.g. ``"es"``).
+
+    Used for the choice of k (App. B): langid.py (Lui and Baldwin, 2012) on free
+    generations. Empty or whitespace-only texts get ``""``.
+
+    Parameters
+    ----------
+    texts : the texts to identify.
+    languages : restrict the answer to these codes (langid.py's ``set_languages``,
+        on a private identifier: the global ``langid`` state is not changed);
+        ``None`` = all 97 languages.
+    """
+    identifier = _identifier(languages)
+    return [identifier.classify(t)[0] if t.strip() else "" for t in texts]
+
+
+def langid_accuracy(
+    texts: Sequence[str], target: str, *, languages: Sequence[str] | None = None
+) -> float:
+    """Share of ``texts`` that langid.py identifies as ``target`` (Fig. 2, top).
+
+    Used for the choice of k (App. B). Empty texts count as wrong. ``languages``
+    restricts the identifier as in :func:`language_ids` and must include ``target``.
+    """
+    if len(texts) == 0:
+        raise ValueError("texts must be a non-empty sequence of strings, got 0 texts")
+    allowed = _identifier(languages).nb_classes
+    if target not in allowed:
+        raise ValueError(f"target must be one of {sorted(allowed)}, got {target!r}")
+    ids = language_ids(texts, languages=languages)
+    return sum(i == target for i in ids) / len(ids)
+
+
+# --- perplexity -----------------------------------------------------------------------
+
+
+def _windows(n_tokens: int, window: int, stride: int) -> list[tuple[int, int, int]]:
+    """The strided sliding windows: (begin, end, predicted tokens at the window's end).
+
+    As in the Hugging Face recipe "perplexity of fixed-length models": each token
+    after the first is predicted exactly once, with as much context as the window
+    allows. The first window predicts all its tokens but the first. With
+    ``stride == window`` the windows do not overlap and the first token of each
+    window, having no context, is not scored (as in the recipe).
+    """
+    spans = []
+    prev_end = 0
+    for begin in range(0, n_tokens, stride):
+        end = min(begin + window, n_tokens)
+        # the window's first token has no context inside it: never scored (stride == window)
+        spans.append((begin, end, min(end - prev_end, end - begin - 1)))
+        prev_end = end
+        if end == n_tokens:
+            break
+    return spans
+
+
+def _groups(
+    spans: list[tuple[int, int, int]], batch_size: int
+) -> Iterator[list[tuple[int, int, int]]]:
+    """Consecutive windows of equal length and equal number of predicted tokens, in
+    batches of at most ``batch_size`` (the first and the last window go alone)."""
+    group: list[tuple[int, int, int]] = []
+    for span in spans:
+        same = group and (span[1] - span[0], span[2]) == (group[0][1] - group[0][0], group[0][2])
+        if group and (not same or len(group) == batch_size):
+            yield group
+            group = []
+        group.append(span)
+    if group:
+        yield group
+
+
+def perplexity(
+    model: nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    *,
+    intervention: Intervention | None = None,
+    window: int = 512,
+    stride: int = 256,
+    batch_size: int = 8,
+    progress: bool | str = False,
+) -> dict[str, float]:
+    """Log-perplexity of ``texts`` under the (intervened) model (Fig. 2, bottom).
+
+    Used for the choice of k (App. B). The texts are joined with ``"\\n"`` and
+    tokenized once (BOS once at the start, if the tokenizer adds one); a window of
+    ``window`` tokens slides by ``stride`` and each window scores only its last
+    tokens, the ones earlier windows did not score (Hugging Face's strided recipe).
+    Windows of equal shape go through the full LM together; only the logits of the
+    scored positions are computed (``logits_to_keep``), which gives the same NLL as
+    ``model(input_ids, labels=...)`` with ``-100`` on the context, weighted by the
+    number of predicted tokens.
+
+    Parameters
+    ----------
+    model, tokenizer : a causal LM and its tokenizer.
+    texts : target-language text (e.g. Wikipedia paragraphs).
+    intervention : set during the passes; ``None`` = the original model.
+    window : context length in tokens (the paper: the model's maximum input size);
+        at most the model's ``max_position_embeddings``.
+    stride : tokens the window advances (the paper: 512), 1 ≤ stride ≤ window. With
+        ``stride < window`` every token after the first is scored exactly once; with
+        ``stride == window`` the first token of each window is not scored.
+    batch_size : windows per forward pass.
+    progress : show a progress bar (a string is used as its label).
+
+    Returns
+    -------
+    dict with ``log_ppl`` (mean NLL per predicted token, nats), ``ppl``
+    (``exp(log_ppl)``) and ``n_tokens`` (number of predicted tokens).
+    """
+    if len(texts) == 0:
+        raise ValueError("texts must be a non-empty sequence of strings, got 0 texts")
+    if window < 2:
+        raise ValueError(f"window must be an integer >= 2, got {window!r}")
+    max_pos = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if max_pos is not None and window > max_pos:
+        raise ValueError(f"window must be <= max_position_embeddings={max_pos}, got {window!r}")
+    if not 1 <= stride <= window:
+        raise ValueError(f"stride must be in [1, window={window}], got {stride!r}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    # verbose=False: a corpus longer than model_max_length is expected here
+    ids = tokenizer("\n".join(texts), return_tensors="pt", verbose=False)["input_ids"][0]
+    if len(ids) < 2:
+        raise ValueError(f"texts must give at least 2 tokens to score, got {len(ids)}")
+    device = next(model.parameters()).device
+    ids = ids.to(device)
+    spans = _windows(len(ids), window, stride)
+    groups = list(_groups(spans, batch_size))
+    desc = progress if isinstance(progress, str) else "perplexity"
+    nll = torch.zeros((), dtype=torch.float64, device=device)
+    n_pred = 0
+    with intervening(model, intervention), torch.inference_mode():
+        for group in progress_bar(groups, desc=desc, total=len(groups), disable=not progress):
+            k = group[0][2]  # predicted tokens per window
+            batch = torch.stack([ids[begin:end] for begin, end, _ in group])
+            logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]
+            targets = batch[:, -k:]
+            loss = nn.functional.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
+            )
+            nll += loss.double()
+            n_pred += k * len(group)
+    assert n_pred == sum(span[2] for span in spans), (n_pred, len(ids))
+    log_ppl = float(nll) / n_pred
+    return {"log_ppl": log_ppl, "ppl": math.exp(log_ppl), "n_tokens": n_pred}

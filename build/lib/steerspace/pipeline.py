@@ -1,0 +1,505 @@
+"""The cached stages every chapter shares, behind one object.
+
+``Pipeline(cfg)`` loads the corpus split, finds experts and embeds sentences, each
+through the on-disk :class:`~steerspace.cache.Cache`, so a chapter asks for what it
+needs and only what is missing is computed. The model is loaded lazily: a chapter
+whose inputs are all cached never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from steerspace.cache import Cache, atomic_write, key_hash
+from steerspace.config import Config
+from steerspace.data import (
+    Corpus,
+    ParaphrasePairs,
+    bible_paraphrases,
+    load_bible,
+    load_flores,
+    load_pawsx,
+)
+from steerspace.embed import embed, embed_layers, record_activations
+from steerspace.experts import expert_table, make_intervention, random_k, top_k
+from steerspace.generation import generate_free, perplexity
+from steerspace.geometry import umap_pre_post
+from steerspace.hooks import Intervention, find_modules
+from steerspace.languages import paper_languages
+from steerspace.models import check_device, load_model, resolve_dtype
+from steerspace.retrieval import top1_accuracy
+
+
+def split_indices(n: int, sizes: list[int], *, seed: int) -> list[np.ndarray]:
+    """Disjoint random index sets of the given sizes out of ``range(n)``, seeded.
+
+    Raises ``ValueError`` when the sizes add up to more than ``n``.
+    """
+    if sum(sizes) > n:
+        raise ValueError(
+            f"the corpus has {n} aligned sentences but {sum(sizes)} were asked for "
+            f"({sizes}); lower n_expert_sentences/n_eval_sentences/n_heldout_sentences"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0, *sizes])
+    return [np.sort(order[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def take(corpus: Corpus, rows: np.ndarray, languages: list[str] | None = None) -> Corpus:
+    """The sub-corpus of the given aligned rows (and languages)."""
+    langs = corpus.languages if languages is None else languages
+    return Corpus(
+        name=corpus.name,
+        ids=tuple(corpus.ids[i] for i in rows),
+        texts={lang: tuple(corpus.texts[lang][i] for i in rows) for lang in langs},
+        sources={lang: corpus.sources.get(lang, "") for lang in langs},
+    )
+
+
+class Pipeline:
+    """Corpus splits, activations, expert tables, interventions and embeddings for ``cfg``.
+
+    Parameters
+    ----------
+    cfg
+        The frozen config (see :func:`steerspace.config.load_config`).
+    progress
+        Show progress bars on forward passes.
+    """
+
+    def __init__(self, cfg: Config, *, progress: bool = True) -> None:
+        check_device(cfg.device)
+        # dtype "auto" → what this machine runs natively; the model and every cache key
+        # see the resolved dtype
+        self.cfg = cfg.replace(dtype=resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir))
+        self.cache = Cache(cfg.cache_dir)
+        self.progress = progress
+
+    # ---------------------------------------------------------------- model
+    @cached_property
+    def _model_and_tokenizer(self):
+        return load_model(
+            self.cfg.model,
+            dtype=self.cfg.dtype,
+            device=self.cfg.device,
+            cache_dir=self.cfg.cache_dir,
+        )
+
+    @property
+    def model(self):
+        return self._model_and_tokenizer[0]
+
+    @property
+    def tokenizer(self):
+        return self._model_and_tokenizer[1]
+
+    def _key(self, **parts) -> dict:
+        cfg = self.cfg
+        return {
+            "model": cfg.model,
+            "dtype": cfg.dtype,
+            "pooling": cfg.pooling,
+            "include_bos": cfg.include_bos,
+            "max_length": cfg.max_length,
+            **parts,
+        }
+
+    # ----------------------------------------------------------------- data
+    @cached_property
+    def expert_languages(self) -> list[str]:
+        """Targets plus extra negatives: the sentences expert finding reads."""
+        return list(dict.fromkeys([*self.cfg.targets, *self.cfg.extra_negatives]))
+
+    @cached_property
+    def eval_languages(self) -> list[str]:
+        """Languages embedded and compared: ``cfg.languages``, or all paper languages
+        the corpus has (the Bible has 17 of the 22)."""
+        if self.cfg.languages:
+            return list(self.cfg.languages)
+        if self.cfg.corpus == "bible":
+            from steerspace.data import bible_languages
+
+            have = set(bible_languages())
+            return [code for code in paper_languages() if code in have]
+        return paper_languages()
+
+    @cached_property
+    def _splits(self) -> dict[str, Corpus]:
+        cfg = self.cfg
+        if cfg.corpus == "flores":
+            # Experts on dev, evaluation on devtest (as the paper); perplexity text is the
+            # targets' devtest (held out from expert finding; the paper uses Wikipedia).
+            return {
+                "expert": load_flores(
+                    cfg.data_dir, self.expert_languages, split=cfg.expert_split
+                ).select(stop=cfg.n_expert_sentences),
+                "eval": load_flores(cfg.data_dir, self.eval_languages, split=cfg.eval_split).select(
+                    stop=cfg.n_eval_sentences
+                ),
+                "heldout": load_flores(
+                    cfg.data_dir, list(cfg.targets), split=cfg.eval_split
+                ).select(stop=cfg.n_heldout_sentences),
+            }
+        wanted = list(dict.fromkeys([*self.expert_languages, *self.eval_languages]))
+        corpus = load_bible(wanted)
+        sizes = [cfg.n_expert_sentences, cfg.n_eval_sentences, cfg.n_heldout_sentences]
+        expert, evaluation, heldout = split_indices(len(corpus), sizes, seed=cfg.seed)
+        return {
+            "expert": take(corpus, expert, self.expert_languages),
+            "eval": take(corpus, evaluation, self.eval_languages),
+            "heldout": take(corpus, heldout, list(cfg.targets)),
+        }
+
+    @property
+    def expert_corpus(self) -> Corpus:
+        """Sentences for expert finding (paper: Flores200 dev)."""
+        return self._splits["expert"]
+
+    @property
+    def eval_corpus(self) -> Corpus:
+        """Sentences for embeddings and retrieval (paper: Flores200 devtest)."""
+        return self._splits["eval"]
+
+    @property
+    def heldout_corpus(self) -> Corpus:
+        """Target-language text for perplexity (paper: Wikipedia)."""
+        return self._splits["heldout"]
+
+    def paraphrase_pairs(self, language: str) -> ParaphrasePairs:
+        """Same-language paraphrase pairs for §6: PAWS-X test pairs if ``pawsx_dir`` is
+        set, else the same verse in two Bible translations, drawing (seeded)
+        ``n_eval_sentences`` verses not used for expert finding."""
+        cfg = self.cfg
+        if cfg.pawsx_dir:
+            pairs = load_pawsx(cfg.pawsx_dir, language)
+            rows = np.arange(len(pairs))
+        else:
+            pairs = bible_paraphrases(language)
+            used = set(self.expert_corpus.ids)
+            rows = np.array([i for i, vid in enumerate(pairs.ids) if vid not in used])
+        rng = np.random.default_rng(cfg.seed)
+        rows = np.sort(rng.choice(rows, size=min(cfg.n_eval_sentences, len(rows)), replace=False))
+        return ParaphrasePairs(
+            language=pairs.language,
+            ids=tuple(pairs.ids[i] for i in rows),
+            queries=tuple(pairs.queries[i] for i in rows),
+            candidates=tuple(pairs.candidates[i] for i in rows),
+            source=pairs.source,
+        )
+
+    def paraphrase_scores(self, language: str, intervention: Intervention) -> dict[str, float]:
+        """Top-1 paraphrase retrieval in ``language``'s pool (paper §6): ``pre`` (query
+        and candidates from the original model), ``post`` (both under ``intervention``)
+        and ``mixed`` (query original, candidates intervened)."""
+        pool = self.paraphrase_pairs(language)
+        queries, candidates = list(pool.queries), list(pool.candidates)
+        q_pre = self.embed_sentences(queries, label=f"para-{language}-q")
+        c_pre = self.embed_sentences(candidates, label=f"para-{language}-c")
+        q_post = self.embed_sentences(queries, intervention, label=f"para-{language}-q")
+        c_post = self.embed_sentences(candidates, intervention, label=f"para-{language}-c")
+        return {
+            "pre": top1_accuracy(q_pre, c_pre),
+            "post": top1_accuracy(q_post, c_post),
+            "mixed": top1_accuracy(q_pre, c_post),
+        }
+
+    # -------------------------------------------------------------- experts
+    @cached_property
+    def n_units(self) -> int:
+        """How many candidate expert units the configured modules have (cached, so a
+        warm run does not load the model to know it)."""
+        key = {"model": self.cfg.model, "modules": self.cfg.modules, "capture": self.cfg.capture}
+
+        def count() -> int:
+            modules = find_modules(self.model, self.cfg.modules)
+            attr = "in_features" if self.cfg.capture == "input" else "out_features"
+            missing = [name for name, mod in modules.items() if not hasattr(mod, attr)]
+            if missing:
+                raise ValueError(
+                    f"modules {missing[:3]} have no {attr}; point 'modules' at linear layers"
+                )
+            return int(sum(getattr(mod, attr) for mod in modules.values()))
+
+        return int(self.cache.json("units", key, count, label=self.cfg.name))
+
+    def check_k(self, k: int) -> int:
+        """``k`` if it is a valid number of experts for this model, else ``ValueError``."""
+        if k > self.n_units:
+            raise ValueError(
+                f"k={k} is larger than the {self.n_units} units matched by modules="
+                f"{self.cfg.modules!r}; choose k <= {self.n_units}"
+            )
+        return k
+
+    def activations(self, language: str) -> dict[str, np.ndarray]:
+        """Pooled activations of the configured modules for one expert-set language."""
+        cfg = self.cfg
+        sentences = self.expert_corpus.sentences(language)
+        key = self._key(
+            data=self.expert_corpus.select([language]).fingerprint(),
+            modules=cfg.modules,
+            capture=cfg.capture,
+        )
+
+        def compute() -> dict[str, np.ndarray]:
+            modules = find_modules(self.model, cfg.modules)
+            return record_activations(
+                self.model,
+                self.tokenizer,
+                sentences,
+                modules,
+                capture=cfg.capture,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"activations {language}" if self.progress else False,
+            )
+
+        return self.cache.arrays("activations", key, compute, label=f"{cfg.name}-{language}")
+
+    def experts(self, target: str) -> pd.DataFrame:
+        """The expert table of ``target``: every unit ranked by AUROC (paper §3.2).
+
+        Positive set: the target's expert sentences; negative set: the other targets
+        and the extra negatives (paper: the other four targets plus Chinese).
+        """
+        if target not in self.cfg.targets:
+            raise ValueError(
+                f"target {target!r} is not in the config's targets {list(self.cfg.targets)}"
+            )
+        negatives = [lang for lang in self.expert_languages if lang != target]
+        key = self._key(
+            data=self.expert_corpus.fingerprint(),
+            modules=self.cfg.modules,
+            capture=self.cfg.capture,
+            target=target,
+        )
+
+        def compute() -> pd.DataFrame:
+            positive = self.activations(target)
+            neg_acts = [self.activations(lang) for lang in negatives]
+            negative = {m: np.concatenate([acts[m] for acts in neg_acts]) for m in positive}
+            return expert_table(positive, negative, target=target)
+
+        return self.cache.table("experts", key, compute, label=f"{self.cfg.name}-{target}")
+
+    def intervention(
+        self,
+        target: str,
+        *,
+        k: int | None = None,
+        random_seed: int | None = None,
+        strength: float = 1.0,
+    ) -> Intervention:
+        """Set ``target``'s top-``k`` experts (or, with ``random_seed``, ``k`` random
+        units) to their positive-set means."""
+        k = self.check_k(self.cfg.k if k is None else k)
+        table = self.experts(target)
+        if random_seed is None:
+            chosen, label = top_k(table, k), f"{target}-top{k}"
+        else:
+            chosen, label = (
+                random_k(table, k, seed=random_seed),
+                f"{target}-random{k}-s{random_seed}",
+            )
+        return make_intervention(chosen, label=label, capture=self.cfg.capture, strength=strength)
+
+    # ----------------------------------------------------------- embeddings
+    def _pooled(
+        self,
+        sentences: list[str],
+        intervention: Intervention | None,
+        *,
+        data_key: str,
+        label: str,
+        layers: bool,
+    ) -> np.ndarray:
+        """One cached forward pass over ``sentences``: the pooled final-norm output
+        (``layers=False``) or every layer's pooled state (``layers=True``, stored
+        separately and opened memory-mapped)."""
+        cfg = self.cfg
+        key = self._key(
+            data=data_key,
+            **({"layers": "all"} if layers else {}),
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> np.ndarray:
+            return (embed_layers if layers else embed)(
+                self.model,
+                self.tokenizer,
+                sentences,
+                intervention=intervention,
+                pooling=cfg.pooling,
+                include_bos=cfg.include_bos,
+                batch_size=cfg.batch_size,
+                max_length=cfg.max_length,
+                progress=f"embed {label} {condition}" if self.progress else False,
+            )
+
+        return self.cache.array(
+            "layer_embeddings" if layers else "embeddings",
+            key,
+            compute,
+            label=f"{cfg.name}-{label}-{condition}",
+            mmap=layers,
+        )
+
+    def embed_sentences(
+        self,
+        sentences: list[str],
+        intervention: Intervention | None = None,
+        *,
+        label: str,
+        data_key: str | None = None,
+    ) -> np.ndarray:
+        """Mean-pooled last hidden state of any ``sentences`` (cached by their content,
+        or by ``data_key`` when the caller has a fingerprint already), with the original
+        model (``None``) or under ``intervention``. ``label`` only names the cache file
+        and the progress bar."""
+        return self._pooled(
+            sentences,
+            intervention,
+            data_key=data_key or key_hash({"sentences": sentences}),
+            label=label,
+            layers=False,
+        )
+
+    def layer_embeddings(
+        self, language: str, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> np.ndarray:
+        """Pooled hidden states of every layer for the (first ``n``) evaluation sentences
+        of ``language``, pre or post ``intervention``: (n, n_layers + 1, hidden_size),
+        index 0 = embedding output, last index = final-norm output. One forward pass
+        gives all layers; the array is cached and opened memory-mapped."""
+        corpus = self.eval_corpus.select([language], stop=n)
+        return self._pooled(
+            corpus.sentences(language),
+            intervention,
+            data_key=corpus.fingerprint(),
+            label=language,
+            layers=True,
+        )
+
+    def embeddings(
+        self, language: str, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> np.ndarray:
+        """Embeddings (pooled final-norm output, paper §4–§5) of the (first ``n``)
+        evaluation sentences of ``language``, pre or post ``intervention``: the last
+        layer of :meth:`layer_embeddings`, (n, hidden_size) float32."""
+        return np.ascontiguousarray(self.layer_embeddings(language, intervention, n=n)[:, -1])
+
+    def space(
+        self, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Embeddings of every evaluation language (first ``n`` sentences): one space,
+        pre or post ``intervention``."""
+        return {lang: self.embeddings(lang, intervention, n=n) for lang in self.eval_languages}
+
+    def layer_space(
+        self, intervention: Intervention | None = None, *, n: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Like :meth:`space`, every layer: language → (n, n_layers + 1, hidden_size)."""
+        return {
+            lang: self.layer_embeddings(lang, intervention, n=n) for lang in self.eval_languages
+        }
+
+    def post_spaces(self, *, k: int | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """target → the space under that target's top-``k`` expert intervention."""
+        return {t: self.space(self.intervention(t, k=k)) for t in self.cfg.targets}
+
+    def umap(
+        self, pre: dict[str, np.ndarray], post: dict[str, np.ndarray]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """:func:`~steerspace.geometry.umap_pre_post` of two spaces (first
+        ``umap_sentences`` per language, seeded), cached by the arrays' content: UMAP is
+        the slowest step of a warm build."""
+        cfg = self.cfg
+        n = cfg.umap_sentences
+        digest = hashlib.sha256()
+        for space in (pre, post):
+            for lang in sorted(space):
+                digest.update(lang.encode())
+                digest.update(np.ascontiguousarray(space[lang][:n], dtype=np.float32).tobytes())
+        key = {"task": "umap", "data": digest.hexdigest(), "n": n, "seed": cfg.seed}
+
+        def compute() -> dict[str, np.ndarray]:
+            coords = umap_pre_post(pre, post, n=n, seed=cfg.seed)
+            return {
+                f"{lang}.{part}": xy[i]
+                for lang, xy in coords.items()
+                for i, part in enumerate(("pre", "post"))
+            }
+
+        stored = self.cache.arrays("umap", key, compute, label=cfg.name)
+        return {lang: (stored[f"{lang}.pre"], stored[f"{lang}.post"]) for lang in pre}
+
+    # ----------------------------------------------------------- generation
+    def generations(self, intervention: Intervention | None = None) -> list[str]:
+        """``n_generations`` free generations from BOS (temperature 1, top-p 0.9, seeded),
+        with the original model or under ``intervention`` (cached)."""
+        cfg = self.cfg
+        key = self._key(
+            task="generate",
+            n=cfg.n_generations,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=cfg.seed,
+            batch_size=cfg.batch_size,
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> list[str]:
+            return generate_free(
+                self.model,
+                self.tokenizer,
+                n=cfg.n_generations,
+                max_new_tokens=cfg.max_new_tokens,
+                intervention=intervention,
+                seed=cfg.seed,
+                batch_size=cfg.batch_size,
+                progress=f"generate {condition}" if self.progress else False,
+            )
+
+        return self.cache.json("generations", key, compute, label=f"{cfg.name}-{condition}")
+
+    def heldout_perplexity(self, target: str, intervention: Intervention | None = None) -> dict:
+        """Log-perplexity of the held-out ``target`` sentences (strided window), with the
+        original model or under ``intervention`` (cached)."""
+        cfg = self.cfg
+        texts = self.heldout_corpus.sentences(target)
+        key = self._key(
+            task="perplexity",
+            data=self.heldout_corpus.select([target]).fingerprint(),
+            max_window=512,
+            intervention=None if intervention is None else intervention.key(),
+        )
+        condition = "pre" if intervention is None else intervention.label
+
+        def compute() -> dict:
+            # the model's context, at most 512 tokens, with half-window stride
+            window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
+            return perplexity(
+                self.model,
+                self.tokenizer,
+                texts,
+                intervention=intervention,
+                window=window,
+                stride=window // 2,
+                batch_size=max(1, cfg.batch_size // 4),
+            )
+
+        return self.cache.json("perplexity", key, compute, label=f"{cfg.name}-{target}-{condition}")
+
+    # -------------------------------------------------------------- results
+    def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+        """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""
+        path = self.cfg.results_path / f"{name}.csv"
+        return atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))

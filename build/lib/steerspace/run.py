@@ -1,0 +1,327 @@
+"""Execute the chapters with papermill and build the book (CLI: ``steerspace book``).
+
+The chapter sources are jupytext percent files in ``notebooks/``; the book's table of
+contents (``_toc.yml``) decides which run and in what order: every ``book/<name>``
+entry with a ``notebooks/<name>.py`` source is executed into ``book/<name>.ipynb``
+with the chosen config and parameters. ``jupyter-book build`` then renders the
+executed notebooks as they are (execution is off in ``_config.yml``).
+
+Runs never overwrite each other: the default config without overrides writes the
+committed book (``book/``, ``results/<name>/``); any other run writes its own folder,
+``runs/<run name>/`` (or ``--out``), with its executed notebooks, results and HTML.
+Every run writes ``manifest.json`` next to its results (:mod:`steerspace.manifest`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from steerspace.cache import key_hash
+from steerspace.config import load_config
+from steerspace.manifest import run_manifest, utc_now, write_manifest
+from steerspace.progress import forward_progress
+
+#: The config whose run, without overrides, is the committed book.
+DEFAULT_CONFIG = "gemma-3-270m"
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised; ``notebook`` is its executed notebook, error output included."""
+
+    def __init__(self, name: str, notebook: Path, error: BaseException) -> None:
+        what = (
+            f"{error.ename}: {error.evalue}"
+            if hasattr(error, "ename")
+            else f"{type(error).__name__}: {error}"
+        ).splitlines()[0]
+        super().__init__(
+            f"chapter {name} failed ({what}); its executed notebook, with the error: {notebook}"
+        )
+        self.name, self.notebook = name, notebook
+
+
+def toc_files(root: Path) -> list[str]:
+    """All ``file:`` entries of ``root/_toc.yml`` in order (root first)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return files
+
+
+def chapters(root: Path) -> list[str]:
+    """Names of the chapters that are notebooks, in book order."""
+    names = [Path(f).name for f in toc_files(root)]
+    return [n for n in names if (root / "notebooks" / f"{n}.py").is_file()]
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """``["k=200", "targets=[es,fr]"]`` → ``{"k": 200, "targets": ["es", "fr"]}`` (YAML values)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"--set takes key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def run_name(name: str, overrides: Mapping[str, Any]) -> str:
+    """The folder name of a run: the config's ``name`` and its overrides, e.g.
+    ``gemma-3-270m_k=200_targets=es+fr``; characters unsafe in a path become ``-``,
+    and then (or beyond 80 characters) a hash of the overrides keeps names apart."""
+    parts = [name]
+    for key in sorted(overrides):
+        value = overrides[key]
+        if value is not None:
+            text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            parts.append(f"{key}={text}")
+    raw = "_".join(parts)
+    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "-", raw)
+    if safe != raw or len(safe) > 80:
+        safe = f"{safe[:70]}-{key_hash(dict(overrides))[:8]}"
+    return safe
+
+
+def default_out(root: Path, config: str, overrides: Mapping[str, Any], name: str) -> Path:
+    """Where a run writes: ``root`` (the committed book) for :data:`DEFAULT_CONFIG`
+    without overrides, else ``root/runs/<run name>``."""
+    if config == DEFAULT_CONFIG and all(v is None for v in overrides.values()):
+        return root
+    return root / "runs" / run_name(name, overrides)
+
+
+def copy_book_pages(root: Path, out: Path) -> None:
+    """Copy the book's configuration, table of contents, pages and BibTeX from ``root``
+    to ``out``, so ``out`` builds as a book of its own executed notebooks."""
+    (out / "book").mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(root / name, out / name)
+    for pattern in ("*.md", "*.bib"):
+        for page in (root / "book").glob(pattern):
+            shutil.copy(page, out / "book" / page.name)
+
+
+def execute_chapter(
+    root: Path,
+    name: str,
+    parameters: dict[str, Any],
+    *,
+    kernel: str = "python3",
+    out: Path | None = None,
+) -> Path:
+    """Execute ``notebooks/<name>.py`` into ``<out>/book/<name>.ipynb`` (``out``
+    defaults to ``root``) with papermill, in ``root``.
+
+    The notebook is written to a temporary name and renamed on success, so a failed
+    chapter leaves the previous executed version in place; the failed execution is
+    kept as ``<name>.failed.ipynb`` beside it, with the error, and :class:`ChapterFailed`
+    names it.
+    """
+    import jupytext
+    import papermill
+
+    source = root / "notebooks" / f"{name}.py"
+    target = (out or root) / "book" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{name}.src.ipynb")
+    partial = target.with_name(f".{name}.run.ipynb")
+    failed = target.with_name(f"{name}.failed.ipynb")
+    jupytext.write(jupytext.read(source), staged)
+    try:
+        papermill.execute_notebook(
+            str(staged),
+            str(partial),
+            parameters=parameters,
+            cwd=str(root),
+            kernel_name=kernel,
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+        )
+        partial.replace(target)
+        failed.unlink(missing_ok=True)
+    except Exception as err:
+        if not partial.is_file():
+            raise
+        partial.replace(failed)
+        raise ChapterFailed(name, failed, err) from err
+    finally:
+        staged.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def build_book(root: Path) -> Path:
+    """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``."""
+    executable = Path(sys.executable).parent / "jupyter-book"
+    if not executable.is_file():
+        raise FileNotFoundError(
+            f"jupyter-book not found next to {sys.executable}; run: pip install -e ."
+        )
+    subprocess.run([str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True)
+    index = root / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")
+    return index
+
+
+def run_book(
+    config: str = DEFAULT_CONFIG,
+    overrides: dict[str, Any] | None = None,
+    *,
+    root: str | Path = ".",
+    only: list[str] | None = None,
+    build: bool = True,
+    out: str | Path | None = None,
+) -> dict[str, float]:
+    """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
+
+    The config is validated before any chapter starts. The executed notebooks go to
+    ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
+    and the HTML to ``out/_build/html``; ``out`` defaults to :func:`default_out`.
+    Returns seconds per step.
+
+    Raises
+    ------
+    ChapterFailed
+        A chapter raised (after the manifest, which records it, was written).
+    """
+    from steerspace.precision import choose_dtype
+
+    root = Path(root).resolve()
+    if not (root / "_toc.yml").is_file():
+        raise FileNotFoundError(f"no _toc.yml in {root}; run from the repository root")
+    overrides = dict(overrides or {})
+    cfg = load_config(config, **overrides)  # fail fast on a bad key or value
+    names = chapters(root)
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise ValueError(f"unknown chapter(s) {unknown}; chapters are {names}")
+        names = [n for n in names if n in only]
+    out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
+    parameters = {"config": config, "overrides": overrides}
+    if out != root and overrides.get("results_dir") is None:
+        results = out / "results"
+        where = results.relative_to(root) if results.is_relative_to(root) else results
+        parameters["overrides"] = {**overrides, "results_dir": str(where)}
+        cfg = cfg.replace(results_dir=str(where))
+        copy_book_pages(root, out)
+    print(f"[steerspace] writing the run to {out}", flush=True)
+    if cfg.dtype == "auto":
+        dtype = choose_dtype(cfg.device, cache_dir=cfg.cache_dir).as_dict()
+        print(f"[steerspace] dtype auto -> {dtype['dtype']}: {dtype['reason']}", flush=True)
+    else:
+        dtype = {"dtype": cfg.dtype, "device": cfg.device, "reason": "set in the config"}
+    started = utc_now()
+    steps: dict[str, dict[str, Any]] = {}
+    timings: dict[str, float] = {}
+    try:
+        for i, name in enumerate(names, 1):
+            start = time.perf_counter()
+            print(f"[steerspace] executing {name} ({i}/{len(names)}) ...", flush=True)
+            steps[name] = {"status": "failed"}
+            with forward_progress(name):
+                execute_chapter(root, name, parameters, out=out)
+            timings[name] = time.perf_counter() - start
+            steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
+            print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+        if build:
+            start = time.perf_counter()
+            steps["jupyter-book build"] = {"status": "failed"}
+            index = build_book(out)
+            timings["jupyter-book build"] = time.perf_counter() - start
+            steps["jupyter-book build"] = {
+                "status": "ok",
+                "seconds": round(timings["jupyter-book build"], 1),
+            }
+            print(f"[steerspace] book built: {index}", flush=True)
+    except ChapterFailed as err:
+        steps[err.name]["notebook"] = str(err.notebook)
+        raise
+    finally:
+        manifest = run_manifest(
+            config=config,
+            overrides=overrides,
+            settings=cfg.as_dict(),
+            dtype={"requested": cfg.dtype, **dtype},
+            root=root,
+            out=out,
+            started_utc=started,
+            steps=steps,
+        )
+        results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
+        path = write_manifest(results / "manifest.json", manifest)
+        print(f"[steerspace] manifest: {path}", flush=True)
+    return timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="steerspace", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    book = sub.add_parser("book", help="execute the chapters with papermill and build the book")
+    book.add_argument("--config", default="gemma-3-270m", help="shipped config name or YAML path")
+    book.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set k=200 --set targets=[es,fr]",
+    )
+    book.add_argument("--only", nargs="*", help="execute only these chapters")
+    book.add_argument("--no-build", action="store_true", help="execute without jupyter-book build")
+    book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
+    book.add_argument(
+        "--out",
+        default=None,
+        help="folder of this run's notebooks, results and HTML (default: the repository "
+        "for the default config without --set, else runs/<config>_<overrides>)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        timings = run_book(
+            args.config,
+            parse_sets(args.set),
+            root=args.root,
+            only=args.only,
+            build=not args.no_build,
+            out=args.out,
+        )
+    except (ValueError, FileNotFoundError) as err:
+        print(f"steerspace: error: {err}", file=sys.stderr)
+        return 2
+    except ChapterFailed as err:
+        print(f"steerspace: error: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as err:
+        print(
+            f"steerspace: error: {err.cmd[0]} failed (exit {err.returncode}); see above",
+            file=sys.stderr,
+        )
+        return 1
+    print("[steerspace] timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Where the book runs besides this repository: Colab (each chapter's install cell),
+Binder (.binder/), and the repository URL as one setting (_config.yml)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from steerspace.run import chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+URL, BRANCH = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
+
+
+def code_cells(name: str) -> list:
+    notebook = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    return [c for c in notebook.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("name", chapters(ROOT))
+def test_each_chapter_installs_the_library_first_from_the_configured_repository(name):
+    cells = code_cells(name)
+    installs = [i for i, c in enumerate(cells) if '"pip", "install"' in c.source]
+    assert len(installs) == 1, f"{name}: one install cell expected, found {len(installs)}"
+    parameters = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and parameters[0] > installs[0], (
+        f"{name}: the install cell must precede the parameters cell"
+    )
+    assert installs[0] == 0, f"{name}: the install cell must be the first code cell"
+    assert f'"steerspace @ git+{URL}@{BRANCH}"' in cells[installs[0]].source
+
+
+def test_the_install_cell_installs_only_where_the_library_is_missing(monkeypatch):
+    source = code_cells(chapters(ROOT)[0])[0].source
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append((cmd, check)))
+    exec(source, {})  # here the library is installed: nothing happens
+    assert calls == []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # as on Colab
+    exec(source, {})
+    assert calls == [
+        ([sys.executable, "-m", "pip", "install", "-q", f"steerspace @ git+{URL}@{BRANCH}"], True)
+    ]
+
+
+def test_citation_names_the_configured_repository():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["repository-code"] == URL
+
+
+def test_binder_installs_after_the_checkout_with_the_lock():
+    assert (ROOT / ".binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post_build = ROOT / ".binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
+    script = post_build.read_text()
+    assert re.search(r"pip install .*-r requirements\.lock -e \.", script)
+    # repo2docker reads only .binder/ when it exists: no install there before the copy
+    assert sorted(p.name for p in (ROOT / ".binder").iterdir()) == ["postBuild", "runtime.txt"]
+
+
+def test_set_repository_rewrites_the_setting_and_its_copies(tmp_path):
+    for name in ("_config.yml", "CITATION.cff"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "notebooks").mkdir()
+    first = chapters(ROOT)[0]
+    (tmp_path / "notebooks" / f"{first}.py").write_text(
+        (ROOT / "notebooks" / f"{first}.py").read_text()
+    )
+    (tmp_path / ".ci").mkdir()
+    script = tmp_path / ".ci" / "set-repository"
+    script.write_text((ROOT / ".ci" / "set-repository").read_text())
+    url = "https://github.com/somebody/steerspace-fork"
+    subprocess.run([sys.executable, str(script), url, "course"], check=True)
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+    assert config["repository"] == {**CONFIG["repository"], "url": url, "branch": "course"}
+    assert yaml.safe_load((tmp_path / "CITATION.cff").read_text())["repository-code"] == url
+    chapter = (tmp_path / "notebooks" / f"{first}.py").read_text()
+    assert f'"steerspace @ git+{url}@course"' in chapter
+    bad = subprocess.run([sys.executable, str(script), "not-a-url"], capture_output=True)
+    assert bad.returncode == 2 and b"usage" in bad.stderr
+
+
+def test_licences_page_follows_references_and_names_every_source():
+    from steerspace.data.bible import BIBLE_TRANSLATIONS
+
+    toc = (ROOT / "_toc.yml").read_text()
+    assert toc.index("book/references") < toc.index("book/licences")
+    page = (ROOT / "book" / "licences.md").read_text()
+    for needle in (
+        "CC BY 2.0 FR",
+        "tatoeba.org contributors",
+        "Flores",
+        "CC BY-SA 4.0",
+        "WALS",
+        "CC BY 4.0",
+        "PAWS-X",
+        "BUCC",
+        "Gemma Terms of Use",
+        "MIT",
+    ):
+        assert needle in page, needle
+    missing = [name for _, name in BIBLE_TRANSLATIONS.values() if name not in page]
+    assert not missing, f"licences.md does not name the Bible translations {missing}"
