@@ -75,7 +75,7 @@ from steerspace.geometry import TABLE1_QUANTITIES, table1, table1_resampled
 from steerspace.inference import estimate_from_samples
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(config_dropdown(cfg)))
@@ -295,7 +295,7 @@ plt.show()
 # %% tags=["hide-input"]
 glue_all(
     {
-        "space_deviation_data": f"{cfg.model} in {cfg.dtype} on {cfg.corpus} sentences instead "
+        "space_deviation_data": f"{model_label(cfg.model)} in {pipe.cfg.dtype} on {cfg.corpus} sentences instead "
         f"of the paper's three 7–13B models on Flores-200 devtest; {len(pre)} languages "
         f"({', '.join(pre)}) and {n_sentences} sentences per language",
     }
@@ -345,7 +345,7 @@ for target in cfg.targets:
 #
 # :::{exercise}
 # :label: ex-space-aligned
-# Recompute Table 1 with distances between **translation pairs only** (sentence *i* of
+# (medium) Recompute Table 1 with distances between **translation pairs only** (sentence *i* of
 # one language with sentence *i* of the other) instead of all sentence pairs. Are
 # translations brought together, or only the languages' centroids?
 # :::
@@ -369,7 +369,7 @@ summary_aligned.round(3)
 #
 # :::{exercise}
 # :label: ex-space-share
-# How many of the other languages get closer to the target under each intervention?
+# (easy) How many of the other languages get closer to the target under each intervention?
 # Count them from the per-target distances.
 # :::
 #

@@ -93,7 +93,7 @@ from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
 from steerspace.inference import estimate_from_samples
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.pipeline import Pipeline
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(config_dropdown(cfg)))
@@ -389,7 +389,7 @@ plt.show()
 # %% tags=["hide-input"]
 glue_all(
     {
-        "experts_dev_model": f"{cfg.model} in {cfg.dtype}, {fmt(n_blocks, 'int')} blocks × "
+        "experts_dev_model": f"{model_label(cfg.model)} in {pipe.cfg.dtype}, {fmt(n_blocks, 'int')} blocks × "
         f"{fmt(n_units // n_blocks, 'int')} MLP units",
         "experts_dev_data": f"{fmt(n_pos, 'int')} {cfg.corpus} verses per language",
         "experts_dev_k": f"k = {fmt(cfg.k, 'int')}, {fmt(cfg.k / n_units, 'pct')} of the units",

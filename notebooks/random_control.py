@@ -87,7 +87,7 @@ from steerspace.figures.space import umap_figure
 from steerspace.figures.style import save_figure
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(config_dropdown(cfg)))
@@ -305,7 +305,7 @@ glue_all(
         "control_draws": f"{len(seeds[ev_name])} for the paper's control (seeds "
         f"{list(seeds[ev_name])}) and {len(seeds['own means'])} for the own-means control (seeds "
         f"{list(seeds['own means'])})",
-        "control_deviation_data": f"{cfg.model} in {cfg.dtype} on {cfg.corpus} sentences and "
+        "control_deviation_data": f"{model_label(cfg.model)} in {pipe.cfg.dtype} on {cfg.corpus} sentences and "
         f"Bible paraphrases, k = {cfg.k}, instead of the paper's three 7–13B models on "
         "Flores-200 and PAWS-X",
     }

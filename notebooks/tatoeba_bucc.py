@@ -82,7 +82,7 @@ from steerspace.figures.tatoeba import gains_figure, k_grid_figure
 from steerspace.languages import get_language
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(config_dropdown(cfg)))
@@ -259,7 +259,7 @@ glue_all(
 #   Tatoeba's short everyday sentences.
 
 # %% tags=["hide-input"]
-glue_all({"tatoeba_corpus": f"{cfg.corpus} ({cfg.model})"})
+glue_all({"tatoeba_corpus": f"{cfg.corpus} ({model_label(cfg.model)})"})
 display(Markdown(warnings_box()))
 
 # %% [markdown]

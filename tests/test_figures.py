@@ -100,3 +100,36 @@ def test_distance_change_figure_one_panel_per_quantity():
     assert len(fig.axes) == 2
     assert fig.axes[0].get_ylabel().startswith("cosine distance")
     plt.close(fig)
+
+
+def test_headline_figure_three_panels_with_chance():
+    from steerspace.figures.headline import headline_figure
+
+    distances = pd.DataFrame(
+        [
+            {"source": s, "quantity": q, "pre": 0.7, "post": p}
+            for s, p in (("ours", 0.5), ("Aya-8B", 0.2))
+            for q in ("between\nlanguages", "to the\ntarget")
+        ]
+    )
+    retrieval = pd.DataFrame(
+        [
+            {"score": s, "target": t, "pre": 0.01, "post": 0.05}
+            for s in ("inner product", "cosine")
+            for t in ("es", "de")
+        ]
+    )
+    baselines = pd.DataFrame(
+        [
+            {"method": m, "score": s, "value": v, "low": v - 0.01, "high": v + 0.01}
+            for m, v in (("original", 0.01), ("intervention", 0.02), ("centering", 0.2))
+            for s in ("inner product", "cosine")
+        ]
+    )
+    fig = headline_figure(distances, retrieval, baselines, chance=0.005, title="t")
+    left, middle, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["between\nlanguages", "to the\ntarget"]
+    for ax in (middle, right):
+        assert any(line.get_linestyle() == "--" for line in ax.get_lines())  # chance line
+        assert ax.get_ylim()[1] < 1.0  # scaled to the data
+    plt.close(fig)

@@ -1,5 +1,6 @@
 """No hand-typed numbers in the book's prose: every number about the run is glued from
-code; the paper's numbers are marked ``{paper}``."""
+code; the paper's numbers are marked ``{paper}``, facts quoted from another named source
+``{source}``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def test_numbers_in_any_form_are_found(text):
         "Gemma-3-270M in float32 and bfloat16, top-1, ISO 639-1, Q4_K_M, AVX512-BF16",
         "the 95 % interval",
         "{glue:md}`x` and {paper}`0.72` and `code 12` and {numref}`fig-1`",
+        "{source}`King James Version 1611`",
         "1. a numbered list item",
     ],
 )

@@ -4,6 +4,9 @@
 - The ``{paper}`...``` role marks a number the paper prints (not one of our run), so a
   reader sees it as a quotation (a tooltip says so) and the prose check
   (:mod:`steerspace.prose`) knows it was not typed in place of a computed value.
+- The ``{source}`...``` role marks a fact quoted from another named source (a title
+  with its year, an edition, a licence, a file size), shown the same way with its own
+  tooltip; it is never a number of our run.
 
 myst-nb wraps a code cell's image output in a figure when the cell's metadata has
 ``mystnb: {figure: {caption: ..., name: ...}}``. Sphinx numbers only figures with an id,
@@ -39,7 +42,16 @@ def paper_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     return [node], []
 
 
+def source_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{source}`Reina Valera 1909``` → the text, marked as printed by the source that
+    the sentence names (an edition's title, a licence, a file size)."""
+    node = nodes.abbreviation(rawtext, text, explanation="as printed by the source named here")
+    node["classes"].append("source-fact")
+    return [node], []
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(NumberCaptionedFigures)
     app.add_role("paper", paper_role)
+    app.add_role("source", source_role)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

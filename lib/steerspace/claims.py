@@ -416,7 +416,7 @@ CLAIMS: dict[str, Claim] = {
         ),
         Claim(
             id="retrieval.two_x",
-            section="§1, §5",
+            section="§5 (claimed in §1)",
             title="Up to 2× top-1 accuracy",
             quote=(
                 "This translates into a performance gain on cross-lingual retrieval with up to "

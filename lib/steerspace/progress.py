@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from tqdm.auto import tqdm
+# the plain text bar (to stderr), also inside a notebook: tqdm.auto would want ipywidgets
+# there and warn at import, with the path of the installed package, in every chapter
+from tqdm import tqdm
 
 #: Environment variable naming the file that progress lines are appended to.
 ENV_VAR = "STEERSPACE_PROGRESS"

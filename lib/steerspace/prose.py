@@ -1,8 +1,9 @@
 """Find hand-typed numbers in the book's prose.
 
 A number about our run must be computed and pasted in with ``{glue:md}``; a number the
-paper prints is marked with ``{paper}`...```; a config value is glued like any
-result. :func:`hand_typed_numbers` lists every other number in a piece of MyST
+paper prints is marked with ``{paper}`...```; a fact quoted from a named source (a
+title, an edition, a licence, a file size) is marked with ``{source}`...``` and is
+never a number of our run; a config value is glued like any result. :func:`hand_typed_numbers` lists every other number in a piece of MyST
 Markdown, after removing what may hold digits legitimately: code, roles, labels,
 references to sections, tables and figures ("§5", "Table 2", "Figs. 21–23"), names
 that contain digits ("Gemma-3-270M", "float32", "top-1", "ISO 639-1") and ordered-list
@@ -18,7 +19,8 @@ from pathlib import Path
 _STRIP = [
     re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.S | re.M),  # fenced code
     re.compile(r"<!--.*?-->", re.S),  # HTML comments
-    re.compile(r"\{[\w:.-]+\}`[^`]*`"),  # roles: {glue:md}`x`, {paper}`0.72`, {ref}`...`
+    # roles: {glue:md}`x`, {paper}`0.72`, {source}`Reina Valera 1909`, {ref}`...`
+    re.compile(r"\{[\w:.-]+\}`[^`]*`"),
     re.compile(r"``[^`]*``|`[^`]*`"),  # inline code
     re.compile(r"^\s*\(([\w-]+)\)=\s*$", re.M),  # MyST labels
     re.compile(r"^\s*:[\w-]+:.*$", re.M),  # directive options (:class: tip)

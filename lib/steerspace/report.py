@@ -66,6 +66,15 @@ def fmt_change(before: float, after: float, kind: str = "plain") -> str:
     return f"{fmt(before, kind)} → {fmt(after, kind)}"
 
 
+def model_label(model: str) -> str:
+    """How prose names a model: a hub id or ``embedded:...`` as it is, a local directory by
+    its last part (a reader's path says nothing and would leak the builder's machine)."""
+    from pathlib import Path
+
+    path = Path(model)
+    return path.name if path.is_absolute() else model
+
+
 def glue_text(name: str, text: str) -> str:
     """Glue ``text`` (Markdown) under ``name`` for ``{glue:md}`name``` in the chapter's
     prose; returns ``text``. Outside a notebook (a plain script) it only returns it."""

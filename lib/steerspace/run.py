@@ -71,6 +71,9 @@ def toc_files(root: Path) -> list[str]:
 
 # Pages that summarise the other chapters' results: executed after all of them.
 SUMMARY_PAGES = ("scorecard", "intro")
+# Pages that are not chapters of the paper: no Result box, no exercises, no figure of
+# their own (the intro draws one: it is a page all the same).
+PAGES = ("intro", "scorecard", "exercises", "course_guide")
 
 
 def chapters(root: Path) -> list[str]:

@@ -234,7 +234,8 @@ def headline(records: list[dict]) -> str:
     and value, linked to the section that shows each (MyST Markdown)."""
     sections: dict[str, list[dict]] = {}
     for rec in records:
-        sections.setdefault(CLAIMS[rec["claim"]].section.split(",")[0], []).append(rec)
+        section = CLAIMS[rec["claim"]].section.split(",")[0].split(" ")[0]
+        sections.setdefault(section, []).append(rec)
     bullets = []
     for section, recs in sections.items():
         parts = []

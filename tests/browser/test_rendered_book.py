@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from steerspace.run import chapters
+from steerspace.run import PAGES, chapters
 
 pytestmark = pytest.mark.browser
 
@@ -183,15 +183,41 @@ return bad;
 
 FIGURES = """
 const images = Array.from(document.querySelectorAll('.cell_output img'));
-const numbered = img => {
+return images.map(img => {
   const figure = img.closest('figure');
-  return figure !== null && figure.querySelector('.caption-number') !== null;
-};
-return {
-  images: images.length,
-  unnumbered: images.filter(img => !numbered(img)).map(img => img.src.split('/').pop()),
-};
+  const caption = figure === null ? null : figure.querySelector('figcaption');
+  return {
+    src: img.src.split('/').pop(),
+    numbered: caption !== null && caption.querySelector('.caption-number') !== null,
+    caption: caption === null ? '' : caption.innerText,
+    alt: img.getAttribute('alt') || '',
+    width: img.getBoundingClientRect().width,
+  };
+});
 """
+
+# What no cell output may show: a file path of the machine that built the book, or a raw
+# Python warning (the library's warnings are shown in plain words in an admonition).
+LEAKS = """
+const bad = [];
+for (const el of document.querySelectorAll('.cell_output')) {
+  const text = el.innerText;
+  const path = text.match(/(\\/root\\/|\\/home\\/|\\/tmp\\/|\\.venv|site-packages)[^\\s]*/);
+  if (path) bad.push('a file path in an output: ' + path[0]);
+  const warning = text.match(/\\b[A-Z][A-Za-z]*Warning\\b/);
+  if (warning) bad.push('a Python warning class in an output: ' + warning[0]);
+}
+return bad;
+"""
+MIN_FIGURE_WIDTH = 300  # px at a 1280 px window
+# a caption names the paper's figure or table it reproduces, or says it is not the paper's
+PAPER_REFERENCE = re.compile(r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not (a figure )?(of|in) the paper|beyond the paper", re.I)
+
+
+def has_figures(name: str) -> bool:
+    """Whether a notebook of the book must show figures: every chapter, and the intro
+    (the only page that draws one)."""
+    return name not in PAGES or name == "intro"
 
 
 def test_every_page_renders_cleanly(site, driver, screenshots):
@@ -205,8 +231,9 @@ def test_every_page_renders_cleanly(site, driver, screenshots):
         open_page(driver, base + rel)
         found = list(driver.execute_script(PAGE_PROBLEMS))
         found += broken_links(driver, base, html)
-        if page.stem in names and page.parent.name == "book":
-            if driver.execute_script(FIGURES)["images"] < 1:
+        found += list(driver.execute_script(LEAKS))
+        if page.stem in names and page.parent.name == "book" and has_figures(page.stem):
+            if not driver.execute_script(FIGURES):
                 found.append("chapter without a figure")
         # files the page asked for and did not get (the browser asks for /favicon.ico
         # on its own; JavaScript errors of the theme are not checked)
@@ -228,35 +255,72 @@ def test_every_page_renders_cleanly(site, driver, screenshots):
     assert len(list(screenshots.glob("*.png"))) == len(all_pages) + 1
 
 
-def test_title_page_has_question_numbers_and_references(site, driver):
+def test_title_page_has_question_headline_figure_and_references(site, driver):
     base, html, _ = site
     open_page(driver, base + "book/intro.html")
     text = driver.find_element("tag name", "main").text
     assert "question" in text and "Our headline numbers" in text
+    assert any("at a glance" in f["caption"] for f in driver.execute_script(FIGURES))
     assert (html / "book" / "references.html").is_file()
     open_page(driver, base + "book/references.html")
     entries = driver.find_elements("css selector", "main .citation, main dl.citation > dt")
     assert len(entries) >= 10, "the references page lists the BibTeX entries"
 
 
-@pytest.mark.parametrize("name", chapters(ROOT))
-def test_chapter_has_rerun_box_and_exercises(site, driver, name):
+def test_scorecard_has_a_row_per_claim_with_a_verdict(site, driver):
+    from steerspace.scorecard import registry_keys
+
+    base, _, _ = site
+    open_page(driver, base + "book/scorecard.html")
+    rows = driver.find_elements("css selector", "main table tbody tr")
+    assert len(rows) >= len(registry_keys())
+    verdicts = ("reproduced", "not testable here")
+    assert all(any(v in r.text for v in verdicts) for r in rows[: len(registry_keys())])
+    links = driver.find_elements("css selector", "main table tbody tr a.reference.internal")
+    assert len(links) >= len(registry_keys()), "every claim links to the section that shows it"
+
+
+# the chapters; the pages (intro, scorecard, course guide, exercises) have no Result box
+# and no exercises
+PAPER_CHAPTERS = [n for n in chapters(ROOT) if n not in PAGES]
+
+
+@pytest.mark.parametrize("name", PAPER_CHAPTERS)
+def test_chapter_has_result_rerun_box_exercises_and_hidden_code(site, driver, name):
     base, _, _ = site
     open_page(driver, base + f"book/{name}.html")
     titles = [e.text for e in driver.find_elements("css selector", ".admonition-title")]
+    if name != "performance":
+        assert titles and titles[0].startswith("Result"), f"{name}: no Result box first"
     assert any("Re-run this chapter" in t for t in titles), f"{name}: no re-run box"
-    headings = [e.text for e in driver.find_elements("css selector", "h2")]
-    assert any(h.startswith("Exercises") for h in headings), f"{name}: no exercises"
-    solutions = driver.find_elements("css selector", "details.sd-dropdown, details.dropdown")
-    assert len(solutions) >= 2, f"{name}: fewer than two folded solutions"
+    exercises = driver.find_elements("css selector", "div.exercise")
+    numbers = [e.find_element("css selector", ".caption-number").text for e in exercises]
+    assert len(exercises) >= 2 and all(re.match(r"Exercise \d+\.\d+", n) for n in numbers), (
+        f"{name}: exercises must be numbered per chapter, got {numbers}"
+    )
+    solutions = driver.find_elements("css selector", "div.solution")
+    assert len(solutions) >= 2, f"{name}: fewer than two solutions"
+    assert all(s.find_elements("css selector", ".cell_output, .cell_input") for s in solutions), (
+        f"{name}: a solution without executed code"
+    )
     hidden = driver.find_elements("css selector", ".toggle-details, .tag_hide-input")
     assert hidden, f"{name}: no hidden code cell with a toggle"
 
 
-@pytest.mark.parametrize("name", chapters(ROOT))
-def test_chapter_figures_have_numbered_captions(site, driver, name):
+@pytest.mark.parametrize("name", [n for n in chapters(ROOT) if has_figures(n)])
+def test_figures_have_numbered_captions_naming_the_paper_alt_text_and_size(site, driver, name):
     base, _, _ = site
     open_page(driver, base + f"book/{name}.html")
     figures = driver.execute_script(FIGURES)
-    assert figures["images"] >= 1, f"{name}: no figure"
-    assert not figures["unnumbered"], f"{name}: figures without a numbered caption"
+    assert figures, f"{name}: no figure"
+    problems = []
+    for f in figures:
+        if not f["numbered"]:
+            problems.append(f"{f['src']}: no numbered caption")
+        if not PAPER_REFERENCE.search(f["caption"]):
+            problems.append(f"{f['src']}: caption names no paper figure: {f['caption'][:80]!r}")
+        if len(f["alt"]) < 15 or f["alt"].endswith(".png"):
+            problems.append(f"{f['src']}: no alt text")
+        if f["width"] < MIN_FIGURE_WIDTH:
+            problems.append(f"{f['src']}: rendered {f['width']:.0f} px wide")
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)

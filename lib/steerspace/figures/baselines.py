@@ -17,6 +17,7 @@ from steerspace.figures.style import (
     accuracy_axis,
     add_chance,
     condition_bar,
+    error_bars,
     language_color,
     language_marker,
     language_order,
@@ -38,7 +39,7 @@ def _error_bars(ax: plt.Axes, x, rows: pd.DataFrame, scale: float = 1.0) -> None
     ax.errorbar(
         x,
         scale * rows["value"],
-        yerr=[scale * (rows["value"] - rows["low"]), scale * (rows["high"] - rows["value"])],
+        yerr=error_bars(rows["value"], rows["low"], rows["high"], scale=scale),
         fmt="none",
         ecolor="#7F7F7F",
         elinewidth=1.0,

@@ -22,6 +22,7 @@ from steerspace.figures.style import (
     CHANCE_STYLE,
     accuracy_axis,
     add_chance,
+    error_bars,
     language_color,
     language_marker,
     layer_axis,
@@ -269,7 +270,7 @@ def _dose_panel(ax: plt.Axes, frame: pd.DataFrame, x: str) -> None:
     for column, (label, style) in DOSE_QUANTITIES.items():
         target_ax, scale = (twin, 1.0) if column == "dlogppl" else (ax, 100.0)
         values = scale * frame[column]
-        errors = [values - scale * frame[f"{column}_low"], scale * frame[f"{column}_high"] - values]
+        errors = error_bars(frame[column], frame[f"{column}_low"], frame[f"{column}_high"], scale=scale)
         bars = target_ax.errorbar(frame[x], values, yerr=errors, capsize=2, ms=5, lw=1.3,
                                   label=label, **style)  # fmt: skip
         handles.append(bars)

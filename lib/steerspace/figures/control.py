@@ -17,6 +17,7 @@ from steerspace.figures.style import (
     accuracy_axis,
     add_chance,
     condition_bar,
+    error_bars,
     language_order,
 )
 
@@ -75,7 +76,7 @@ def control_distance_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
         for i, condition in enumerate(conditions):
             rows = part.loc[condition].reindex(targets)
             offset = (i - (len(conditions) - 1) / 2) * width
-            err = np.vstack([rows["value"] - rows["low"], rows["high"] - rows["value"]])
+            err = error_bars(rows["value"], rows["low"], rows["high"])
             _bars(ax, rows, x, offset, width, condition, err)
             if rows["seeds"].max() > 1:
                 for j, values in enumerate(rows["seed_values"]):

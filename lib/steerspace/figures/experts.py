@@ -15,6 +15,7 @@ from steerspace.figures.space import QUANTITY_LABELS
 from steerspace.figures.style import (
     CHANCE_STYLE,
     CONDITIONS,
+    error_bars,
     language_color,
     language_marker,
     language_order,
@@ -36,13 +37,6 @@ POOLING_LABELS = {
     "mean": "post, experts by mean-pooled AUROC (this book)",
     "max": "post, experts by max-pooled AUROC (ml-aura's pooling)",
 }
-
-
-def error_bars(value, low, high) -> np.ndarray:
-    """(2, n) lengths below and above ``value`` for ``errorbar``, clipped at 0 where a
-    percentile interval does not contain its point estimate."""
-    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
-    return np.clip(np.vstack([value - low, high - value]), 0.0, None)
 
 
 def _panels(n: int, *, width: float, height: float, sharey: bool = True):

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from steerspace.figures.experts import error_bars
 from steerspace.figures.style import (
     accuracy_axis,
+    error_bars,
     language_color,
     language_marker,
     language_order,

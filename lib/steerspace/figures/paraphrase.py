@@ -11,11 +11,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from steerspace.figures.retrieval import chance_label, interval_bars
+from steerspace.figures.retrieval import interval_bars
 from steerspace.figures.style import (
     CHANCE_STYLE,
     accuracy_axis,
     add_chance,
+    chance_label,
     condition_bar,
     language_order,
 )

@@ -19,7 +19,9 @@ from matplotlib import patheffects
 from steerspace.figures.style import (
     accuracy_axis,
     add_chance,
+    chance_label,
     condition_bar,
+    error_bars,
     language_color,
     language_marker,
     language_order,
@@ -38,15 +40,10 @@ NO_PAIR_COLOUR = "#9E9E9E"
 PAPER_TICK = {"marker": "|", "linestyle": "none", "color": "#555555", "ms": 10, "mew": 1.6}
 
 
-def chance_label(chance: float) -> str:
-    """``chance (1/200)``: how every retrieval figure names its chance line."""
-    return f"chance (1/{round(1 / chance):,})"
-
-
 def interval_bars(ax: plt.Axes, x: np.ndarray, rows: pd.DataFrame) -> None:
     """95 % intervals (``value``, ``low``, ``high`` of ``rows``) as error bars on bars:
     black with a white halo, so that they show on dark and light bars alike."""
-    err = np.vstack([rows["value"] - rows["low"], rows["high"] - rows["value"]])
+    err = error_bars(rows["value"], rows["low"], rows["high"])
     _, caps, lines = ax.errorbar(x, rows["value"], yerr=err, **_ERR)
     for artist in (*caps, *lines):
         artist.set_path_effects([patheffects.withStroke(linewidth=2.4, foreground="white")])
@@ -167,8 +164,8 @@ def change_summary_figure(summary: pd.DataFrame, *, title: str) -> plt.Figure:
                 r = rows.loc[target]
                 colour = language_color(target) if r["testable"] else UNTESTABLE_COLOUR
                 ax.errorbar(x[i] + shift, 100 * r["change_value"],
-                            yerr=[[100 * (r["change_value"] - r["change_low"])],
-                                  [100 * (r["change_high"] - r["change_value"])]],
+                            yerr=error_bars([r["change_value"]], [r["change_low"]],
+                                            [r["change_high"]], scale=100),
                             fmt=language_marker(target), color=colour, ms=6, capsize=2,
                             mfc=colour if j == 0 else "white")  # fmt: skip
         ax.axhline(0, color="#444444", lw=0.8)

@@ -8,7 +8,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from steerspace.figures.style import language_color, language_marker, place_labels
+from steerspace.figures.style import (
+    error_bars,
+    language_color,
+    language_marker,
+    place_labels,
+)
 
 QUANTITY_LABELS = {
     "all_languages": "between non-target\nlanguages",
@@ -75,7 +80,7 @@ def distance_change_figure(estimates: pd.DataFrame, *, title: str) -> plt.Figure
             post = rows[rows["space"] == "post"].iloc[0]
             color = language_color(target)
             for x, row, face in ((i - 0.12, pre, "none"), (i + 0.12, post, color)):
-                ax.errorbar(x, row["value"], yerr=[[row["value"] - row["low"]], [row["high"] - row["value"]]],
+                ax.errorbar(x, row["value"], yerr=error_bars([row["value"]], [row["low"]], [row["high"]]),
                             fmt=language_marker(target), color=color, mfc=face, ms=6, capsize=2)  # fmt: skip
             ax.annotate("", xy=(i + 0.12, post["value"]), xytext=(i - 0.12, pre["value"]),
                         arrowprops={"arrowstyle": "->", "color": color, "lw": 1})  # fmt: skip

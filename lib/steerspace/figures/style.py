@@ -151,6 +151,18 @@ def accuracy_axis(ax: plt.Axes, values: Iterable[float], chance: float | None = 
     return upper
 
 
+def error_bars(value, low, high, *, scale: float = 1.0) -> np.ndarray:
+    """(2, n) lengths below and above ``value`` for ``errorbar`` (times ``scale``),
+    clipped at 0 where a percentile interval does not contain its point estimate."""
+    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
+    return scale * np.clip(np.vstack([value - low, high - value]), 0.0, None)
+
+
+def chance_label(chance: float) -> str:
+    """``chance (1/200)``: how every retrieval figure names its chance line."""
+    return f"chance (1/{round(1 / chance):,})"
+
+
 def add_chance(ax: plt.Axes, chance: float, *, label: str | None = "chance") -> None:
     """Draw the chance level of a top-1 accuracy (1 / number of candidates)."""
     ax.axhline(chance, **CHANCE_STYLE, label=label, zorder=3)
@@ -199,4 +211,6 @@ def condition_bar(ax: plt.Axes, x, heights, *, condition: str, width: float, **k
             f"unknown condition {condition!r}; conditions are {[*CONDITIONS, *CONDITION_ALIASES]}"
         )
     style = CONDITIONS[name]
-    return ax.bar(x, heights, width=width, label=kw.pop("label", condition), linewidth=0.6, **style, **kw)
+    return ax.bar(
+        x, heights, width=width, label=kw.pop("label", condition), linewidth=0.6, **style, **kw
+    )

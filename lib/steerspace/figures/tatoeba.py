@@ -14,21 +14,15 @@ import pandas as pd
 from steerspace.figures.style import (
     accuracy_axis,
     add_chance,
+    chance_label,
     condition_bar,
+    error_bars,
     language_color,
     language_marker,
     language_order,
 )
 
 _ERR = {"ecolor": "#000000", "elinewidth": 0.8, "capsize": 2, "fmt": "none"}
-
-
-def _err(rows: pd.DataFrame) -> np.ndarray:
-    return np.vstack([rows["value"] - rows["low"], rows["high"] - rows["value"]])
-
-
-def _chance_label(chance: float) -> str:
-    return f"chance (1/{round(1 / chance):,})"
 
 
 def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
@@ -58,9 +52,9 @@ def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
                 width=0.4,
                 label=label,
             )
-            ax.errorbar(x + offset, rows["value"], yerr=_err(rows), **_ERR)
+            ax.errorbar(x + offset, rows["value"], yerr=error_bars(rows["value"], rows["low"], rows["high"]), **_ERR)
         chance = float(part["chance"].max())
-        add_chance(ax, chance, label=_chance_label(chance))
+        add_chance(ax, chance, label=chance_label(chance))
         accuracy_axis(ax, part["high"], chance)
         ax.set_ylabel(f"top-1 accuracy\n({score})")
         ax.set_xticks(x, [f"{t}\n{d}" for t, d in units], fontsize=8)
@@ -94,10 +88,10 @@ def k_grid_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
             for n, target in enumerate(targets):
                 rows = part[part["target"] == target].set_index("k").reindex(ks)
                 shift = (n - (len(targets) - 1) / 2) * 0.04
-                ax.errorbar(x + shift, rows["value"], yerr=_err(rows), color=language_color(target),
+                ax.errorbar(x + shift, rows["value"], yerr=error_bars(rows["value"], rows["low"], rows["high"]), color=language_color(target),
                             marker=language_marker(target), ms=5, lw=1.2, capsize=2,
                             label=f"target {target}")  # fmt: skip
-            add_chance(ax, chance, label=_chance_label(chance))
+            add_chance(ax, chance, label=chance_label(chance))
             accuracy_axis(ax, column["high"], chance)
             ax.set_title(f"{direction}, {score}", fontsize=10)
             ax.set_ylabel("top-1 accuracy")

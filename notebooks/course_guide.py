@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (course-guide)=
+# # Course guide
+#
+# This book can be taught as a short course on model interventions and multilingual
+# representations: {glue:md}`course_plan`, or one long day. Every chapter runs on a
+# laptop CPU; the first run of the book downloads nothing but Python packages and fills
+# an on-disk cache that later runs reuse.
+#
+# The plan on this page (class minutes, learning goals, sessions) is a teacher's
+# suggestion, kept as data in `steerspace.course`; the run times are read from
+# `bench/results/book.json` and the dtype differences from `bench/results/dtype.json`,
+# so the page runs no model and executes in seconds
+# (`steerspace book --only course_guide --no-build`).
+
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
+# %% tags=["parameters"]
+config = "gemma-3-270m"  # a shipped config name or a YAML path
+overrides = {}  # any config key
+
+# %% tags=["remove-cell"]
+# Reads the plan and the benchmarks and glues the numbers of the prose; removed from the
+# page with its outputs (the glued values stay available to the prose).
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from steerspace import course
+from steerspace.config import load_config
+from steerspace.languages import LANGUAGES
+from steerspace.report import fmt, glue_all
+from steerspace.run import DEFAULT_CONFIG
+
+root = Path.cwd()  # papermill runs the chapters in the repository root
+names = {code: lang.name for code, lang in LANGUAGES.items()}
+results = course.bench_results(root)
+book = course.load_benchmark(results, course.BOOK_BENCHMARK)
+dtype = course.load_benchmark(results, course.DTYPE_BENCHMARK)
+classroom = course.load_benchmark(results, course.CLASSROOM_BENCHMARK)
+bf16 = course.has_bf16(book)
+cold = (book or {}).get("runs", {}).get("cold", {}).get("wall_s")
+cores = (book or {}).get("machine", {}).get("usable_cpus")
+glued = glue_all(
+    {
+        "course_plan": course.plan_summary(),
+        "course_cold_book": (
+            f"{course.duration(cold)} on {fmt(cores, 'int')} CPU cores"
+            if cold is not None and cores
+            else f"a time that is {course.NOT_MEASURED} here (`{course.BOOK_BENCHMARK_COMMAND}`)"
+        ),
+        "course_classroom_size": course.classroom_size(
+            load_config("classroom"), load_config(DEFAULT_CONFIG), names
+        ),
+        "course_classroom_measured": course.classroom_text(classroom),
+        "course_built_bf16": {
+            True: "the book's benchmarks ran on one",
+            False: "the book's benchmarks ran on a CPU without them",
+            None: "the book's benchmarks did not record their CPU",
+        }[bf16],
+        "course_dtype": course.dtype_text(dtype, names),
+        "course_book_times": course.book_times_text(book),
+    }
+)
+
+# %% [markdown]
+# ## Before the first session
+#
+# ```bash
+# python3.11 -m venv .venv && . .venv/bin/activate && pip install -q -r requirements.lock -e .
+# steerspace book --no-build        # execute every chapter once: fills the cache
+# ```
+#
+# Run this the day before: from an empty cache the whole book took
+# {glue:md}`course_cold_book`. Afterwards a chapter that is re-run with the same
+# parameters reads its forward passes from the cache (`$STEERSPACE_CACHE`, default
+# `~/.cache/steerspace`), and only what an exercise changes (another k, another
+# pooling, another target) is recomputed. Each chapter opens with a *Re-run this
+# chapter* box with the exact commands; a run with other parameters writes its own
+# folder, `runs/<config>_<overrides>/`, with a `manifest.json` of what produced it, and
+# leaves the committed book as it is.
+#
+# **Small machines: the `classroom` config.** On Binder ({source}`2 GB of memory`),
+# Colab's CPU runtime or a laptop, pass `--config classroom` (or set
+# `config = "classroom"` in a chapter's parameters cell): {glue:md}`course_classroom_size`.
+# {glue:md}`course_classroom_measured`. Its numbers are noisier than the book's: use it
+# to try things, not to quote.
+#
+# **float32 or bfloat16.** The default `dtype: auto` computes in bfloat16 only on CPUs
+# with bfloat16 instructions ({glue:md}`course_built_bf16`) and in float32 elsewhere, so
+# a student's numbers can come from the other dtype. {glue:md}`course_dtype`
+# Differences of that size are not findings.
+#
+# ## Suggested order
+#
+# Times are wall-clock for executing a chapter with the default config, **cold** (empty
+# cache, chapters in book order) and **warm** (a re-run with the same parameters, which
+# reads the forward passes, the free generations and the UMAP projections from the
+# cache: most of the cold time). An exercise that changes a parameter pays only for what
+# the change invalidates. "Class" is a suggestion for reading the chapter, discussing
+# it and doing its exercises. The first chapters compute and cache the experts and
+# embeddings that the later ones reuse, so run them in book order the first time; after
+# that, any chapter can be re-run on its own.
+
+# %% tags=["remove-input"]
+display(Markdown(course.chapter_table(root, book)))
+
+# %% [markdown]
+# {glue:md}`course_book_times`
+#
+# ## Sessions
+
+# %% tags=["remove-input"]
+display(Markdown(course.sessions_markdown(root)))
+
+# %% [markdown]
+# ## Working on the exercises
+#
+# Every chapter ends with exercises, each with its difficulty; the solutions are folded
+# under each one and run with the chapter, and {doc}`exercises` lists them all. Most
+# are a single re-run with other parameters:
+#
+# ```bash
+# steerspace book --only finding_experts --set k=200 --no-build
+# ```
+#
+# executes one chapter into `runs/gemma-3-270m_k=200/book/finding_experts.ipynb` (open
+# it in Jupyter) and leaves the committed book as it is; without `--no-build` it also
+# builds that run's HTML book. Others are a few lines of Python with the library, in a
+# notebook started from the repository root:
+#
+# ```python
+# from steerspace.notebook import setup_chapter
+#
+# cfg, pipe = setup_chapter("gemma-3-270m", {"k": 200})
+# pre, post = pipe.space(), pipe.post_spaces()
+# ```
+#
+# The original space comes from the cache of the book's run; the intervened spaces for
+# another `k` are computed once (a few minutes on a CPU) and cached in turn.

@@ -1,0 +1,65 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (exercises-index)=
+# # All exercises
+#
+# Every exercise of the book, numbered by chapter (Exercise 4.2 is the second exercise
+# of Chapter 4), with its difficulty. Each links to its chapter, where the solution
+# follows it, folded. Every solution is code that runs with its chapter, so a solution
+# that breaks fails the book's tests. {glue:md}`exercises_count`
+
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
+# %% tags=["parameters"]
+config = "gemma-3-270m"  # a shipped config name or a YAML path
+overrides = {}  # any config key
+
+# %% tags=["remove-input"]
+from pathlib import Path
+
+import jupytext
+from IPython.display import Markdown, display
+
+from steerspace.exercises import chapter_exercises, index_markdown
+from steerspace.report import glue_all
+from steerspace.run import PAGES, chapters
+
+root = Path.cwd()
+names = [n for n in chapters(root) if n not in PAGES]
+exercises = [ex for n in names for ex in chapter_exercises(root / "notebooks" / f"{n}.py")]
+titles = {}
+for name in names:
+    first = jupytext.read(root / "notebooks" / f"{name}.py").cells[0].source
+    heading = next(line for line in first.splitlines() if line.startswith("# "))
+    titles[name] = f"{{doc}}`{heading[2:]} <{name}>`"
+by_level = {d: sum(ex.difficulty == d for ex in exercises) for d in ("easy", "medium", "hard")}
+glue_all(
+    {
+        "exercises_count": f"{len(exercises)} exercises: "
+        + ", ".join(f"{n} {d}" for d, n in by_level.items() if n)
+        + "."
+    }
+)
+display(Markdown(index_markdown(exercises, titles)))

