@@ -94,7 +94,7 @@ from steerspace.figures.retrieval import (
     table2_figure,
     target_query_figure,
 )
-from steerspace.figures.style import save_figure, symmetric_limit
+from steerspace.figures.style import save_figure, show_gallery_figure, symmetric_limit
 from steerspace.languages import seen_in_pretraining
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.paper import paper_table
@@ -360,17 +360,29 @@ _ = glue_all(
 # the other targets, drawn as {numref}`fig-retrieval-main` and
 # {numref}`fig-retrieval-delta-main`; the target is named in each title.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's App. E (Figs. 21–23) on this run: top-1 retrieval with each other target's sentences as queries, pre and post its own intervention, by inner product and cosine, with chance; one figure per target (named in its title)."}, "image": {"alt": "Bar charts of top-1 retrieval per candidate language for each other target."}}
+# %% tags=["hide-input"]
 for target in cfg.targets:
     if target != main_target:
-        bars(target)
-        plt.show()
+        show_gallery_figure(
+            bars(target),
+            name=f"fig-retrieval-query-{target}",
+            caption=f"The paper's App. E (Figs. 21–23) on this run, queries in **{target}**: "
+            "top-1 retrieval pre and post the intervention on the same target, by inner "
+            "product and cosine, with chance (dashed).",
+            alt=f"Bar charts of top-1 retrieval per candidate language, queries in {target}.",
+        )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's App. F (Figs. 24–26) on this run: change of top-1 accuracy for every query × candidate pair under each other target's intervention, on the colour scales of the main heatmap; one figure per target (named in its title)."}, "image": {"alt": "Heatmaps of the change in top-1 accuracy for each other target."}}
+# %% tags=["hide-input"]
 for target in cfg.targets:
     if target != main_target:
-        heatmap(target)
-        plt.show()
+        show_gallery_figure(
+            heatmap(target),
+            name=f"fig-retrieval-delta-{target}",
+            caption=f"The paper's App. F (Figs. 24–26) on this run, intervention on **{target}**: "
+            "change of top-1 accuracy for every query × candidate pair, on the colour scales "
+            "of the main heatmap.",
+            alt=f"Heatmaps of the change in top-1 accuracy, intervention on {target}.",
+        )
 
 # %% [markdown]
 # ## Exercises

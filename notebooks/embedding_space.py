@@ -70,7 +70,7 @@ import pandas as pd
 
 from steerspace import claims, evidence, scorecard
 from steerspace.figures.space import distance_change_figure, umap_figure
-from steerspace.figures.style import save_figure
+from steerspace.figures.style import save_figure, show_gallery_figure
 from steerspace.geometry import TABLE1_QUANTITIES, table1, table1_resampled
 from steerspace.inference import estimate_from_samples
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
@@ -334,11 +334,16 @@ glue_all(
 # The paper's App. C (Figs. 6–20) shows one UMAP per model and target; here is ours
 # for each other target, drawn as {numref}`fig-umap-main`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's App. C (Figs. 6–20) on this run: UMAP of pre (hollow) and post (filled) embeddings for the intervention on each other target, one figure per target (named in its title), drawn as the main UMAP figure."}, "image": {"alt": "UMAP scatter plots of pre and post embeddings for the other intervention targets."}}
+# %% tags=["hide-input"]
 for target in cfg.targets:
     if target != main_target:
-        draw_umap(target)
-        plt.show()
+        show_gallery_figure(
+            draw_umap(target),
+            name=f"fig-umap-{target}",
+            caption=f"The paper's App. C (Figs. 6–20) on this run, intervention on **{target}**: "
+            "UMAP of pre (hollow) and post (filled) embeddings, drawn as the main UMAP figure.",
+            alt=f"UMAP scatter plot of pre and post embeddings, intervention on {target}.",
+        )
 
 # %% [markdown]
 # ## Exercises

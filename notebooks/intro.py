@@ -87,10 +87,11 @@ if missing:
     display(Markdown(scorecard.missing_box(missing)))
 
 # %% [markdown]
-# The figure puts the book's answer side by side: the paper's Table 1 distances
-# shrink here too, but retrieval barely moves with the paper's inner product, and
-# cheap transformations of the *original* model's space retrieve translations far
-# better than the intervention does.
+# The figure puts the book's answer side by side: the paper's Table 1 distances, ours
+# beside the paper's models; retrieval with the target as query, by the paper's inner
+# product and by cosine, with chance; and all-pairs retrieval under the intervention
+# beside cheap transformations of the *original* model's space. Which of these
+# differences are significant is the scorecard's job, above.
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "The book at a glance (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
 data = headline_data(cfg.results_path)

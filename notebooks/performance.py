@@ -75,7 +75,7 @@ from IPython.display import Markdown, display
 
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
-from steerspace.notebook import setup_chapter
+from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
@@ -88,6 +88,7 @@ NO_BENCH = "not available (no `bench/` beside this book)"
 _ = glue_all({f"perf_{key}": text for key, text in perf.benchmark_texts(res).items()})
 
 # %% tags=["remove-input"]
+display(Markdown(config_dropdown(cfg)))
 display(Markdown(perf.results_note(res, results_dir, repo)))
 
 # %% [markdown]
@@ -292,6 +293,7 @@ cost = (
     f"{cost_text['ppl_share_min']} or more of it."
 )
 _ = glue_all({"perf_passed": passed, "perf_result": passed + "." + (cost if prediction else "")})
+display(Markdown(warnings_box()))
 
 # %% [markdown]
 # ## Exercises

@@ -200,8 +200,8 @@ plt.show()
 # %% [markdown]
 # The paper's claim is that random units do not improve retrieval; it is decided on
 # the paper's control (experts' values), target by target, and holds for a target
-# unless its change is significantly above zero. Random units minus experts, the
-# comparison the old version of this chapter left uncommented:
+# unless its change is significantly above zero. Whether the experts do better than
+# random units is a separate question; random units minus experts:
 # {glue:md}`control_vs_experts`.
 
 # %% tags=["remove-output"]

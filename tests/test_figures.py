@@ -133,3 +133,13 @@ def test_headline_figure_three_panels_with_chance():
         assert any(line.get_linestyle() == "--" for line in ax.get_lines())  # chance line
         assert ax.get_ylim()[1] < 1.0  # scaled to the data
     plt.close(fig)
+
+
+def test_a_gallery_figure_gets_its_own_name_caption_and_alt_text():
+    from steerspace.figures.style import gallery_markdown
+
+    text = gallery_markdown("fig-umap-de", "UMAP, intervention on **de**.", "UMAP for de.")
+    lines = text.splitlines()
+    assert lines[0] == "```{glue:figure} fig-umap-de"
+    assert ":name: fig-umap-de" in lines and ":alt: UMAP for de." in lines
+    assert lines[-2:] == ["UMAP, intervention on **de**.", "```"]

@@ -121,6 +121,27 @@ def save_figure(fig: plt.Figure, cfg: Config, name: str) -> Path:
     return path
 
 
+def gallery_markdown(name: str, caption: str, alt: str) -> str:
+    """The MyST ``glue:figure`` directive that shows the figure glued as ``name`` with its
+    own number, caption and alt text (see :func:`show_gallery_figure`)."""
+    return f"```{{glue:figure}} {name}\n:name: {name}\n:alt: {alt}\n\n{caption}\n```"
+
+
+def show_gallery_figure(fig: plt.Figure, *, name: str, caption: str, alt: str) -> None:
+    """Show one figure of a gallery (a loop over targets) with a caption of its own.
+
+    A cell's ``mystnb`` metadata gives every figure the cell draws the same caption;
+    here the figure is glued under ``name`` (which must be unique in the book) and
+    displayed by a ``glue:figure`` directive in a Markdown output, so each figure of the
+    loop is numbered and captioned on its own."""
+    from IPython.display import Markdown, display
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
+    plt.close(fig)
+    display(Markdown(gallery_markdown(name, caption, alt)))
+
+
 def unseen_label_colors(ax: plt.Axes, codes: Sequence[str], seen: dict[str, bool | None]) -> None:
     """Colour x tick labels red for languages the model did not see in pre-training
     (the paper's convention); unknown (``None``) stays black."""
