@@ -298,7 +298,7 @@ for assessment in assessments:
     scorecard.record(assessment, cfg)
 xl.summary_cells(summary[summary["part"] == "other queries"])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (no paper figure): the change of mean top-1 accuracy per target with the target as query (left, Fig. 4's pairs) and over the pairs without the target (right, Fig. 5's), by inner product (filled) and cosine (hollow), 95 % intervals over queries; grey where neither pre nor post accuracy is above chance (no verdict).", "name": "fig-retrieval-summary"}, "image": {"alt": "Change of mean top-1 accuracy per target, for target-as-query and other-query pairs, inner product and cosine."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the change of mean top-1 accuracy per target with the target as query (left, Fig. 4's pairs) and over the pairs without the target (right, Fig. 5's), by inner product (filled) and cosine (hollow), 95 % intervals over queries; grey where neither pre nor post accuracy is above chance (no verdict).", "name": "fig-retrieval-summary"}, "image": {"alt": "Change of mean top-1 accuracy per target, for target-as-query and other-query pairs, inner product and cosine."}}
 summary_plot = summary.reset_index().assign(testable=lambda f: f["pre_above_chance"] | f["post_above_chance"])
 fig = change_summary_figure(summary_plot, title=f"{cfg.name}: change of mean top-1 accuracy (k = {cfg.k})")
 save_figure(fig, cfg, "retrieval_summary")

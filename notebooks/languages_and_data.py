@@ -160,7 +160,7 @@ _ = glue_all({"data_paraphrase_pairs": "; ".join(f"**{lang}** {p}" for lang, p i
 # those the tokenizer (and likely the model) saw less of; this matters later, because
 # mean pooling averages over more, shorter pieces in those languages.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (the paper has no such figure): mean tokens per evaluation sentence for each language with the config's tokenizer, on the same verses in every language, sorted; each language in its own colour and marker; dotted: the median over languages.", "name": "fig-tokens-per-sentence"}, "image": {"alt": "Dot plot of the mean number of tokens per verse for each language, sorted from fewest to most."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper has no such figure): mean tokens per evaluation sentence for each language with the config's tokenizer, on the same verses in every language, sorted; each language in its own colour and marker; dotted: the median over languages.", "name": "fig-tokens-per-sentence"}, "image": {"alt": "Dot plot of the mean number of tokens per verse for each language, sorted from fewest to most."}}
 order = stats["tokens per sentence"].sort_values()
 glue_all(
     {
@@ -177,7 +177,7 @@ plt.show()
 # verse has far fewer characters than a Latin-script one, yet about as many tokens:
 # {glue:md}`data_chars_ratio`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours: characters against tokens per evaluation sentence, one point per language (its colour and marker, labelled by code): the same verses are short in characters but not in tokens in the scripts with many characters per word.", "name": "fig-chars-tokens"}, "image": {"alt": "Scatter plot of characters per verse against tokens per verse, one labelled point per language."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): characters against tokens per evaluation sentence, one point per language (its colour and marker, labelled by code): the same verses are short in characters but not in tokens in the scripts with many characters per word.", "name": "fig-chars-tokens"}, "image": {"alt": "Scatter plot of characters per verse against tokens per verse, one labelled point per language."}}
 per_char = stats["tokens per character"].sort_values()
 glue_all(
     {

@@ -138,7 +138,7 @@ shown = distances.assign(text=[fmt_ci(r, "dist") for r in distances.itertuples()
 shown.pivot_table(index=["target", "quantity"], columns="condition", values="text",
                   aggfunc="first", sort=False)[list(control.CONDITIONS)]  # fmt: skip
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (the paper shows only UMAPs, Figs. 27–29): the four distances of Table 1 per intervention target, with the original model (pre), the k experts, k random units at the experts' values (the paper's control) and k random units at their own means; 95 % intervals over sentences, black dots = single seeds.", "name": "fig-control-table1"}, "image": {"alt": "Four bar-chart panels of cosine distances per target under the original model, the experts and two random-unit controls."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows only UMAPs, Figs. 27–29): the four distances of Table 1 per intervention target, with the original model (pre), the k experts, k random units at the experts' values (the paper's control) and k random units at their own means; 95 % intervals over sentences, black dots = single seeds.", "name": "fig-control-table1"}, "image": {"alt": "Four bar-chart panels of cosine distances per target under the original model, the experts and two random-unit controls."}}
 fig = control_distance_figure(
     distances, title=f"{cfg.name}: Table 1 under the control (k = {cfg.k}, {n} sentences)"
 )

@@ -222,7 +222,7 @@ glue_all(
 # The paper reports one k per model. The same units over the whole grid show whether
 # a gain, or its absence, depends on that choice.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (the paper reports one k): Tatoeba top-1 accuracy over the number of experts k for each target, by direction (rows) and score (columns); pre = original model; 95 % intervals over sentence pairs; dashed line = chance.", "name": "fig-tatoeba-k"}, "image": {"alt": "Line plots of Tatoeba accuracy against the number of experts for each target, in two directions and two scores, with a chance line."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper reports one k): Tatoeba top-1 accuracy over the number of experts k for each target, by direction (rows) and score (columns); pre = original model; 95 % intervals over sentence pairs; dashed line = chance.", "name": "fig-tatoeba-k"}, "image": {"alt": "Line plots of Tatoeba accuracy against the number of experts for each target, in two directions and two scores, with a chance line."}}
 if "Tatoeba" in tables:
     fig = k_grid_figure(tables["Tatoeba"], title=f"{cfg.name}: Tatoeba over k")
     save_figure(fig, cfg, "tatoeba_k_grid")

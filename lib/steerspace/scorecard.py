@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -234,7 +235,8 @@ def headline(records: list[dict]) -> str:
     and value, linked to the section that shows each (MyST Markdown)."""
     sections: dict[str, list[dict]] = {}
     for rec in records:
-        section = CLAIMS[rec["claim"]].section.split(",")[0].split(" ")[0]
+        # "§5 (claimed in §1)" → "§5", "§3.3, App. B" → "§3.3", "App. H" stays
+        section = re.split(r",| \(", CLAIMS[rec["claim"]].section)[0].strip()
         sections.setdefault(section, []).append(rec)
     bullets = []
     for section, recs in sections.items():
