@@ -50,6 +50,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from steerspace import course
+from steerspace.bench_results import load_benchmark
 from steerspace.config import load_config
 from steerspace.languages import LANGUAGES
 from steerspace.report import fmt, glue_all
@@ -58,9 +59,9 @@ from steerspace.run import DEFAULT_CONFIG
 root = Path.cwd()  # papermill runs the chapters in the repository root
 names = {code: lang.name for code, lang in LANGUAGES.items()}
 results = course.bench_results(root)
-book = course.load_benchmark(results, course.BOOK_BENCHMARK)
-dtype = course.load_benchmark(results, course.DTYPE_BENCHMARK)
-classroom = course.load_benchmark(results, course.CLASSROOM_BENCHMARK)
+book = load_benchmark(results, course.BOOK_BENCHMARK)
+dtype = load_benchmark(results, course.DTYPE_BENCHMARK)
+classroom = load_benchmark(results, course.CLASSROOM_BENCHMARK)
 bf16 = course.has_bf16(book)
 cold = (book or {}).get("runs", {}).get("cold", {}).get("wall_s")
 cores = (book or {}).get("machine", {}).get("usable_cpus")

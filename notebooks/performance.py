@@ -73,14 +73,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from steerspace.bench_results import find_repository, results_directory
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-repo = perf.find_repository()
-results_dir = perf.results_directory(repo)
+repo = find_repository()
+results_dir = results_directory(repo)
 res = perf.load_results(results_dir)
 a, f, b, bk, cm = (res[name] for name in perf.COMMANDS)
 cost_model = perf.cost_model_module(repo)  # bench/cost_model.py, None without bench/

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from steerspace import course
+from steerspace.bench_results import load_benchmark
 from steerspace.run import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def test_one_row_per_chapter_of_the_toc_that_is_not_a_page(tmp_path):
 
 
 def test_a_missing_benchmark_says_not_measured_and_names_the_command(tmp_path):
-    assert course.load_benchmark(tmp_path, course.BOOK_BENCHMARK) is None
+    assert load_benchmark(tmp_path, course.BOOK_BENCHMARK) is None
     rows = _rows(course.chapter_table(ROOT, None))
     assert rows and all(r[3] == r[4] == "not measured" for r in rows)
     text = course.book_times_text(None)

@@ -12,15 +12,14 @@ jupyter-book numbers them), run times from ``bench/results/book.json`` (written 
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from steerspace.bench_results import find_repository, results_directory
 from steerspace.report import fmt
 from steerspace.run import PAGES, chapters
 
@@ -229,26 +228,9 @@ def plan_for(root: str | Path) -> list[ChapterPlan]:
 
 
 def bench_results(root: str | Path) -> Path | None:
-    """The folder of the benchmark results: ``$STEERSPACE_BENCH_RESULTS`` if set, else
-    ``bench/results`` of the repository (``root``, normally the working directory under
-    papermill, its parent, or the installed library's checkout), else ``None``."""
-    if os.environ.get("STEERSPACE_BENCH_RESULTS"):
-        return Path(os.environ["STEERSPACE_BENCH_RESULTS"])
-    import steerspace
-
-    root = Path(root).resolve()
-    for candidate in (root, root.parent, Path(steerspace.__file__).resolve().parents[2]):
-        if (candidate / "bench" / "book.py").is_file():
-            return candidate / "bench" / "results"
-    return None
-
-
-def load_benchmark(results: Path | None, name: str) -> dict[str, Any] | None:
-    """The JSON benchmark ``results/name``, or ``None`` if it was not run."""
-    path = results / name if results is not None else None
-    if path is None or not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The folder of the benchmark results for the repository at ``root`` (normally the
+    working directory under papermill): see :mod:`steerspace.bench_results`."""
+    return results_directory(find_repository(root))
 
 
 def duration(seconds: float | None) -> str:

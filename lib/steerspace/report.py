@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 
 from steerspace.inference import Estimate
 
@@ -69,8 +70,6 @@ def fmt_change(before: float, after: float, kind: str = "plain") -> str:
 def model_label(model: str) -> str:
     """How prose names a model: a hub id or ``embedded:...`` as it is, a local directory by
     its last part (a reader's path says nothing and would leak the builder's machine)."""
-    from pathlib import Path
-
     path = Path(model)
     return path.name if path.is_absolute() else model
 

@@ -76,6 +76,11 @@ SUMMARY_PAGES = ("scorecard", "intro")
 PAGES = ("intro", "scorecard", "exercises", "course_guide")
 
 
+def has_figures(name: str) -> bool:
+    """Whether chapter or page ``name`` draws figures: every chapter, and the intro."""
+    return name not in PAGES or name == "intro"
+
+
 def chapters(root: Path) -> list[str]:
     """Names of the chapters that are notebooks, in execution order: book order, with
     the summary pages (:data:`SUMMARY_PAGES`) last."""

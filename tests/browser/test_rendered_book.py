@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from steerspace.run import PAGES, chapters
+from steerspace.run import PAGES, chapters, has_figures
 
 pytestmark = pytest.mark.browser
 
@@ -216,12 +216,6 @@ return bad;
 MIN_FIGURE_WIDTH = 300  # px at a 1280 px window
 # a caption names the paper's figure or table it reproduces, or says it is not the paper's
 PAPER_REFERENCE = re.compile(r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not (a figure )?(of|in) the paper|beyond the paper", re.I)
-
-
-def has_figures(name: str) -> bool:
-    """Whether a notebook of the book must show figures: every chapter, and the intro
-    (the only page that draws one)."""
-    return name not in PAGES or name == "intro"
 
 
 def test_every_page_renders_cleanly(site, driver, screenshots):

@@ -12,8 +12,6 @@ use the book's method styles (greys and hatches, see :mod:`.style`).
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -25,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from steerspace.bench_results import load_benchmark
 from steerspace.figures.style import METHOD_COLOURS, method_style
 from steerspace.report import fmt
 
@@ -47,33 +46,9 @@ Result = Mapping[str, Any]
 # --- reading the results -----------------------------------------------------------
 
 
-def find_repository(start: str | Path | None = None) -> Path | None:
-    """The repository root with ``bench/``: ``start`` (default: the working directory,
-    where papermill runs a chapter), its parent, or the installed library's checkout."""
-    import steerspace
-
-    here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, here.parent, Path(steerspace.__file__).resolve().parents[2]):
-        if (candidate / "bench" / "cost_model.py").is_file():
-            return candidate
-    return None
-
-
-def results_directory(repo: Path | None) -> Path | None:
-    """Where the benchmarks wrote: ``$STEERSPACE_BENCH_RESULTS`` (as ``bench/common.py``
-    reads it), else ``bench/results`` of ``repo``."""
-    if os.environ.get("STEERSPACE_BENCH_RESULTS"):
-        return Path(os.environ["STEERSPACE_BENCH_RESULTS"])
-    return repo / "bench" / "results" if repo is not None else None
-
-
 def load_results(directory: Path | None) -> dict[str, dict | None]:
     """Every benchmark's JSON result in ``directory``, ``None`` where there is none."""
-    out: dict[str, dict | None] = {}
-    for name in COMMANDS:
-        path = directory / f"{name}.json" if directory is not None else None
-        out[name] = json.loads(path.read_text()) if path is not None and path.is_file() else None
-    return out
+    return {name: load_benchmark(directory, f"{name}.json") for name in COMMANDS}
 
 
 def cost_model_module(repo: Path | None) -> ModuleType | None:
