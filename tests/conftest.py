@@ -22,6 +22,7 @@ TINY_BOOK_CONFIG = {
     "n_heldout_sentences": 4,
     "k": 5,
     "k_grid": [0, 5, 20],
+    "dose_k_grid": [5, 20],
     "n_generations": 4,
     "max_new_tokens": 8,
     "random_seeds": [1, 2],

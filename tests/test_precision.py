@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import steerspace.precision as precision
+from steerspace.cache import Cache
 from steerspace.config import load_config
 from steerspace.models import load_model, resolve_dtype
 from steerspace.pipeline import Pipeline
@@ -49,7 +50,7 @@ def test_auto_is_measured_once_per_machine_and_cached_on_disk(monkeypatch, tmp_p
     timings = {"float32": 0.001, "bfloat16": 0.150}
     monkeypatch.setattr(precision, "_matmul_seconds", fake_matmul(timings, calls))
     assert resolve_dtype("auto", "cpu", cache_dir=tmp_path) == "float32"
-    assert len(list((tmp_path / "dtype").glob("cpu-*.json"))) == 1
+    assert len(Cache(tmp_path).entries()) == 1
     n = len(calls)
     precision._choose.cache_clear()  # a new process: reads the disk
     assert precision.choose_dtype("cpu", cache_dir=tmp_path).reason.startswith("bfloat16 emulated")
@@ -58,7 +59,7 @@ def test_auto_is_measured_once_per_machine_and_cached_on_disk(monkeypatch, tmp_p
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     precision._choose.cache_clear()
     resolve_dtype("auto", "cpu", cache_dir=tmp_path)
-    assert len(calls) > n and len(list((tmp_path / "dtype").glob("cpu-*.json"))) == 2
+    assert len(calls) > n and len(Cache(tmp_path).entries()) == 2
 
 
 def test_explicit_dtypes_pass_through_and_gpus_are_not_measured(monkeypatch, tmp_path):

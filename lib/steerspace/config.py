@@ -261,6 +261,18 @@ def _validate(cfg: Config) -> None:
         _check_positive(key, getattr(cfg, key))
     if cfg.benchmark_pairs is not None:
         _check_positive("benchmark_pairs", cfg.benchmark_pairs)
+    if not isinstance(cfg.name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", cfg.name):
+        raise ValueError(
+            f"config key 'name' must be letters, digits, '.', '_' or '-' (it names the "
+            f"results folder), got {cfg.name!r}"
+        )
+    if not isinstance(cfg.model, str) or not cfg.model:
+        raise ValueError(
+            f"config key 'model' must be a Hugging Face id, a local folder or "
+            f"'embedded:gemma-3-270m', got {cfg.model!r}"
+        )
+    if not isinstance(cfg.include_bos, bool):
+        raise ValueError(f"config key 'include_bos' must be true or false, got {cfg.include_bos!r}")
     if not isinstance(cfg.seed, int):
         raise ValueError(f"config key 'seed' must be an integer, got {cfg.seed!r}")
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):

@@ -31,7 +31,14 @@ from steerspace.generation import generate_free, perplexity
 from steerspace.geometry import UMAP_LAYOUT, umap_pre_post
 from steerspace.hooks import Intervention, find_modules
 from steerspace.languages import paper_languages
-from steerspace.models import check_device, load_model, resolve_dtype
+from steerspace.models import (
+    check_device,
+    count_units,
+    load_model,
+    model_config,
+    model_identity,
+    resolve_dtype,
+)
 from steerspace.retrieval import top1_hits
 
 CONTROL_VALUES = ("experts", "own")
@@ -74,12 +81,12 @@ class Pipeline:
         Show progress bars on forward passes.
     """
 
-    def __init__(self, cfg: Config, *, progress: bool = True) -> None:
-        check_device(cfg.device)
+    def __init__(self, cfg: Config, *, progress: bool = True, cache: Cache | None = None) -> None:
+        self.device_type = check_device(cfg.device).type
         # dtype "auto" → what this machine runs natively; the model and every cache key
         # see the resolved dtype
         self.cfg = cfg.replace(dtype=resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir))
-        self.cache = Cache(cfg.cache_dir)
+        self.cache = Cache(cfg.cache_dir) if cache is None else cache
         self.progress = progress
         self._paraphrase_pools: dict[str, ParaphrasePairs] = {}
 
@@ -101,13 +108,21 @@ class Pipeline:
     def tokenizer(self):
         return self._model_and_tokenizer[1]
 
+    @cached_property
+    def model_id(self) -> str:
+        """The model's identity by content (:func:`steerspace.models.model_identity`)."""
+        return model_identity(self.cfg.model, cache_dir=self.cfg.cache_dir)
+
     def _key(self, **parts) -> dict:
         """What every cached stage depends on, plus the stage's own ``parts`` (which may
-        override ``pooling``: embeddings use ``embedding_pooling``)."""
+        override ``pooling``: embeddings use ``embedding_pooling``). The stage's version
+        is added by the cache."""
         cfg = self.cfg
         return {
             "model": cfg.model,
+            "model_id": self.model_id,
             "dtype": cfg.dtype,
+            "device": self.device_type,
             "pooling": cfg.pooling,
             "include_bos": cfg.include_bos,
             "max_length": cfg.max_length,
@@ -228,21 +243,21 @@ class Pipeline:
     # -------------------------------------------------------------- experts
     @cached_property
     def n_units(self) -> int:
-        """How many candidate expert units the configured modules have (cached, so a
-        warm run does not load the model to know it)."""
-        key = {"model": self.cfg.model, "modules": self.cfg.modules, "capture": self.cfg.capture}
+        """How many candidate expert units the configured modules have, counted from the
+        model's config without weights (and cached, so a warm run reads no model file)."""
+        cfg = self.cfg
+        key = {
+            "model": cfg.model,
+            "model_id": self.model_id,
+            "modules": cfg.modules,
+            "capture": cfg.capture,
+        }
 
         def count() -> int:
-            modules = find_modules(self.model, self.cfg.modules)
-            attr = "in_features" if self.cfg.capture == "input" else "out_features"
-            missing = [name for name, mod in modules.items() if not hasattr(mod, attr)]
-            if missing:
-                raise ValueError(
-                    f"modules {missing[:3]} have no {attr}; point 'modules' at linear layers"
-                )
-            return int(sum(getattr(mod, attr) for mod in modules.values()))
+            config = model_config(cfg.model, cache_dir=cfg.cache_dir)
+            return count_units(config, cfg.modules, cfg.capture)
 
-        return int(self.cache.json("units", key, count, label=self.cfg.name))
+        return int(self.cache.json("units", key, count, label=cfg.name))
 
     def check_k(self, k: int) -> int:
         """``k`` if it is a valid number of experts for this model, else ``ValueError``."""

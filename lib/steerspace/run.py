@@ -28,6 +28,7 @@ import yaml
 
 from steerspace.cache import key_hash
 from steerspace.config import load_config
+from steerspace.edition import EDITIONS, build_student_edition
 from steerspace.manifest import run_manifest, utc_now, write_manifest
 from steerspace.progress import forward_progress
 
@@ -105,13 +106,30 @@ def hide_injected_parameters(path: Path) -> None:
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
-    """``["k=200", "targets=[es,fr]"]`` → ``{"k": 200, "targets": ["es", "fr"]}`` (YAML values)."""
+    """``["k=200", "targets=[es,fr]"]`` → ``{"k": 200, "targets": ["es", "fr"]}`` (YAML values).
+
+    Raises ``ValueError`` in one line for a pair without ``=``, an empty key or value,
+    and a value that is not YAML.
+    """
     out: dict[str, Any] = {}
     for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"--set takes key=value, got {pair!r}")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        key, eq, value = pair.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"--set takes KEY=VALUE, got {pair!r}; e.g. --set k=200")
+        if not value.strip():
+            raise ValueError(f"--set {key}= has no value; e.g. --set {key}=VALUE")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            problem = str(getattr(err, "problem", None) or "not valid YAML")
+            raise ValueError(
+                f"--set {pair!r}: the value is not valid YAML ({problem}); write lists as "
+                "[es,fr] and quote strings with special characters"
+            ) from None
+        if parsed is None:
+            raise ValueError(f"--set {pair!r} gives no value; e.g. --set {key}=VALUE")
+        out[key] = parsed
     return out
 
 
@@ -215,6 +233,22 @@ def build_book(root: Path) -> Path:
     return index
 
 
+def build_only(root: Path, out: str | Path | None, edition: str) -> dict[str, float]:
+    """Build ``edition`` from the executed notebooks in ``out`` (default ``root``),
+    executing nothing and writing no manifest."""
+    out = Path(out).resolve() if out is not None else root
+    missing = [n for n in chapters(root) if not (out / "book" / f"{n}.ipynb").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"--no-execute needs executed notebooks, and {out / 'book'} lacks {missing}; "
+            "run without --no-execute first"
+        )
+    start = time.perf_counter()
+    index = build_student_edition(out) if edition == "student" else build_book(out)
+    print(f"[steerspace] {edition} edition built: {index}", flush=True)
+    return {"jupyter-book build": time.perf_counter() - start}
+
+
 def run_book(
     config: str = DEFAULT_CONFIG,
     overrides: dict[str, Any] | None = None,
@@ -223,12 +257,17 @@ def run_book(
     only: list[str] | None = None,
     build: bool = True,
     out: str | Path | None = None,
+    edition: str = "teacher",
+    execute: bool = True,
 ) -> dict[str, float]:
     """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
 
     The config is validated before any chapter starts. The executed notebooks go to
     ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
     and the HTML to ``out/_build/html``; ``out`` defaults to :func:`default_out`.
+    ``edition="student"`` builds the edition without solutions and teacher's notes
+    into ``out/_build/student/html`` instead (:mod:`steerspace.edition`);
+    ``execute=False`` only builds, from the executed notebooks already in ``out/book``.
     Returns seconds per step.
 
     Raises
@@ -237,13 +276,20 @@ def run_book(
         A chapter raised (after the manifest, which records it, was written).
     """
     from steerspace.precision import choose_dtype
+    from steerspace.preflight import preflight
 
     root = Path(root).resolve()
     if not (root / "_toc.yml").is_file():
         raise FileNotFoundError(f"no _toc.yml in {root}; run from the repository root")
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {list(EDITIONS)}, got {edition!r}")
+    if not execute:
+        return build_only(root, out, edition)
     overrides = dict(overrides or {})
     cfg = load_config(config, **overrides)  # fail fast on a bad key or value
     names = chapters(root)
+    if only is not None and not only:
+        raise ValueError(f"--only needs at least one chapter name; chapters are {names}")
     if only:
         unknown = sorted(set(only) - set(names))
         if unknown:
@@ -251,6 +297,8 @@ def run_book(
         # the summary pages follow any chapter they summarise, so they never go stale
         names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
     out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
+    n_units = preflight(cfg)  # device, data folders, languages, k: before any chapter
+    print(f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True)
     parameters = {"config": config, "overrides": overrides}
     if out != root and overrides.get("results_dir") is None:
         results = out / "results"
@@ -280,7 +328,7 @@ def run_book(
         if build:
             start = time.perf_counter()
             steps["jupyter-book build"] = {"status": "failed"}
-            index = build_book(out)
+            index = build_student_edition(out) if edition == "student" else build_book(out)
             timings["jupyter-book build"] = time.perf_counter() - start
             steps["jupyter-book build"] = {
                 "status": "ok",
@@ -307,8 +355,16 @@ def run_book(
     return timings
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (exit status 2), like every
+    other bad input, instead of the usage block and the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"steerspace: error: {message}; see {self.prog} --help\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="steerspace", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="steerspace", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     book = sub.add_parser("book", help="execute the chapters with papermill and build the book")
     book.add_argument("--config", default="gemma-3-270m", help="shipped config name or YAML path")
@@ -321,6 +377,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     book.add_argument("--only", nargs="*", help="execute only these chapters")
     book.add_argument("--no-build", action="store_true", help="execute without jupyter-book build")
+    book.add_argument(
+        "--no-execute",
+        action="store_true",
+        help="build from the executed notebooks already there, executing nothing",
+    )
+    book.add_argument(
+        "--edition",
+        choices=EDITIONS,
+        default="teacher",
+        help="teacher: with solutions (into _build/html); student: without solutions and "
+        "teacher's notes (into _build/student/html)",
+    )
     book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
     book.add_argument(
         "--out",
@@ -328,8 +396,13 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of this run's notebooks, results and HTML (default: the repository "
         "for the default config without --set, else runs/<config>_<overrides>)",
     )
+    from steerspace.cache_cli import add_cache_parser, run_cache_command
+
+    add_cache_parser(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command == "cache":
+            return run_cache_command(args)
         timings = run_book(
             args.config,
             parse_sets(args.set),
@@ -337,11 +410,23 @@ def main(argv: list[str] | None = None) -> int:
             only=args.only,
             build=not args.no_build,
             out=args.out,
+            edition=args.edition,
+            execute=not args.no_execute,
         )
+    except KeyboardInterrupt:
+        print(
+            "steerspace: interrupted; finished cache entries are kept, run the same "
+            "command again to resume",
+            file=sys.stderr,
+        )
+        return 130
     except (ValueError, FileNotFoundError) as err:
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 2
     except ChapterFailed as err:
+        print(f"steerspace: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # e.g. CacheWriteError: a full disk
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as err:

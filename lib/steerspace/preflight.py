@@ -1,0 +1,85 @@
+"""Checks that run before any chapter: every bad input fails here, in one line.
+
+:func:`steerspace.config.load_config` already rejects unknown keys and malformed values.
+What needs the machine, the disk or the model is checked here: the device exists, the
+data folders exist, the corpus has the languages, and every ``k`` fits the model's unit
+count (read from the model's config, with no weights loaded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from steerspace.config import Config
+from steerspace.data.hf import HF_PREFIX, is_hf_source
+
+DATA_KEYS = {
+    "data_dir": "the Flores-200 or Flores+ directory",
+    "pawsx_dir": "the PAWS-X directory (with x-final/)",
+    "tatoeba_dir": "a LASER-layout Tatoeba directory",
+    "bucc_dir": "the BUCC 2018 directory",
+}
+
+
+def check_data_dirs(cfg: Config) -> None:
+    """Every data key that names a folder names one that exists."""
+    for key, what in DATA_KEYS.items():
+        value = getattr(cfg, key)
+        if value is None:
+            continue
+        if is_hf_source(value):
+            target = value[len(HF_PREFIX) :]
+            if target.startswith(("/", ".", "~")) and not Path(target).expanduser().is_dir():
+                raise FileNotFoundError(
+                    f"config key {key!r}: the local copy {target!r} does not exist; "
+                    f"pass {HF_PREFIX}<hub id> or {HF_PREFIX}<folder written by save_to_disk>"
+                )
+            continue
+        if not Path(value).expanduser().is_dir():
+            raise FileNotFoundError(
+                f"config key {key!r}: directory {value!r} does not exist; point it at {what}"
+            )
+
+
+def check_corpus_languages(cfg: Config) -> None:
+    """The embedded Bible has 18 of the languages; asking for another fails here."""
+    if cfg.corpus != "bible":
+        return
+    from steerspace.data import bible_languages
+
+    have = set(bible_languages())
+    asked = dict.fromkeys([*cfg.targets, *cfg.extra_negatives, *cfg.languages])
+    missing = [code for code in asked if code not in have]
+    if missing:
+        raise ValueError(
+            f"the Bible corpus has no {missing}; it has {sorted(have)} "
+            "(use corpus: flores with data_dir for the others)"
+        )
+
+
+def check_k(cfg: Config, n_units: int) -> None:
+    """``k`` and every value of the k grids is at most the model's unit count."""
+    asked = {"k": [cfg.k], "k_grid": list(cfg.k_grid), "dose_k_grid": list(cfg.dose_k_grid)}
+    for key, values in asked.items():
+        too_big = [k for k in values if k > n_units]
+        if too_big:
+            raise ValueError(
+                f"config key {key!r}: {too_big} is more than the {n_units} units matched by "
+                f"modules={cfg.modules!r}; choose values <= {n_units}"
+            )
+
+
+def preflight(cfg: Config) -> int:
+    """Run every check, cheapest first; returns the model's unit count.
+
+    Raises ``ValueError`` or ``FileNotFoundError`` with a one-line message.
+    """
+    from steerspace.models import check_device
+    from steerspace.pipeline import Pipeline
+
+    check_device(cfg.device)
+    check_data_dirs(cfg)
+    check_corpus_languages(cfg)
+    n_units = Pipeline(cfg, progress=False).n_units  # cached, or counted from the config
+    check_k(cfg, n_units)
+    return n_units

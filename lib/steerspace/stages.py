@@ -1,0 +1,146 @@
+"""The version of every cached stage, and which stages each one reads.
+
+A cache key holds the version string of its stage (:func:`stage_version`), which folds
+in the versions of the stages it reads. **Bump a stage's number in the same commit that
+changes what it computes** (a pooling fix bumps ``activations``; an AUROC fix bumps
+``experts``): its entries, and those of every stage downstream, get new keys and are
+recomputed, while all other entries stay valid. ``tests/test_stages.py`` holds a
+fingerprint of each stage's source and fails when the code changes without a bump.
+
+Stages whose inputs are keyed by content (an intervention's units and values, the arrays
+UMAP lays out) need not name those inputs here: their key changes with the content.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One cached stage: its version, the stages it reads, and the functions that
+    compute it (``module:function``; their source is fingerprinted by the tests)."""
+
+    version: int
+    reads: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()
+
+
+FORWARD = (
+    "steerspace.embed:forward_pooled",
+    "steerspace.embed:pooling_mask",
+    "steerspace.hooks:pool",
+)
+INTERVENE = ("steerspace.hooks:Intervention", "steerspace.hooks:intervening")
+
+STAGES: dict[str, Stage] = {
+    "dtype": Stage(1, code=("steerspace.precision:_probe_cpu",)),
+    "units": Stage(1, code=("steerspace.models:count_units", "steerspace.hooks:find_modules")),
+    "activations": Stage(
+        1,
+        code=(
+            "steerspace.embed:record_activations",
+            "steerspace.hooks:PooledRecorder",
+            "steerspace.hooks:recording",
+            *FORWARD,
+        ),
+    ),
+    "experts": Stage(
+        1,
+        reads=("activations",),
+        code=(
+            "steerspace.experts:expert_table",
+            "steerspace.experts:auroc",
+            "steerspace.experts:_rank_sums_float32",
+        ),
+    ),
+    "embeddings": Stage(1, code=("steerspace.embed:embed", *FORWARD, *INTERVENE)),
+    "layer_embeddings": Stage(1, code=("steerspace.embed:embed_layers", *FORWARD, *INTERVENE)),
+    "umap": Stage(
+        1, code=("steerspace.geometry:umap_pre_post", "steerspace.geometry:umap_projection")
+    ),
+    "generations": Stage(1, code=("steerspace.generation:generate_free", *INTERVENE)),
+    "perplexity": Stage(
+        1,
+        code=(
+            "steerspace.generation:perplexity",
+            "steerspace.generation:_windows",
+            "steerspace.generation:_groups",
+            *INTERVENE,
+        ),
+    ),
+}
+
+
+def stage_version(kind: str, stages: dict[str, Stage] | None = None) -> str:
+    """``"experts.1+activations.1"``: the stage's version and, recursively, those of the
+    stages it reads (sorted, each once). Unknown kinds raise ``KeyError`` with the known
+    ones, so a new cached stage cannot be added without a version."""
+    table = STAGES if stages is None else stages
+    if kind not in table:
+        raise KeyError(f"cache stage {kind!r} has no version; add it to {sorted(table)}")
+    seen: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen[name] = table[name].version
+        for upstream in table[name].reads:
+            visit(upstream)
+
+    visit(kind)
+    own = f"{kind}.{seen.pop(kind)}"
+    return "+".join([own, *(f"{name}.{v}" for name, v in sorted(seen.items()))])
+
+
+def _code_without_docs(obj: object) -> str:
+    """The source of a function or class with docstrings and comments removed, so that
+    editing prose never asks for a version bump."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def code_fingerprint(kind: str, stages: dict[str, Stage] | None = None) -> str:
+    """sha256 (16 hex digits) of the code of ``kind`` (its :attr:`Stage.code`), without
+    docstrings or comments. ``tests/test_stages.py`` compares it with the fingerprint
+    stored for the stage's current version."""
+    table = STAGES if stages is None else stages
+    digest = hashlib.sha256()
+    for ref in table[kind].code:
+        module, _, name = ref.partition(":")
+        digest.update(_code_without_docs(getattr(importlib.import_module(module), name)).encode())
+    return digest.hexdigest()[:16]
+
+
+def fingerprints(stages: dict[str, Stage] | None = None) -> dict[str, dict[str, object]]:
+    """Every stage's version and code fingerprint, as ``tests/stage_fingerprints.json``
+    stores them. Refresh that file with ``python -m steerspace.stages`` after bumping a
+    version (or after a refactor that provably changes no result)."""
+    table = STAGES if stages is None else stages
+    return {
+        kind: {"version": s.version, "code": code_fingerprint(kind, table)}
+        for kind, s in sorted(table.items())
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(fingerprints(), sys.stdout, indent=1)
+    sys.stdout.write("\n")

@@ -1,0 +1,141 @@
+"""Every bad input fails in one line, with exit status 2, before any chapter starts: each
+row of the README's bad-input table is run here, and every config key has a bad value
+that is rejected."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+import steerspace.run as run
+from steerspace.config import field_names, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def table_rows() -> list[tuple[str, str]]:
+    body = README.split("<!-- bad-input-table -->")[1].split("<!-- /bad-input-table -->")[0]
+    rows = []
+    for line in body.strip().splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows.append((cells[0].replace("`", ""), cells[1].strip("`")))
+    return rows
+
+
+def as_pattern(message: str) -> str:
+    """The README's message as a regex: ``…`` stands for any text."""
+    return "".join(".*" if part == "…" else re.escape(part) for part in re.split("(…)", message))
+
+
+@pytest.fixture
+def tiny_config(tmp_path, tiny_model_dir) -> Path:
+    path = tmp_path / "tiny.yaml"
+    config = {
+        "name": "tiny",
+        "model": str(tiny_model_dir),
+        "cache_dir": str(tmp_path / "cache"),
+        "k": 5,
+        "k_grid": [0, 5],
+        "dose_k_grid": [5],
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def no_chapter_runs(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("a chapter started despite bad input")
+
+    monkeypatch.setattr(run, "execute_chapter", fail)
+
+
+@pytest.mark.parametrize(("command", "message"), table_rows(), ids=[r[0] for r in table_rows()])
+def test_readme_bad_input_row(command, message, tiny_config, tmp_path, no_chapter_runs, capsys):
+    if "(no GPU)" in command and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    args = shlex.split(command.replace("(no GPU)", ""))
+    if "--config" not in args:
+        args = ["--config", str(tiny_config), *args]
+    code = run.main(["book", *args, "--root", str(ROOT), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, err
+    assert re.fullmatch("steerspace: error: " + as_pattern(message), err[0]), err[0]
+    assert not (tmp_path / "out" / "results").exists()
+
+
+def test_the_table_covers_the_issues_cases():
+    commands = {command for command, _ in table_rows()}
+    assert {"--set k=", "--only", "--set k=99999999", "--set 'targets=[es'"} <= commands
+    assert "--set device=cuda (no GPU)" in commands
+    assert "--set corpus=flores --set data_dir=/nonexistent" in commands
+
+
+# A value that must be rejected, for every config key that has invalid values. Keys that
+# take any text (a name, a folder created on demand, a split name checked by the Flores
+# loader) are listed in FREE_FORM; folders that must exist are checked by preflight.
+BAD_VALUES = {
+    "model": 3,
+    "dtype": "int8",
+    "device": "tpu",
+    "corpus": "wiki",
+    "benchmark_pairs": 0,
+    "languages": 5,
+    "targets": [],
+    "extra_negatives": ["xx"],
+    "n_expert_sentences": 0,
+    "n_eval_sentences": -1,
+    "n_heldout_sentences": 1.5,
+    "k": 0,
+    "umap_sentences": 0,
+    "k_grid": [-1],
+    "n_generations": 0,
+    "max_new_tokens": 0,
+    "generation_batch_size": 0,
+    "random_seeds": [],
+    "own_mean_seeds": ["a"],
+    "n_control_sentences": 0,
+    "abx_triplets": 0,
+    "dose_k_grid": [0],
+    "dose_strengths": [2.0],
+    "dose_sentences": 0,
+    "modules": "((",
+    "capture": "both",
+    "pooling": "median",
+    "embedding_pooling": "sum",
+    "include_bos": "maybe",
+    "batch_size": 0,
+    "max_length": 0,
+    "seed": "zero",
+    "n_boot": 0,
+    "name": "",
+}
+FREE_FORM = {"expert_split", "eval_split", "cache_dir", "results_dir"}
+PREFLIGHT = {"data_dir", "pawsx_dir", "tatoeba_dir", "bucc_dir"}
+
+
+def test_every_config_key_is_covered():
+    assert set(field_names()) == set(BAD_VALUES) | FREE_FORM | PREFLIGHT
+
+
+@pytest.mark.parametrize(("key", "value"), sorted(BAD_VALUES.items()))
+def test_a_bad_value_of_every_key_is_one_line(key, value):
+    with pytest.raises(ValueError) as info:
+        load_config("gemma-3-270m", **{key: value})
+    message = str(info.value)
+    assert "\n" not in message and key in message or "language" in message, message
+
+
+@pytest.mark.parametrize("key", sorted(PREFLIGHT))
+def test_a_missing_data_folder_fails_in_preflight(key):
+    from steerspace.preflight import check_data_dirs
+
+    with pytest.raises(FileNotFoundError, match=f"config key '{key}': directory"):
+        check_data_dirs(load_config("gemma-3-270m", **{key: "/nonexistent"}))

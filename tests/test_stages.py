@@ -1,0 +1,45 @@
+"""A stage's code cannot change without its version being bumped (or the change being
+declared result-neutral by refreshing ``tests/stage_fingerprints.json``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from steerspace.stages import STAGES, Stage, code_fingerprint, fingerprints
+
+STORED = json.loads((Path(__file__).parent / "stage_fingerprints.json").read_text())
+
+
+@pytest.mark.parametrize("kind", sorted(STAGES))
+def test_stage_code_matches_its_version(kind):
+    stored = STORED.get(kind)
+    assert stored is not None, f"stage {kind!r} is new: run python -m steerspace.stages"
+    now = code_fingerprint(kind)
+    assert (stored["version"], stored["code"]) == (STAGES[kind].version, now), (
+        f"the code of stage {kind!r} changed (fingerprint {now}, stored {stored['code']}): "
+        "if results can change, bump its version in steerspace.stages.STAGES; then (or for a "
+        "result-neutral refactor) refresh tests/stage_fingerprints.json with "
+        "`python -m steerspace.stages > tests/stage_fingerprints.json`"
+    )
+
+
+def test_fingerprints_ignore_docstrings_but_not_code(tmp_path, monkeypatch):
+    module = tmp_path / "fp_probe.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    table = {"probe": Stage(1, code=("fp_probe:f",))}
+
+    def fingerprint(source: str) -> str:
+        import importlib
+        import sys
+
+        module.write_text(source)
+        sys.modules.pop("fp_probe", None)
+        importlib.invalidate_caches()
+        return fingerprints(table)["probe"]["code"]
+
+    base = fingerprint('def f(x):\n    """Doc."""\n    return x + 1\n')
+    assert fingerprint('def f(x):\n    """Other doc."""\n    # note\n    return x + 1\n') == base
+    assert fingerprint('def f(x):\n    """Doc."""\n    return x + 2\n') != base
