@@ -162,3 +162,32 @@ display(Markdown(course.sessions_markdown(root)))
 #
 # The original space comes from the cache of the book's run; the intervened spaces for
 # another `k` are computed once (a few minutes on a CPU) and cached in turn.
+
+# %% [markdown] tags=["teacher"]
+# ## For the teacher: two editions, and a class that starts warm
+#
+# *This section is in the teacher's edition only.* The book builds in two editions
+# from the same executed notebooks: `steerspace book --no-execute` builds this one,
+# with the solutions folded under each exercise, into `_build/html`;
+# `steerspace book --no-execute --edition student` builds the **student edition**,
+# without solutions and without this section, into `_build/student/html`. Exercise
+# numbers are the same in both, so "Exercise 4.2" means the same task to everyone.
+# Breaking a solution's code breaks the chapter's run, and the test suite runs every
+# chapter, so a solution cannot rot unnoticed.
+#
+# The forward passes are most of a cold run. Run them once, on your machine, and hand
+# the cache to the class:
+#
+# ```bash
+# steerspace book --no-build                  # fills ~/.cache/steerspace (or $STEERSPACE_CACHE)
+# steerspace cache pack class-cache.tar       # one archive, with a manifest of checksums
+# # on each student's machine (or once on a shared server):
+# steerspace cache unpack class-cache.tar     # checked file by file, then renamed into place
+# steerspace book                             # warm: no forward pass
+# ```
+#
+# Several students can share one cache directory on a server: a lock per cache entry
+# lets one process compute an entry while the others wait for it, and
+# `steerspace cache verify` checks every entry's checksum. The cache's keys hold the
+# library's stage versions, so a student with a newer version of the library
+# recomputes exactly the stages that changed, never reuses stale results.

@@ -44,6 +44,39 @@ def test_book_html_has_every_chapter_and_results(built_book):
     assert (root / "results" / "tiny" / "expert_counts.csv").is_file()
 
 
+@pytest.mark.slow
+def test_student_edition_builds_without_solutions(built_book):
+    root, _ = built_book
+    timings = run_book(
+        str(root / "tiny.yaml"), root=root, out=root, execute=False, edition="student"
+    )
+    assert set(timings) == {"jupyter-book build"}
+    for name in ("embedding_space", "finding_experts"):
+        teacher = (root / "_build" / "html" / "book" / f"{name}.html").read_text()
+        student = (root / "_build" / "student" / "html" / "book" / f"{name}.html").read_text()
+        assert 'class="solution' in teacher and 'class="solution' not in student, name
+        count = 'class="exercise'
+        assert student.count(count) == teacher.count(count) >= 2, name
+
+
+@pytest.mark.slow
+def test_a_broken_solution_fails_its_chapter(built_book, tmp_path):
+    from conftest import copy_book_sources
+
+    from steerspace.run import ChapterFailed, execute_chapter
+
+    root, _ = built_book
+    copy_book_sources(tmp_path)
+    source = tmp_path / "notebooks" / "embedding_space.py"
+    text = source.read_text()
+    solution = text.index("{solution-start}")
+    cell = text.index("# %%\n", solution) + len("# %%\n")
+    source.write_text(text[:cell] + "raise RuntimeError('a broken solution')\n" + text[cell:])
+    parameters = {"config": str(root / "tiny.yaml"), "overrides": {}}
+    with pytest.raises(ChapterFailed, match="a broken solution"):
+        execute_chapter(tmp_path, "embedding_space", parameters, out=tmp_path / "out")
+
+
 def test_bad_config_fails_before_any_chapter(tmp_path, capsys):
     shutil.copy(ROOT / "_toc.yml", tmp_path / "_toc.yml")
     assert main(["book", "--root", str(tmp_path), "--set", "k=0"]) == 2
@@ -53,7 +86,7 @@ def test_bad_config_fails_before_any_chapter(tmp_path, capsys):
 
 def test_parse_sets_and_unknown_chapter(tmp_path):
     assert parse_sets(["k=200", "targets=[es, fr]"]) == {"k": 200, "targets": ["es", "fr"]}
-    with pytest.raises(ValueError, match="key=value"):
+    with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_sets(["k"])
     with pytest.raises(ValueError, match="unknown chapter"):
         run_book(root=ROOT, only=["nope"], build=False)

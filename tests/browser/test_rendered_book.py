@@ -21,6 +21,7 @@ names the chapter). Full-page screenshots of every page are saved for review in
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import os
 import re
@@ -48,23 +49,45 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def site(request):
-    """``(base_url, html_dir, root)`` of the tiny book, served over HTTP; with
-    ``$STEERSPACE_BROWSER_ROOT`` (a repository root whose ``_build/html`` was built, e.g.
-    ``.`` after ``steerspace book``), that book instead: the default run as readers see it."""
-    given = os.environ.get("STEERSPACE_BROWSER_ROOT")
-    root = Path(given).resolve() if given else request.getfixturevalue("built_book")[0]
-    html = root / "_build" / "html"
+@contextlib.contextmanager
+def serve(html: Path):
+    """Serve ``html`` on a free local port; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(html))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/", html, root
+        yield f"http://127.0.0.1:{server.server_port}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def book_root(request) -> Path:
+    """The tiny book's root, or ``$STEERSPACE_BROWSER_ROOT`` (a repository root whose
+    ``_build/html`` was built, e.g. ``.`` after ``steerspace book``): the default run as
+    readers see it."""
+    given = os.environ.get("STEERSPACE_BROWSER_ROOT")
+    return Path(given).resolve() if given else request.getfixturevalue("built_book")[0]
+
+
+@pytest.fixture(scope="module")
+def site(book_root):
+    """``(base_url, html_dir, root)`` of the teacher's edition, served over HTTP."""
+    html = book_root / "_build" / "html"
+    with serve(html) as base:
+        yield base, html, book_root
+
+
+@pytest.fixture(scope="module")
+def student_site(book_root):
+    """The student edition of the same book (built from its executed notebooks)."""
+    from steerspace.edition import build_student_edition
+
+    html = build_student_edition(book_root).parent
+    with serve(html) as base:
+        yield base, html, book_root
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +242,14 @@ PAPER_REFERENCE = re.compile(r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not
 
 
 def test_every_page_renders_cleanly(site, driver, screenshots):
+    check_every_page(site, driver, screenshots)
+
+
+def test_every_page_of_the_student_edition_renders_cleanly(student_site, driver, tmp_path):
+    check_every_page(student_site, driver, tmp_path, viewport=False)
+
+
+def check_every_page(site, driver, screenshots: Path, *, viewport: bool = True) -> None:
     base, html, root = site
     all_pages = pages(html)
     names = chapters(root)
@@ -245,12 +276,12 @@ def test_every_page_renders_cleanly(site, driver, screenshots):
         found += [f"missing file: {m}" for m in failed]
         shot = screenshots / (rel.replace("/", "__").removesuffix(".html") + ".png")
         shot.write_bytes(full_page_png(driver))
-        if rel == "book/intro.html":
+        if rel == "book/intro.html" and viewport:
             driver.save_screenshot(str(screenshots / "intro-viewport.png"))
         if found:
             problems[rel] = found
     assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in problems.items())
-    assert len(list(screenshots.glob("*.png"))) == len(all_pages) + 1
+    assert len(list(screenshots.glob("*.png"))) == len(all_pages) + viewport
 
 
 def test_title_page_has_question_headline_figure_and_references(site, driver):
@@ -330,3 +361,29 @@ def test_figures_have_numbered_captions_naming_the_paper_alt_text_and_size(site,
         if f["width"] < MIN_FIGURE_WIDTH:
             problems.append(f"{f['src']}: rendered {f['width']:.0f} px wide")
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)
+
+
+def exercise_numbers(drv) -> list[str]:
+    return [
+        e.find_element("css selector", ".caption-number").text.strip()
+        for e in drv.find_elements("css selector", "div.exercise")
+    ]
+
+
+@pytest.mark.parametrize("name", PAPER_CHAPTERS)
+def test_student_edition_keeps_the_exercises_and_drops_the_solutions(
+    site, student_site, driver, name
+):
+    open_page(driver, site[0] + f"book/{name}.html")
+    teacher = exercise_numbers(driver)
+    open_page(driver, student_site[0] + f"book/{name}.html")
+    assert exercise_numbers(driver) == teacher, f"{name}: exercise numbers differ"
+    assert not driver.find_elements("css selector", "div.solution"), f"{name}: a solution"
+
+
+def test_teachers_notes_are_in_the_teacher_edition_only(site, student_site, driver):
+    heading = "For the teacher"
+    open_page(driver, site[0] + "book/course_guide.html")
+    assert heading in driver.find_element("tag name", "main").text
+    open_page(driver, student_site[0] + "book/course_guide.html")
+    assert heading not in driver.find_element("tag name", "main").text
