@@ -5,6 +5,7 @@ resumed. Each test asserts that nothing wrong is loaded and nothing finished is 
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -181,12 +182,23 @@ def test_sigint_stops_the_book_in_one_line_with_exit_130(tmp_path, tiny_model_di
     assert len(err) == 1 and "interrupted" in err[0] and "resume" in err[0]
 
 
+# the pipeline of the resume test: a chapter's first stages on the tiny model
+PIPELINE_SETTINGS = {
+    "dtype": "float32",
+    "languages": ["en", "de", "fr", "es"],
+    "targets": ["es", "fr"],
+    "n_expert_sentences": 10,
+    "n_eval_sentences": 6,
+    "n_heldout_sentences": 3,
+    "k": 4,
+    "batch_size": 4,
+}
 PIPELINE = """
+import json
 from steerspace.config import load_config
 from steerspace.pipeline import Pipeline
-cfg = load_config("gemma-3-270m", model=sys.argv[1], dtype="float32", cache_dir=sys.argv[2],
-                  results_dir=sys.argv[3], languages=["en", "de", "fr", "es"], targets=["es", "fr"],
-                  n_expert_sentences=10, n_eval_sentences=6, n_heldout_sentences=3, k=4, batch_size=4)
+cfg = load_config("gemma-3-270m", model=sys.argv[1], cache_dir=sys.argv[2],
+                  results_dir=sys.argv[3], **json.loads(sys.argv[4]))
 """
 
 
@@ -198,16 +210,9 @@ def pipeline_results(model_dir: Path, cache_dir: Path, results: Path) -> dict[st
     cfg = load_config(
         "gemma-3-270m",
         model=str(model_dir),
-        dtype="float32",
         cache_dir=str(cache_dir),
         results_dir=str(results),
-        languages=["en", "de", "fr", "es"],
-        targets=["es", "fr"],
-        n_expert_sentences=10,
-        n_eval_sentences=6,
-        n_heldout_sentences=3,
-        k=4,
-        batch_size=4,
+        **PIPELINE_SETTINGS,
     )
     pipe = Pipeline(cfg, progress=False)
     out = {f"experts-{t}": pipe.experts(t) for t in cfg.targets}
@@ -234,7 +239,8 @@ def test_a_run_killed_mid_chapter_resumes_to_identical_results(tmp_path, tiny_mo
         """
     )
     cache = tmp_path / "cache"
-    proc = spawn(body, str(tiny_model_dir), str(cache), str(tmp_path / "r0"))
+    settings = json.dumps(PIPELINE_SETTINGS)
+    proc = spawn(body, str(tiny_model_dir), str(cache), str(tmp_path / "r0"), settings)
     proc.communicate(timeout=300)
     assert proc.returncode == -signal.SIGKILL
     kept = len(Cache(cache).entries())

@@ -43,3 +43,43 @@ def test_fingerprints_ignore_docstrings_but_not_code(tmp_path, monkeypatch):
     base = fingerprint('def f(x):\n    """Doc."""\n    return x + 1\n')
     assert fingerprint('def f(x):\n    """Other doc."""\n    # note\n    return x + 1\n') == base
     assert fingerprint('def f(x):\n    """Doc."""\n    return x + 2\n') != base
+
+
+def test_a_library_upgrade_recomputes_exactly_the_stages_whose_version_changed(
+    tiny_model_dir, tmp_path
+):
+    """A pooling fix bumps ``activations``: activations and expert tables (which read
+    them) are recomputed; embeddings, generations and the unit count are not."""
+    from dataclasses import replace
+
+    from steerspace.cache import Cache
+    from steerspace.config import load_config
+    from steerspace.pipeline import Pipeline
+
+    cfg = load_config(
+        "gemma-3-270m",
+        model=str(tiny_model_dir),
+        dtype="float32",
+        cache_dir=str(tmp_path / "cache"),
+        languages=["en", "es"],
+        targets=["es"],
+        n_expert_sentences=6,
+        n_eval_sentences=4,
+        n_heldout_sentences=2,
+        n_generations=2,
+        max_new_tokens=4,
+        k=4,
+        batch_size=4,
+    )
+
+    def run(stages):
+        pipe = Pipeline(cfg, progress=False, cache=Cache(cfg.cache_dir, stages=stages))
+        pipe.embeddings("en", pipe.intervention("es"))
+        pipe.generations()
+        return sorted(pipe.cache.computed)
+
+    first = run(STAGES)
+    assert run(STAGES) == []
+    upgraded = {**STAGES, "activations": replace(STAGES["activations"], version=2)}
+    assert run(upgraded) == ["activations", "activations", "experts"]
+    assert set(first) - {"activations", "experts"} == {"units", "layer_embeddings", "generations"}
