@@ -121,9 +121,13 @@ def book_sources(dest: Path) -> Path:
 
 
 def run_once(config: str, sets: list[str], root: Path, cache: Path, label: str, log: Path) -> dict:
-    """Run the whole book in ``root`` with ``STEERSPACE_CACHE=cache``; time and memory.
-    The runner's whole output goes to ``log``."""
-    env = dict(os.environ, STEERSPACE_CACHE=str(cache))
+    """Run the whole book in ``root`` with ``STEERSPACE_CACHE=cache``; time, memory and
+    the model's work (:mod:`steerspace.ledger`, in ``root/ledger``). The runner's whole
+    output goes to ``log``."""
+    from steerspace import ledger
+
+    ledger_dir = root / "ledger"
+    env = dict(os.environ, STEERSPACE_CACHE=str(cache), **{ledger.ENV_VAR: str(ledger_dir)})
     cmd = [sys.executable, "-c", RUNNER, config, str(root), *sets]
     print(f"[bench] book ({label}): running ...", flush=True)
     start = time.perf_counter()
@@ -151,6 +155,7 @@ def run_once(config: str, sets: list[str], root: Path, cache: Path, label: str, 
         "chapters_s": {k: v for k, v in timings.items() if k != "jupyter-book build"},
         "build_s": timings.get("jupyter-book build"),
         "peak_tree_rss_bytes": peak.peak,
+        "model_work": ledger.summary(ledger_dir) if ledger_dir.is_dir() else None,
     }
 
 

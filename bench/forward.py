@@ -80,11 +80,12 @@ def sentence_flops(lengths: np.ndarray, facts: dict) -> float:
 def token_counts(tokenizer, sentences, *, batch_size: int, max_length: int) -> dict:
     """Real and padded tokens of the library's length-sorted batching, and the real
     length of every sentence."""
-    from steerspace.embed import _batches
+    from steerspace.embed import _batches, encode
 
     real = padded = 0
     lengths = np.zeros(len(sentences), dtype=np.int64)
-    for idx, enc in _batches(tokenizer, sentences, batch_size=batch_size, max_length=max_length):
+    token_ids = encode(tokenizer, sentences, max_length=max_length)
+    for idx, enc in _batches(tokenizer, token_ids, batch_size=batch_size):
         mask = enc["attention_mask"]
         lengths[idx] = mask.sum(dim=1).numpy()
         real += int(mask.sum())

@@ -157,3 +157,26 @@ def test_layer_space_and_umap_are_cached(cfg, monkeypatch):
     monkeypatch.setattr(pipeline_module, "umap_pre_post", lambda *a, **k: pytest.fail("recomputed"))
     again = fresh.umap(fresh.space(n=4), fresh.space(fresh.intervention("es"), n=4))
     np.testing.assert_array_equal(again["fr"][1], coords["fr"][1])
+
+
+def test_one_pass_gives_both_poolings(cfg, monkeypatch, tmp_path):
+    from steerspace import ledger
+    from steerspace.embed import record_activations
+    from steerspace.hooks import find_modules
+
+    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path / "ledger"))
+    mean_pipe = Pipeline(cfg, progress=False)
+    mean = mean_pipe.activations("es")
+    # the max-pooled pipeline finds its activations cached by the mean pass
+    max_pipe = Pipeline(cfg.replace(pooling="max"), progress=False)
+    monkeypatch.setattr(pipeline_module, "load_model", lambda *a, **k: pytest.fail("model loaded"))
+    maxed = max_pipe.activations("es")
+    assert len(ledger.read(tmp_path / "ledger")) == 1  # one forward pass for both
+    model, tokenizer = mean_pipe.model, mean_pipe.tokenizer
+    sentences = mean_pipe.expert_corpus.sentences("es")
+    modules = find_modules(model, cfg.modules)
+    for how, got in (("mean", mean), ("max", maxed)):
+        alone = record_activations(model, tokenizer, sentences, modules, pooling=how, batch_size=4)
+        assert set(got) == set(alone)
+        for name in alone:
+            np.testing.assert_array_equal(got[name], alone[name])

@@ -122,3 +122,44 @@ def test_a_failed_chapter_keeps_its_notebook_and_exits_nonzero(book_root, capsys
     manifest = json.loads((book_root / "results" / "small" / "manifest.json").read_text())
     assert manifest["status"] == "failed"
     assert manifest["steps"]["bad"] == {"status": "failed", "notebook": str(failed)}
+
+
+THREADS = """import os
+
+(cfg.results_path / "{name}-threads.txt").write_text(os.environ.get("OMP_NUM_THREADS", "unset"))
+"""
+
+
+@pytest.mark.slow
+def test_chapters_run_side_by_side_with_a_share_of_the_cpus_each(book_root, capsys):
+    from steerspace.run import usable_cpus
+
+    notebooks = book_root / "notebooks"
+    for name in ("one", "two"):
+        (notebooks / f"{name}.py").write_text(
+            CHAPTER.format(name=name, body=THREADS.format(name=name))
+        )
+    toc = yaml.safe_load((book_root / "_toc.yml").read_text())
+    toc["chapters"] = [{"file": "book/one"}, {"file": "book/two"}, {"file": "book/bad"}]
+    (book_root / "_toc.yml").write_text(yaml.safe_dump(toc))
+    config = str(book_root / "small.yaml")
+    timings = run_book(
+        config, root=book_root, only=["one", "two"], build=False, jobs=2, out=book_root
+    )
+    assert set(timings) == {"one", "two"}
+    results = book_root / "results" / "small"
+    want = str(max(1, usable_cpus() // 2))
+    assert [(results / f"{n}-threads.txt").read_text() for n in ("one", "two")] == [want, want]
+    assert "2 at a time" in capsys.readouterr().out
+    # a failure in one of the parallel chapters stops the run with its notebook
+    code = main(["book", "--root", str(book_root), "--config", config, "--jobs", "2",
+                 "--only", "one", "bad", "--no-build", "--out", str(book_root)])  # fmt: skip
+    assert code == 1
+    assert "chapter bad failed (RuntimeError: no such language: xx)" in capsys.readouterr().err
+    assert (book_root / "book" / "bad.failed.ipynb").is_file()
+
+
+def test_jobs_must_be_positive(book_root, capsys):
+    code = main(["book", "--root", str(book_root), "--jobs", "0"])
+    assert code == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -351,6 +351,23 @@ class Cache:
             load=load,
         )
 
+    def put_arrays(
+        self, kind: str, parts: dict[str, Any], value: dict[str, np.ndarray], *, label: str = ""
+    ) -> None:
+        """Store ``value`` as the :meth:`arrays` entry for ``parts`` unless a valid one is
+        there: for a pass that computes a second entry on the way (e.g. the max-pooled
+        activations beside the mean-pooled ones)."""
+        path = self.path(kind, parts, label=label, ext="npz")
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{name: np.asarray(arr) for name, arr in value.items()})
+
+        with file_lock(self._lock_path(path)):
+            if self.check(path) is not None:
+                self._remove(path)
+                self._store(path, kind, self.full_key(kind, parts), save)
+
     def table(
         self,
         kind: str,

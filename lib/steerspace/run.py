@@ -15,6 +15,7 @@ Every run writes ``manifest.json`` next to its results (:mod:`steerspace.manifes
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -34,17 +35,23 @@ from steerspace.progress import forward_progress
 
 #: The config whose run, without overrides, is the committed book.
 DEFAULT_CONFIG = "gemma-3-270m"
+#: Environment variables that cap a kernel's CPU threads (OpenMP, MKL, OpenBLAS).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class ChapterFailed(RuntimeError):
     """A chapter raised; ``notebook`` is its executed notebook, error output included."""
 
-    def __init__(self, name: str, notebook: Path, error: BaseException) -> None:
-        what = (
-            f"{error.ename}: {error.evalue}"
-            if hasattr(error, "ename")
-            else f"{type(error).__name__}: {error}"
-        ).splitlines()[0]
+    def __init__(self, name: str, notebook: Path, error: BaseException | str) -> None:
+        if isinstance(error, str):  # the reason, as a worker process reported it
+            what = error
+        else:
+            what = (
+                f"{error.ename}: {error.evalue}"
+                if hasattr(error, "ename")
+                else f"{type(error).__name__}: {error}"
+            ).splitlines()[0]
+        self.what = what
         super().__init__(
             f"chapter {name} failed ({what}); its executed notebook, with the error: {notebook}"
         )
@@ -87,9 +94,7 @@ def chapters(root: Path) -> list[str]:
     the summary pages (:data:`SUMMARY_PAGES`) last."""
     names = [Path(f).name for f in toc_files(root)]
     names = [n for n in names if (root / "notebooks" / f"{n}.py").is_file()]
-    return [n for n in names if n not in SUMMARY_PAGES] + [
-        n for n in SUMMARY_PAGES if n in names
-    ]
+    return [n for n in names if n not in SUMMARY_PAGES] + [n for n in SUMMARY_PAGES if n in names]
 
 
 def hide_injected_parameters(path: Path) -> None:
@@ -219,6 +224,80 @@ def execute_chapter(
     return target
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _timed_chapter(
+    root: Path, name: str, parameters: dict[str, Any], out: Path, threads: int | None = None
+) -> float:
+    """Execute one chapter with its progress forwarded; its seconds. ``threads`` caps
+    the kernel's CPU threads (chapters running side by side share the cores)."""
+    if threads is not None:
+        for var in THREAD_VARIABLES:
+            os.environ[var] = str(threads)
+    start = time.perf_counter()
+    with forward_progress(name):
+        execute_chapter(root, name, parameters, out=out)
+    return time.perf_counter() - start
+
+
+def _chapter_worker(
+    root: Path, name: str, parameters: dict[str, Any], out: Path, threads: int
+) -> dict[str, Any]:
+    """:func:`_timed_chapter` in a worker process: a failure comes back as data (the
+    exception, with its notebook, does not cross processes)."""
+    try:
+        return {"seconds": _timed_chapter(root, name, parameters, out, threads)}
+    except ChapterFailed as err:
+        return {"failed": str(err.notebook), "error": err.what}
+
+
+def _run_parallel(
+    root: Path,
+    names: list[str],
+    parameters: dict[str, Any],
+    out: Path,
+    jobs: int,
+    steps: dict[str, dict[str, Any]],
+    timings: dict[str, float],
+) -> None:
+    """Execute ``names`` in ``jobs`` processes, each kernel on its share of the CPUs;
+    chapters that need the same cache entry wait on its lock (one computes it, the
+    others load it). Stops at the first failure, after the chapters already running."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    if not names:
+        return
+    jobs = min(jobs, len(names))
+    threads = max(1, usable_cpus() // jobs)
+    print(
+        f"[steerspace] executing {len(names)} chapters, {jobs} at a time "
+        f"({threads} CPU thread(s) each) ...",
+        flush=True,
+    )
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {}
+        for name in names:
+            steps[name] = {"status": "failed"}
+            futures[pool.submit(_chapter_worker, root, name, parameters, out, threads)] = name
+        try:
+            for future in as_completed(futures):
+                name, result = futures[future], future.result()
+                if "failed" in result:
+                    raise ChapterFailed(name, Path(result["failed"]), result["error"])
+                timings[name] = result["seconds"]
+                steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
+                print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def build_book(root: Path) -> Path:
     """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``."""
     executable = Path(sys.executable).parent / "jupyter-book"
@@ -259,8 +338,12 @@ def run_book(
     out: str | Path | None = None,
     edition: str = "teacher",
     execute: bool = True,
+    jobs: int = 1,
 ) -> dict[str, float]:
     """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
+
+    ``jobs`` > 1 executes that many chapters at a time, each kernel on its share of the
+    CPUs (:func:`_run_parallel`); the summary pages still run after all others.
 
     The config is validated before any chapter starts. The executed notebooks go to
     ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
@@ -283,6 +366,8 @@ def run_book(
         raise FileNotFoundError(f"no _toc.yml in {root}; run from the repository root")
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {list(EDITIONS)}, got {edition!r}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be a positive integer, got {jobs!r}; e.g. --jobs 2")
     if not execute:
         return build_only(root, out, edition)
     overrides = dict(overrides or {})
@@ -298,7 +383,9 @@ def run_book(
         names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
     out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
     n_units = preflight(cfg)  # device, data folders, languages, k: before any chapter
-    print(f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True)
+    print(
+        f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True
+    )
     parameters = {"config": config, "overrides": overrides}
     if out != root and overrides.get("results_dir") is None:
         results = out / "results"
@@ -315,16 +402,21 @@ def run_book(
     started = utc_now()
     steps: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
+    jobs = min(jobs, len(names)) or 1
     try:
-        for i, name in enumerate(names, 1):
-            start = time.perf_counter()
-            print(f"[steerspace] executing {name} ({i}/{len(names)}) ...", flush=True)
-            steps[name] = {"status": "failed"}
-            with forward_progress(name):
-                execute_chapter(root, name, parameters, out=out)
-            timings[name] = time.perf_counter() - start
-            steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
-            print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+        if jobs == 1:
+            for i, name in enumerate(names, 1):
+                print(f"[steerspace] executing {name} ({i}/{len(names)}) ...", flush=True)
+                steps[name] = {"status": "failed"}
+                timings[name] = _timed_chapter(root, name, parameters, out)
+                steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
+                print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+        else:
+            # the summary pages read every other chapter's results: they run last
+            first = [n for n in names if n not in SUMMARY_PAGES]
+            last = [n for n in names if n in SUMMARY_PAGES]
+            for group in (first, last):
+                _run_parallel(root, group, parameters, out, jobs, steps, timings)
         if build:
             start = time.perf_counter()
             steps["jupyter-book build"] = {"status": "failed"}
@@ -389,6 +481,13 @@ def main(argv: list[str] | None = None) -> int:
         help="teacher: with solutions (into _build/html); student: without solutions and "
         "teacher's notes (into _build/student/html)",
     )
+    book.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="chapters executed at a time, each on its share of the CPUs (default 1)",
+    )
     book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
     book.add_argument(
         "--out",
@@ -412,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             out=args.out,
             edition=args.edition,
             execute=not args.no_execute,
+            jobs=args.jobs,
         )
     except KeyboardInterrupt:
         print(
