@@ -168,7 +168,7 @@ pipe.write_table(stats.round(5), "baselines_anisotropy", index=True)
 glue_all({"base_top": bl.anisotropy_statement(pre, stats)})
 stats.round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of the mean squared norm (left) and of the variance (right) held by each dimension, sorted from the largest, in the original space (black, dashed) and under each target's intervention (the target's colour); dotted: an isotropic space (1/d).", "name": "fig-baselines-dimensions"}, "image": {"alt": "Log-log curves of per-dimension norm and variance shares for the original and intervened spaces."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of the mean squared norm (left) and of the variance (right) held by each dimension, sorted from the largest, in the original space (black, dashed) and under each target's intervention (the target's colour); dotted: an isotropic space (one over the dimension).", "name": "fig-baselines-dimensions"}, "image": {"alt": "Log-log curves of per-dimension norm and variance shares for the original and intervened spaces."}}
 shares = {"pre": bl.dimension_shares(pre)} | {f"post {t}": bl.dimension_shares(post[t]) for t in targets}
 fig = figs.dimension_share_figure(shares, title=f"{cfg.name}: per-dimension share, all languages pooled")
 save_figure(fig, cfg, "baselines_dimension_shares")
@@ -269,7 +269,7 @@ best_c = int(dot_sweep["value"].idxmax())
 glue_all({"base_sweep": f"{fmt(best_c, 'int')} components give {fmt_ci(as_estimate(dot_sweep.loc[best_c]), 'acc')} by inner product, the rule's {fmt(n_pc, 'int')} {fmt_ci(as_estimate(dot_sweep.loc[n_pc]), 'acc')}"})  # fmt: skip
 sweep.pivot_table(index="components", columns="score", values="value").round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): all-pairs top-1 accuracy after all-but-the-top on the original space against the number of removed principal components, by inner product and cosine, with 95 % intervals over queries (bands); the dotted line is the d/100 rule the chapter uses.", "name": "fig-baselines-sweep"}, "image": {"alt": "Accuracy against the number of removed components, two scores, with interval bands and the chance line."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): all-pairs top-1 accuracy after all-but-the-top on the original space against the number of removed principal components, by inner product and cosine, with 95 % intervals over queries (bands); the dotted line is the chapter's threshold, a hundredth of the dimension.", "name": "fig-baselines-sweep"}, "image": {"alt": "Accuracy against the number of removed components, two scores, with interval bands and the chance line."}}
 fig = figs.sweep_figure(sweep, rule=n_pc, chance=chance, title=f"{cfg.name}: all-but-the-top, components removed")
 save_figure(fig, cfg, "baselines_abtt_sweep")
 plt.show()

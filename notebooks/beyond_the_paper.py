@@ -221,7 +221,7 @@ abx[(abx.condition == "error") & abx.layer.isin([best, last])].pivot_table(
     index=["task", "layer"], columns="space", values="value"
 ).round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): ABX error at every hidden state for the language task (left) and the meaning task (right). Top: the original model (black, dashed) and each target's intervention (solid), 50 % = chance; bottom: the change against the original on the same triplets, in percentage points with 95 % intervals over triplets (bands).", "name": "fig-beyond-abx"}, "image": {"alt": "Per-state ABX error for the language and meaning tasks, pre and post, with the change and interval bands."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): ABX error at every hidden state for the language task (left) and the meaning task (right). Top: the original model (black, dashed) and each target's intervention (solid), chance is one half; bottom: the change against the original on the same triplets, in percentage points with 95 % intervals over triplets (bands).", "name": "fig-beyond-abx"}, "image": {"alt": "Per-state ABX error for the language and meaning tasks, pre and post, with the change and interval bands."}}
 fig = figs.abx_figure(abx, title=f"{cfg.name}: ABX discrimination of language and meaning")
 save_figure(fig, cfg, "abx_by_layer")
 plt.show()

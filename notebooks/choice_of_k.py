@@ -122,7 +122,7 @@ show.pivot(index="k", columns="target", values=["share", "dlog"]).rename(
     columns={"share": "share in the target language", "dlog": "Δ log-perplexity vs k = 0 (nats)"}
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2 on this run: share of free generations that langid.py assigns to the target language (Wilson 95 % intervals over generations, top), change of the log-perplexity of held-out target text against the original model (95 % intervals over blocks of tokens, middle), and the trade-off between the two (bottom), against the number of experts k (k = 0: the original model).", "name": "fig-k-sweep"}, "image": {"alt": "Three panels: share of generations in the target language, change of log-perplexity, and the trade-off between them, for each target over the number of experts k."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2 on this run: share of free generations that langid.py assigns to the target language (Wilson 95 % intervals over generations, top), change of the log-perplexity of held-out target text against the original model (95 % intervals over blocks of tokens, middle), and the trade-off between the two (bottom), against the number of experts k (the leftmost point, no experts, is the original model).", "name": "fig-k-sweep"}, "image": {"alt": "Three panels: share of generations in the target language, change of log-perplexity, and the trade-off between them, for each target over the number of experts k."}}
 fig = k_sweep_figure(table, label_target=cfg.main_target,
                      title=f"{cfg.name}: steering generation against perplexity (Fig. 2)")  # fmt: skip
 save_figure(fig, cfg, "k_sweep")

@@ -179,7 +179,7 @@ counts.rename_axis("target")
 # The distribution of AUROC per block shows where language identity becomes readable
 # from single units:
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows no expert figure): AUROC of every MLP unit per transformer block, one panel per target. Boxes span the 25th–75th percentile, whiskers the 1st–99th; markers are each block's best unit; dotted: no skill; red dashed: the AUROC the best of all units reaches by chance (Bonferroni).", "name": "fig-auroc-per-layer"}, "image": {"alt": "Box plots of unit AUROC per transformer block for each target language, with a no-skill line and a chance-level line."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows no expert figure): AUROC of every MLP unit per transformer block, one panel per target. Boxes span the 25th–75th percentile, whiskers the 1st–99th percentile; markers are each block's best unit; dotted: no skill; red dashed: the AUROC the best of all units reaches by chance (Bonferroni).", "name": "fig-auroc-per-layer"}, "image": {"alt": "Box plots of unit AUROC per transformer block for each target language, with a no-skill line and a chance-level line."}}
 glue_all({"experts_k": fmt(cfg.k, "int")})
 fig = auroc_per_layer_figure(tables, chance=chance, title=f"{cfg.name}: AUROC of every unit per block")
 save_figure(fig, cfg, "auroc_per_layer")
@@ -232,7 +232,7 @@ _ = glue_all(
     }
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of each target's top-k experts in each transformer block, against the share of all units (dashed) and the 95 % range of k units drawn at random (grey band).", "name": "fig-experts-per-layer"}, "image": {"alt": "Line chart of the share of experts per transformer block for each target, rising in the last blocks, against a flat band for random units."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of each target's top-k experts in each transformer block, against the share of all units (dashed) and the 95 % interval of k units drawn at random (grey band).", "name": "fig-experts-per-layer"}, "image": {"alt": "Line chart of the share of experts per transformer block for each target, rising in the last blocks, against a flat band for random units."}}
 fig = experts_per_layer_figure(shares, band, k=cfg.k, title=f"{cfg.name}: where the top-{cfg.k} experts sit")
 save_figure(fig, cfg, "experts_per_layer")
 plt.show()
@@ -247,7 +247,7 @@ plt.show()
 # Jaccard overlap between the targets' top-*k* sets (one for identical sets). A unit shared
 # by two targets responds to "not the other languages" more than to one language.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): Jaccard overlap between the top-k expert sets of the targets (0 = disjoint, 1 = the same units), targets sorted by code.", "name": "fig-expert-overlap"}, "image": {"alt": "Heatmap of the overlap between the expert sets of the five targets."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): Jaccard overlap between the top-k expert sets of the targets (from no unit shared to the same units), targets sorted by code.", "name": "fig-expert-overlap"}, "image": {"alt": "Heatmap of the overlap between the expert sets of the five targets."}}
 overlap = overlap_matrix(experts)
 _ = pipe.write_table(overlap, "expert_overlap", index=True)
 fig = overlap_figure(overlap, title=f"Overlap of the top-{cfg.k} expert sets")

@@ -85,6 +85,7 @@ BAD_VALUES = {
     "model": 3,
     "dtype": "int8",
     "device": "tpu",
+    "device_map": "everywhere",
     "corpus": "wiki",
     "benchmark_pairs": 0,
     "languages": 5,

@@ -26,6 +26,27 @@ def test_every_language_has_its_own_colour_and_marker_pair():
         style.language_color("xx")
 
 
+def cielab(colours) -> np.ndarray:
+    """CIELAB (D65) coordinates of sRGB colours."""
+    rgb = np.array([matplotlib.colors.to_rgb(c) for c in colours])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    to_xyz = np.array(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    )
+    xyz = linear @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
+
+
+def test_no_two_language_colours_are_near_duplicates():
+    lab = cielab(style.LANGUAGE_COLOURS.values())
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    np.fill_diagonal(distance, np.inf)
+    assert distance.min() >= 25  # ΔE76; the former palette had a pair at 6.9
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    assert chroma.min() > 30 and lab[:, 0].max() < 85  # no greys, none too light
+
+
 def test_conditions_never_use_a_language_colour_and_differ_in_greyscale():
     language = set(style.LANGUAGE_COLOURS.values())
     for s in style.CONDITIONS.values():
@@ -128,7 +149,10 @@ def test_headline_figure_three_panels_with_chance():
     )
     fig = headline_figure(distances, retrieval, baselines, chance=0.005, title="t")
     left, middle, right = fig.axes
-    assert [t.get_text() for t in left.get_xticklabels()] == ["between\nlanguages", "to the\ntarget"]
+    assert [t.get_text() for t in left.get_xticklabels()] == [
+        "between\nlanguages",
+        "to the\ntarget",
+    ]
     for ax in (middle, right):
         assert any(line.get_linestyle() == "--" for line in ax.get_lines())  # chance line
         assert ax.get_ylim()[1] < 1.0  # scaled to the data

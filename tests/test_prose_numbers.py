@@ -28,6 +28,22 @@ PLANTED = """\
 """
 
 
+def test_a_planted_number_in_a_caption_is_found(tmp_path):
+    chapter = tmp_path / "caption.py"
+    meta = '{"figure": {"caption": "CAPTION", "name": "fig-x"}, "image": {"alt": "ALT"}}'
+    source = '# %% tags=["hide-input"] mystnb=' + meta + "\nx = 1\n"
+    chapter.write_text(
+        source.replace("CAPTION", "Distances fall by 0.31.").replace("ALT", "A bar chart.")
+    )
+    found = [n for s in markdown_sources(chapter) for n in hand_typed_numbers(s)]
+    assert len(found) == 1 and "0.31" in found[0]
+    chapter.write_text(
+        source.replace("CAPTION", "Distances, pre and post.").replace("ALT", "12 bars.")
+    )
+    found = [n for s in markdown_sources(chapter) for n in hand_typed_numbers(s)]
+    assert len(found) == 1 and "12" in found[0]
+
+
 def test_a_planted_number_is_found(tmp_path):
     chapter = tmp_path / "planted.py"
     chapter.write_text(PLANTED, encoding="utf-8")

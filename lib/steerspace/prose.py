@@ -39,6 +39,8 @@ _NAMES = [
     re.compile(r"\bISO\s+639(-\d)?(/639-\d)?"),
     re.compile(r"\bCC\s+BY(-[A-Z]{2})*\s+\d\.\d(\s+[A-Z]{2})?"),  # licences
     re.compile(r"\b(Python|version|jupyter-book|Jupyter Book)\s+\d+(\.\w+)*([–-]\d+(\.\d+)*)?"),
+    # quantiles a figure draws, named by their ordinal ("the 25th–75th percentile")
+    re.compile(r"\b\d+(st|nd|rd|th)([–-]\d+(st|nd|rd|th))?\s+percentiles?\b"),
     # the confidence level of every interval (steerspace.inference.CI_LEVEL, tested)
     re.compile(r"\b95\s?%(?=\s+(confidence\s+)?intervals?\b)"),
 ]
@@ -66,12 +68,22 @@ def hand_typed_numbers(markdown: str) -> list[str]:
 
 
 def markdown_sources(path: str | Path) -> list[str]:
-    """The Markdown of a chapter source (the Markdown cells of a jupytext percent
-    ``.py``) or of a page (a whole ``.md``)."""
+    """The prose of a chapter source or a page: the Markdown cells of a jupytext
+    percent ``.py`` and the figure captions and alt texts in its cells' metadata
+    (``mystnb.figure.caption``, ``mystnb.image.alt``), or a whole ``.md``."""
     path = Path(path)
     if path.suffix == ".md":
         return [path.read_text(encoding="utf-8")]
     import jupytext
 
     notebook = jupytext.read(path)
-    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    texts = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            texts.append(cell.source)
+        mystnb = cell.metadata.get("mystnb", {})
+        for part, field in (("figure", "caption"), ("image", "alt")):
+            text = mystnb.get(part, {}).get(field)
+            if text:
+                texts.append(text)
+    return texts

@@ -28,13 +28,15 @@ from steerspace.config import Config
 from steerspace.languages import LANGUAGES
 
 TARGETS = ("en", "de", "fr", "es", "ja")
-# Okabe–Ito for the five targets, then Paul Tol's muted/bright/light schemes and a few
-# more dark hues: 23 distinct colours, none of them grey.
+# Okabe–Ito for the five targets, then 18 more hues picked greedily from an sRGB grid to
+# be as far as possible (CIELAB ΔE, in normal vision and under simulated deuteranopia)
+# from every colour already chosen: any two of the 23 differ by ΔE76 ≥ 25
+# (tests/test_figures.py); no greys, none too light to see on white.
 _COLOURS = [
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",  # en de fr es ja
-    "#56B4E9", "#332288", "#882255", "#44AA99", "#999933", "#AA4499", "#117733",
-    "#DDAA33", "#661100", "#6699CC", "#BB5566", "#004488", "#EE7733", "#33BBEE",
-    "#997700", "#CC3311", "#009988", "#EE3377",
+    "#0000FF", "#3F3F00", "#003FBF", "#BFBF7F", "#FF7FFF", "#7F003F", "#BF3FFF",
+    "#DF003F", "#9F007F", "#FF9F5F", "#009FBF", "#7F9FFF", "#9F3F3F", "#5F1F7F",
+    "#00DF9F", "#5F3FFF", "#9F0000", "#5F009F",
 ]  # fmt: skip
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "p", "h", "*"]
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
