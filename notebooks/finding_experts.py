@@ -297,8 +297,9 @@ plt.show()
 #
 # ml-aura scores units by their maximum over the tokens; we score by the mean. To see
 # what the choice changes, the same pipeline runs with max pooling for the AUROC
-# (`pooling: max`; a new forward pass over the expert sentences; the sentence
-# embeddings stay mean-pooled, `embedding_pooling`). Under max pooling the value an
+# (`pooling: max`; the forward pass over the expert sentences pooled both ways at once,
+# so this costs no new pass; the sentence embeddings stay mean-pooled,
+# `embedding_pooling`). Under max pooling the value an
 # expert is set to is its mean over the target's sentences of the per-sentence maximum,
 # as that pipeline computes it. Top-*k* experts that change, per target:
 # {glue:md}`experts_pool_changes`.

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from steerspace.generation import generate_free, langid_accuracy, language_ids, perplexity
+from steerspace.generation import (
+    generate_free,
+    langid_accuracy,
+    language_ids,
+    perplexity,
+    sample_next,
+)
 from steerspace.hooks import Intervention, find_modules
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
@@ -67,9 +73,60 @@ def test_generate_free_under_intervention(model, tokenizer):
 
 
 @pytest.mark.parametrize(
+    ("temperature", "top_k", "top_p"), [(1.0, 50, 0.9), (0.7, 8, 0.5), (1.3, 5, 1.0)]
+)
+def test_sampler_draws_from_hugging_faces_distribution(temperature, top_k, top_p):
+    from transformers.generation.logits_process import (
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    logits = torch.randn(3, 300, generator=torch.Generator().manual_seed(0)) * 3
+    warped = TemperatureLogitsWarper(temperature)(None, logits.clone())
+    warped = TopKLogitsWarper(top_k)(None, warped)
+    if top_p < 1.0:
+        warped = TopPLogitsWarper(top_p)(None, warped)
+    expected = warped.softmax(dim=-1)
+    counts = torch.zeros_like(expected)
+    generator = torch.Generator().manual_seed(1)
+    draws = 20_000
+    for _ in range(draws // 500):
+        batch = logits.repeat_interleave(500, dim=0)
+        ids = sample_next(
+            batch, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator
+        )
+        counts.index_put_(
+            (torch.arange(3).repeat_interleave(500), ids), torch.ones(1500), accumulate=True
+        )
+    observed = counts / draws
+    # the same support, and frequencies within sampling noise of the probabilities
+    assert not (observed[expected == 0] > 0).any()
+    assert (observed - expected).abs().max() < 0.015
+
+
+def test_generation_stops_a_sample_at_eos(model, tokenizer, monkeypatch):
+    import steerspace.generation as generation
+
+    eos = tokenizer.eos_token_id
+    calls = {"n": 0}
+
+    def always_eos_after_two(logits, **kw):
+        calls["n"] += 1
+        ids = torch.full((logits.shape[0],), 40, dtype=torch.long)
+        return ids if calls["n"] <= 2 else torch.full_like(ids, eos)
+
+    monkeypatch.setattr(generation, "sample_next", always_eos_after_two)
+    texts = generate_free(model, tokenizer, n=2, max_new_tokens=10, batch_size=2)
+    assert calls["n"] == 3  # the batch stopped at its end of sequence
+    assert texts == [tokenizer.decode([40, 40])] * 2
+
+
+@pytest.mark.parametrize(
     ("kw", "match"),
     [
         ({"n": 0}, "n must be"),
+        ({"n": 2, "top_k": 0}, "top_k must be"),
         ({"n": 2, "top_p": 0.0}, "top_p must be in"),
         ({"n": 2, "top_p": 1.5}, "top_p must be in"),
         ({"n": 2, "temperature": 0.0}, "temperature must be > 0"),

@@ -37,6 +37,51 @@ def _start_token(tokenizer: PreTrainedTokenizerBase) -> int:
     raise ValueError("tokenizer has neither a BOS nor an EOS token to start generation from")
 
 
+#: top-k of the sampler when the model's generation config sets none (the default of
+#: ``transformers.GenerationConfig``, which ``model.generate`` would apply).
+DEFAULT_TOP_K = 50
+
+
+def sample_next(
+    logits: torch.Tensor,
+    *,
+    temperature: float,
+    top_k: int | None,
+    top_p: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Draw one token per row of ``logits`` (batch, vocabulary): temperature, then the
+    ``top_k`` largest logits, then the nucleus of those (the most probable tokens whose
+    mass before them is below ``top_p``; at least one), then a draw from what is left,
+    renormalised. Hugging Face's warpers in the same order, computed on the k kept
+    logits only instead of sorting and drawing over the whole vocabulary (262k tokens
+    for Gemma-3, where the full-vocabulary sort and draw took most of the time)."""
+    logits = logits.float() / temperature
+    k = min(top_k or logits.size(-1), logits.size(-1))
+    values, indices = torch.topk(logits, k)  # largest first
+    probs = values.softmax(dim=-1)
+    if top_p < 1.0:
+        before = probs.cumsum(dim=-1) - probs  # mass of the more probable tokens
+        probs = probs.masked_fill(before >= top_p, 0.0)
+    choice = torch.multinomial(probs, 1, generator=generator)
+    return indices.gather(1, choice).squeeze(1)
+
+
+def _cache(out) -> dict:
+    """The key-value cache of a forward pass, as the keyword the next pass takes
+    (``cache`` in newer transformers 5 releases, ``past_key_values`` before)."""
+    return (
+        {"cache": out["cache"]} if "cache" in out else {"past_key_values": out["past_key_values"]}
+    )
+
+
+def _eos_ids(model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [int(e) for e in (eos if isinstance(eos, list | tuple) else [eos]) if e is not None]
+
+
 def generate_free(
     model: nn.Module,
     tokenizer: PreTrainedTokenizerBase,
@@ -46,6 +91,7 @@ def generate_free(
     intervention: Intervention | None = None,
     temperature: float = 1.0,
     top_p: float = 0.9,
+    top_k: int | None = None,
     seed: int = 0,
     batch_size: int = 16,
     progress: bool | str = False,
@@ -54,14 +100,17 @@ def generate_free(
 
     Used for the choice of k (App. B): the language of these samples, under the
     intervention, is the "language ID accuracy" of Fig. 2 (top). The paper samples
-    with temperature 1 and top-p 0.9; other sampling options (e.g. top-k) are the
-    model's generation-config defaults.
+    with temperature 1 and top-p 0.9; ``top_k`` (``None``: the model's generation
+    config, else :data:`DEFAULT_TOP_K`, as ``model.generate`` would) comes first
+    (:func:`sample_next`).
 
-    Every prompt is the single start token, so batches need no padding. The start
-    token is BOS, or EOS when the tokenizer has no BOS. Batch ``b`` is sampled after
-    ``torch.manual_seed(seed + b)`` inside :func:`torch.random.fork_rng`, so the same
-    ``(seed, batch_size)`` gives the same samples and the global RNG is left untouched.
-    A different ``batch_size`` gives different (equally valid) samples.
+    Every prompt is the single start token, so batches need no padding, and the loop
+    runs the model with its key-value cache, one token per step. The start token is
+    BOS, or EOS when the tokenizer has no BOS. A sample that draws an end-of-sequence
+    token stops there (later steps pad it); the batch stops when all have. Batch ``b``
+    draws from a generator seeded with ``seed + b``, so the same ``(seed, batch_size)``
+    gives the same samples and the global RNG is untouched. A different ``batch_size``
+    gives different (equally valid) samples.
 
     Parameters
     ----------
@@ -69,9 +118,10 @@ def generate_free(
     n : number of samples.
     max_new_tokens : tokens generated per sample (fewer if EOS comes first).
     intervention : set during generation; ``None`` = the original model.
-    temperature, top_p : sampling temperature (> 0) and nucleus mass (in (0, 1]).
+    temperature, top_p, top_k : sampling temperature (> 0), nucleus mass (in (0, 1])
+        and number of most likely tokens considered (``None``: the model's default).
     seed : first seed; batch ``b`` uses ``seed + b``.
-    batch_size : samples generated per ``model.generate`` call.
+    batch_size : samples generated per batch.
     progress : show a progress bar (a string is used as its label).
 
     Returns
@@ -88,10 +138,14 @@ def generate_free(
         raise ValueError(f"temperature must be > 0, got {temperature!r}")
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if top_k is None:
+        top_k = getattr(getattr(model, "generation_config", None), "top_k", None) or DEFAULT_TOP_K
+    if top_k <= 0:
+        raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
     start = _start_token(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    eos = torch.tensor(_eos_ids(model, tokenizer), dtype=torch.long)
     device = input_device(model)
-    rng_devices = [device] if device.type == "cuda" else []
     sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
     desc = progress if isinstance(progress, str) else "generate"
     texts: list[str] = []
@@ -100,7 +154,9 @@ def generate_free(
             "generate",
             label=desc,
             intervention_key=None if intervention is None else intervention.key(),
-            sentences=[f"{seed}:{batch_size}:{max_new_tokens}:{top_p}:{i}" for i in range(n)],
+            sentences=[
+                f"{seed}:{batch_size}:{max_new_tokens}:{top_k}:{top_p}:{i}" for i in range(n)
+            ],
             tokens=[max_new_tokens] * n,
         ),
         intervening(model, intervention),
@@ -109,20 +165,28 @@ def generate_free(
         for b, size in enumerate(
             progress_bar(sizes, desc=desc, total=len(sizes), disable=not progress)
         ):
-            input_ids = torch.full((size, 1), start, dtype=torch.long, device=device)
-            with torch.random.fork_rng(devices=rng_devices):
-                torch.manual_seed(seed + b)
-                out = model.generate(
-                    input_ids=input_ids,
-                    attention_mask=torch.ones_like(input_ids),
-                    do_sample=True,
+            tokens = torch.full((size, 1), start, dtype=torch.long, device=device)
+            out = model(input_ids=tokens, use_cache=True, logits_to_keep=1)
+            # draws happen where the logits are (the last shard of a sharded model)
+            generator = torch.Generator(device=out.logits.device).manual_seed(seed + b)
+            done = torch.zeros(size, dtype=torch.bool, device=device)
+            drawn = []
+            for step in range(max_new_tokens):
+                nxt = sample_next(
+                    out.logits[:, -1],
                     temperature=temperature,
+                    top_k=top_k,
                     top_p=top_p,
-                    max_new_tokens=max_new_tokens,
-                    pad_token_id=pad,
+                    generator=generator,
                 )
-            decoded = tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)
-            texts.extend(t.strip() for t in decoded)
+                nxt = nxt.to(device).masked_fill(done, pad)
+                drawn.append(nxt)
+                done |= torch.isin(nxt, eos.to(device))
+                if bool(done.all()) or step == max_new_tokens - 1:
+                    break
+                out = model(input_ids=nxt[:, None], use_cache=True, logits_to_keep=1, **_cache(out))
+            ids = torch.stack(drawn, dim=1).cpu()
+            texts.extend(t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True))
     return texts
 
 

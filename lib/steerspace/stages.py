@@ -64,7 +64,16 @@ STAGES: dict[str, Stage] = {
     "umap": Stage(
         1, code=("steerspace.geometry:umap_pre_post", "steerspace.geometry:umap_projection")
     ),
-    "generations": Stage(1, code=("steerspace.generation:generate_free", *INTERVENE)),
+    # 2: own sampling loop (top-k, then top-p on the kept logits; a seeded generator per
+    # batch) instead of model.generate: the same distribution, other draws
+    "generations": Stage(
+        2,
+        code=(
+            "steerspace.generation:generate_free",
+            "steerspace.generation:sample_next",
+            *INTERVENE,
+        ),
+    ),
     "perplexity": Stage(
         1,
         code=(
