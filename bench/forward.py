@@ -20,7 +20,11 @@ Throughput counts real (non-padding) tokens. The useful FLOPs are
 pass; L = the sentence's tokens; d_attn = heads × head_dim; the second term is the
 causal attention scores and weighted sum, QKᵀ and AV, each 2·(L/2)·d_attn FLOPs per
 token per layer on average), and the achieved FLOP/s is reported as a fraction of the
-measured matmul FLOP/s in the model's dtype (``bench.common.matmul_flops``).
+measured matmul FLOP/s in the model's dtype (``bench.common.matmul_flops``), and of
+the rate the backbone's own linear layers reach alone at the shapes the pass gives them
+(:func:`model_shape_matmul_rate`). A profile of one plain pass says where the rest of
+the time goes (:func:`profile_breakdown`: matmuls, attention, dtype conversions, GELU,
+norms and other elementwise operators, tokenisation, Python and dispatch).
 
     python bench/forward.py            # 256 sentences, 3 repeats
     python bench/forward.py --quick    # 32 sentences, 1 repeat
@@ -38,7 +42,7 @@ if __package__ in (None, ""):
 
 import numpy as np  # noqa: E402
 
-from bench.common import base_parser, load_cfg, matmul_flops, write_result  # noqa: E402
+from bench.common import base_parser, load_cfg, matmul_flops, timed, write_result  # noqa: E402
 
 
 def model_facts(model) -> dict:
@@ -93,6 +97,66 @@ def token_counts(tokenizer, sentences, *, batch_size: int, max_length: int) -> d
     return {"real_tokens": real, "padded_tokens": padded, "lengths": lengths}
 
 
+#: How the profile's operators group into the parts of a forward pass.
+CATEGORIES = {
+    "matmul (linear layers)": ("aten::mm", "aten::addmm", "aten::bmm", "aten::_mm"),
+    "attention (SDPA)": ("scaled_dot_product",),
+    "dtype conversions": ("aten::copy_", "aten::_to_copy"),
+    "GELU": ("aten::gelu",),
+    "norms, rotary and other elementwise": (
+        "aten::mul", "aten::add", "aten::pow", "aten::rsqrt", "aten::mean", "aten::div",
+        "aten::neg", "aten::cat", "aten::where", "aten::sum", "aten::sub", "aten::masked_fill",
+    ),
+}  # fmt: skip
+
+
+def profile_breakdown(run, *, wall_s: float, tokenize_s: float) -> dict[str, float]:
+    """Seconds of one embedding pass (``run``) by part: the profiler's own time of the
+    operators in each of :data:`CATEGORIES`, the other operators, tokenisation, and the
+    rest of the wall time (Python, dispatch, hooks' bookkeeping, batching)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    parts = dict.fromkeys([*CATEGORIES, "other operators"], 0.0)
+    for event in prof.key_averages():
+        seconds = event.self_cpu_time_total / 1e6
+        name = next(
+            (c for c, keys in CATEGORIES.items() if any(k in event.key for k in keys)), None
+        )
+        parts[name or "other operators"] += seconds
+    parts["tokenisation"] = tokenize_s
+    parts["Python, dispatch and the rest"] = max(0.0, wall_s - sum(parts.values()))
+    return parts
+
+
+def model_shape_matmul_rate(model, lengths: np.ndarray, *, batch_size: int) -> dict:
+    """FLOP/s of the backbone's linear layers run alone at the shapes an embedding pass
+    gives them (rows = the padded tokens of a batch): the matmul rate this model can
+    reach, as opposed to a large square matmul's."""
+    import torch
+
+    rows = int(np.mean(np.sort(lengths)[::-1][:batch_size]) * batch_size)
+    linears = [m for m in model.base_model.modules() if isinstance(m, torch.nn.Linear)]
+    dtype, device = linears[0].weight.dtype, linears[0].weight.device
+    inputs = {
+        m.in_features: torch.randn(rows, m.in_features, dtype=dtype, device=device) for m in linears
+    }
+    flops = sum(2 * rows * m.in_features * m.out_features for m in linears)
+
+    def run() -> None:
+        with torch.inference_mode():
+            for m in linears:
+                torch.nn.functional.linear(inputs[m.in_features], m.weight)
+
+    t = timed(run, repeats=5, warmup=1)
+    return {
+        "rows": rows,
+        "flops_per_s": flops / t["best_s"],
+        "gflops_per_s": round(flops / t["best_s"] / 1e9, 1),
+    }
+
+
 def bench_sentences(pipe, n: int) -> list[str]:
     """``n`` expert-set sentences, round-robin over the expert languages (the mix the
     expert pass and the 22-language embedding pass see)."""
@@ -116,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sentences, args.repeats = min(args.sentences, 32), 1
     import torch
 
-    from steerspace.embed import forward_pooled
+    from steerspace.embed import encode, forward_pooled
     from steerspace.hooks import find_modules
     from steerspace.pipeline import Pipeline
 
@@ -161,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
             times[name].append(run(name))
 
     peak = matmul_flops(cfg.dtype if cfg.dtype != "float16" else "bfloat16", device=cfg.device)
+    shaped = model_shape_matmul_rate(model, counts["lengths"], batch_size=cfg.batch_size)
+    tokenize = timed(lambda: encode(tokenizer, sentences, max_length=cfg.max_length), repeats=3)
+    breakdown = profile_breakdown(
+        lambda: run("plain"), wall_s=min(times["plain"]), tokenize_s=tokenize["best_s"]
+    )
     out: dict[str, dict] = {}
     for name, ts in times.items():
         best, median = min(ts), statistics.median(ts)
@@ -172,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             "tokens_per_s_median": counts["real_tokens"] / median,
             "flops_per_s_best": flops / best,
             "fraction_of_matmul_peak": flops / best / peak["flops_per_s"],
+            "fraction_of_model_shape_matmul": flops / best / shaped["flops_per_s"],
         }
     plain = out["plain"]["tokens_per_s_best"]
     for name in out:
@@ -200,13 +270,17 @@ def main(argv: list[str] | None = None) -> int:
         "useful_flops": flops,
         "flops_per_token": flops / counts["real_tokens"],
         "matmul_peak": peak,
+        "model_shape_matmul": shaped,
+        "profile_s": breakdown,
         "conditions": out,
         "target_hook_overhead": 0.10,
         "pass_record": bool(rec <= 0.10),
         "pass_intervention": bool(iv <= 0.10),
         "summary": (
             f"{plain:,.0f} tokens/s plain ({out['plain']['fraction_of_matmul_peak']:.1%} of the "
-            f"{peak['gflops_per_s']:.0f} GFLOP/s {peak['dtype']} matmul), recording hooks "
+            f"{peak['gflops_per_s']:.0f} GFLOP/s {peak['dtype']} matmul, "
+            f"{out['plain']['fraction_of_model_shape_matmul']:.1%} of the "
+            f"{shaped['gflops_per_s']:.0f} GFLOP/s its own linear layers reach alone), recording hooks "
             f"{rec:+.1%}, intervention {iv:+.1%} (target <= 10%)"
         ),
     }

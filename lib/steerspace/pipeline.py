@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from steerspace.cache import Cache, atomic_write, key_hash
+from steerspace.chapter_cache import record_output
 from steerspace.config import Config
 from steerspace.data import (
     Corpus,
@@ -570,4 +571,6 @@ class Pipeline:
     def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:
         """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""
         path = self.cfg.results_path / f"{name}.csv"
-        return atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))
+        record_output(path)
+        return path

@@ -20,14 +20,18 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from steerspace.cache import key_hash
+from steerspace.chapter_cache import ENV_VAR as OUTPUTS_VAR
+from steerspace.chapter_cache import ChapterCache, cacheable, chapter_key, outputs_listed
 from steerspace.config import load_config
 from steerspace.edition import EDITIONS, build_student_edition
 from steerspace.manifest import run_manifest, utc_now, write_manifest
@@ -224,6 +228,36 @@ def execute_chapter(
     return target
 
 
+def _chapter_jobs(
+    root: Path,
+    names: list[str],
+    parameters: dict[str, Any],
+    out: Path,
+    results: Path,
+    cfg: Any,
+    dtype: dict[str, Any],
+    *,
+    use_cache: bool,
+) -> list[ChapterJob]:
+    """One :class:`ChapterJob` per chapter, with its chapter-cache key unless
+    ``use_cache`` is false (``--rerun``) or the chapter is never cached."""
+    from steerspace.cache import default_cache_dir
+    from steerspace.models import model_identity
+
+    cache_root = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+    model_id = model_identity(cfg.model, cache_dir=cfg.cache_dir) if use_cache else ""
+    jobs = []
+    for name in names:
+        job = ChapterJob(root, name, parameters, out, results)
+        if use_cache and cacheable(name):
+            key = chapter_key(
+                root, name, parameters, settings=cfg.as_dict(), dtype=dtype, model_id=model_id
+            )
+            job = replace(job, cache=cache_root, key=key)
+        jobs.append(job)
+    return jobs
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on (its affinity mask where the OS has one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -231,67 +265,98 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _timed_chapter(
-    root: Path, name: str, parameters: dict[str, Any], out: Path, threads: int | None = None
-) -> float:
-    """Execute one chapter with its progress forwarded; its seconds. ``threads`` caps
-    the kernel's CPU threads (chapters running side by side share the cores)."""
-    if threads is not None:
-        for var in THREAD_VARIABLES:
-            os.environ[var] = str(threads)
+@dataclass(frozen=True)
+class ChapterJob:
+    """What executing (or restoring) one chapter needs; picklable for worker processes.
+    ``cache`` is the chapter cache's root and ``key`` the chapter's key
+    (:mod:`steerspace.chapter_cache`); ``None`` executes without the chapter cache."""
+
+    root: Path
+    name: str
+    parameters: dict[str, Any]
+    out: Path
+    results: Path
+    cache: Path | None = None
+    key: dict[str, Any] | None = None
+    threads: int | None = None
+
+
+def _run_chapter(job: ChapterJob) -> dict[str, Any]:
+    """Restore ``job``'s chapter from the chapter cache, or execute it (progress
+    forwarded, CPU threads capped to ``job.threads``) and cache it. Returns its seconds
+    and whether it was ``restored``."""
     start = time.perf_counter()
-    with forward_progress(name):
-        execute_chapter(root, name, parameters, out=out)
-    return time.perf_counter() - start
+    store = ChapterCache(job.cache) if job.cache is not None and job.key is not None else None
+    notebook = job.out / "book" / f"{job.name}.ipynb"
+    if store is not None and store.restore(job.key, notebook, job.results) is not None:
+        return {"seconds": time.perf_counter() - start, "restored": True}
+    if job.threads is not None:
+        for var in THREAD_VARIABLES:
+            os.environ[var] = str(job.threads)
+    fd, listing = tempfile.mkstemp(prefix="steerspace-outputs-", suffix=".txt")
+    os.close(fd)
+    os.environ[OUTPUTS_VAR] = listing
+    try:
+        with forward_progress(job.name):
+            execute_chapter(job.root, job.name, job.parameters, out=job.out)
+        seconds = time.perf_counter() - start
+        if store is not None:
+            outputs = outputs_listed(Path(listing))
+            store.store(job.key, notebook, job.results, outputs, seconds=seconds)
+    finally:
+        os.environ.pop(OUTPUTS_VAR, None)
+        Path(listing).unlink(missing_ok=True)
+    return {"seconds": seconds, "restored": False}
 
 
-def _chapter_worker(
-    root: Path, name: str, parameters: dict[str, Any], out: Path, threads: int
-) -> dict[str, Any]:
-    """:func:`_timed_chapter` in a worker process: a failure comes back as data (the
+def _chapter_worker(job: ChapterJob) -> dict[str, Any]:
+    """:func:`_run_chapter` in a worker process: a failure comes back as data (the
     exception, with its notebook, does not cross processes)."""
     try:
-        return {"seconds": _timed_chapter(root, name, parameters, out, threads)}
+        return _run_chapter(job)
     except ChapterFailed as err:
         return {"failed": str(err.notebook), "error": err.what}
 
 
+def _done(name: str, result: dict[str, Any], steps: dict, timings: dict) -> None:
+    """Record and print a finished chapter."""
+    timings[name] = result["seconds"]
+    steps[name] = {"status": "ok", "seconds": round(result["seconds"], 1)}
+    if result["restored"]:
+        steps[name]["restored"] = True
+        print(f"[steerspace] {name} unchanged: restored from the chapter cache", flush=True)
+    else:
+        print(f"[steerspace] {name} done in {result['seconds']:.0f} s", flush=True)
+
+
 def _run_parallel(
-    root: Path,
-    names: list[str],
-    parameters: dict[str, Any],
-    out: Path,
-    jobs: int,
-    steps: dict[str, dict[str, Any]],
-    timings: dict[str, float],
+    jobs: list[ChapterJob], workers: int, steps: dict[str, dict[str, Any]], timings: dict
 ) -> None:
-    """Execute ``names`` in ``jobs`` processes, each kernel on its share of the CPUs;
+    """Run ``jobs`` in ``workers`` processes, each kernel on its share of the CPUs;
     chapters that need the same cache entry wait on its lock (one computes it, the
     others load it). Stops at the first failure, after the chapters already running."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    if not names:
+    if not jobs:
         return
-    jobs = min(jobs, len(names))
-    threads = max(1, usable_cpus() // jobs)
+    workers = min(workers, len(jobs))
+    threads = max(1, usable_cpus() // workers)
     print(
-        f"[steerspace] executing {len(names)} chapters, {jobs} at a time "
+        f"[steerspace] executing {len(jobs)} chapters, {workers} at a time "
         f"({threads} CPU thread(s) each) ...",
         flush=True,
     )
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {}
-        for name in names:
-            steps[name] = {"status": "failed"}
-            futures[pool.submit(_chapter_worker, root, name, parameters, out, threads)] = name
+        for job in jobs:
+            steps[job.name] = {"status": "failed"}
+            futures[pool.submit(_chapter_worker, replace(job, threads=threads))] = job.name
         try:
             for future in as_completed(futures):
                 name, result = futures[future], future.result()
                 if "failed" in result:
                     raise ChapterFailed(name, Path(result["failed"]), result["error"])
-                timings[name] = result["seconds"]
-                steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
-                print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+                _done(name, result, steps, timings)
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -339,11 +404,15 @@ def run_book(
     edition: str = "teacher",
     execute: bool = True,
     jobs: int = 1,
+    rerun: bool = False,
 ) -> dict[str, float]:
     """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
 
     ``jobs`` > 1 executes that many chapters at a time, each kernel on its share of the
     CPUs (:func:`_run_parallel`); the summary pages still run after all others.
+    A chapter whose inputs have not changed since it last ran is restored from the
+    chapter cache (:mod:`steerspace.chapter_cache`) instead of executed, unless
+    ``rerun``.
 
     The config is validated before any chapter starts. The executed notebooks go to
     ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
@@ -403,20 +472,22 @@ def run_book(
     steps: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
     jobs = min(jobs, len(names)) or 1
+    results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
+    chapter_jobs = _chapter_jobs(
+        root, names, parameters, out, results, cfg, dtype, use_cache=not rerun
+    )
     try:
         if jobs == 1:
-            for i, name in enumerate(names, 1):
-                print(f"[steerspace] executing {name} ({i}/{len(names)}) ...", flush=True)
-                steps[name] = {"status": "failed"}
-                timings[name] = _timed_chapter(root, name, parameters, out)
-                steps[name] = {"status": "ok", "seconds": round(timings[name], 1)}
-                print(f"[steerspace] {name} done in {timings[name]:.0f} s", flush=True)
+            for i, job in enumerate(chapter_jobs, 1):
+                print(f"[steerspace] executing {job.name} ({i}/{len(names)}) ...", flush=True)
+                steps[job.name] = {"status": "failed"}
+                _done(job.name, _run_chapter(job), steps, timings)
         else:
             # the summary pages read every other chapter's results: they run last
-            first = [n for n in names if n not in SUMMARY_PAGES]
-            last = [n for n in names if n in SUMMARY_PAGES]
+            first = [j for j in chapter_jobs if j.name not in SUMMARY_PAGES]
+            last = [j for j in chapter_jobs if j.name in SUMMARY_PAGES]
             for group in (first, last):
-                _run_parallel(root, group, parameters, out, jobs, steps, timings)
+                _run_parallel(group, jobs, steps, timings)
         if build:
             start = time.perf_counter()
             steps["jupyter-book build"] = {"status": "failed"}
@@ -441,7 +512,6 @@ def run_book(
             started_utc=started,
             steps=steps,
         )
-        results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
         path = write_manifest(results / "manifest.json", manifest)
         print(f"[steerspace] manifest: {path}", flush=True)
     return timings
@@ -488,6 +558,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="chapters executed at a time, each on its share of the CPUs (default 1)",
     )
+    book.add_argument(
+        "--rerun",
+        action="store_true",
+        help="execute every chapter, even those unchanged since they last ran",
+    )
     book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
     book.add_argument(
         "--out",
@@ -512,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
             edition=args.edition,
             execute=not args.no_execute,
             jobs=args.jobs,
+            rerun=args.rerun,
         )
     except KeyboardInterrupt:
         print(

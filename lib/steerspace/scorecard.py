@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from steerspace.cache import atomic_write, slug
+from steerspace.chapter_cache import record_output
 from steerspace.claims import CLAIMS, VERDICTS, Assessment
 from steerspace.config import Config
 from steerspace.inference import Estimate
@@ -76,7 +77,9 @@ def record(assessment: Assessment, cfg: Config) -> Path:
     """Store ``assessment`` for ``cfg``'s run; returns the file."""
     path = claims_dir(cfg) / f"{slug(assessment.key)}.json"
     text = json.dumps(to_record(assessment, cfg), indent=1, sort_keys=True, default=float)
-    return atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    record_output(path)
+    return path
 
 
 def load(cfg: Config, *, require_all: bool = True) -> list[dict]:

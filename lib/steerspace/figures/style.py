@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.ticker import MaxNLocator
 
+from steerspace.chapter_cache import record_output
 from steerspace.config import Config
 from steerspace.languages import LANGUAGES
 
@@ -120,6 +121,7 @@ def save_figure(fig: plt.Figure, cfg: Config, name: str) -> Path:
     path = cfg.results_path / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
+    record_output(path)
     return path
 
 
