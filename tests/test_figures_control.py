@@ -87,3 +87,15 @@ def test_paraphrase_figure_draws_pre_and_every_condition_with_chance():
     assert _chance_lines(ax, 1 / 50)
     assert ax.get_ylim()[1] == pytest.approx(0.6)
     plt.close(fig)
+
+
+def test_seed_range_bars_survive_a_mean_a_rounding_error_below_the_minimum():
+    from steerspace.figures.control import _seed_range
+
+    third = 0.1 + 0.2  # 0.30000000000000004: the mean of three equal seeds can round below
+    rows = pd.DataFrame(
+        {"value": [0.3, 0.5], "seed_min": [third, 0.4], "seed_max": [third, 0.7], "seeds": [3, 3]}
+    )
+    err = _seed_range(rows)
+    assert (err >= 0).all()
+    np.testing.assert_allclose(err[:, 1], [0.1, 0.2])

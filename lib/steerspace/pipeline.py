@@ -43,6 +43,8 @@ from steerspace.models import (
 from steerspace.retrieval import top1_hits
 
 CONTROL_VALUES = ("experts", "own")
+#: Memory for the logits of one perplexity pass (see :meth:`Pipeline.heldout_perplexity`).
+PERPLEXITY_LOGITS_BYTES = 512 * 2**20
 
 
 def split_indices(n: int, sizes: list[int], *, seed: int) -> list[np.ndarray]:
@@ -555,6 +557,11 @@ class Pipeline:
         def compute() -> dict:
             # the model's context, at most 512 tokens, with half-window stride
             window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
+            # as many windows per pass as keep their scored logits (float32 and the
+            # model's dtype: 6 bytes each) under PERPLEXITY_LOGITS_BYTES: a 262k vocabulary
+            # makes a window's logits 0.4 GB
+            vocab = int(self.model.get_output_embeddings().weight.shape[0])
+            per_window = (window - window // 2 + 1) * vocab * 6
             return perplexity(
                 self.model,
                 self.tokenizer,
@@ -562,7 +569,7 @@ class Pipeline:
                 intervention=intervention,
                 window=window,
                 stride=window // 2,
-                batch_size=max(1, cfg.batch_size // 4),
+                batch_size=max(1, min(cfg.batch_size, PERPLEXITY_LOGITS_BYTES // per_window)),
             )
 
         return self.cache.json("perplexity", key, compute, label=f"{cfg.name}-{target}-{condition}")

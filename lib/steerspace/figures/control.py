@@ -53,8 +53,8 @@ def _seed_range(rows: pd.DataFrame) -> np.ndarray | None:
     """Error bars from the seed range, or None with a single seed (nothing to show)."""
     if rows["seeds"].max() < 2:
         return None
-    value = rows["value"].to_numpy()
-    return np.vstack([value - rows["seed_min"].to_numpy(), rows["seed_max"].to_numpy() - value])
+    # clipped: the mean of equal seeds can fall a rounding error below their minimum
+    return error_bars(rows["value"], rows["seed_min"], rows["seed_max"])
 
 
 def control_distance_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
