@@ -89,8 +89,6 @@ from steerspace.figures.experts import (
 )
 from steerspace.figures.space import QUANTITY_LABELS
 from steerspace.figures.style import save_figure
-from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
-from steerspace.inference import estimate_from_samples
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
 from steerspace.pipeline import Pipeline
 from steerspace.report import fmt, fmt_ci, glue_all, model_label
@@ -338,18 +336,11 @@ pd.DataFrame(
 # %%
 n = min(cfg.n_control_sentences, len(pipe.eval_corpus))
 pre = head(pipe.space(), n)
-mean_post = {t: head(space, n) for t, space in pipe.post_spaces().items()}
-rows, diffs = [], []
-for t in cfg.targets:
-    spaces = {"pre": pre, "mean": mean_post[t], "max": max_pipe.space(max_pipe.intervention(t), n=n)}
-    samples = table1_resampled(spaces, [t], n_boot=cfg.n_boot, seed=cfg.seed)
-    for quantity in TABLE1_QUANTITIES:
-        for condition in spaces:
-            est = estimate_from_samples(samples[condition, t, quantity], n)
-            rows.append({"target": t, "quantity": quantity, "condition": condition, **est.as_dict()})
-        diff = estimate_from_samples(samples["max", t, quantity] - samples["mean", t, quantity], n)
-        diffs.append({"target": t, "quantity": quantity, **diff.as_dict(), "text": fmt_ci(diff, "dist", sign=True)})
-pooled, diffs = pd.DataFrame(rows), pd.DataFrame(diffs)
+spaces = {
+    t: {"pre": pre, "mean": head(space, n), "max": max_pipe.space(max_pipe.intervention(t), n=n)}
+    for t, space in pipe.post_spaces().items()
+}
+pooled, diffs = expert_stats.pooling_table1(spaces, n, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(pooled.round(5), "experts_pooling_table1")
 decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
 glue_all(

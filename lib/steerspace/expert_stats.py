@@ -184,3 +184,44 @@ def top_k_changes(a: pd.DataFrame, b: pd.DataFrame, k: int) -> int:
     ``b`` (e.g. mean- against max-pooled AUROC of the same target)."""
     keys = [set(zip(t["module"], t["unit"], strict=True)) for t in (top_k(a, k), top_k(b, k))]
     return len(keys[0] - keys[1])
+
+
+def pooling_table1(
+    spaces: dict[str, dict[str, dict[str, np.ndarray]]],
+    n: int,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's Table 1 with the experts chosen by mean- or by max-pooled AUROC.
+
+    ``spaces[target]`` maps ``"pre"``, ``"mean"`` and ``"max"`` to a space (language →
+    (n, d) embeddings of the same ``n`` aligned sentences): the original model and the
+    interventions on the two choices of experts. Returns the long table of every
+    (target, quantity, condition) estimate with its interval from resampling the
+    sentences, and the paired difference *max − mean* per (target, quantity), with
+    ``text`` (formatted, signed) for prose.
+    """
+    from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
+    from steerspace.inference import estimate_from_samples
+    from steerspace.report import fmt_ci
+
+    rows, diffs = [], []
+    for target, by_condition in spaces.items():
+        samples = table1_resampled(by_condition, [target], n_boot=n_boot, seed=seed)
+        for quantity in TABLE1_QUANTITIES:
+            for condition in by_condition:
+                est = estimate_from_samples(samples[condition, target, quantity], n)
+                rows.append(
+                    {"target": target, "quantity": quantity, "condition": condition}
+                    | est.as_dict()
+                )
+            diff = estimate_from_samples(
+                samples["max", target, quantity] - samples["mean", target, quantity], n
+            )
+            diffs.append(
+                {"target": target, "quantity": quantity}
+                | diff.as_dict()
+                | {"text": fmt_ci(diff, "dist", sign=True)}
+            )
+    return pd.DataFrame(rows), pd.DataFrame(diffs)

@@ -70,7 +70,7 @@ def auroc(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 4096) -> np.nd
     return out
 
 
-def _rank_sums_float32(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 128) -> np.ndarray:
+def _rank_sums_float32(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 64) -> np.ndarray:
     """Positives' average-rank sum of every column of float32 ``scores``, exactly.
 
     Each value is mapped to an order-preserving unsigned integer, shifted left and ORed
@@ -79,14 +79,17 @@ def _rank_sums_float32(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 1
     positions. Within a tie group the sort puts negatives first; for units with ties a
     second sort with the label bit flipped puts positives first, and the average of the
     two rank sums is the average-rank sum (Mann–Whitney with half credit for ties).
-    Blocks of ``chunk`` units run on threads (numpy's sort releases the GIL).
+    Blocks of ``chunk`` units run on threads (numpy's sort releases the GIL), each
+    transposing its own columns while it copies them (a global transpose first cost a
+    quarter of the time, on one thread).
     """
-    columns = torch.from_numpy(np.ascontiguousarray(scores)).T.contiguous().numpy()  # (units, n)
+    scores = np.ascontiguousarray(scores)
     label_bit = labels.astype(np.uint64)
     positions = np.arange(1, len(labels) + 1, dtype=np.float64)
 
     def block(start: int) -> np.ndarray:
-        values = columns[start : start + chunk] + np.float32(0.0)  # a copy; -0.0 → +0.0
+        # (units, n): a transposed copy; adding +0.0 turns -0.0 into +0.0
+        values = scores[:, start : start + chunk].T + np.float32(0.0)
         bits = values.view(np.int32)
         bits ^= (bits >> 31) | np.int32(-(2**31))  # order-preserving float32 → uint32
         keys = bits.view(np.uint32).astype(np.uint64) << np.uint64(1)
@@ -101,7 +104,7 @@ def _rank_sums_float32(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 1
             sums[tied] = (sums[tied] + positives_first) / 2
         return sums
 
-    starts = range(0, columns.shape[0], chunk)
+    starts = range(0, scores.shape[1], chunk)
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         parts = list(pool.map(block, starts))
     return np.concatenate(parts) if parts else np.empty(0)
