@@ -55,32 +55,27 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("baselines", {"k": 2000})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
 # %% tags=["hide-input"]
+from functools import partial
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import baselines as bl
 from steerspace.figures import baselines as figs
 from steerspace.figures.style import CONDITIONS, save_figure
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
+from steerspace.report import fmt, glue_all
 from steerspace.retrieval import SCORES
-from steerspace.statements import as_estimate, decided, per_unit, value_range
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "baselines", {"k": 2000})))
 
 # %% [markdown]
 # ## The spaces and the baselines
@@ -112,13 +107,7 @@ hits = bl.score_conditions(pre, post, n_components=n_pc)
 acc = bl.accuracy_intervals(hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(acc.round(5), "baselines_all")
 glue_all({"base_sizes": f"{fmt(len(languages), 'int')} languages × {fmt(n_sentences, 'int')} sentences, hidden size {fmt(dim, 'int')}, all-but-the-top removing {fmt(n_pc, 'int')} components, chance {fmt(chance, 'acc')}, {fmt(cfg.n_boot, 'int')} resamples"})  # fmt: skip
-
-
-def change(target: str, before: tuple, after: tuple, *, view="target as query", score="dot"):
-    """Paired change of top-1 accuracy between two (space, baseline) conditions."""
-    return bl.paired_change(hits, languages, target, view, score, before, after,
-                            n_boot=cfg.n_boot, seed=cfg.seed)  # fmt: skip
-
+changes = partial(bl.target_changes, hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
 
 # %% [markdown]
 # (baselines-similarity)=
@@ -130,16 +119,8 @@ def change(target: str, before: tuple, after: tuple, *, view="target as query", 
 # %%
 plain = acc[acc.baseline == "none"]
 pipe.write_table(plain.round(5), "baselines_similarity")
-gains = {s: {t: change(t, ("pre", "none"), (t, "none"), score=s) for t in targets} for s in SCORES}
-pairs_pre = {sc: as_estimate(plain[(plain.space == "pre") & (plain.view == "all pairs") & (plain.score == sc)].iloc[0]) for sc in SCORES}  # fmt: skip
-glue_all(
-    {
-        "base_pairs_pre": f"{fmt_ci(pairs_pre['dot'], 'acc')} by inner product and "
-        f"{fmt_ci(pairs_pre['cosine'], 'acc')} by cosine (chance {fmt(chance, 'acc')})",
-        **{f"base_gain_{sc}": per_unit(g, "pp") + f" ({decided(g)})" for sc, g in gains.items()},
-        "base_sign": bl.sign_statement(gains["dot"], gains["cosine"]),
-    }
-)
+gains = {s: changes(("pre", "none"), ("post", "none"), score=s) for s in SCORES}
+glue_all({f"base_{k}": v for k, v in bl.similarity_statements(plain, gains, chance).items()})
 plain.pivot_table(index=["view", "target"], columns=["score", "space"], values="value").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): top-1 retrieval by the paper's inner product (top) and by cosine (bottom), in the original space (pre) and under each target's intervention (post), with the target as query (left) and over all language pairs (right); 95 % intervals over queries, chance line dashed. Each panel is scaled to its data.", "name": "fig-baselines-similarity"}, "image": {"alt": "Bar charts of top-1 accuracy pre and post per target, by inner product and cosine, with intervals and chance lines."}}
@@ -162,8 +143,7 @@ plt.show()
 # ratio of the covariance spectrum). These describe the spaces; they are not estimates.
 
 # %%
-n_top = min(5, dim)
-stats = pd.DataFrame({"pre": bl.space_statistics(pre, n_top)} | {f"post {t}": bl.space_statistics(post[t], n_top) for t in targets}).T  # fmt: skip
+stats = bl.statistics_table(pre, post, targets, min(5, dim))
 pipe.write_table(stats.round(5), "baselines_anisotropy", index=True)
 glue_all({"base_top": bl.anisotropy_statement(pre, stats)})
 stats.round(3)
@@ -185,19 +165,9 @@ plt.show()
 methods = [labels[b] for b in ["none", *bl.BASELINES]] + ["intervention"]
 table = bl.method_table(acc, labels)
 pipe.write_table(table.round(5), "baselines_vs_intervention")
-pairs_dot = table[(table.space == "pre") & (table.view == "all pairs") & (table.score == "dot")]
-best = max(bl.BASELINES, key=lambda b: pairs_dot[pairs_dot.baseline == b]["value"].iloc[0])
-base_gain = {t: change(t, ("pre", "none"), ("pre", best)) for t in targets}
-versus = {t: change(t, (t, "none"), ("pre", best)) for t in targets}
-glue_all(
-    {
-        "base_best": labels[best],
-        "base_best_cap": labels[best].capitalize(),
-        "base_versus_range": f"{value_range(versus, 'pp')} ({decided(versus)})",
-        "base_best_gain": per_unit(base_gain, "pp"),
-        "base_versus": per_unit(versus, "pp") + f" ({decided(versus)})",
-    }
-)
+best = bl.best_baseline(table)
+base_gain, versus = changes(("pre", "none"), ("pre", best)), changes(("post", "none"), ("pre", best))  # fmt: skip
+glue_all({f"base_{k}": v for k, v in bl.versus_statements(labels[best], base_gain, versus).items()})
 table.pivot_table(index=["score", "view", "target"], columns="method", values="value")[methods].round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): top-1 accuracy of each baseline applied to the original space, next to the original space and the intervention, per target, by inner product (top) and cosine (bottom), with the target as query (left) and over all pairs (right); 95 % intervals over queries, chance line dashed.", "name": "fig-baselines-vs-intervention"}, "image": {"alt": "Grouped bars of top-1 accuracy for the original space, three baselines and the intervention, per target."}}
@@ -222,9 +192,7 @@ plt.show()
 dist = bl.distance_intervals(pre, post, n_components=n_pc, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(dist.round(5), "baselines_table1")
 glue_all({f"base_{k}": v for k, v in bl.distance_statements(dist, labels).items()})
-dist.assign(text=[fmt_ci(as_estimate(r), "dist") for _, r in dist.iterrows()]).pivot_table(
-    index=["space", "baseline", "target"], columns="quantity", values="text", aggfunc="first"
-)
+bl.distance_cells(dist)
 
 # %% [markdown]
 # The mean pairwise distance between the non-target languages (mean over targets) is
@@ -240,8 +208,7 @@ dist.assign(text=[fmt_ci(as_estimate(r), "dist") for _, r in dist.iterrows()]).p
 # relative to the original space: the best baseline, and each target's intervention.
 
 # %%
-conditions = {labels[best]: ("pre", best, "dot")} | {f"intervention on {t}": (t, "none", "dot") for t in targets}
-delta = bl.pair_deltas(hits, languages, conditions)
+delta = bl.pair_deltas(hits, languages, {labels[best]: ("pre", best, "dot")} | {f"intervention on {t}": (t, "none", "dot") for t in targets})  # fmt: skip
 better = {name: float(np.nanmean(np.where(np.isnan(d), np.nan, d > 0))) for name, d in delta.items()}
 glue_all({"base_better": "; ".join(f"{name} {fmt(v, 'pct')}" for name, v in better.items())})
 pd.Series(better, name="pairs that gain").round(3).to_frame()
@@ -264,9 +231,7 @@ plt.show()
 grid = sorted({c for c in (1, 2, n_pc // 2, n_pc, 2 * n_pc, 4 * n_pc) if 1 <= c < min(dim, n_sentences * len(languages))})
 sweep = bl.sweep_intervals(pre, grid, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(sweep.round(5), "baselines_abtt_sweep")
-dot_sweep = sweep[sweep.score == "dot"].set_index("components")
-best_c = int(dot_sweep["value"].idxmax())
-glue_all({"base_sweep": f"{fmt(best_c, 'int')} components give {fmt_ci(as_estimate(dot_sweep.loc[best_c]), 'acc')} by inner product, the rule's {fmt(n_pc, 'int')} {fmt_ci(as_estimate(dot_sweep.loc[n_pc]), 'acc')}"})  # fmt: skip
+glue_all({"base_sweep": bl.sweep_statement(sweep, n_pc)})
 sweep.pivot_table(index="components", columns="score", values="value").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): all-pairs top-1 accuracy after all-but-the-top on the original space against the number of removed principal components, by inner product and cosine, with 95 % intervals over queries (bands); the dotted line is the chapter's threshold, a hundredth of the dimension.", "name": "fig-baselines-sweep"}, "image": {"alt": "Accuracy against the number of removed components, two scores, with interval bands and the chance line."}}
@@ -290,10 +255,7 @@ plt.show()
 comb = bl.combination_intervals(hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
 comb["baseline"] = comb["baseline"].map(labels)
 pipe.write_table(comb.round(5), "baselines_combination")
-added = {b: {t: as_estimate(r) for t, r in g.set_index("target").iterrows()}
-         for b, g in comb[comb.part == "added"].groupby("baseline", sort=False)}  # fmt: skip
-glue_all({"base_added_range": "; ".join(f"{b} {value_range(e, 'pp')} ({decided(e)})" for b, e in added.items())})
-glue_all({"base_added": "\n".join(f"- after **{b}**: {per_unit(e, 'pp')} ({decided(e)})" for b, e in added.items())})
+glue_all({f"base_{k}": v for k, v in bl.combination_statements(comb).items()})
 comb.pivot_table(index=["baseline", "target"], columns="part", values="value").mul(100).round(1)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): gain in top-1 accuracy (inner product, target as query) over the original space of the intervention alone, of each baseline alone, and of the baseline applied after the intervention (both), per target, in percentage points with 95 % intervals over queries; the short black bar is the sum of the two separate gains.", "name": "fig-baselines-combination"}, "image": {"alt": "Grouped bars of accuracy gains for the intervention, the baseline and both, one panel per baseline."}}

@@ -57,13 +57,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("beyond_the_paper", {"abx_triplets": 5000})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"dose_strengths": [0.1, 0.5, 1.0]}
@@ -72,25 +65,23 @@ overrides = {}  # any config key, e.g. {"dose_strengths": [0.1, 0.5, 1.0]}
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import beyond
-from steerspace.abx import abx_intervals
-from steerspace.dose import DOSE_COLUMNS, along_dial, dose_table
+from steerspace.dose import dose_table
 from steerspace.figures import beyond as figs
 from steerspace.figures.style import save_figure
 from steerspace.layers import (
     at_layer,
     distance_intervals_by_layer,
-    first_state_changed,
     n_layers,
     retrieval_intervals_by_layer,
 )
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.report import fmt, fmt_ci, glue_all
-from steerspace.similarity import WALS_FEATURES, WALS_TITLES
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "beyond_the_paper", {"abx_triplets": 5000})))
 
 # %% [markdown]
 # ## Hidden states and blocks
@@ -108,22 +99,8 @@ depth = n_layers(pre_layers)
 n_sentences = len(pipe.eval_corpus)
 chance = 1 / n_sentences
 blocks = {t: pipe.experts(t).nsmallest(cfg.k, "rank")["layer"] for t in targets}
-median_block = {t: int(np.median(b)) for t, b in blocks.items()}
-glue_all(
-    {
-        "beyond_states": f"{fmt(depth, 'int')} states per sentence for {fmt(depth - 1, 'int')} "
-        f"blocks: state 0 is the embedding output, state *s* the output of block *s* − 1 "
-        f"(`model.layers.{{s-1}}`), and state {fmt(depth - 1, 'int')} is the last block's "
-        "output after the final norm, the paper's embedding",
-        "beyond_median_block": "; ".join(
-            f"**{t}** block {fmt(b, 'int')} (state {fmt(first_state_changed(b), 'int')})"
-            for t, b in median_block.items()
-        ),
-    }
-)
-pd.DataFrame({t: b.value_counts() for t, b in blocks.items()}).fillna(0).astype(int).rename_axis(
-    "block"
-).T
+glue_all({f"beyond_{k}": v for k, v in beyond.state_statements(depth, blocks).items()})
+beyond.experts_per_block(blocks)
 
 # %% [markdown]
 # Half of each target's experts sit at or above: {glue:md}`beyond_median_block`.
@@ -146,9 +123,7 @@ distances = distance_intervals_by_layer(pre_layers, post_layers, n_boot=cfg.n_bo
 pipe.write_table(distances.round(5), "layers_distances")
 last = depth - 1
 glue_all({"beyond_n_boot": fmt(cfg.n_boot, "int")} | {f"beyond_{k}": v for k, v in beyond.distance_statements(distances).items()})  # fmt: skip
-distances[distances.layer == last].pivot_table(
-    index=["quantity", "target"], columns="condition", values="value"
-).round(3)
+beyond.at_states_table(distances, [last], ["quantity", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's Table 1 distances at every hidden state. Top: mean cosine distance between the non-target languages (left) and of the other languages to the target (right), in the original model (dashed, hollow markers) and under each target's intervention (solid), log scale. Bottom: the change relative to the original distance at that state, (post − pre) / pre, with 95 % intervals over sentences (bands).", "name": "fig-beyond-layer-distances"}, "image": {"alt": "Per-state cosine distances pre and post for each target, and their relative change with interval bands."}}
 fig = figs.layer_distance_figure(distances, title=f"{cfg.name}: distances by hidden state (k = {cfg.k})")
@@ -178,9 +153,7 @@ pipe.write_table(retrieval.round(5), "layers_retrieval")
 best = beyond.best_state(retrieval)
 glue_all({"beyond_n_candidates": fmt(n_sentences, "int"), "beyond_best": fmt(best, "int")}
          | {f"beyond_{k}": v for k, v in beyond.retrieval_statements(retrieval, best).items()})  # fmt: skip
-retrieval[retrieval.layer.isin([best, last])].pivot_table(
-    index=["score", "layer", "target"], columns="condition", values="value"
-).round(3)
+beyond.at_states_table(retrieval, [best, last], ["score", "layer", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's §5 retrieval at every hidden state, with the target's sentences as queries (mean over candidate languages), by inner product (left) and cosine (right). Top: accuracy pre (dashed, hollow) and post (solid) with the chance line; bottom: the change post − pre in percentage points with 95 % intervals over queries (bands).", "name": "fig-beyond-layer-retrieval"}, "image": {"alt": "Per-state top-1 retrieval accuracy pre and post for each target, and the change with interval bands."}}
 fig = figs.layer_retrieval_figure(retrieval, chance=1 / n_sentences, title=f"{cfg.name}: retrieval by hidden state (k = {cfg.k})")
@@ -210,16 +183,10 @@ plt.show()
 
 # %%
 spaces = {"pre": pre_layers} | {f"post {t}": post_layers[t] for t in targets}
-abx = pd.concat(
-    [abx_intervals(spaces, task, n_triplets=cfg.abx_triplets, seed=cfg.seed, n_boot=cfg.n_boot).assign(task=task)
-     for task in ("language", "meaning")],
-    ignore_index=True,
-)  # fmt: skip
+abx = beyond.abx_by_task(spaces, n_triplets=cfg.abx_triplets, seed=cfg.seed, n_boot=cfg.n_boot)
 pipe.write_table(abx.round(5), "abx_by_layer")
 glue_all({"beyond_triplets": fmt(cfg.abx_triplets, "int")} | {f"beyond_abx_{k}": v for k, v in beyond.abx_statements(abx, best).items()})  # fmt: skip
-abx[(abx.condition == "error") & abx.layer.isin([best, last])].pivot_table(
-    index=["task", "layer"], columns="space", values="value"
-).round(3)
+beyond.at_states_table(abx[abx.condition == "error"], [best, last], ["task", "layer"], "space")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): ABX error at every hidden state for the language task (left) and the meaning task (right). Top: the original model (black, dashed) and each target's intervention (solid), chance is one half; bottom: the change against the original on the same triplets, in percentage points with 95 % intervals over triplets (bands).", "name": "fig-beyond-abx"}, "image": {"alt": "Per-state ABX error for the language and meaning tasks, pre and post, with the change and interval bands."}}
 fig = figs.abx_figure(abx, title=f"{cfg.name}: ABX discrimination of language and meaning")
@@ -265,13 +232,8 @@ outcomes = {"delta_acc": "Δ top-1 accuracy, post − pre (pp)", "delta_d": "dro
 fits, relations = beyond.relate_all(sim, ["typological_distance", "genetic_distance"], list(outcomes), n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(relations.round(5), "similarity_relations")
 loo = beyond.leave_one_out(sim, "typological_distance", "delta_acc")
-glue_all(
-    {
-        "beyond_wals": "\n".join(f"- `{fid}` *{WALS_TITLES[fid]}*: {', '.join(values)}" for fid, (_, values) in WALS_FEATURES.items()),
-        "beyond_n_targets": fmt(len(targets), "int"),
-    }
-    | {f"beyond_{k}": v for k, v in beyond.similarity_statements(fits, loo).items()}
-)  # fmt: skip
+texts = {"wals": beyond.wals_list(), "n_targets": fmt(len(targets), "int")}
+glue_all({f"beyond_{k}": v for k, v in (texts | beyond.similarity_statements(fits, loo)).items()})
 relations.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): for every target (colour and marker) and candidate language, the change in top-1 retrieval accuracy (left; cosine, target as query, last state) and the drop in distance to the target (right) against the candidate's WALS typological distance to the target, with the least-squares line; titles give Pearson r with a 95 % interval that resamples targets; the two pairs a leave-one-out check finds most influential are labelled.", "name": "fig-beyond-similarity"}, "image": {"alt": "Scatter of retrieval gain and distance drop against typological distance, one colour per target, with fitted lines."}}
@@ -309,17 +271,8 @@ dose = dose_table(pipe, main_target, pre=last_pre, cached=last_post[main_target]
                   k_grid=cfg.dose_k_grid, strengths=cfg.dose_strengths, k=cfg.k, n_boot=cfg.n_boot, seed=cfg.seed)  # fmt: skip
 pipe.write_table(dose.round(5), "dose_response")
 by_k, by_s = dose[dose.dial == "k"], dose[dose.dial == "strength"]
-glue_all(
-    {
-        "beyond_dose_k": ", ".join(fmt(k, "int") for k in by_k["k"]),
-        "beyond_dose_s": ", ".join(fmt(s, "plain") for s in by_s["strength"]),
-        "beyond_k": fmt(cfg.k, "int"),
-        "beyond_dose_n": fmt(n_dose, "int"),
-        "beyond_n_gen": fmt(cfg.n_generations, "int"),
-        **{f"beyond_dose_{name}_{c}": along_dial(f, c, kind) for name, f in (("k", by_k), ("s", by_s))
-           for c, kind in zip(DOSE_COLUMNS, ("pp", "pct", "nats"), strict=True)},
-    }
-)  # fmt: skip
+texts = {"k": fmt(cfg.k, "int"), "dose_n": fmt(n_dose, "int"), "n_gen": fmt(cfg.n_generations, "int")}
+glue_all({f"beyond_{k}": v for k, v in (texts | beyond.dose_statements(by_k, by_s)).items()})
 dose.drop(columns=[c for c in dose.columns if c.endswith(("_low", "_high"))]).round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): dose–response of the main target's intervention, with 95 % intervals: retrieval gain (pp; cosine, target as query), share of free generations in the target language (%) and change of held-out log-perplexity (nats/token, right axis), against the number of experts k (left) and the strength s at the chosen k (middle); right: the retrieval gain against the perplexity cost along both dials.", "name": "fig-beyond-dose"}, "image": {"alt": "Three panels: gain, steering share and perplexity change against k and strength, and gain against perplexity cost."}}

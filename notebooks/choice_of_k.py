@@ -54,13 +54,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("choice_of_k", {"k_grid": [0, 100, 1000]})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k_grid": [0, 100, 1000], "n_generations": 32}
@@ -69,18 +62,18 @@ overrides = {}  # any config key, e.g. {"k_grid": [0, 100, 1000], "n_generations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import claims, ksweep, scorecard
 from steerspace.figures.ksweep import k_sweep_figure
 from steerspace.figures.style import save_figure
 from steerspace.generation import language_ids
-from steerspace.inference import Estimate
 from steerspace.languages import LANGUAGES
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
+from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "choice_of_k", {"k_grid": [0, 100, 1000]})))
 
 # %% [markdown]
 # ## The sweep
@@ -102,25 +95,12 @@ sweep = ksweep.run_sweep(pipe, k_grid, n_boot=cfg.n_boot, seed=cfg.seed)
 table = sweep.table
 pipe.write_table(table.round(5), "k_sweep")
 n_tokens = {t: len(sweep.token_nll[t, 0]) for t in cfg.targets}
-glue_all(
-    {
-        "k_grid": ", ".join(fmt(k, "int") for k in k_grid),
-        "k_n_generations": fmt(cfg.n_generations, "int"),
-        "k_new_tokens": fmt(cfg.max_new_tokens, "int"),
-        "k_heldout": f"{fmt(len(pipe.heldout_corpus), 'int')} verses per target, "
-        + ", ".join(f"{t} {fmt(n, 'int')} tokens" for t, n in n_tokens.items()),
-        "k_block": fmt(ksweep.BLOCK, "int"),
-    }
-)
-show = table.assign(
-    share=[fmt_ci(Estimate(r.share, r.share_low, r.share_high, r.generations), "acc")
-           for r in table.itertuples()],
-    dlog=[fmt_ci(Estimate(r.dlog_ppl, r.dlog_low, r.dlog_high, 0), "nats", sign=True)
-          for r in table.itertuples()],
+texts = ksweep.sweep_statements(
+    k_grid, len(pipe.heldout_corpus), n_tokens,
+    n_generations=cfg.n_generations, max_new_tokens=cfg.max_new_tokens,
 )  # fmt: skip
-show.pivot(index="k", columns="target", values=["share", "dlog"]).rename(
-    columns={"share": "share in the target language", "dlog": "Δ log-perplexity vs k = 0 (nats)"}
-)
+glue_all({f"k_{key}": text for key, text in texts.items()})
+ksweep.sweep_cells(table)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2 on this run: share of free generations that langid.py assigns to the target language (Wilson 95 % intervals over generations, top), change of the log-perplexity of held-out target text against the original model (95 % intervals over blocks of tokens, middle), and the trade-off between the two (bottom), against the number of experts k (the leftmost point, no experts, is the original model).", "name": "fig-k-sweep"}, "image": {"alt": "Three panels: share of generations in the target language, change of log-perplexity, and the trade-off between them, for each target over the number of experts k."}}
 fig = k_sweep_figure(table, label_target=cfg.main_target,
@@ -147,15 +127,8 @@ if cfg.k in k_grid and cfg.k > 0:
 else:
     steering = claims.not_testable("k.steering", f"the config's k = {cfg.k} is not on the grid")
 scorecard.record(steering, cfg)
-_ = glue_all(
-    {
-        "k_k": fmt(cfg.k, "int"),
-        "k_steering_values": "; ".join(
-            f"**{e.unit}** {fmt_ci(e.estimate, 'pp', sign=True)}" for e in steering.evidence
-        ) or steering.reason,
-        "k_steering_verdict": steering.verdict,
-    }
-)
+texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_statements("steering", steering, "pp")
+_ = glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
 # (k-perplexity)=
@@ -174,15 +147,8 @@ perplexity = claims.assess(
     summary=ksweep.pooled_perplexity_change(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
 )
 scorecard.record(perplexity, cfg)
-_ = glue_all(
-    {
-        "k_kmax": fmt(k_max, "int"),
-        "k_ppl_values": "; ".join(
-            f"**{e.unit}** {fmt_ci(e.estimate, 'nats', sign=True)}" for e in perplexity.evidence
-        ),
-        "k_ppl_verdict": perplexity.verdict,
-    }
-)
+texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_statements("ppl", perplexity, "nats")
+_ = glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
 # (k-tradeoff)=
@@ -207,42 +173,12 @@ decline = {
     t: ksweep.steering_change(sweep, t, k_max, base=best[t], n_boot=cfg.n_boot, seed=cfg.seed)
     for t in cfg.targets
 }
-fell = [t for t, est in decline.items() if est.high < 0]
-
-
-def shares_at(target: str, k: int) -> float:
-    return float(table[(table["target"] == target) & (table["k"] == k)]["share"].iloc[0])
-
-
-at_max = table[table["k"] == k_max].set_index("target")
-glue_all(
-    {
-        "k_tradeoff_values": "; ".join(
-            f"**{e.unit}** {fmt_ci(e.estimate, 'nats', sign=True)}"
-            + ("" if e.testable else f" (not testable: {e.why_not})")
-            for e in tradeoff.evidence
-        ),
-        "k_tradeoff_verdict": tradeoff.verdict,
-        "k_decline": "; ".join(
-            f"**{t}** {fmt_ci(est, 'pp', sign=True)} (best k = {fmt(best[t], 'int')})"
-            for t, est in decline.items()
-        )
-        + f". It falls significantly for {len(fell)} of {len(decline)} targets"
-        + (f" ({', '.join(fell)})" if fell else ""),
-        "k_drift": "; ".join(
-            f"{t}: {ksweep.language_mix(sweep.ids[t, k_max])}" for t in cfg.targets
-        ) + " (langid.py codes, counts out of " + fmt(cfg.n_generations, "int") + ")",
-    }
-)
-pd.DataFrame(
-    {
-        "best k": best,
-        "share at best k": {t: fmt(shares_at(t, best[t]), "acc") for t in cfg.targets},
-        f"share at k = {k_max}": at_max["share"].map(lambda v: fmt(v, "acc")),
-        f"change, best k → {k_max}": {t: fmt_ci(e, "pp", sign=True) for t, e in decline.items()},
-        f"top language at k = {k_max}": at_max["top_language"],
-    }
-).rename_axis("target")
+texts = ksweep.claim_statements("tradeoff", tradeoff, "nats") | {
+    "decline": ksweep.decline_statement(decline, best),
+    "drift": ksweep.drift_statement(sweep, cfg.targets, k_max, cfg.n_generations),
+}
+glue_all({f"k_{key}": text for key, text in texts.items()})
+ksweep.best_k_table(table, best, decline, k_max)
 
 # %% [markdown]
 # ## Picking k
@@ -259,15 +195,7 @@ pipe.write_table(mean.reset_index().round(5), "k_choice")
 glue_all(
     {
         "k_rule_fraction": fmt(ksweep.RULE_FRACTION, "pct"),
-        "k_rule": f"**k = {fmt(chosen_k, 'int')}** (mean share {fmt(mean.loc[chosen_k, 'share'], 'acc')}, "
-        f"best {fmt(mean['share'].max(), 'acc')}; mean Δ log-perplexity "
-        f"{fmt(mean.loc[chosen_k, 'dlog_ppl'], 'nats', sign=True)}). "
-        + (
-            f"The other chapters use the config's k = {fmt(cfg.k, 'int')}, the same value."
-            if chosen_k == cfg.k
-            else f"The other chapters use the config's k = {fmt(cfg.k, 'int')}; to follow the "
-            f"rule, re-run the book with `--set k={chosen_k}`."
-        ),
+        "k_rule": ksweep.rule_statement(mean, chosen_k, cfg.k),
     }
 )
 mean.rename(columns={"share": "mean share", "dlog_ppl": "mean Δ log-perplexity (nats)"}).round(3)
@@ -303,14 +231,10 @@ pd.DataFrame(
 # - **Rule for k**: made explicit above; the paper chooses by inspection.
 
 # %% tags=["hide-input"]
-glue_all(
-    {
-        "k_dev_samples": f"{fmt(cfg.n_generations, 'int')} generations of at most "
-        f"{fmt(cfg.max_new_tokens, 'int')} new tokens per (target, k)",
-        "k_dev_tokens": f"{fmt(min(n_tokens.values()), 'int')}–"
-        f"{fmt(max(n_tokens.values()), 'int')} tokens per target",
-    }
+texts = ksweep.deviation_statements(
+    n_tokens, n_generations=cfg.n_generations, max_new_tokens=cfg.max_new_tokens
 )
+glue_all({f"k_{key}": text for key, text in texts.items()})
 display(Markdown(warnings_box()))
 
 # %% [markdown]
@@ -322,31 +246,8 @@ display(Markdown(warnings_box()))
 # ```
 
 # %% tags=["hide-input"]
-shares = table.pivot(index="target", columns="k", values="share")
-
-
-def share_list(k: int) -> str:
-    return ", ".join(f"{t} {fmt(shares.loc[t, k], 'acc')}" for t in cfg.targets)
-
-
-_ = glue_all(
-    {
-        "k_claims": scorecard.chapter_table(cfg, "choice_of_k"),
-        "k_claims_top": scorecard.markdown_table(
-            scorecard.chapter_records(cfg, "choice_of_k"), link=True
-        ),
-        "k_result": (
-            f"At k = {fmt(cfg.k, 'int')} experts the share of free generations in the target "
-            f"language is {share_list(cfg.k) if cfg.k in shares else 'not measured'} (original "
-            f"model: {share_list(0)}); held-out log-perplexity rises by "
-            f"{fmt_ci(perplexity.summary, 'nats', sign=True)} at k = {fmt(k_max, 'int')} "
-            f"(all targets' tokens). From its best k to k = {fmt(k_max, 'int')}, the share "
-            f"falls significantly for {len(fell)} of {len(decline)} targets"
-            + (f" ({', '.join(fell)}): more experts stop steering" if fell else "")
-            + "."
-        ),
-    }
-)
+result = ksweep.result_statement(table, cfg.targets, cfg.k, k_max, perplexity.summary, decline)
+_ = glue_all({**scorecard.chapter_glue(cfg, "choice_of_k", "k"), "k_result": result})
 
 # %% [markdown]
 # ## Exercises

@@ -69,13 +69,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("crosslingual_retrieval", {"k": 200})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
@@ -84,9 +77,10 @@ overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
-from steerspace import claims, scorecard
 from steerspace import crosslingual as xl
+from steerspace import scorecard
 from steerspace.claims import SCORES
 from steerspace.figures.retrieval import (
     change_summary_figure,
@@ -96,13 +90,13 @@ from steerspace.figures.retrieval import (
 )
 from steerspace.figures.style import save_figure, show_gallery_figure, symmetric_limit
 from steerspace.languages import seen_in_pretraining
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.report import fmt, glue_all
 from steerspace.retrieval import VARIANT_SCORES
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "crosslingual_retrieval", {"k": 200})))
 
 # %% [markdown]
 # ## Retrieval in this run
@@ -125,9 +119,7 @@ n_sentences = len(pipe.eval_corpus)
 chance = 1.0 / n_sentences
 seen = {lang: seen_in_pretraining(lang, cfg.model) for lang in pre}
 hits = {v: xl.space_hits(pre, post, score=VARIANT_SCORES[v]) for v in SCORES}
-squares = (np.concatenate(list(pre.values())) ** 2).mean(0)
-_ = glue_all({"retrieval_n": fmt(n_sentences, "int"), "retrieval_chance": fmt(chance, "acc"),
-          "retrieval_top_share": fmt(float(squares.max() / squares.sum()), "pct")})  # fmt: skip
+_ = glue_all({f"retrieval_{k}": v for k, v in xl.space_statements(pre, n_sentences, chance).items()})
 
 # %% [markdown]
 # (retrieval-target-query)=
@@ -142,10 +134,7 @@ _ = glue_all({"retrieval_n": fmt(n_sentences, "int"), "retrieval_chance": fmt(ch
 # %%
 accuracy = xl.per_score(hits, xl.accuracy_table, cfg.targets, chance, seed=cfg.seed)
 pipe.write_table(accuracy.round(5), "retrieval_accuracy")
-summary = pd.concat(
-    xl.per_score(hits, xl.summary_table, cfg.targets, chance, part=part, seed=cfg.seed).assign(part=name)
-    for name, part in {"target as query": "target", "other queries": "other"}.items()
-)
+summary = xl.summary_by_part(hits, cfg.targets, chance, seed=cfg.seed)
 pipe.write_table(summary.round(5), "retrieval_summary", index=True)
 xl.summary_cells(summary[summary["part"] == "target as query"])
 
@@ -185,14 +174,8 @@ display(gain.map(lambda x: fmt(x, "pp", sign=True)), xl.PAPER_GAINS)
 # in pre-training.
 
 # %%
-assessments = [
-    a
-    for v in SCORES
-    for a in xl.target_query_assessments(
-        hits[v], cfg.targets, chance, seen, variant=v, model=cfg.name, seed=cfg.seed
-    )
-]
-pd.DataFrame([{"claim": a.key, "verdict": a.verdict, "why": a.reason} for a in assessments])
+assessments = xl.target_query_claims(hits, cfg.targets, chance, seen, model=cfg.name, seed=cfg.seed)
+xl.assessment_table(assessments)
 
 # %% [markdown]
 # (retrieval-table2)=
@@ -215,16 +198,10 @@ pd.DataFrame([{"claim": a.key, "verdict": a.verdict, "why": a.reason} for a in a
 # %%
 kept = {v: xl.table2_frames(pre, post, seen, score=VARIANT_SCORES[v]) for v in SCORES}
 flags = {v: xl.above_chance_flags(hits[v], cfg.targets, chance) for v in SCORES}
-table2 = pd.concat(
-    xl.table2_checked(kept[v], flags[v], chance, n_boot=cfg.n_boot, seed=cfg.seed).assign(score=v)
-    for v in SCORES
-)
+table2 = xl.table2_per_score(kept, flags, chance, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(table2.round(5), "table2")
-unknown = all(flag is None for flag in seen.values())
-glue_all({"retrieval_n_boot": fmt(cfg.n_boot, "int"),
-          "retrieval_n_candidates": fmt(len(next(iter(kept["cosine"].values()))), "int"),
-          "retrieval_seen_table2": "the flags are unknown for this model, so we keep all" if unknown
-          else "we keep them too"})  # fmt: skip
+texts = {"n_boot": fmt(cfg.n_boot, "int")} | xl.table2_statements(kept["cosine"], seen)
+glue_all({f"retrieval_{key}": text for key, text in texts.items()})
 pd.concat([xl.table2_cells(table2, f"{cfg.name} (ours)"), xl.paper_table2_cells()])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 2 as a figure: each correlation per query (= target) language, ours by inner product (filled) and cosine (hollow) with 95 % intervals over candidate languages; grey points rest on accuracies at chance and get no verdict; grey ticks are the paper's three models.", "name": "fig-retrieval-table2"}, "image": {"alt": "Four panels of Pearson correlations with intervals per query language, ours and the paper's."}}
@@ -252,7 +229,7 @@ loo.round(2)
 
 # %%
 assessments += xl.table2_assessments(table2, kept, n_boot=cfg.n_boot, seed=cfg.seed)
-pd.DataFrame([{"claim": a.key, "verdict": a.verdict, "why": a.reason} for a in assessments[-5:]])
+xl.assessment_table(assessments[-5:])
 
 # %% [markdown]
 # (retrieval-other-queries)=
@@ -291,9 +268,7 @@ plt.show()
 # per target, with a paired interval over the aligned queries.
 
 # %%
-for v in SCORES:
-    units, overall = xl.change_evidence(hits[v], cfg.targets, chance, part="other", seed=cfg.seed)
-    assessments.append(claims.assess("retrieval.other_queries", units, variant=v, summary=overall))
+assessments += xl.other_queries_claims(hits, cfg.targets, chance, seed=cfg.seed)
 for assessment in assessments:
     scorecard.record(assessment, cfg)
 xl.summary_cells(summary[summary["part"] == "other queries"])
@@ -316,15 +291,8 @@ plt.show()
 #   paper uses the inner product only.
 
 # %% tags=["hide-input"]
-glue_all(
-    {
-        "retrieval_languages": f"{fmt(len(pre), 'int')} ({', '.join(pre)})",
-        "retrieval_seen_note": f"which languages {cfg.name} saw in pre-training is unknown, so no "
-        "language is marked red, all enter Table 2, and the claim that seen languages gain more is "
-        "not testable" if unknown else "languages unseen in pre-training are marked red and left "
-        "out of Table 2, as in the paper",
-    }
-)
+texts = xl.deviation_statements(list(pre), cfg.name, seen)
+glue_all({f"retrieval_{key}": text for key, text in texts.items()})
 display(Markdown(warnings_box()))
 
 # %% [markdown]
@@ -336,22 +304,8 @@ display(Markdown(warnings_box()))
 # ```
 
 # %% tags=["hide-input"]
-verdict = {a.key: a for a in assessments}
-tq = {v: verdict[f"retrieval.target_query [{v}]"] for v in SCORES}
-oq = {v: verdict[f"retrieval.other_queries [{v}]"] for v in SCORES}
-_ = glue_all(
-    {
-        "retrieval_claims": scorecard.chapter_table(cfg, "crosslingual_retrieval"),
-        "retrieval_claims_top": scorecard.markdown_table(scorecard.chapter_records(cfg, "crosslingual_retrieval")),
-        "retrieval_result": (
-            f"With the target as query, mean top-1 accuracy over candidate languages changes by "
-            f"{fmt_ci(tq['inner product'].summary, 'pp', sign=True)} with the paper's inner product and by "
-            f"{fmt_ci(tq['cosine'].summary, 'pp', sign=True)} with cosine (mean over targets, 95 % interval "
-            f"over queries; chance accuracy {fmt(chance, 'acc')}); over the pairs without the target, by "
-            f"{fmt_ci(oq['inner product'].summary, 'pp', sign=True)} and {fmt_ci(oq['cosine'].summary, 'pp', sign=True)}."
-        ),
-    }
-)  # fmt: skip
+_ = glue_all({**scorecard.chapter_glue(cfg, "crosslingual_retrieval", "retrieval"),
+              "retrieval_result": xl.result_statement(assessments, chance)})  # fmt: skip
 
 # %% [markdown]
 # ## Gallery: every target

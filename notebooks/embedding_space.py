@@ -53,13 +53,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("embedding_space", {"k": 200})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
@@ -67,18 +60,19 @@ overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import claims, evidence, scorecard
 from steerspace.figures.space import distance_change_figure, umap_figure
 from steerspace.figures.style import save_figure, show_gallery_figure
 from steerspace.geometry import TABLE1_QUANTITIES, table1, table1_resampled
 from steerspace.inference import estimate_from_samples
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
 from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "embedding_space", {"k": 200})))
 
 # %% [markdown]
 # ## Embedding every language, pre and post
@@ -315,10 +309,7 @@ verdicts = {a.claim.id: a for a in assessments}
 closer = verdicts["space.closer"]
 glue_all(
     {
-        "space_claims": scorecard.chapter_table(cfg, "embedding_space"),
-        "space_claims_top": scorecard.markdown_table(
-            scorecard.chapter_records(cfg, "embedding_space"), link=True
-        ),
+        **scorecard.chapter_glue(cfg, "embedding_space", "space"),
         "space_result": (
             f"With k = {cfg.k} experts, the mean distance between non-target languages changes "
             f"by {fmt_ci(closer.summary, 'dist', sign=True)} (mean over targets, 95 % interval "

@@ -62,13 +62,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("finding_experts", {"k": 200})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es", "fr"]}
@@ -76,10 +69,11 @@ overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es", "fr"]}
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import claims, expert_stats, scorecard
 from steerspace.control import head
-from steerspace.experts import count_above, overlap_matrix, top_k
+from steerspace.experts import overlap_matrix, top_k
 from steerspace.figures.experts import (
     auroc_per_layer_figure,
     expert_values_figure,
@@ -89,12 +83,12 @@ from steerspace.figures.experts import (
 )
 from steerspace.figures.space import QUANTITY_LABELS
 from steerspace.figures.style import save_figure
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.pipeline import Pipeline
-from steerspace.report import fmt, fmt_ci, glue_all, model_label
+from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "finding_experts", {"k": 200})))
 
 # %% [markdown]
 # (experts-auroc)=
@@ -120,16 +114,11 @@ n_pos = len(pipe.expert_corpus)
 negatives = {t: [lang for lang in pipe.expert_languages if lang != t] for t in cfg.targets}
 n_neg = n_pos * len(next(iter(negatives.values())))
 chance = expert_stats.chance_auroc(n_pos, n_neg, n_units)
-_ = glue_all(
-    {
-        "experts_sizes": f"{fmt(n_units, 'int')} units ({fmt(n_blocks, 'int')} blocks × "
-        f"{fmt(n_units // n_blocks, 'int')}) scored for {len(tables)} targets, each on "
-        f"{fmt(n_pos, 'int')} positive and {fmt(n_neg, 'int')} negative sentences (the same "
-        f"verses in {', '.join(negatives[cfg.main_target])} for {cfg.main_target})",
-        "experts_block_range": f"0 to {n_blocks - 1}",
-        "experts_state_range": f"0 to {n_blocks}",
-    }
-)
+sizes = expert_stats.size_statements(
+    n_units, n_blocks, len(tables), n_pos, n_neg,
+    target=cfg.main_target, negatives=negatives[cfg.main_target],
+)  # fmt: skip
+_ = glue_all({f"experts_{key}": text for key, text in sizes.items()})
 
 # %% [markdown]
 # ### Do experts exist, beyond chance?
@@ -149,24 +138,11 @@ ev = [expert_stats.exist_evidence(t, tab, cfg.k, n_pos, n_neg) for t, tab in tab
 weakest = min((e.estimate for e in ev), key=lambda est: est.value)
 exist = claims.assess("experts.exist", ev, summary=weakest)
 scorecard.record(exist, cfg)
-thresholds = [0.7, 0.8, 0.9, 0.95, 0.99]
-counts = pd.DataFrame({t: count_above(tab, thresholds) for t, tab in tables.items()}).T
-counts.columns = [f"AUROC > {t}" for t in thresholds]
-counts[f"AUROC > chance ({chance:.3f})"] = [int((tab["auroc"] > chance).sum()) for tab in tables.values()]
-counts[f"{cfg.k}-th best AUROC [95 % interval]"] = [fmt_ci(e.estimate, "auroc") for e in ev]
-pipe.write_table(counts.rename_axis("target"), "expert_counts", index=True)
-glue_all(
-    {
-        "experts_alpha": fmt(expert_stats.ALPHA, "plain"),
-        "experts_exist_verdict": exist.verdict,
-        "experts_chance": fmt(chance, "auroc"),
-        "experts_exist_values": "; ".join(f"**{e.unit}** {fmt_ci(e.estimate, 'auroc')}" for e in ev),
-        "experts_above_chance": ", ".join(
-            f"{t} {fmt(n, 'int')}" for t, n in counts[counts.columns[len(thresholds)]].items()
-        ),
-    }
-)
-counts.rename_axis("target")
+counts = expert_stats.expert_counts(tables, chance, ev, cfg.k)
+pipe.write_table(counts, "expert_counts", index=True)
+texts = expert_stats.exist_statements(ev, counts, exist.verdict, chance)
+glue_all({f"experts_{key}": text for key, text in texts.items()})
+counts
 
 # %% [markdown]
 # The AUROC of the *k*-th best unit (k = {glue:md}`experts_k`), per target:
@@ -207,28 +183,11 @@ layers_ev = [
 least = min((e.estimate for e in layers_ev), key=lambda est: est.value)
 layers = claims.assess("experts.layers", layers_ev, summary=least)
 scorecard.record(layers, cfg)
-shares = pd.DataFrame(
-    {t: expert_stats.layer_shares(ex["layer"], n_blocks) for t, ex in experts.items()}
-)
+shares = expert_stats.top_k_shares(tables, cfg.k, n_blocks)
 band = expert_stats.random_layer_band(units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(shares.rename_axis("block"), "experts_per_layer", index=True)
-last = shares.index[-(n_blocks // 4 or 1) :]
-last_span = f"block {last[0]}" if len(last) == 1 else f"blocks {last[0]}–{last[-1]}"
-last_share = ", ".join(f"{t} {fmt(shares.loc[last, t].sum(), 'pct')}" for t in shares)
-_ = glue_all(
-    {
-        "experts_n_boot": fmt(cfg.n_boot, "int"),
-        "experts_null_q": f"{fmt(100 * expert_stats.NULL_QUANTILE, 'int')}th percentile",
-        "experts_layers_values": "; ".join(
-            f"**{e.unit}** {fmt_ci(e.estimate, 'plain')} (random units: {fmt(e.reference, 'plain')})"
-            for e in layers_ev
-        ),
-        "experts_layers_verdict": layers.verdict,
-        "experts_last_blocks": last_span,
-        "experts_last_share": last_share,
-        "experts_last_units": fmt(band.loc[last, "all_units"].sum(), "pct"),
-    }
-)
+where = expert_stats.layer_statements(layers_ev, layers.verdict, shares, band, n_boot=cfg.n_boot)
+_ = glue_all({f"experts_{key}": text for key, text in where.items()})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of each target's top-k experts in each transformer block, against the share of all units (dashed) and the 95 % interval of k units drawn at random (grey band).", "name": "fig-experts-per-layer"}, "image": {"alt": "Line chart of the share of experts per transformer block for each target, rising in the last blocks, against a flat band for random units."}}
 fig = experts_per_layer_figure(shares, band, k=cfg.k, title=f"{cfg.name}: where the top-{cfg.k} experts sit")
@@ -262,9 +221,7 @@ plt.show()
 # %%
 for target, ex in experts.items():
     pipe.write_table(ex, f"experts_{target}_top{cfg.k}")
-pd.concat([ex.head(5) for ex in experts.values()], ignore_index=True)[
-    ["target", "rank", "layer", "unit", "auroc", "mean_pos", "mean_neg"]
-].rename(columns={"layer": "block"}).round(4)
+expert_stats.top_experts_table(experts)
 
 # %% [markdown]
 # How far does the intervention push a unit? Half of the experts move by less than
@@ -274,17 +231,7 @@ pd.concat([ex.head(5) for ex in experts.values()], ignore_index=True)[
 # linear near zero, logarithmic beyond.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): for each target's top-k experts, the value the intervention sets (mean over the target's sentences) against the unit's mean over the other languages, on symmetric-log axes (linear in the shaded band); dotted: no change.", "name": "fig-expert-values"}, "image": {"alt": "Scatter plots per target of set value against typical value for every expert, on symmetric-log axes."}}
-push = pd.concat(experts.values()).assign(push=lambda d: (d["mean_pos"] - d["mean_neg"]).abs())
-far = push.nlargest(3, "push")
-glue_all(
-    {
-        "experts_push_median": fmt(push["push"].median(), "plain"),
-        "experts_far": "; ".join(
-            f"{r.target} block {r.layer} unit {r.unit}: {fmt(r.mean_neg, 'plain')} → {fmt(r.mean_pos, 'plain')}"
-            for r in far.itertuples()
-        )
-    }
-)
+glue_all({f"experts_{key}": text for key, text in expert_stats.push_statements(experts).items()})
 fig = expert_values_figure(experts, title=f"Top-{cfg.k} experts: set value against typical value")
 save_figure(fig, cfg, "expert_values")
 plt.show()
@@ -305,25 +252,10 @@ plt.show()
 # %%
 max_pipe = Pipeline(cfg.replace(pooling="max"), progress=pipe.progress)
 max_tables = {t: max_pipe.experts(t) for t in cfg.targets}
-changes = {t: expert_stats.top_k_changes(tables[t], max_tables[t], cfg.k) for t in cfg.targets}
-max_shares = pd.DataFrame(
-    {t: expert_stats.layer_shares(top_k(tab, cfg.k)["layer"], n_blocks) for t, tab in max_tables.items()}
-)
-glue_all(
-    {
-        "experts_pool_changes": ", ".join(
-            f"**{t}** {fmt(c, 'int')} of {fmt(cfg.k, 'int')}" for t, c in changes.items()
-        ),
-        "experts_pool_last": ", ".join(f"{t} {fmt(max_shares.loc[last, t].sum(), 'pct')}" for t in max_shares),
-    }
-)
-pd.DataFrame(
-    {
-        "experts replaced": changes,
-        f"share in {last_span} (mean)": shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
-        f"share in {last_span} (max)": max_shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
-    }
-).rename_axis("target")
+max_shares = expert_stats.top_k_shares(max_tables, cfg.k, n_blocks)
+pool_table, pool = expert_stats.pooling_comparison(tables, max_tables, shares, max_shares, cfg.k)
+glue_all({f"experts_{key}": text for key, text in pool.items()})
+pool_table
 
 # %% [markdown]
 # What does the choice do to the paper's Table 1 ({ref}`space-table1`)? The four
@@ -342,20 +274,8 @@ spaces = {
 }
 pooled, diffs = expert_stats.pooling_table1(spaces, n, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(pooled.round(5), "experts_pooling_table1")
-decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
-glue_all(
-    {
-        "experts_pool_n": fmt(n, "int"),
-        "experts_pool_diff": f"{len(decided)} of {len(diffs)} (target, distance) pairs differ "
-        "beyond their interval"
-        + (
-            ": " + "; ".join(f"{r.target}, {QUANTITY_LABELS[r.quantity].replace(chr(10), ' ')} {r.text}"
-                             for r in decided.itertuples())
-            if len(decided)
-            else ""
-        ),
-    }
-)
+table1_texts = expert_stats.pooling_table1_statements(diffs, n, QUANTITY_LABELS)
+glue_all({f"experts_{key}": text for key, text in table1_texts.items()})
 diffs.pivot(index="target", columns="quantity", values="text")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's Table 1 per target (the paper's Fig. 3 quantities), pre and post, with the experts chosen by mean-pooled AUROC (this book) or by max-pooled AUROC (ml-aura's pooling); 95 % intervals over sentences.", "name": "fig-experts-pooling"}, "image": {"alt": "Grouped bar charts of four distances per target for the original model and for the two choices of experts."}}
@@ -379,14 +299,10 @@ plt.show()
 #   {paper}`2000` for Aya-8B and PolyLM-13B. {ref}`chapter-k` sweeps k.
 
 # %% tags=["hide-input"]
-glue_all(
-    {
-        "experts_dev_model": f"{model_label(cfg.model)} in {pipe.cfg.dtype}, {fmt(n_blocks, 'int')} blocks × "
-        f"{fmt(n_units // n_blocks, 'int')} MLP units",
-        "experts_dev_data": f"{fmt(n_pos, 'int')} {cfg.corpus} verses per language",
-        "experts_dev_k": f"k = {fmt(cfg.k, 'int')}, {fmt(cfg.k / n_units, 'pct')} of the units",
-    }
+deviations = expert_stats.deviation_statements(
+    cfg.model, pipe.cfg.dtype, cfg.corpus, n_blocks=n_blocks, n_units=n_units, n_pos=n_pos, k=cfg.k
 )
+glue_all({f"experts_{key}": text for key, text in deviations.items()})
 display(Markdown(warnings_box()))
 
 # %% [markdown]
@@ -398,24 +314,10 @@ display(Markdown(warnings_box()))
 # ```
 
 # %% tags=["hide-input"]
-_ = glue_all(
-    {
-        "experts_claims": scorecard.chapter_table(cfg, "finding_experts"),
-        "experts_claims_top": scorecard.markdown_table(
-            scorecard.chapter_records(cfg, "finding_experts"), link=True
-        ),
-        "experts_result": (
-            f"Experts beyond chance ({exist.verdict}): the {fmt(cfg.k, 'int')}-th best unit of "
-            f"each target reaches an AUROC of at least {fmt(exist.summary.value, 'auroc')}, "
-            f"against {fmt(chance, 'auroc')} for the best of {fmt(n_units, 'int')} units by "
-            f"chance. Experts in particular layers ({layers.verdict}): {last_share} of the "
-            f"experts sit in {last_span}, which hold "
-            f"{fmt(band.loc[last, 'all_units'].sum(), 'pct')} of the units. Pooling by the "
-            f"maximum instead of the mean replaces {fmt(min(changes.values()), 'int')}–"
-            f"{fmt(max(changes.values()), 'int')} of the {fmt(cfg.k, 'int')} experts per target."
-        ),
-    }
+result = expert_stats.result_statement(
+    exist, layers.verdict, where, pool, k=cfg.k, chance=chance, n_units=n_units
 )
+_ = glue_all({**scorecard.chapter_glue(cfg, "finding_experts", "experts"), "experts_result": result})
 
 # %% [markdown]
 # ## Exercises

@@ -48,13 +48,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("languages_and_data", {"n_eval_sentences": 100})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"n_eval_sentences": 100}
@@ -62,19 +55,20 @@ overrides = {}  # any config key, e.g. {"n_eval_sentences": 100}
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace.data import bible_languages, load_bible
 from steerspace.data.bible import readable_source, translation_name
 from steerspace.figures.data import length_figure, tokens_per_sentence_figure
 from steerspace.figures.style import save_figure
 from steerspace.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, paper_languages
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
 from steerspace.report import fmt, glue_all
 from steerspace.stats import corpus_statistics
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 100})))
 
 # %% [markdown]
 # ## The paper's languages and who saw them

@@ -60,13 +60,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("paraphrase_retrieval", {"k": 200})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"pawsx_dir": "/data/paws-x/x-final"}
@@ -75,19 +68,20 @@ overrides = {}  # any config key, e.g. {"pawsx_dir": "/data/paws-x/x-final"}
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import claims, scorecard
 from steerspace import paraphrase as para
 from steerspace.claims import SCORES
 from steerspace.figures.paraphrase import paraphrase_figure
 from steerspace.figures.style import save_figure
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
 from steerspace.report import fmt, fmt_ci, glue_all
 from steerspace.retrieval import VARIANT_SCORES, top1_hits
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "paraphrase_retrieval", {"k": 200})))
 
 # %% [markdown]
 # ## The paraphrase pools
@@ -224,8 +218,7 @@ def change_text(claim_id: str) -> str:
 
 _ = glue_all(
     {
-        "paraphrase_claims": scorecard.chapter_table(cfg, "paraphrase_retrieval"),
-        "paraphrase_claims_top": scorecard.markdown_table(scorecard.chapter_records(cfg, "paraphrase_retrieval")),
+        **scorecard.chapter_glue(cfg, "paraphrase_retrieval", "paraphrase"),
         "paraphrase_result": (
             f"Over the {fmt(len(pools), 'int')} languages with a paraphrase pool, post − pre top-1 accuracy "
             f"is {change_text('paraphrase.preserved')}, and mixed − pre is {change_text('paraphrase.mixed_drops')} "

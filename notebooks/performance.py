@@ -67,7 +67,6 @@ config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key; only the results directory and figure names use it
 
 # %% tags=["hide-output"]
-import dataclasses
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -77,7 +76,7 @@ from steerspace.bench_results import find_repository, results_directory
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
 from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
-from steerspace.report import fmt, glue_all
+from steerspace.report import glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 repo = find_repository()
@@ -107,8 +106,6 @@ display(Markdown(perf.results_note(res, results_dir, repo)))
 # %%
 targets = perf.targets_table(res)
 _ = pipe.write_table(targets, "performance_targets", index=True)
-judged = targets[targets["verdict"].isin(["pass", "fail"])]
-missed = list(judged.loc[judged["verdict"] == "fail", "target"])
 glue_all({f"perf_goal_{key}": goal for key, goal in perf.goals(res).items()})
 targets.set_index("target")
 
@@ -152,6 +149,20 @@ if f:
 # %% [markdown]
 # {glue:md}`perf_forward`
 #
+# ### Where the pass spends its time
+#
+# A profile of one plain pass (PyTorch's profiler) splits its time by the operators
+# that run: the linear layers, attention, dtype conversions, GELU, the norms and the
+# other elementwise operators, and the rest (tokenisation, Python, dispatch).
+# {glue:md}`perf_profile`
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Seconds of one plain embedding pass over the forward benchmark's sentences by part, with its share of the whole (not a figure of the paper).", "name": "fig-perf-profile"}, "image": {"alt": "Horizontal bars of the seconds the linear layers, elementwise operators, GELU, dtype conversions, attention and the rest take in one embedding pass."}}
+if f and "profile_s" in f:
+    fig = perf.profile_figure(f)
+    save_figure(fig, cfg, "perf_profile")
+    plt.show()
+
+# %% [markdown]
 # ## Batching: tokens per second against batch size
 #
 # Larger batches use the matrix units better until the padding inside a batch eats the
@@ -182,6 +193,35 @@ if bk:
 # %% [markdown]
 # {glue:md}`perf_book`
 #
+# **The model's work.** While the cold run builds the book, every forward pass,
+# generation and perplexity run records the sentences it ran, by content, and their
+# tokens ({mod}`steerspace.ledger`): the table sums them by kind. {glue:md}`perf_work`
+
+# %% tags=["hide-input"]
+work = perf.work_table(bk)
+work if work is not None else Markdown(perf.not_measured("book"))
+
+# %% [markdown]
+# **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
+# not changed since it last ran is restored with the results it wrote
+# ({mod}`steerspace.chapter_cache`): the warm run above. Re-executing every chapter on
+# the cached data (`steerspace book --rerun`, what a changed chapter costs) is the third
+# run, with chapters executed two at a time (`--jobs 2`).
+#
+# **CPUs without bfloat16 instructions.** Most laptops and the free Colab and Binder
+# CPUs have no bfloat16 matrix instructions; there `dtype: auto` computes in float32.
+# {glue:md}`perf_other_cpu`
+#
+# **Past one GPU.** A model too large for one GPU loads sharded with accelerate from the
+# config (`device_map: auto`, or `balanced`, `sequential`), and the hooks and
+# interventions act on the sharded modules (`tests/test_sharding.py` splits a tiny model
+# between CPU memory and disk and checks activations, embeddings, interventions,
+# generations and perplexity against the model in one piece). Sharding moves the same
+# FLOPs between devices, so the cost model's GPU hours divide by the number of GPUs only
+# where the GPUs run at the same time (data parallel over sentences); a model split in
+# layers runs its parts one after another. No GPU was available to this book's runs, so
+# no paper-scale figure here is measured.
+#
 # ## The paper's protocol at scale: a cost model
 #
 # No GPU was used for this book, so the paper-scale cost is predicted, not measured.
@@ -211,7 +251,6 @@ if bk:
 prediction = None
 if cost_model is not None:
     prediction = cost_model.predict(*([cm["tokens_per_sentence"]] if cm else []))
-    tps = prediction["tokens_per_sentence"]
     costs = perf.cost_table(prediction)
     _ = pipe.write_table(costs.round(3), "performance_cost_model")
     display(costs.set_index(["model", "variant"]).round(2))
@@ -285,15 +324,8 @@ if anchor:
 #   most {glue:md}`perf_rest_hours` per model on one H100 (MFU at the middle of the range).
 
 # %% tags=["hide-input"]
-n_met = len(judged) - len(missed)
-passed = f"{fmt(n_met, 'int')} of {fmt(len(judged), 'int')} measured targets are met"
-passed += f" (missed: {'; '.join(missed)})" if missed else ""
-cost = (
-    f" The cost model predicts the paper's protocol at {cost_text['a100']} on one A100 (MFU "
-    f"{cost_text['mfu_range']}); the Wikipedia perplexity of the k sweep is "
-    f"{cost_text['ppl_share_min']} or more of it."
-)
-_ = glue_all({"perf_passed": passed, "perf_result": passed + "." + (cost if prediction else "")})
+summary = perf.summary_texts(targets, cost_text if prediction else None)
+_ = glue_all({f"perf_{key}": text for key, text in summary.items()})
 display(Markdown(warnings_box()))
 
 # %% [markdown]
@@ -312,18 +344,7 @@ display(Markdown(warnings_box()))
 
 # %%
 if b:
-    rows = pd.DataFrame(b["rows"]).dropna(subset=["tokens_per_s"])
-    curve = rows.pivot(
-        index="batch_size", columns="order", values=["tokens_per_s", "padding_fraction"]
-    )
-    curve["gain"] = curve["tokens_per_s", "sorted"] / curve["tokens_per_s", "shuffled"]
-    n = curve["gain"].idxmax()
-    gain, pad = curve.loc[n, "gain"].item(), curve.loc[n, "padding_fraction"]
-    sorting = (
-        f"batch {fmt(n, 'int')}: sorted batches give {fmt(gain, 'ratio')} the shuffled tokens/s, "
-        f"with {fmt(pad['sorted'], 'pct')} of the computed tokens padding against "
-        f"{fmt(pad['shuffled'], 'pct')}"
-    )
+    curve, sorting = perf.sorting_gain(b)
     display(curve.round(3))
 _ = glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")})
 
@@ -349,20 +370,8 @@ _ = glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")
 
 # %%
 if cost_model is not None:
-    aya, a100 = cost_model.ARCHS["aya-23-8b"], "A100 SXM 80GB"
-    short = dataclasses.replace(aya, max_context=cost_model.ARCHS["bloom-7b1"].max_context)
-    stages = cost_model.paper_stages(short, tps)
-    hours = {e: cost_model.gpu_hours(stages, short, a100, u) for e, u in cost_model.MFU.items()}
-    full = prediction["models"]["aya-23-8b"]["variants"][perf.PLAIN]["a100_hours"]
-    fits = hours["high"] <= cost_model.PAPER_A100_HOURS["aya-23-8b"] <= hours["low"]
-    maybe = "brackets the reported time: the paper's window may have been the shorter one"
-    window_text = {
-        "window": f"{fmt(short.max_context, 'int')}-token window, not {fmt(aya.max_context, 'int')}",
-        "drop": fmt(full["mid"] / hours["mid"], "ratio"),
-        "hours": f"{fmt(hours['high'], 'int')}–{fmt(hours['low'], 'int')} A100-hours",
-        "verdict": maybe if fits else "still misses the reported time",
-    }
-    display(pd.Series(hours, name="A100 hours, Aya-23-8B, short window").round(1))
+    hours, window_text = perf.short_window(cost_model, prediction)
+    display(hours.round(1))
 else:
     window_text = dict.fromkeys(["window", "drop", "hours", "verdict"], NO_BENCH)
 _ = glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
@@ -388,16 +397,9 @@ _ = glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()
 
 # %%
 if prediction:
-    small = list(prediction["models"]["aya-23-8b"]["variants"])[2]  # the smaller sample
-    stages = {m: v["variants"][small]["stages"] for m, v in prediction["models"].items()}
-    by_stage = pd.DataFrame({m: {s["stage"]: s["share"] for s in st} for m, st in stages.items()})
-    ranked = {m: by_stage[m].sort_values(ascending=False).head(2) for m in by_stage}
-    pairs = {
-        m: ", then ".join(f"{s} {fmt(v, 'pct')}" for s, v in r.items()) for m, r in ranked.items()
-    }
+    by_stage, small_text = perf.largest_stages(prediction)
     display(by_stage.round(3))
-small_text = "; ".join(f"{m}: {t}" for m, t in pairs.items()) if prediction else NO_BENCH
-_ = glue_all({"perf_ex_small": small_text})
+_ = glue_all({"perf_ex_small": small_text if prediction else NO_BENCH})
 
 # %% [markdown]
 # With a {glue:md}`perf_small_tokens`-token sample per (target, k), the largest stage and

@@ -59,13 +59,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("random_control", {"random_seeds": [1, 2, 3, 4, 5]})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"random_seeds": [1, 2, 3, 4, 5]}
@@ -76,6 +69,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import claims, control, scorecard
 from steerspace.figures.control import (
@@ -85,12 +79,12 @@ from steerspace.figures.control import (
 )
 from steerspace.figures.space import umap_figure
 from steerspace.figures.style import save_figure
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all, model_label
+from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "random_control", {"random_seeds": [1, 2, 3, 4, 5]})))
 
 # %% [markdown]
 # ## The spaces: original model, experts and random units
@@ -108,16 +102,8 @@ started = time.perf_counter()
 spaces = control.control_spaces(pipe, n)
 seconds = time.perf_counter() - started
 n_langs = len(spaces[cfg.main_target, "pre", 0])
-draws = sum(len(s) for s in seeds.values())
-passes = len(cfg.targets) * draws * n_langs * n
-glue_all(
-    {
-        "control_n": fmt(n, "int"),
-        "control_passes": f"{fmt(passes, 'int')} sentences ({len(cfg.targets)} targets × {draws} "
-        f"draws × {n_langs} languages × {fmt(n, 'int')} sentences), {fmt(seconds, 's')} on this "
-        "run (less when they are cached)",
-    }
-)
+texts = control.pass_statements(n, len(cfg.targets), seeds, n_langs, seconds)
+glue_all({f"control_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
 # (control-table1)=
@@ -134,9 +120,7 @@ glue_all(
 samples = control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed)
 distances = control.distance_table(samples, n)
 pipe.write_table(distances.drop(columns="seed_values").round(5), "control_table1")
-shown = distances.assign(text=[fmt_ci(r, "dist") for r in distances.itertuples()])
-shown.pivot_table(index=["target", "quantity"], columns="condition", values="text",
-                  aggfunc="first", sort=False)[list(control.CONDITIONS)]  # fmt: skip
+control.distance_cells(distances)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows only UMAPs, Figs. 27–29): the four distances of Table 1 per intervention target, with the original model (pre), the k experts, k random units at the experts' values (the paper's control) and k random units at their own means; 95 % intervals over sentences, black dots = single seeds.", "name": "fig-control-table1"}, "image": {"alt": "Four bar-chart panels of cosine distances per target under the original model, the experts and two random-unit controls."}}
 fig = control_distance_figure(
@@ -182,10 +166,7 @@ by_candidate = pd.concat(
     [control.accuracy_by_candidate(h).assign(score=s) for s, h in hits.items()]
 )
 pipe.write_table(by_candidate.round(4), "control_retrieval")
-changes.assign(
-    text=[fmt_ci(r, "pp", sign=True) + ("" if r.testable else " n.s.") for r in changes.itertuples()]
-).pivot_table(index=["score", "target"], columns="comparison", values="text", aggfunc="first",
-              sort=False)  # fmt: skip
+control.change_cells(changes)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 30–32 (main target): top-1 retrieval with the main target as query, per candidate language, for the original model (pre), the k experts and the two random-unit controls, by inner product (top) and cosine (bottom); error bars = range over seeds; dashed line = chance.", "name": "fig-control-retrieval-main"}, "image": {"alt": "Grouped bars of top-1 retrieval accuracy per candidate language under four conditions, with a chance line, for inner product and cosine."}}
 fig = control_retrieval_figure(
@@ -300,16 +281,8 @@ for assessment in assessments:
 # - **Model and data**: {glue:md}`control_deviation_data`.
 
 # %% tags=["hide-input"]
-glue_all(
-    {
-        "control_draws": f"{len(seeds[ev_name])} for the paper's control (seeds "
-        f"{list(seeds[ev_name])}) and {len(seeds['own means'])} for the own-means control (seeds "
-        f"{list(seeds['own means'])})",
-        "control_deviation_data": f"{model_label(cfg.model)} in {pipe.cfg.dtype} on {cfg.corpus} sentences and "
-        f"Bible paraphrases, k = {cfg.k}, instead of the paper's three 7–13B models on "
-        "Flores-200 and PAWS-X",
-    }
-)
+texts = control.deviation_statements(seeds, cfg.model, pipe.cfg.dtype, cfg.corpus, cfg.k)
+glue_all({f"control_{key}": text for key, text in texts.items()})
 display(Markdown(warnings_box()))
 
 # %% [markdown]
@@ -323,32 +296,9 @@ display(Markdown(warnings_box()))
 # %% tags=["hide-input", "remove-output"]
 verdict = {a.key: a for a in assessments}
 geom = verdict[f"control.geometry [{ev_name}]"]
-pooled = {
-    (s, what): control.pooled_change(list(control.retrieval_pairs(h, what).values()), seed=cfg.seed)
-    for s, h in hits.items()
-    for what in ("experts", ev_name)
-}
-glue_all(
-    {
-        "control_claims": scorecard.chapter_table(cfg, "random_control"),
-        "control_claims_top": scorecard.markdown_table(
-            scorecard.chapter_records(cfg, "random_control"), link=True
-        ),
-        "control_result": (
-            f"With {cfg.k} random units set to the experts' values (the paper's control, "
-            f"{len(seeds[ev_name])} draws), the distance between non-target languages ends "
-            f"{fmt_ci(geom.summary, 'dist', sign=True)} away from where the experts put it "
-            "(mean over targets, 95 % interval over sentences). Retrieval with the target as "
-            "query changes by "
-            + " and ".join(
-                f"{fmt_ci(pooled[s, ev_name], 'pp', sign=True)} under random units against "
-                f"{fmt_ci(pooled[s, 'experts'], 'pp', sign=True)} under the experts ({s})"
-                for s in claims.SCORES
-            )
-            + f", chance being {fmt(chance, 'acc')}."
-        ),
-    }
-)
+pooled = control.pooled_changes(hits, seed=cfg.seed)
+result = control.result_statement(cfg.k, len(seeds[ev_name]), geom.summary, pooled, chance)
+glue_all({**scorecard.chapter_glue(cfg, "random_control", "control"), "control_result": result})
 
 # %% [markdown]
 # ## Gallery: every other target

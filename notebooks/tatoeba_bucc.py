@@ -55,13 +55,6 @@ package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
 if importlib.util.find_spec("steerspace") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
-# %% tags=["remove-input"]
-from IPython.display import Markdown, display
-
-from steerspace.notebook import rerun_box
-
-display(Markdown(rerun_box("tatoeba_bucc", {"k": 200})))
-
 # %% tags=["parameters"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"tatoeba_dir": "/data/tatoeba", "bucc_dir": "/data/bucc"}
@@ -72,6 +65,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from steerspace import benchmarks, claims, scorecard
 from steerspace.control import SCORE_NAMES, evidence_text
@@ -80,12 +74,12 @@ from steerspace.data.bucc import BUCC_LANGUAGES
 from steerspace.figures.style import save_figure
 from steerspace.figures.tatoeba import gains_figure, k_grid_figure
 from steerspace.languages import get_language
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
+from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
 from steerspace.report import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(config_dropdown(cfg)))
+display(Markdown(chapter_header(cfg, "tatoeba_bucc", {"k": 200})))
 
 # %% [markdown]
 # ## The data
@@ -274,10 +268,7 @@ display(Markdown(warnings_box()))
 summary = {a.variant: a for a in tatoeba}
 glue_all(
     {
-        "tatoeba_claims": scorecard.chapter_table(cfg, "tatoeba_bucc"),
-        "tatoeba_claims_top": scorecard.markdown_table(
-            scorecard.chapter_records(cfg, "tatoeba_bucc"), link=True
-        ),
+        **scorecard.chapter_glue(cfg, "tatoeba_bucc", "tatoeba"),
         "tatoeba_result": (
             f"On Tatoeba with k = {cfg.k}, the mean change of top-1 accuracy over targets and "
             "directions is "
@@ -335,7 +326,7 @@ files = datasets.get("Tatoeba", {})
 lang = "es" if "es" in files else next(iter(files), None)
 distinct = {}
 if lang:
-    xx, en = benchmarks.embed_pairs(pipe, files[lang], lang, 0, target=lang, dataset="Tatoeba")
+    xx, en = benchmarks.embed_pairs(pipe, files, [lang], 0, target=lang, dataset="Tatoeba")[lang]
     for score in SCORE_NAMES.values():
         distinct[score] = len(np.unique(similarity(xx, en, score=score).argmax(axis=1)))
 glue_all({"tatoeba_ex_hubs": ", ".join(f"{fmt(v, 'int')} by {s}" for s, v in distinct.items())})

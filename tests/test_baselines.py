@@ -8,6 +8,7 @@ import pytest
 
 from steerspace.baselines import (
     BASELINES,
+    VIEWS,
     Directions,
     accuracy_intervals,
     alignment_table,
@@ -17,10 +18,13 @@ from steerspace.baselines import (
     anisotropy_statement,
     apply_baseline,
     baseline_labels,
+    best_baseline,
     center_languages,
     combination_intervals,
+    combination_statements,
     default_n_components,
     dimension_shares,
+    distance_cells,
     distance_intervals,
     distance_statements,
     method_table,
@@ -32,14 +36,21 @@ from steerspace.baselines import (
     shift_alignment,
     shift_statements,
     sign_statement,
+    similarity_statements,
     space_statistics,
     standardise,
+    statistics_table,
     sweep_intervals,
+    sweep_statement,
+    target_changes,
     top_dimensions,
     translation_share,
     translation_share_intervals,
+    versus_statements,
     view_hits,
 )
+from steerspace.inference import Estimate
+from steerspace.report import fmt, fmt_ci
 from steerspace.retrieval import retrieval_matrix
 
 
@@ -406,3 +417,104 @@ def test_anisotropy_statement_names_the_dominant_dimension():
     text = anisotropy_statement(pre, stats)
     assert text.startswith("dimension 2 holds 9") and "isotropic dimension: 25.0 %" in text
     assert text.endswith(f"after the interventions a {stats.loc['pre', 'mean_cosine']:.2f}")
+
+
+def test_target_changes_stand_post_for_each_targets_own_space():
+    pre, post, hits = _toy_conditions()
+    hits |= {("b", *key[1:]): h for key, h in hits.items() if key[0] == "a"}
+    langs, standardised = list(pre), ("pre", "standardise")
+    changes = target_changes(hits, langs, ["a", "b"], ("post", "none"), standardised, n_boot=30)
+    assert list(changes) == ["a", "b"]
+    for t in ("a", "b"):
+        own = (t, "none")
+        expected = paired_change(hits, langs, t, VIEWS[0], "dot", own, standardised, n_boot=30)
+        assert changes[t] == expected
+    cosine = target_changes(hits, langs, ["a"], ("pre", "none"), ("post", "none"), score="cosine")
+    assert cosine["a"] == paired_change(
+        hits, langs, "a", "target as query", "cosine", ("pre", "none"), ("a", "none")
+    )
+
+
+def test_statistics_table_has_a_row_per_space():
+    pre, post, _ = _toy_conditions()
+    stats = statistics_table(pre, post, ["a"], 2)
+    assert list(stats.index) == ["pre", "post a"]
+    assert stats.loc["post a"].to_dict() == pytest.approx(space_statistics(post["a"], 2))
+
+
+def test_similarity_versus_and_best_baseline_statements():
+    up, flat = Estimate(0.05, 0.02, 0.08, 30), Estimate(-0.01, -0.03, 0.01, 30)
+    rows = [
+        {
+            "space": "pre",
+            "view": "all pairs",
+            "score": sc,
+            "value": v,
+            "low": v - 0.1,
+            "high": v + 0.1,
+            "n": 30,
+        }
+        for sc, v in (("dot", 0.2), ("cosine", 0.5))
+    ]
+    plain = pd.DataFrame(rows)
+    text = similarity_statements(plain, {"dot": {"a": up}, "cosine": {"a": flat}}, 1 / 30)
+    assert text["pairs_pre"] == (
+        "0.200 [0.100, 0.300] by inner product and 0.500 [0.400, 0.600] by cosine (chance 0.033)"
+    )
+    assert text["gain_dot"] == (
+        "**a** +5.0 [+2.0, +8.0] pp (1 of 1 above zero (a), 0 below, 0 not distinguishable from zero)"
+    )
+    assert text["gain_cosine"].startswith("**a** −1.0 [−3.0, +1.0] pp (0 of 1 above zero")
+    assert text["sign"] == sign_statement({"a": up}, {"a": flat})
+    versus = versus_statements("language centering", {"a": up}, {"a": flat})
+    assert versus == {
+        "best": "language centering",
+        "best_cap": "Language centering",
+        "versus_range": "−1.0 pp (0 of 1 above zero, 0 below, 1 not distinguishable from zero)",
+        "best_gain": "**a** +5.0 [+2.0, +8.0] pp",
+        "versus": "**a** −1.0 [−3.0, +1.0] pp (0 of 1 above zero, 0 below, 1 not "
+        "distinguishable from zero)",
+    }
+    pre, _, hits = _toy_conditions()
+    acc = accuracy_intervals(hits, list(pre), ["a"], n_boot=30)
+    table = method_table(acc, baseline_labels(1))
+    dot = table[(table.space == "pre") & (table.view == "all pairs") & (table.score == "dot")]
+    best = best_baseline(table)
+    assert best in BASELINES
+    assert (
+        dot.set_index("baseline").loc[best, "value"] == dot[dot.baseline != "none"]["value"].max()
+    )
+
+
+def test_distance_cells_sweep_and_combination_statements():
+    pre, post, hits = _toy_conditions()
+    dist = distance_intervals(pre, post, n_components=1, n_boot=20)
+    cells = distance_cells(dist)
+    assert cells.index.names == ["space", "baseline", "target"]
+    row = dist[
+        (dist.space == "pre") & (dist.baseline == "none") & (dist.quantity == "all_languages")
+    ]
+    expected = fmt_ci(Estimate(*row[["value", "low", "high"]].iloc[0], 0), "dist")
+    assert cells.loc[("pre", "none", "a"), "all_languages"] == expected
+    sweep = pd.DataFrame(
+        {
+            "components": [1, 1, 2, 2],
+            "score": ["dot", "cosine", "dot", "cosine"],
+            "value": [0.3, 0.4, 0.5, 0.1],
+            "low": [0.2, 0.3, 0.4, 0.0],
+            "high": [0.4, 0.5, 0.6, 0.2],
+            "n": 30,
+        }
+    )
+    assert sweep_statement(sweep, 1) == (
+        "2 components give 0.500 [0.400, 0.600] by inner product, the rule's 1 0.300 [0.200, 0.400]"
+    )
+    comb = combination_intervals(hits, list(pre), ["a"], n_boot=20)
+    comb["baseline"] = comb["baseline"].map(baseline_labels(1))
+    text = combination_statements(comb)
+    lines = text["added"].split("\n")
+    assert [line.split("**")[1] for line in lines] == list(baseline_labels(1).values())[1:]
+    added = comb[(comb.part == "added") & (comb.baseline == "standardise")].iloc[0]
+    value = fmt(added["value"], "pp", sign=True, unit=False)
+    assert lines[2].startswith(f"- after **standardise**: **a** {value} [")
+    assert text["added_range"].split("; ")[2].startswith(f"standardise {value} pp (")

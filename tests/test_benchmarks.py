@@ -59,6 +59,12 @@ class StubPipe:
             out = out + noise * (0.5 if label.endswith("-en") else 0.0)
         return out
 
+    def embed_groups(self, groups, intervention=None) -> dict[str, np.ndarray]:
+        return {
+            label: self.embed_sentences(sentences, intervention, label=label)
+            for label, (sentences, _) in groups.items()
+        }
+
 
 def _corpus(lang: str, n: int) -> Corpus:
     ids = tuple(str(i) for i in range(n))

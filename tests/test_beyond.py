@@ -44,7 +44,15 @@ def test_distance_summary_and_statements(spaces):
         rows[rows.target == "en"]["value"].iloc[0]
     )
     text = beyond.distance_statements(frame)
-    assert set(text) == {"pre_inner", "pre_final", "change_last", "rel_last", "rel_peak", "rel_peak_decided", "rel_ratio"}
+    assert set(text) == {
+        "pre_inner",
+        "pre_final",
+        "change_last",
+        "rel_last",
+        "rel_peak",
+        "rel_peak_decided",
+        "rel_ratio",
+    }
     assert "×" in text["rel_ratio"] and "below" in text["rel_peak_decided"]
 
 
@@ -82,3 +90,65 @@ def test_similarity_frame_relations_and_leave_one_out(spaces):
     text = beyond.similarity_statements(fits, loo)
     assert text["sim_main"].endswith("over 6 pairs from 2 targets")
     assert "`delta_d`" in text["sim_others"]
+
+
+def test_tables_at_states_and_abx_by_task(spaces):
+    pre, post = spaces
+    distances = distance_intervals_by_layer(pre, post, n_boot=20)
+    last = beyond.at_states_table(distances, [3], ["quantity", "target"])
+    assert list(last.columns) == ["change", "post", "pre", "relative_change"]
+    rows = distances[(distances.layer == 3) & (distances.condition == "pre")]
+    row = rows[(rows.quantity == "all_languages") & (rows.target == "es")]
+    assert last.loc[("all_languages", "es"), "pre"] == round(row["value"].item(), 3)
+    both = {"pre": pre} | {f"post {t}": post[t] for t in TARGETS}
+    abx = beyond.abx_by_task(both, n_triplets=100, seed=1, n_boot=20)
+    assert list(dict.fromkeys(abx["task"])) == ["language", "meaning"]
+    assert set(abx["space"]) == {"pre", "post en", "post es"}
+    wide = beyond.at_states_table(abx[abx.condition == "error"], [0, 3], ["task", "layer"], "space")
+    assert list(wide.index) == [("language", 0), ("language", 3), ("meaning", 0), ("meaning", 3)]
+    # state 0 is untouched by the "intervention": the same error in every space
+    assert wide.loc[("meaning", 0)].nunique() == 1
+
+
+def test_state_statements_and_experts_per_block():
+    blocks = {"es": pd.Series([4, 5, 5, 17]), "fr": pd.Series([0, 2, 2])}
+    text = beyond.state_statements(19, blocks)
+    assert text["states"].startswith(
+        "19 states per sentence for 18 blocks: state 0 is the embedding output, state *s* the "
+        "output of block *s* − 1 (`model.layers.{s-1}`), and state 18 is the last block's output"
+    )
+    assert text["median_block"] == "**es** block 5 (state 6); **fr** block 2 (state 3)"
+    counts = beyond.experts_per_block(blocks)
+    assert list(counts.index) == ["es", "fr"] and counts.columns.name == "block"
+    assert counts.loc["es", 5] == 2 and counts.loc["fr", 5] == 0 and counts.loc["fr", 2] == 2
+    assert counts.to_numpy().sum() == 7
+
+
+def test_wals_list_and_dose_statements():
+    wals = beyond.wals_list().split("\n")
+    assert wals[0] == "- `81A` *Order of Subject, Object and Verb*: SVO, SOV, none"
+    assert len(wals) == 4 and all(line.startswith("- `") for line in wals)
+    dose = pd.DataFrame(
+        {
+            "dial": ["k", "k", "strength"],
+            "k": [100, 1000, 100],
+            "strength": [1.0, 1.0, 0.5],
+            "gain": [0.1, 0.2, 0.05],
+            "gain_low": [0.0, 0.1, -0.05],
+            "gain_high": [0.2, 0.3, 0.15],
+            "share": [0.5, 0.9, 0.3],
+            "share_low": [0.4, 0.8, 0.2],
+            "share_high": [0.6, 1.0, 0.4],
+            "dlogppl": [0.1, 1.5, 0.02],
+            "dlogppl_low": [0.0, 1.4, -0.01],
+            "dlogppl_high": [0.2, 1.6, 0.05],
+        }
+    )
+    text = beyond.dose_statements(dose[dose.dial == "k"], dose[dose.dial == "strength"])
+    assert text["dose_k"] == "100, 1,000" and text["dose_s"] == "0.50"
+    assert (
+        text["dose_k_gain"] == "k = 100: +10.0 [+0.0, +20.0] pp; k = 1,000: +20.0 [+10.0, +30.0] pp"
+    )
+    assert text["dose_k_share"] == "k = 100: 50.0 [40.0, 60.0] %; k = 1,000: 90.0 [80.0, 100.0] %"
+    assert text["dose_s_dlogppl"] == "s = 0.50: +0.02 [−0.01, +0.05] nats"
+    assert len(text) == 2 + 2 * 3

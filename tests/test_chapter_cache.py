@@ -134,13 +134,18 @@ def test_the_key_moves_with_every_input(book, monkeypatch):
 
 def test_pages_key_what_they_read_outside_the_cache(book):
     (book / "bench" / "results").mkdir(parents=True)
+    (book / "bench" / "cost_model.py").write_text("")  # marks the repository root
     args = {"parameters": {}, "settings": {}, "dtype": {}, "model_id": "m"}
     (book / "notebooks" / "performance.py").write_text("x = 1\n")
     (book / "notebooks" / "exercises.py").write_text("x = 1\n")
     perf = chapter_key(book, "performance", **args)
     index = chapter_key(book, "exercises", **args)
-    (book / "bench" / "results" / "book.json").write_text("{}")
+    one = chapter_key(book, "one", **args)
+    (book / "bench" / "results" / "forward.json").write_text("{}")
     assert chapter_key(book, "performance", **args) != perf
+    assert chapter_key(book, "one", **args) == one  # a chapter reads only the book's times
+    (book / "bench" / "results" / "book.json").write_text("{}")
+    assert chapter_key(book, "one", **args) != one
     (book / "notebooks" / "one.py").write_text("# a chapter changed\n")
     assert chapter_key(book, "exercises", **args) != index
     assert not chapter_cache.cacheable("scorecard") and chapter_cache.cacheable("one")

@@ -9,7 +9,9 @@ import pytest
 
 from steerspace import control
 from steerspace.config import load_config
+from steerspace.inference import Estimate
 from steerspace.pipeline import Pipeline
+from steerspace.report import fmt_ci
 
 RNG = np.random.default_rng(0)
 LANGS = ["de", "en", "es", "fr"]
@@ -209,3 +211,75 @@ def test_assessments_and_their_text():
     ).assign(score="cosine")  # fmt: skip
     line = control.changes_text(changes, "experts' values − experts")
     assert line.startswith("cosine: **es** +50.0 [") and "n.s." not in line
+
+
+# --------------------------------------------------------------------------- the chapter
+def test_pass_and_deviation_statements():
+    seeds = control.control_seeds([1, 2, 3], [7])
+    text = control.pass_statements(100, 5, seeds, 6, 754.0)
+    assert text == {
+        "n": "100",
+        "passes": "12,000 sentences (5 targets × 4 draws × 6 languages × 100 sentences), "
+        "754 s on this run (less when they are cached)",
+    }
+    assert control.deviation_statements(seeds, "/models/gemma-3", "bfloat16", "bible", 200) == {
+        "draws": "3 for the paper's control (seeds [1, 2, 3]) and 1 for the own-means control "
+        "(seeds [7])",
+        "deviation_data": "gemma-3 in bfloat16 on bible sentences and Bible paraphrases, "
+        "k = 200, instead of the paper's three 7–13B models on Flores-200 and PAWS-X",
+    }
+
+
+def test_distance_and_change_cells():
+    samples = control.distance_samples(_spaces(random_shift=0.0), n_boot=30, seed=0)
+    distances = control.distance_table(samples, 30)
+    cells = control.distance_cells(distances)
+    assert list(cells.columns) == list(control.CONDITIONS)
+    row = distances[(distances["quantity"] == "all_languages") & (distances["condition"] == "pre")]
+    assert cells.loc[("es", "all_languages"), "pre"] == fmt_ci(next(row.itertuples()), "dist")
+    changes = pd.DataFrame(
+        {
+            "score": ["cosine", "cosine"],
+            "target": ["es", "es"],
+            "comparison": ["experts − pre", "experts' values − pre"],
+            "value": [0.25, 0.0],
+            "low": [0.1, -0.05],
+            "high": [0.4, 0.05],
+            "testable": [True, False],
+        }
+    )
+    wide = control.change_cells(changes)
+    assert wide.loc[("cosine", "es"), "experts − pre"] == "+25.0 [+10.0, +40.0] pp"
+    assert wide.loc[("cosine", "es"), "experts' values − pre"] == "+0.0 [−5.0, +5.0] pp n.s."
+
+
+def test_pooled_changes_and_the_result_statement():
+    n = 40
+    before = np.zeros(n, bool)
+    before[:10] = True
+    hits = {
+        ("es", "pre", 0): before,
+        ("es", "experts", 0): np.ones(n, bool),
+        ("es", "experts' values", 1): before,
+        ("es", "experts' values", 2): before,
+    }
+    pooled = control.pooled_changes({"inner product": hits, "cosine": hits})
+    assert list(pooled) == [
+        ("inner product", "experts"),
+        ("inner product", "experts' values"),
+        ("cosine", "experts"),
+        ("cosine", "experts' values"),
+    ]
+    assert pooled["cosine", "experts"].value == pytest.approx(0.75)
+    assert pooled["cosine", "experts' values"].value == 0
+    geometry = Estimate(0.12, 0.1, 0.14, 30)
+    text = control.result_statement(200, 2, geometry, pooled, 1 / n)
+    experts = fmt_ci(pooled["cosine", "experts"], "pp", sign=True)
+    assert text == (
+        "With 200 random units set to the experts' values (the paper's control, 2 draws), the "
+        "distance between non-target languages ends +0.120 [+0.100, +0.140] away from where the "
+        "experts put it (mean over targets, 95 % interval over sentences). Retrieval with the "
+        "target as query changes by +0.0 [+0.0, +0.0] pp under random units against "
+        f"{experts} under the experts (inner product) and +0.0 [+0.0, +0.0] pp under random "
+        f"units against {experts} under the experts (cosine), chance being 0.025."
+    )

@@ -8,7 +8,8 @@ import pytest
 
 from steerspace import crosslingual as xl
 from steerspace.claims import Rule
-from steerspace.retrieval import target_query_frame
+from steerspace.report import fmt_ci
+from steerspace.retrieval import VARIANT_SCORES, target_query_frame
 
 LANGS = ("de", "en", "es", "fr", "it", "pt")
 N = 80
@@ -84,7 +85,9 @@ def test_seen_gap_is_untestable_without_flags_and_measured_with_them():
     flags = {"de": True, "en": True, "es": True, "fr": False, "it": False, "pt": True}
     (ev,), summary = xl.seen_gap_evidence(hits, ["es"], CHANCE, flags)
     block = xl.target_block(hits["es"], "es").astype(float) - xl.target_block(hits["pre"], "es")
-    expected = block[["de", "en", "pt"]].mean(axis=1).mean() - block[["fr", "it"]].mean(axis=1).mean()
+    expected = (
+        block[["de", "en", "pt"]].mean(axis=1).mean() - block[["fr", "it"]].mean(axis=1).mean()
+    )
     assert ev.estimate.value == pytest.approx(expected) and ev.testable
     assert summary.value == pytest.approx(expected)  # one target: the mean is its gap
     (none,), _ = xl.seen_gap_evidence(hits, ["es"], CHANCE, dict.fromkeys(LANGS, True))
@@ -148,3 +151,92 @@ def test_formatted_cells_use_the_books_number_format():
     wide = xl.table2_cells(table, "ours")
     assert list(wide.columns)[0] == "r(acc_post,d_post)"
     assert wide.loc[("ours, cosine", "es"), "r(acc_pre,d_pre)"].endswith("†")
+
+
+# ------------------------------------------------------------------ the chapter
+def both_scores():
+    """The spaces, and their hits by each score (keyed as the claims' variants)."""
+    pre, post = spaces()
+    return pre, post, {v: xl.space_hits(pre, post, score=s) for v, s in VARIANT_SCORES.items()}
+
+
+def test_space_statements_name_the_largest_dimension():
+    pre = {"de": np.array([[3.0, 1.0], [3.0, 1.0]]), "en": np.array([[1.0, 0.0], [1.0, 0.0]])}
+    # mean squares per dimension: (9 + 1) / 2 = 5 and 0.5: the largest holds 5 / 5.5
+    assert xl.space_statements(pre, 2, 0.5) == {"n": "2", "chance": "0.500", "top_share": "90.9 %"}
+
+
+def test_per_score_tables_and_claims():
+    _, _, hits = both_scores()
+    summary = xl.summary_by_part(hits, ["es"], CHANCE)
+    assert summary[["score", "part"]].values.tolist() == [
+        ["inner product", "target as query"],
+        ["cosine", "target as query"],
+        ["inner product", "other queries"],
+        ["cosine", "other queries"],
+    ]
+    assert summary.iloc[1]["pairs"] == len(LANGS) - 1
+    seen = dict.fromkeys(LANGS)
+    target = xl.target_query_claims(hits, ["es"], CHANCE, seen, model="tiny")
+    assert [a.key for a in target] == [
+        f"retrieval.{c} [{s}]"
+        for s in ("inner product", "cosine")
+        for c in ("target_query", "two_x", "seen_larger")
+    ]
+    assert target[2].reason == "which languages tiny saw in pre-training is unknown"
+    other = xl.other_queries_claims(hits, ["es"], CHANCE)
+    assert [a.key for a in other] == [
+        "retrieval.other_queries [inner product]",
+        "retrieval.other_queries [cosine]",
+    ]
+    table = xl.assessment_table(target[:2])
+    assert list(table.columns) == ["claim", "verdict", "why"]
+    assert table["claim"].tolist() == [a.key for a in target[:2]]
+    assert table["verdict"].tolist() == [a.verdict for a in target[:2]]
+
+
+def test_table2_per_score_and_its_statements():
+    pre, post, hits = both_scores()
+    seen = {lang: lang != "it" for lang in LANGS}
+    kept = {v: xl.table2_frames(pre, post, seen, score=s) for v, s in VARIANT_SCORES.items()}
+    flags = {v: xl.above_chance_flags(hits[v], ["es"], CHANCE) for v in kept}
+    table = xl.table2_per_score(kept, flags, CHANCE, n_boot=30)
+    assert list(dict.fromkeys(table["score"])) == ["inner product", "cosine"]
+    assert len(table) == 2 * len(xl.TABLE2_REQUIRES)
+    assert xl.table2_statements(kept["cosine"], seen) == {
+        "n_candidates": "4",  # es's candidates without the unseen it
+        "seen_table2": "we keep them too",
+    }
+    unknown = dict.fromkeys(LANGS)
+    assert xl.seen_unknown(unknown) and not xl.seen_unknown(seen)
+    assert xl.table2_statements(kept["cosine"], unknown)["seen_table2"] == (
+        "the flags are unknown for this model, so we keep all"
+    )
+
+
+def test_deviation_and_result_statements():
+    known = xl.deviation_statements(["de", "en", "es"], "tiny", {"de": True, "en": False})
+    assert known == {
+        "languages": "3 (de, en, es)",
+        "seen_note": "languages unseen in pre-training are marked red and left out of Table 2, "
+        "as in the paper",
+    }
+    unknown = xl.deviation_statements(["de"], "tiny", {"de": None})["seen_note"]
+    assert unknown == (
+        "which languages tiny saw in pre-training is unknown, so no language is marked red, "
+        "all enter Table 2, and the claim that seen languages gain more is not testable"
+    )
+    _, _, hits = both_scores()
+    assessments = xl.target_query_claims(hits, ["es"], CHANCE, {}, model="tiny")
+    assessments += xl.other_queries_claims(hits, ["es"], CHANCE)
+    summary = {a.key: fmt_ci(a.summary, "pp", sign=True) for a in assessments if a.summary}
+    text = xl.result_statement(assessments, CHANCE)
+    assert text == (
+        "With the target as query, mean top-1 accuracy over candidate languages changes by "
+        f"{summary['retrieval.target_query [inner product]']} with the paper's inner product and "
+        f"by {summary['retrieval.target_query [cosine]']} with cosine (mean over targets, 95 % "
+        "interval over queries; chance accuracy 0.013); over the pairs without the target, by "
+        f"{summary['retrieval.other_queries [inner product]']} and "
+        f"{summary['retrieval.other_queries [cosine]']}."
+    )
+    assert " pp with cosine" in text and text.count(" pp") == 4

@@ -84,3 +84,17 @@ def test_layer_embeddings_pool_every_layer(model, tokenizer, sentences):
     np.testing.assert_allclose(layers[0, 0], states[0][0, 1:].mean(0).numpy(), atol=1e-5)
     np.testing.assert_allclose(layers[0, 1], states[1][0, 1:].mean(0).numpy(), atol=1e-5)
     assert not np.allclose(layers[:, 0], layers[:, 1])
+
+
+def test_a_sentence_given_twice_runs_once_and_gets_its_row_back(
+    model, tokenizer, sentences, tmp_path, monkeypatch
+):
+    from steerspace import ledger
+
+    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path))
+    twice = [sentences[0], sentences[1], sentences[0]]
+    out = forward_pooled(model, tokenizer, twice, layers=True, batch_size=2)
+    alone = forward_pooled(model, tokenizer, sentences[:2], layers=True, batch_size=2)
+    np.testing.assert_array_equal(out["hidden"][2], out["hidden"][0])
+    np.testing.assert_allclose(out["layers"][:2], alone["layers"], atol=1e-6)
+    assert list(ledger.read(tmp_path)["sentences"]) == [2, 2]  # each call ran two sentences

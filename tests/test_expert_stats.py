@@ -9,6 +9,7 @@ import pytest
 
 from steerspace import expert_stats as es
 from steerspace.claims import CLAIMS, assess
+from steerspace.experts import top_k
 
 N_LAYERS, PER_LAYER = 6, 200
 
@@ -124,3 +125,143 @@ def test_top_k_changes_counts_replaced_units():
     b = table(auc[::-1].copy())
     assert es.top_k_changes(a, a, 10) == 0
     assert es.top_k_changes(a, b, 10) == 10
+
+
+# --- the finding-experts chapter's tables and computed sentences -------------------
+
+
+def two_targets() -> dict[str, pd.DataFrame]:
+    """es: four strong experts in the last layer and two weaker in the first; fr: the
+    same units' AUROCs reversed (four in the first layer, two in the last)."""
+    auc = np.full(N_LAYERS * PER_LAYER, 0.5)
+    auc[-PER_LAYER : -PER_LAYER + 4] = 0.9
+    auc[:2] = 0.8
+    return {"es": table(auc), "fr": table(auc[::-1].copy()).assign(target="fr")}
+
+
+def test_top_k_shares_and_the_table_of_top_experts():
+    tables = two_targets()
+    shares = es.top_k_shares(tables, 6, N_LAYERS)
+    assert list(shares.columns) == ["es", "fr"] and list(shares.index) == list(range(N_LAYERS))
+    assert shares.loc[N_LAYERS - 1, "es"] == pytest.approx(4 / 6)
+    assert shares.loc[0, "es"] == pytest.approx(2 / 6)
+    assert shares.loc[0, "fr"] == pytest.approx(4 / 6)
+    assert shares.sum().tolist() == pytest.approx([1.0, 1.0])
+    experts = {t: top_k(tab, 6) for t, tab in tables.items()}
+    top = es.top_experts_table(experts, n=2)
+    assert list(top.columns) == ["target", "rank", "block", "unit", "auroc", "mean_pos", "mean_neg"]
+    assert top["target"].tolist() == ["es", "es", "fr", "fr"]
+    assert top["block"].tolist() == [N_LAYERS - 1, N_LAYERS - 1, 0, 0]
+    assert top["auroc"].tolist() == [0.9] * 4 and top["rank"].tolist() == [0, 1, 0, 1]
+
+
+def test_size_and_deviation_statements():
+    sizes = es.size_statements(1200, 6, 2, 50, 200, target="es", negatives=["de", "en", "zh"])
+    assert sizes == {
+        "sizes": "1,200 units (6 blocks × 200) scored for 2 targets, each on 50 positive and "
+        "200 negative sentences (the same verses in de, en, zh for es)",
+        "block_range": "0 to 5",
+        "state_range": "0 to 6",
+    }
+    dev = es.deviation_statements(
+        "/models/gemma-3-270m", "bfloat16", "bible", n_blocks=6, n_units=1200, n_pos=50, k=30
+    )
+    assert dev == {
+        "dev_model": "gemma-3-270m in bfloat16, 6 blocks × 200 MLP units",
+        "dev_data": "50 bible verses per language",
+        "dev_k": "k = 30, 2.5 % of the units",
+    }
+
+
+def test_result_and_pooling_table1_statements():
+    tables = two_targets()
+    ev = [es.exist_evidence(t, tab, 6, 500, 2500) for t, tab in tables.items()]
+    exist = assess("experts.exist", ev, summary=ev[0].estimate)
+    where = {"last_share": "es 66.7 %, fr 33.3 %", "last_blocks": "block 5", "last_units": "16.7 %"}
+    text = es.result_statement(
+        exist, "not reproduced", where, {"pool_range": "1–3"}, k=6, chance=0.6512, n_units=1200
+    )
+    assert text.startswith(
+        f"Experts beyond chance ({exist.verdict}): the 6-th best unit of each target reaches "
+        "an AUROC of at least 0.800, against 0.651 for the best of 1,200 units by chance."
+    )
+    assert "layers (not reproduced): es 66.7 %, fr 33.3 % of the experts sit in block 5" in text
+    assert text.endswith(
+        "which hold 16.7 % of the units. Pooling by the maximum instead of the mean replaces "
+        "1–3 of the 6 experts per target."
+    )
+    diffs = pd.DataFrame(
+        {
+            "target": ["es", "fr"],
+            "quantity": ["all_languages", "all_languages"],
+            "low": [0.01, -0.02],
+            "high": [0.03, 0.02],
+            "text": ["+0.020 [+0.010, +0.030]", "+0.000 [−0.020, +0.020]"],
+        }
+    )
+    out = es.pooling_table1_statements(diffs, 1500, {"all_languages": "between\nlanguages"})
+    assert out == {
+        "pool_n": "1,500",
+        "pool_diff": "1 of 2 (target, distance) pairs differ beyond their interval: es, "
+        "between languages +0.020 [+0.010, +0.030]",
+    }
+
+
+def test_expert_counts_and_exist_statements():
+    tables = two_targets()
+    ev = [es.exist_evidence(t, tab, 6, 500, 2500) for t, tab in tables.items()]
+    counts = es.expert_counts(tables, 0.6, ev, 6)
+    assert list(counts.columns[:2]) == ["AUROC > 0.7", "AUROC > 0.8"]
+    assert counts.columns[5] == "AUROC > chance (0.600)"
+    assert counts.loc["es"].iloc[:6].tolist() == [6, 4, 0, 0, 0, 6]
+    assert counts.loc["fr", "6-th best AUROC [95 % interval]"].startswith("0.800 [")
+    text = es.exist_statements(ev, counts, "reproduced", 0.6)
+    assert text["alpha"] == "0.05" and text["chance"] == "0.600"
+    assert text["exist_verdict"] == "reproduced" and text["above_chance"] == "es 6, fr 6"
+    assert (
+        text["exist_values"].startswith("**es** 0.800 [")
+        and "; **fr** 0.800 [" in text["exist_values"]
+    )
+
+
+def test_last_quarter_and_layer_statements():
+    assert es.last_quarter(18) == (range(14, 18), "blocks 14–17")
+    assert es.last_quarter(3) == (range(2, 3), "block 2")
+    tables = two_targets()
+    shares = es.top_k_shares(tables, 6, N_LAYERS)
+    band = es.random_layer_band(np.repeat(np.arange(N_LAYERS), PER_LAYER), 6, n_draws=50)
+    ev = [es.layers_evidence(t, tab, 6, n_boot=50) for t, tab in tables.items()]
+    text = es.layer_statements(ev, "reproduced", shares, band, n_boot=50)
+    assert text["last_blocks"] == "block 5" and text["last_units"] == "16.7 %"
+    assert text["last_share"] == "es 66.7 %, fr 33.3 %"
+    assert text["null_q"] == "95th percentile" and text["n_boot"] == "50"
+    assert (
+        text["layers_values"].startswith("**es** ") and "(random units: " in text["layers_values"]
+    )
+
+
+def test_push_statements_name_the_farthest_experts():
+    experts = {t: top_k(tab, 6) for t, tab in two_targets().items()}
+    experts["fr"].loc[0, "mean_pos"] = 5.0
+    text = es.push_statements(experts)
+    assert text["push_median"] == "1.00"
+    assert text["far"] == (
+        "fr block 0 unit 196: 0.00 → 5.00; es block 5 unit 0: 0.00 → 1.00; "
+        "es block 5 unit 1: 0.00 → 1.00"
+    )
+
+
+def test_pooling_comparison_counts_replaced_experts_and_last_shares():
+    tables = two_targets()
+    max_tables = {"es": tables["fr"].assign(target="es"), "fr": tables["fr"]}
+    shares = es.top_k_shares(tables, 6, N_LAYERS)
+    max_shares = es.top_k_shares(max_tables, 6, N_LAYERS)
+    table, text = es.pooling_comparison(tables, max_tables, shares, max_shares, 6)
+    assert table["experts replaced"].to_dict() == {"es": 6, "fr": 0}
+    assert table["share in block 5 (mean)"].to_dict() == {"es": "66.7 %", "fr": "33.3 %"}
+    assert table["share in block 5 (max)"].to_dict() == {"es": "33.3 %", "fr": "33.3 %"}
+    assert text == {
+        "pool_changes": "**es** 6 of 6, **fr** 0 of 6",
+        "pool_last": "es 33.3 %, fr 33.3 %",
+        "pool_range": "0–6",
+    }

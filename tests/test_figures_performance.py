@@ -117,7 +117,7 @@ def test_book_figure_bars_for_every_chapter_and_the_build_cold_and_warm():
     assert len(ax.patches) == 2 * 3
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "cold: 10.0 min in all",
-        "warm: 1.0 min in all",
+        "warm (chapters restored): 1.0 min in all",
     ]
     plt.close(fig)
 
@@ -182,3 +182,78 @@ def test_texts_of_the_prose_and_what_they_say_without_results():
         == "Predicted below the reported time: m1, m2 (lower MFU, or work the text does not list)."
     )
     assert cost["tps"] == "40.00 tokens per sentence, 10 verses, model"
+
+
+PROFILE = {
+    **FORWARD,
+    "real_tokens": 1000,
+    "model_facts": {"non_embedding_params": 1_000_000},
+    "model_shape_matmul": {"flops_per_s": 4e9, "gflops_per_s": 4.0},
+    "profile_s": {"matmul (linear layers)": 1.0, "GELU": 0.5, "Python, dispatch and the rest": 0.5},
+}
+
+
+def test_profile_figure_and_text_say_where_the_pass_spends_its_time():
+    fig = perf.profile_figure(PROFILE)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "matmul (linear layers)"
+    assert [t.get_text() for t in ax.texts] == ["50.0 %", "25.0 %", "25.0 %"]
+    plt.close(fig)
+    text = perf.profile_text(PROFILE)
+    # 2·1e6·1000 FLOPs in 1 s against 4 GFLOP/s alone: half their own rate
+    assert "take 50.0 % of the pass and run there at 50.0 %" in text
+    assert "reaches 50.0 % of a large matmul's rate" in text
+    assert "not measured" in perf.profile_text(None)
+
+
+def test_work_table_and_the_repeated_work_target():
+    work = {
+        "tokens": 1000, "repeated_tokens": 5, "repeated_share": 0.005,
+        "by_kind": {
+            "forward": {"calls": 3.0, "sentences": 30.0, "tokens": 900.0, "repeated_tokens": 5.0, "seconds": 2.0},
+            "generate": {"calls": 1.0, "sentences": 4.0, "tokens": 100.0, "repeated_tokens": 0.0, "seconds": 1.0},
+        },
+    }  # fmt: skip
+    runs = {
+        **BOOK["runs"],
+        "warm_rerun": {"wall_s": 300.0, "chapters_s": {"a": 100.0, "b": 150.0}, "build_s": 10.0},
+    }
+    book = {**BOOK, "runs": {**runs, "cold": {**runs["cold"], "model_work": work}}}
+    table = perf.work_table(book)
+    assert table.loc["all", "tokens"] == 1000 and table.loc["forward", "repeated_tokens"] == 5
+    assert perf.work_table(BOOK) is None
+    targets = perf.targets_table({"book": book})
+    assert targets.loc["repeated", "verdict"] == "pass"
+    assert targets.loc["repeated", "measured"].startswith("0.5 % of 1,000")
+    assert (
+        targets.loc["warm_rerun", "measured"] == "5.0 min"
+        and targets.loc["warm_rerun", "verdict"] == "reported"
+    )
+    fig = perf.book_figure(book)
+    assert len(fig.axes[0].patches) == 3 * 3  # three runs × (two chapters + the build)
+    plt.close(fig)
+
+
+def test_the_other_cpu_projection_scales_only_the_models_seconds():
+    work = {"by_kind": {"forward": {"seconds": 400.0}, "generate": {"seconds": 100.0}}}
+    book = {**BOOK, "runs": {"cold": {**BOOK["runs"]["cold"], "model_work": work}}}
+    slow = {**FORWARD, "dtype": "float32",
+            "conditions": {"plain": {"tokens_per_s_best": 250.0}}}  # fmt: skip
+    text = perf.other_cpu_projection(book, FORWARD, slow)
+    # 600 s cold, 500 s of it the model, 4× slower: 100 + 2,000 s = 35 min
+    assert "4.00× slower" in text and "**35.0 min**" in text and "missed" in text
+    assert "Not measured" in perf.other_cpu_projection(book, FORWARD, None)
+
+
+def test_summary_and_the_exercises_computations():
+    table = perf.targets_table(
+        {"auroc": AUROC, "forward": FORWARD, "batching": BATCHING, "book": BOOK}
+    )
+    summary = perf.summary_texts(table, None)
+    assert summary["passed"].startswith("7 of 9 measured targets are met (missed: ")
+    assert summary["result"] == summary["passed"] + "."
+    curve, text = perf.sorting_gain(BATCHING)
+    assert list(curve.index) == [1, 4, 8] and text.startswith("batch 1: sorted batches give 1.00×")
+    by_stage, stages_text = perf.largest_stages(prediction())
+    assert list(by_stage.columns) == ["m1", "m2"]
+    assert stages_text.startswith("m1: Wikipedia perplexity 90.0 %, then embeddings 10.0 %")

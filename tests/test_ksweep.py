@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from steerspace import ksweep
-from steerspace.claims import CLAIMS, assess
+from steerspace.claims import CLAIMS, assess, not_testable
+from steerspace.inference import Estimate
 
 N = 64
 
@@ -42,9 +43,14 @@ def test_sweep_table_has_wilson_intervals_and_changes_on_the_same_tokens():
     row = table.loc[("es", 100)]
     assert row["in_target"] == int(0.6 * N) and row["share"] == pytest.approx(int(0.6 * N) / N)
     assert row["share_low"] < row["share"] < row["share_high"]
-    assert row["dlog_low"] < 0.2 < row["dlog_high"] and row["dlog_ppl"] == pytest.approx(0.2, abs=0.02)
+    assert row["dlog_low"] < 0.2 < row["dlog_high"] and row["dlog_ppl"] == pytest.approx(
+        0.2, abs=0.02
+    )
     assert table.loc[("es", 0), "dlog_ppl"] == 0
-    assert table.loc[("fr", 1000), "top_language"] == "fr" and table.loc[("es", 1000), "top_language"] == "en"
+    assert (
+        table.loc[("fr", 1000), "top_language"] == "fr"
+        and table.loc[("es", 1000), "top_language"] == "en"
+    )
 
 
 def test_best_k_choose_k_and_language_mix():
@@ -75,7 +81,10 @@ def test_perplexity_evidence_reaches_support_and_against():
     rising = make_sweep(SHARE, COST)
     assert assess("k.perplexity", ksweep.perplexity_evidence(rising, 1000)).verdict == "reproduced"
     falling = make_sweep(SHARE, {key: -0.5 for key in COST})
-    assert assess("k.perplexity", ksweep.perplexity_evidence(falling, 1000)).verdict == "not reproduced"
+    assert (
+        assess("k.perplexity", ksweep.perplexity_evidence(falling, 1000)).verdict
+        == "not reproduced"
+    )
     pooled = ksweep.pooled_perplexity_change(rising, 1000, n_boot=300)
     assert pooled.value == pytest.approx((1.5 + 0.8) / 2, abs=0.02)
 
@@ -103,7 +112,11 @@ def test_run_sweep_asks_the_pipeline_for_every_point():
 
         def generations(self, iv):
             calls.append(("generate", iv))
-            text = "el hombre y la mujer van a la casa de su padre" if iv else "the man and the woman go home"
+            text = (
+                "el hombre y la mujer van a la casa de su padre"
+                if iv
+                else "the man and the woman go home"
+            )
             return [text] * 4
 
         def heldout_perplexity(self, target, iv):
@@ -116,3 +129,98 @@ def test_run_sweep_asks_the_pipeline_for_every_point():
     assert sweep.table.set_index("k").loc[5, "dlog_ppl"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="must contain 0"):
         ksweep.run_sweep(FakePipe(), [5], n_boot=50, seed=0)
+
+
+# --- the choice-of-k chapter's tables and computed sentences ------------------------
+
+FALL = {"es": Estimate(-0.5, -0.6, -0.4, N), "fr": Estimate(0.2, -0.1, 0.5, N)}
+
+
+def test_sweep_statements_and_cells():
+    text = ksweep.sweep_statements(
+        [0, 100, 1000], 250, {"es": 640, "fr": 1200}, n_generations=64, max_new_tokens=40
+    )
+    assert text == {
+        "grid": "0, 100, 1,000",
+        "n_generations": "64",
+        "new_tokens": "40",
+        "heldout": "250 verses per target, es 640 tokens, fr 1,200 tokens",
+        "block": "64",
+    }
+    cells = ksweep.sweep_cells(make_sweep(SHARE, COST).table)
+    assert list(cells.index) == [0, 100, 1000]
+    assert cells[("share in the target language", "es")][100].startswith("0.594 [")
+    dlog = cells[("Δ log-perplexity vs k = 0 (nats)", "es")]
+    assert dlog[0] == "+0.00 [+0.00, +0.00] nats" and dlog[1000].startswith("+1.5")
+
+
+def test_claim_statements_name_units_untestable_ones_and_the_reason():
+    sweep = make_sweep(SHARE, COST)
+    ppl = assess("k.perplexity", ksweep.perplexity_evidence(sweep, 1000, n_boot=100))
+    text = ksweep.claim_statements("ppl", ppl, "nats")
+    assert list(text) == ["ppl_values", "ppl_verdict"] and text["ppl_verdict"] == ppl.verdict
+    assert text["ppl_values"].startswith("**es** +1.5") and "; **fr** +0.8" in text["ppl_values"]
+    assert text["ppl_values"].endswith(" nats") and "not testable" not in text["ppl_values"]
+    unsteered = make_sweep({**SHARE, ("es", 100): 0.0, ("es", 1000): 0.0}, COST)
+    tradeoff = assess("k.tradeoff", ksweep.tradeoff_evidence(unsteered, n_boot=100))
+    values = ksweep.claim_statements("tradeoff", tradeoff, "nats")["tradeoff_values"]
+    assert values.startswith("**es (k = 100)** +0.2")
+    assert "nats (not testable: no significant steering at its best k = 100)" in values
+    missing = not_testable("k.steering", "the config's k = 5 is not on the grid")
+    assert ksweep.claim_statements("steering", missing, "pp") == {
+        "steering_values": "the config's k = 5 is not on the grid",
+        "steering_verdict": "not testable here",
+    }
+
+
+def test_decline_and_drift_statements():
+    assert ksweep.fallen(FALL) == ["es"]
+    assert ksweep.decline_statement(FALL, {"es": 100, "fr": 1000}) == (
+        "**es** −50.0 [−60.0, −40.0] pp (best k = 100); **fr** +20.0 [−10.0, +50.0] pp "
+        "(best k = 1,000). It falls significantly for 1 of 2 targets (es)"
+    )
+    steady = ksweep.decline_statement({"fr": FALL["fr"]}, {"fr": 1000})
+    assert steady.endswith("It falls significantly for 0 of 1 targets")
+    drift = ksweep.drift_statement(make_sweep(SHARE, COST), ["fr", "es"], 100, 64)
+    assert drift == "fr: en 45, fr 19; es: es 38, en 26 (langid.py codes, counts out of 64)"
+
+
+def test_best_k_table():
+    sweep = make_sweep(SHARE, COST)
+    table = ksweep.best_k_table(sweep.table, {"es": 100, "fr": 1000}, FALL, 1000)
+    assert table.index.name == "target" and set(table.index) == {"es", "fr"}
+    assert table.loc["es", "best k"] == 100 and table.loc["fr", "best k"] == 1000
+    assert table.loc["es", "share at best k"] == "0.594"
+    assert table.loc["es", "share at k = 1000"] == "0.094"
+    assert table.loc["fr", "share at k = 1000"] == "0.500"
+    assert table.loc["es", "change, best k → 1000"] == "−50.0 [−60.0, −40.0] pp"
+    assert table.loc["es", "top language at k = 1000"] == "en"
+
+
+def test_rule_deviation_and_result_statements():
+    table = make_sweep(SHARE, COST).table
+    mean = table.groupby("k")[["share", "dlog_ppl"]].mean()
+    rule = ksweep.rule_statement(mean, 100, 100)
+    assert rule.startswith("**k = 100** (mean share 0.445, best 0.445; mean Δ log-perplexity +0.1")
+    assert rule.endswith("nats). The other chapters use the config's k = 100, the same value.")
+    assert ksweep.rule_statement(mean, 100, 1000).endswith(
+        "The other chapters use the config's k = 1,000; to follow the rule, re-run the book "
+        "with `--set k=100`."
+    )
+    assert ksweep.deviation_statements(
+        {"es": 640, "fr": 1200}, n_generations=64, max_new_tokens=40
+    ) == {
+        "dev_samples": "64 generations of at most 40 new tokens per (target, k)",
+        "dev_tokens": "640–1,200 tokens per target",
+    }
+    ppl = Estimate(0.9, 0.8, 1.0, 0)
+    assert ksweep.result_statement(table, ["es", "fr"], 100, 1000, ppl, FALL) == (
+        "At k = 100 experts the share of free generations in the target language is es 0.594, "
+        "fr 0.297 (original model: es 0.000, fr 0.000); held-out log-perplexity rises by "
+        "+0.90 [+0.80, +1.00] nats at k = 1,000 (all targets' tokens). From its best k to "
+        "k = 1,000, the share falls significantly for 1 of 2 targets (es): more experts stop "
+        "steering."
+    )
+    unmeasured = ksweep.result_statement(table, ["fr"], 5, 1000, ppl, {"fr": FALL["fr"]})
+    assert "target language is not measured (original model: fr 0.000)" in unmeasured
+    assert unmeasured.endswith("the share falls significantly for 0 of 1 targets.")

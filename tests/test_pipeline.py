@@ -180,3 +180,34 @@ def test_one_pass_gives_both_poolings(cfg, monkeypatch, tmp_path):
         assert set(got) == set(alone)
         for name in alone:
             np.testing.assert_array_equal(got[name], alone[name])
+
+
+def test_a_space_runs_its_uncached_languages_in_one_pass(cfg, monkeypatch, tmp_path):
+    from steerspace import ledger
+
+    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path / "ledger"))
+    pipe = Pipeline(cfg, progress=False)
+    alone = pipe.layer_embeddings("fr")  # one language first, on its own
+    space = pipe.layer_space()
+    calls = ledger.read(tmp_path / "ledger")
+    assert list(calls["sentences"]) == [6, 6 * (len(pipe.eval_languages) - 1)]
+    np.testing.assert_array_equal(space["fr"], alone)
+    # each language is its own cache entry: a new pipeline reads them without the model
+    fresh = Pipeline(cfg, progress=False)
+    monkeypatch.setattr(pipeline_module, "load_model", lambda *a, **k: pytest.fail("model loaded"))
+    again = fresh.space()
+    for lang in pipe.eval_languages:
+        np.testing.assert_allclose(again[lang], space[lang][:, -1], atol=1e-6)
+    np.testing.assert_allclose(fresh.embeddings("de"), space["de"][:, -1], atol=1e-6)
+
+
+def test_paraphrase_subsets_read_the_whole_pools_entries(cfg, monkeypatch, tmp_path):
+    from steerspace import ledger
+
+    pipe = Pipeline(cfg, progress=False)
+    iv = pipe.intervention("es")
+    whole = pipe.paraphrase_hits("fr", iv)
+    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path / "ledger"))
+    part = pipe.paraphrase_hits("fr", iv, n=3)
+    assert not (tmp_path / "ledger").exists()  # no forward pass: sliced from the cache
+    assert len(part["pre"]) == 3 and len(whole["pre"]) == len(pipe.paraphrase_pairs("fr").ids)

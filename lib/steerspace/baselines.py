@@ -37,9 +37,9 @@ from scipy.linalg import eigh
 
 from steerspace.geometry import as_matrix, unit_rows
 from steerspace.inference import Estimate, bootstrap_hits, paired_hits_delta, resample_counts
-from steerspace.report import fmt
+from steerspace.report import fmt, fmt_ci
 from steerspace.retrieval import SCORES
-from steerspace.statements import as_estimate, decided, per_unit
+from steerspace.statements import as_estimate, decided, per_unit, value_range
 
 Space = Mapping[str, np.ndarray]
 
@@ -50,7 +50,9 @@ __all__ = [
     "accuracy_intervals",
     "alignment_table",
     "baseline_labels",
+    "best_baseline",
     "combination_intervals",
+    "combination_statements",
     "all_but_the_top",
     "all_pairs_hits",
     "all_pairs_top1",
@@ -59,6 +61,7 @@ __all__ = [
     "center_languages",
     "check_space",
     "default_n_components",
+    "distance_cells",
     "distance_intervals",
     "distance_statements",
     "dimension_shares",
@@ -71,13 +74,18 @@ __all__ = [
     "shift_alignment",
     "shift_statements",
     "sign_statement",
+    "similarity_statements",
     "space_statistics",
+    "statistics_table",
     "standardise",
     "sweep_intervals",
+    "sweep_statement",
+    "target_changes",
     "top_dimensions",
     "transform",
     "translation_share",
     "translation_share_intervals",
+    "versus_statements",
     "view_hits",
 ]
 
@@ -884,6 +892,60 @@ def pair_deltas(
     return out
 
 
+def target_changes(
+    hits: Mapping[tuple[str, str, str], np.ndarray],
+    languages: list[str],
+    targets: list[str],
+    before: tuple[str, str],
+    after: tuple[str, str],
+    *,
+    view: str = "target as query",
+    score: str = "dot",
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Estimate]:
+    """Per target, :func:`paired_change` from condition ``before`` to ``after``: (space,
+    baseline) keys of :func:`score_conditions`, where the space ``"post"`` stands for
+    the target's own intervened space."""
+
+    def condition(key: tuple[str, str], target: str) -> tuple[str, str]:
+        space, baseline = key
+        return (target if space == "post" else space, baseline)
+
+    out = {}
+    for t in targets:
+        a, b = condition(before, t), condition(after, t)
+        out[t] = paired_change(hits, languages, t, view, score, a, b, n_boot=n_boot, seed=seed)
+    return out
+
+
+def statistics_table(
+    pre: Space, post: Mapping[str, Space], targets: list[str], n_top: int = 5
+) -> pd.DataFrame:
+    """:func:`space_statistics` of the original space (row ``pre``) and of each
+    target's intervened space (rows ``post <target>``)."""
+    spaces = {"pre": pre} | {f"post {t}": post[t] for t in targets}
+    return pd.DataFrame({name: space_statistics(space, n_top) for name, space in spaces.items()}).T
+
+
+def best_baseline(table: pd.DataFrame) -> str:
+    """The baseline (of :data:`BASELINES`) with the largest all-pairs accuracy by inner
+    product on the original space (``table``: :func:`method_table`)."""
+    pairs_dot = table[
+        (table["space"] == "pre") & (table["view"] == "all pairs") & (table["score"] == "dot")
+    ]
+    return max(BASELINES, key=lambda b: pairs_dot[pairs_dot["baseline"] == b]["value"].iloc[0])
+
+
+def distance_cells(dist: pd.DataFrame) -> pd.DataFrame:
+    """:func:`distance_intervals` as the chapter shows it: each distance with its
+    interval, per (space, baseline, target) and quantity."""
+    text = [fmt_ci(as_estimate(r), "dist") for _, r in dist.iterrows()]
+    return dist.assign(text=text).pivot_table(
+        index=["space", "baseline", "target"], columns="quantity", values="text", aggfunc="first"
+    )
+
+
 # --------------------------------------------------------------------------- statements
 # The chapter's computed sentences (see :mod:`steerspace.statements`).
 
@@ -956,3 +1018,65 @@ def anisotropy_statement(pre: Space, stats: pd.DataFrame) -> str:
         f"{fmt(stats.loc['pre', 'mean_cosine'], 'plain')}, after the interventions "
         + ", ".join(f"{i.split()[-1]} {fmt(stats.loc[i, 'mean_cosine'], 'plain')}" for i in posts)
     )
+
+
+def similarity_statements(
+    plain: pd.DataFrame, gains: Mapping[str, Mapping[str, Estimate]], chance: float
+) -> dict[str, str]:
+    """Inner product against cosine: all-pairs accuracy of the original space by each
+    score (``plain``: :func:`accuracy_intervals` without a baseline), the intervention's
+    gain per target by each score (``gains``: score → target → change), and whether the
+    two gains share their sign."""
+    pre = plain[(plain["space"] == "pre") & (plain["view"] == "all pairs")]
+    pairs_pre = {sc: as_estimate(pre[pre["score"] == sc].iloc[0]) for sc in SCORES}
+    return {
+        "pairs_pre": f"{fmt_ci(pairs_pre['dot'], 'acc')} by inner product and "
+        f"{fmt_ci(pairs_pre['cosine'], 'acc')} by cosine (chance {fmt(chance, 'acc')})",
+        **{f"gain_{sc}": per_unit(g, "pp") + f" ({decided(g)})" for sc, g in gains.items()},
+        "sign": sign_statement(gains["dot"], gains["cosine"]),
+    }
+
+
+def versus_statements(
+    label: str, gain: Mapping[str, Estimate], versus: Mapping[str, Estimate]
+) -> dict[str, str]:
+    """The best baseline (named ``label``): its gain over the original space per target
+    (``gain``) and how far it beats the intervention (``versus``: baseline − intervention
+    per target)."""
+    return {
+        "best": label,
+        "best_cap": label.capitalize(),
+        "versus_range": f"{value_range(versus, 'pp')} ({decided(versus)})",
+        "best_gain": per_unit(gain, "pp"),
+        "versus": per_unit(versus, "pp") + f" ({decided(versus)})",
+    }
+
+
+def sweep_statement(sweep: pd.DataFrame, rule: int) -> str:
+    """The number of removed components that gives all-but-the-top its best all-pairs
+    accuracy by inner product, against the ``rule``'s number (``sweep``:
+    :func:`sweep_intervals`)."""
+    dot = sweep[sweep["score"] == "dot"].set_index("components")
+    best = int(dot["value"].idxmax())
+    return (
+        f"{fmt(best, 'int')} components give {fmt_ci(as_estimate(dot.loc[best]), 'acc')} by "
+        f"inner product, the rule's {fmt(rule, 'int')} {fmt_ci(as_estimate(dot.loc[rule]), 'acc')}"
+    )
+
+
+def combination_statements(comb: pd.DataFrame) -> dict[str, str]:
+    """What the intervention adds on top of each baseline (``comb``:
+    :func:`combination_intervals` with labelled baselines, part ``added``): the range
+    over targets per baseline, and a Markdown list of the targets' estimates."""
+    added = {
+        b: {t: as_estimate(r) for t, r in g.set_index("target").iterrows()}
+        for b, g in comb[comb["part"] == "added"].groupby("baseline", sort=False)
+    }
+    return {
+        "added_range": "; ".join(
+            f"{b} {value_range(e, 'pp')} ({decided(e)})" for b, e in added.items()
+        ),
+        "added": "\n".join(
+            f"- after **{b}**: {per_unit(e, 'pp')} ({decided(e)})" for b, e in added.items()
+        ),
+    }

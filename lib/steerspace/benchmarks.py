@@ -59,14 +59,26 @@ def pair_hits(xx: np.ndarray, en: np.ndarray, direction: str, *, score: str) -> 
 
 
 def embed_pairs(
-    pipe: Pipeline, corpus: Corpus, language: str, k: int, *, target: str, dataset: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings of both sides of one pair file (xx, en), with the original model
-    (``k = 0``) or under ``target``'s top-``k`` experts; cached per side."""
+    pipe: Pipeline,
+    corpora: Mapping[str, Corpus],
+    languages: Sequence[str],
+    k: int,
+    *,
+    target: str,
+    dataset: str,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Embeddings of both sides (xx, en) of the pair files of ``languages``, with the
+    original model (``k = 0``) or under ``target``'s top-``k`` experts; cached per
+    side, the uncached sides of all files in one forward pass (an English sentence in
+    several files runs once)."""
     iv = None if k == 0 else pipe.intervention(target, k=k)
-    xx = pipe.embed_sentences(corpus.sentences(language), iv, label=f"{dataset}-{language}")
-    en = pipe.embed_sentences(corpus.sentences("en"), iv, label=f"{dataset}-{language}-en")
-    return xx, en
+    groups = {}
+    for language in languages:
+        corpus = corpora[language]
+        groups[f"{dataset}-{language}"] = (list(corpus.sentences(language)), None)
+        groups[f"{dataset}-{language}-en"] = (list(corpus.sentences("en")), None)
+    out = pipe.embed_groups(groups, iv)
+    return {lang: (out[f"{dataset}-{lang}"], out[f"{dataset}-{lang}-en"]) for lang in languages}
 
 
 def benchmark_hits(
@@ -87,10 +99,9 @@ def benchmark_hits(
         if not files or (target != "en" and target not in files):
             continue
         for k in dict.fromkeys([0, *ks]):
-            spaces = {
-                f: embed_pairs(pipe, corpora[f], f, k, target=target, dataset=dataset)
-                for f in unit_files(target, files)
-            }
+            spaces = embed_pairs(
+                pipe, corpora, unit_files(target, files), k, target=target, dataset=dataset
+            )
             for direction in DIRECTIONS:
                 for score in scores:
                     out[target, direction, score, k] = {

@@ -11,10 +11,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from steerspace.abx import abx_intervals
+from steerspace.dose import DOSE_COLUMNS, along_dial
 from steerspace.inference import Estimate, leave_one_out_pearson
+from steerspace.layers import first_state_changed
 from steerspace.report import fmt, fmt_ci
 from steerspace.retrieval import target_query_frame
-from steerspace.similarity import Relation, relate, similarity_to_target
+from steerspace.similarity import (
+    WALS_FEATURES,
+    WALS_TITLES,
+    Relation,
+    relate,
+    similarity_to_target,
+)
 from steerspace.statements import as_estimate, decided, per_unit, sides, value_range
 
 
@@ -124,6 +133,38 @@ def leave_one_out(sim: pd.DataFrame, x: str, y: str) -> dict[str, pd.DataFrame]:
     return {by: leave_one_out_pearson(sim[x], sim[y], sim[by]) for by in ("target", "pair")}
 
 
+def experts_per_block(blocks: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """Target × block: how many of each target's experts sit in each block (``blocks``:
+    the block of every expert, per target)."""
+    counts = pd.DataFrame({t: b.value_counts() for t, b in blocks.items()})
+    return counts.fillna(0).astype(int).rename_axis("block").T
+
+
+def at_states_table(
+    frame: pd.DataFrame, states: Sequence[int], index: Sequence[str], columns: str = "condition"
+) -> pd.DataFrame:
+    """The point values of a long table (with ``layer`` and ``value`` columns) at the
+    hidden ``states``, as rows ``index`` × ``columns``, rounded for display."""
+    rows = frame[frame["layer"].isin(states)]
+    return rows.pivot_table(index=index, columns=columns, values="value").round(3)
+
+
+def abx_by_task(
+    spaces: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    n_triplets: int,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """:func:`steerspace.abx.abx_intervals` of the ``language`` and the ``meaning`` task,
+    stacked with a ``task`` column."""
+    frames = {
+        task: abx_intervals(spaces, task, n_triplets=n_triplets, seed=seed, n_boot=n_boot)
+        for task in ("language", "meaning")
+    }
+    return pd.concat([f.assign(task=t) for t, f in frames.items()], ignore_index=True)
+
+
 # --------------------------------------------------------------------------- statements
 # Each returns the chapter's computed sentences (keys without the chapter's prefix).
 
@@ -224,3 +265,43 @@ def similarity_statements(
             if f is not main
         ),
     }
+
+
+def state_statements(depth: int, blocks: Mapping[str, pd.Series]) -> dict[str, str]:
+    """How hidden states are numbered (``depth`` states per sentence), and per target the
+    median block of its experts (``blocks``) with the first state it can change."""
+    median = {t: int(np.median(b)) for t, b in blocks.items()}
+    return {
+        "states": f"{fmt(depth, 'int')} states per sentence for {fmt(depth - 1, 'int')} "
+        f"blocks: state 0 is the embedding output, state *s* the output of block *s* − 1 "
+        f"(`model.layers.{{s-1}}`), and state {fmt(depth - 1, 'int')} is the last block's "
+        "output after the final norm, the paper's embedding",
+        "median_block": "; ".join(
+            f"**{t}** block {fmt(b, 'int')} (state {fmt(first_state_changed(b), 'int')})"
+            for t, b in median.items()
+        ),
+    }
+
+
+def wals_list() -> str:
+    """The WALS features of the typological distance as a Markdown list: each id, title
+    and the values it takes."""
+    return "\n".join(
+        f"- `{fid}` *{WALS_TITLES[fid]}*: {', '.join(values)}"
+        for fid, (_, values) in WALS_FEATURES.items()
+    )
+
+
+def dose_statements(by_k: pd.DataFrame, by_s: pd.DataFrame) -> dict[str, str]:
+    """The settings of the two dials (``by_k``, ``by_s``: the rows of
+    :func:`steerspace.dose.dose_table` along k and along the strength) and, along each,
+    the gain, the share in the target language and the change of log-perplexity."""
+    dials = {
+        f"dose_{name}_{column}": along_dial(frame, column, kind)
+        for name, frame in (("k", by_k), ("s", by_s))
+        for column, kind in zip(DOSE_COLUMNS, ("pp", "pct", "nats"), strict=True)
+    }
+    return {
+        "dose_k": ", ".join(fmt(k, "int") for k in by_k["k"]),
+        "dose_s": ", ".join(fmt(s, "plain") for s in by_s["strength"]),
+    } | dials

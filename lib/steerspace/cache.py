@@ -368,6 +368,35 @@ class Cache:
                 self._remove(path)
                 self._store(path, kind, self.full_key(kind, parts), save)
 
+    def peek_array(
+        self, kind: str, parts: dict[str, Any], *, label: str = "", mmap: bool = False
+    ) -> np.ndarray | None:
+        """The stored :meth:`array` for ``parts`` if a valid one is there, else ``None``
+        (nothing is computed): for a caller that computes several missing entries in
+        one pass (:meth:`put_array` stores them)."""
+        path = self.path(kind, parts, label=label, ext="npy")
+        value = self._load(
+            path, lambda p: np.load(p, mmap_mode="r" if mmap else None), repair=False
+        )
+        return None if value is _MISSING else value
+
+    def put_array(
+        self, kind: str, parts: dict[str, Any], value: np.ndarray, *, label: str = ""
+    ) -> None:
+        """Store ``value`` as the :meth:`array` entry for ``parts`` unless a valid one is
+        there (another process may have stored it meanwhile)."""
+        path = self.path(kind, parts, label=label, ext="npy")
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.asarray(value))
+
+        with file_lock(self._lock_path(path)):
+            if self.check(path) is not None:
+                self._remove(path)
+                self._store(path, kind, self.full_key(kind, parts), save)
+                self.computed.append(kind)
+
     def table(
         self,
         kind: str,

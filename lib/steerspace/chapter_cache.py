@@ -9,8 +9,9 @@ everything its executed notebook and results can depend on (:func:`chapter_key`)
 - the library's code and data files (any change to ``steerspace`` re-executes every
   chapter), the versions of Python and of the packages the chapters compute and draw
   with, and the model's identity by content;
-- what a chapter reads from outside the cache: the benchmark results, for the pages that
-  show them (:data:`READS_BENCHMARKS`); every chapter's source and the table of
+- what a chapter reads from outside the cache: the benchmark results, all of them for
+  the pages that show them (:data:`READS_BENCHMARKS`), the book benchmark's for every
+  chapter's course box (its run times); every chapter's source and the table of
   contents, for the pages that index the book (:data:`READS_BOOK`). The pages that summarise the other chapters'
   results (:data:`READS_RESULTS`) read a whole folder of them and are always executed
   (about ten seconds each).
@@ -120,8 +121,13 @@ def chapter_key(
         "library": library_digest(),
         "packages": package_versions(),
     }
-    if name in READS_BENCHMARKS:
-        key["benchmarks"] = folder_digest(root / "bench" / "results", "*.json")
+    from steerspace.bench_results import find_repository, results_directory
+
+    bench = results_directory(find_repository(root))
+    if bench is not None:  # pages show every result, chapters their run time (book.json)
+        key["benchmarks"] = folder_digest(
+            bench, "*.json" if name in READS_BENCHMARKS else "book.json"
+        )
     if name in READS_BOOK:
         key["book"] = folder_digest(root / "notebooks", "*.py") + file_sha256(root / "_toc.yml")
     return key

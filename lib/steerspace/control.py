@@ -25,7 +25,7 @@ from steerspace.claims import Assessment, Evidence, assess
 from steerspace.evidence import hits_change
 from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
 from steerspace.inference import Estimate, bootstrap_rows, estimate_from_samples
-from steerspace.report import fmt_ci
+from steerspace.report import fmt, fmt_ci, model_label
 from steerspace.retrieval import top1_hits
 
 if TYPE_CHECKING:
@@ -88,15 +88,15 @@ def control_spaces(pipe: Pipeline, n: int) -> dict[Key, dict[str, np.ndarray]]:
             out[key] = experts[target]
         else:
             iv = pipe.intervention(target, random_seed=seed, values=CONTROLS[condition])
-            out[key] = {
-                lang: pipe.embed_sentences(
-                    corpus.sentences(lang),
-                    iv,
-                    label=f"control-{lang}",
-                    data_key=corpus.select([lang]).fingerprint(),
+            groups = {
+                f"control-{lang}": (
+                    list(corpus.sentences(lang)),
+                    corpus.select([lang]).fingerprint(),
                 )
                 for lang in pre
-            }
+            }  # every language under one control in one forward pass
+            embedded = pipe.embed_groups(groups, iv)
+            out[key] = {lang: embedded[f"control-{lang}"] for lang in pre}
     return out
 
 
@@ -426,4 +426,101 @@ def changes_text(changes: pd.DataFrame, comparison: str, kind: str = "pp") -> st
             for r in rows.itertuples()
         )
         for score, rows in part.groupby("score", sort=False)
+    )
+
+
+# --------------------------------------------------------------------------- the chapter
+def pass_statements(
+    n: int, n_targets: int, seeds: Mapping[str, Sequence[int]], n_langs: int, seconds: float
+) -> dict[str, str]:
+    """The sentences per language (``n``) and the forward passes the controls cost: one
+    per target, draw (``seeds``: control → its seeds), language and sentence, and how
+    long they took (glue keys without the chapter's ``control_`` prefix)."""
+    draws = sum(len(s) for s in seeds.values())
+    passes = n_targets * draws * n_langs * n
+    return {
+        "n": fmt(n, "int"),
+        "passes": f"{fmt(passes, 'int')} sentences ({n_targets} targets × {draws} "
+        f"draws × {n_langs} languages × {fmt(n, 'int')} sentences), {fmt(seconds, 's')} on this "
+        "run (less when they are cached)",
+    }
+
+
+def distance_cells(distances: pd.DataFrame) -> pd.DataFrame:
+    """:func:`distance_table` as the chapter shows it: per (target, quantity), each
+    condition's distance with its interval, conditions in :data:`CONDITIONS` order."""
+    text = [fmt_ci(r, "dist") for r in distances.itertuples()]
+    wide = distances.assign(text=text).pivot_table(
+        index=["target", "quantity"],
+        columns="condition",
+        values="text",
+        aggfunc="first",
+        sort=False,
+    )
+    return wide[list(CONDITIONS)]
+
+
+def change_cells(changes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_table` (with a ``score`` column) as the chapter shows it: per (score,
+    target), each comparison's signed change with its interval, "n.s." where the
+    accuracies are at chance."""
+    text = [
+        fmt_ci(r, "pp", sign=True) + ("" if r.testable else " n.s.") for r in changes.itertuples()
+    ]
+    return changes.assign(text=text).pivot_table(
+        index=["score", "target"], columns="comparison", values="text", aggfunc="first", sort=False
+    )
+
+
+def pooled_changes(
+    hits: Mapping[str, Mapping[Key, pd.DataFrame]], *, seed: int = 0
+) -> dict[tuple[str, str], Estimate]:
+    """(score, condition) → :func:`pooled_change` over the targets of the change from the
+    original model to the experts and to the paper's control (``hits``: score →
+    :func:`retrieval_hits`)."""
+    return {
+        (score, after): pooled_change(list(retrieval_pairs(h, after).values()), seed=seed)
+        for score, h in hits.items()
+        for after in ("experts", PAPER_CONTROL)
+    }
+
+
+def deviation_statements(
+    seeds: Mapping[str, Sequence[int]], model: str, dtype: str, corpus: str, k: int
+) -> dict[str, str]:
+    """The chapter's deviations from the paper: the draws of each control (``seeds``),
+    and the model (as in the config, named by :func:`steerspace.report.model_label`),
+    data and k."""
+    return {
+        "draws": f"{len(seeds[PAPER_CONTROL])} for the paper's control (seeds "
+        f"{list(seeds[PAPER_CONTROL])}) and {len(seeds['own means'])} for the own-means "
+        f"control (seeds {list(seeds['own means'])})",
+        "deviation_data": f"{model_label(model)} in {dtype} on {corpus} sentences and "
+        f"Bible paraphrases, k = {k}, instead of the paper's three 7–13B models on "
+        "Flores-200 and PAWS-X",
+    }
+
+
+def result_statement(
+    k: int,
+    n_draws: int,
+    geometry: Estimate,
+    pooled: Mapping[tuple[str, str], Estimate],
+    chance: float,
+) -> str:
+    """The chapter's result: the paper's control (``n_draws`` draws of ``k`` units)
+    against the experts, in distance (``geometry``: the summary of ``control.geometry``)
+    and in retrieval by each score (``pooled``: :func:`pooled_changes`)."""
+    scores = dict.fromkeys(score for score, _ in pooled)
+    retrieval = " and ".join(
+        f"{fmt_ci(pooled[s, PAPER_CONTROL], 'pp', sign=True)} under random units against "
+        f"{fmt_ci(pooled[s, 'experts'], 'pp', sign=True)} under the experts ({s})"
+        for s in scores
+    )
+    return (
+        f"With {k} random units set to the experts' values (the paper's control, "
+        f"{n_draws} draws), the distance between non-target languages ends "
+        f"{fmt_ci(geometry, 'dist', sign=True)} away from where the experts put it "
+        "(mean over targets, 95 % interval over sentences). Retrieval with the target as "
+        f"query changes by {retrieval}, chance being {fmt(chance, 'acc')}."
     )

@@ -94,7 +94,9 @@ def accuracy_table(
         values = {"pre": pre.to_numpy(float), "post": post.to_numpy(float)}
         values["post − pre"] = values["post"] - values["pre"]
         for condition, array in values.items():
-            for candidate, est in zip(pre.columns, bootstrap_columns(array, seed=seed), strict=True):
+            for candidate, est in zip(
+                pre.columns, bootstrap_columns(array, seed=seed), strict=True
+            ):
                 rows.append({"target": target, "candidate": candidate, "condition": condition,
                              **est.as_dict(), "chance": chance})  # fmt: skip
     return pd.DataFrame(rows)
@@ -330,6 +332,7 @@ def mean_correlation(
 def summary_cells(summary: pd.DataFrame) -> pd.DataFrame:
     """:func:`summary_table` rows (with ``score`` and ``part`` columns) written as the
     book writes numbers: accuracies with their intervals, the change in points, chance."""
+
     def est(row, prefix: str) -> Estimate:
         return Estimate(row[f"{prefix}value"], row[f"{prefix}low"], row[f"{prefix}high"],
                         int(row[f"{prefix}n"]))  # fmt: skip
@@ -419,7 +422,9 @@ def target_query_assessments(
         why = f"which languages {model} saw in pre-training is unknown"
         out.append(claims.not_testable("retrieval.seen_larger", why, variant=variant))
     else:
-        out.append(claims.assess("retrieval.seen_larger", gaps[0], variant=variant, summary=gaps[1]))
+        out.append(
+            claims.assess("retrieval.seen_larger", gaps[0], variant=variant, summary=gaps[1])
+        )
     return out
 
 
@@ -485,7 +490,151 @@ PAPER_GAINS = pd.DataFrame(
 )
 
 
-def per_score(hits: Mapping[str, Mapping[str, pd.DataFrame]], table, *args, **kwargs) -> pd.DataFrame:
+def per_score(
+    hits: Mapping[str, Mapping[str, pd.DataFrame]], table, *args, **kwargs
+) -> pd.DataFrame:
     """``table(hits[score], *args, **kwargs)`` for every score, stacked with a ``score``
     column (e.g. :func:`accuracy_table` by inner product and by cosine)."""
     return pd.concat([table(h, *args, **kwargs).assign(score=score) for score, h in hits.items()])
+
+
+# ------------------------------------------------------------------ the chapter
+def space_statements(pre: Space, n_sentences: int, chance: float) -> dict[str, str]:
+    """The candidates per query, the chance accuracy, and the share of the mean squared
+    norm of the ``pre`` embeddings (all languages) held by its largest dimension."""
+    squares = (np.concatenate(list(pre.values())) ** 2).mean(0)
+    return {
+        "n": fmt(n_sentences, "int"),
+        "chance": fmt(chance, "acc"),
+        "top_share": fmt(float(squares.max() / squares.sum()), "pct"),
+    }
+
+
+def summary_by_part(
+    hits: Mapping[str, Mapping[str, pd.DataFrame]],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`summary_table` for every score (``hits[score]``) and both parts, stacked
+    with ``score`` and ``part`` (``"target as query"``, ``"other queries"``) columns."""
+    parts = {"target as query": "target", "other queries": "other"}
+    return pd.concat(
+        per_score(hits, summary_table, targets, chance, part=part, seed=seed).assign(part=name)
+        for name, part in parts.items()
+    )
+
+
+def target_query_claims(
+    hits: Mapping[str, Mapping[str, pd.DataFrame]],
+    targets: Sequence[str],
+    chance: float,
+    seen: Mapping[str, bool | None],
+    *,
+    model: str,
+    seed: int = 0,
+) -> list[Assessment]:
+    """:func:`target_query_assessments` for every score (``hits[score]``)."""
+    return [
+        a
+        for score, h in hits.items()
+        for a in target_query_assessments(
+            h, targets, chance, seen, variant=score, model=model, seed=seed
+        )
+    ]
+
+
+def other_queries_claims(
+    hits: Mapping[str, Mapping[str, pd.DataFrame]],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    seed: int = 0,
+) -> list[Assessment]:
+    """Claim ``retrieval.other_queries`` for every score (``hits[score]``), from
+    :func:`change_evidence` on the pairs without the target."""
+    out = []
+    for score, h in hits.items():
+        units, overall = change_evidence(h, targets, chance, part="other", seed=seed)
+        out.append(claims.assess("retrieval.other_queries", units, variant=score, summary=overall))
+    return out
+
+
+def assessment_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """One row per assessment: the claim's key, its verdict and why."""
+    return pd.DataFrame(
+        [{"claim": a.key, "verdict": a.verdict, "why": a.reason} for a in assessments]
+    )
+
+
+def table2_per_score(
+    frames: Mapping[str, Mapping[str, pd.DataFrame]],
+    flags: Mapping[str, pd.DataFrame],
+    chance: float,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`table2_checked` for every score (``frames[score]``, ``flags[score]``),
+    stacked with a ``score`` column."""
+    return pd.concat(
+        table2_checked(f, flags[score], chance, n_boot=n_boot, seed=seed).assign(score=score)
+        for score, f in frames.items()
+    )
+
+
+def seen_unknown(seen: Mapping[str, bool | None]) -> bool:
+    """Whether no language's pre-training flag is known (all ``None``)."""
+    return all(flag is None for flag in seen.values())
+
+
+def table2_statements(
+    frames: Mapping[str, pd.DataFrame], seen: Mapping[str, bool | None]
+) -> dict[str, str]:
+    """The candidates per query of Table 2 (``frames``: :func:`table2_frames` of one
+    score) and whether they are the ones seen in pre-training, as the paper keeps (glue
+    keys without the chapter's ``retrieval_`` prefix)."""
+    return {
+        "n_candidates": fmt(len(next(iter(frames.values()))), "int"),
+        "seen_table2": "the flags are unknown for this model, so we keep all"
+        if seen_unknown(seen)
+        else "we keep them too",
+    }
+
+
+def deviation_statements(
+    languages: Sequence[str], model: str, seen: Mapping[str, bool | None]
+) -> dict[str, str]:
+    """The chapter's deviations from the paper: the languages, and what is known about
+    which of them ``model`` saw in pre-training (``seen``)."""
+    if seen_unknown(seen):
+        note = (
+            f"which languages {model} saw in pre-training is unknown, so no language is marked "
+            "red, all enter Table 2, and the claim that seen languages gain more is not testable"
+        )
+    else:
+        note = "languages unseen in pre-training are marked red and left out of Table 2, as in the paper"
+    return {
+        "languages": f"{fmt(len(languages), 'int')} ({', '.join(languages)})",
+        "seen_note": note,
+    }
+
+
+def result_statement(assessments: Sequence[Assessment], chance: float) -> str:
+    """The chapter's result: the summaries of ``retrieval.target_query`` and
+    ``retrieval.other_queries`` by inner product and by cosine (from ``assessments``),
+    and the chance accuracy."""
+    summary = {a.key: a.summary for a in assessments}
+
+    def change(claim_id: str, score: str) -> str:
+        return fmt_ci(summary[f"{claim_id} [{score}]"], "pp", sign=True)
+
+    tq, oq = "retrieval.target_query", "retrieval.other_queries"
+    return (
+        f"With the target as query, mean top-1 accuracy over candidate languages changes by "
+        f"{change(tq, 'inner product')} with the paper's inner product and by "
+        f"{change(tq, 'cosine')} with cosine (mean over targets, 95 % interval "
+        f"over queries; chance accuracy {fmt(chance, 'acc')}); over the pairs without the "
+        f"target, by {change(oq, 'inner product')} and {change(oq, 'cosine')}."
+    )

@@ -105,6 +105,18 @@ def forward_pooled(
     """
     if not sentences:
         raise ValueError("no sentences to embed; the corpus slice is empty")
+    unique = list(dict.fromkeys(sentences))
+    if len(unique) < len(sentences) and order is None:
+        # a sentence that occurs twice (a verse repeated in a translation, an English
+        # sentence in two Tatoeba files) runs once; its rows are copied back
+        position = {sentence: i for i, sentence in enumerate(unique)}
+        rows = np.array([position[sentence] for sentence in sentences])
+        once = forward_pooled(
+            model, tokenizer, unique, modules=modules, capture=capture, pooling=pooling,
+            include_bos=include_bos, hidden=hidden, layers=layers, intervention=intervention,
+            batch_size=batch_size, max_length=max_length, progress=progress,
+        )  # fmt: skip
+        return {key: value[rows] for key, value in once.items()}
     if not isinstance(pooling, str) and (hidden or layers):
         raise ValueError("several poolings at once are for module units only, not hidden states")
     modules = dict(modules or {})

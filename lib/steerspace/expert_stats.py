@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from steerspace.claims import Evidence
+from steerspace.claims import Assessment, Evidence
 from steerspace.experts import top_k
 from steerspace.inference import CI_LEVEL, Estimate, percentile_interval
 
@@ -50,9 +50,9 @@ def hanley_mcneil_interval(
     if not 0.0 <= auc <= 1.0:
         raise ValueError(f"auc must be in [0, 1], got {auc!r}")
     q1, q2 = auc / (2.0 - auc), 2.0 * auc * auc / (1.0 + auc)
-    var = (
-        auc * (1.0 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)
-    ) / (n_pos * n_neg)
+    var = (auc * (1.0 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (
+        n_pos * n_neg
+    )
     half = float(norm.ppf(0.5 + ci / 2.0)) * math.sqrt(max(var, 0.0))
     return max(0.0, auc - half), min(1.0, auc + half)
 
@@ -213,8 +213,7 @@ def pooling_table1(
             for condition in by_condition:
                 est = estimate_from_samples(samples[condition, target, quantity], n)
                 rows.append(
-                    {"target": target, "quantity": quantity, "condition": condition}
-                    | est.as_dict()
+                    {"target": target, "quantity": quantity, "condition": condition} | est.as_dict()
                 )
             diff = estimate_from_samples(
                 samples["max", target, quantity] - samples["mean", target, quantity], n
@@ -225,3 +224,240 @@ def pooling_table1(
                 | {"text": fmt_ci(diff, "dist", sign=True)}
             )
     return pd.DataFrame(rows), pd.DataFrame(diffs)
+
+
+# --- the finding-experts chapter's tables and computed sentences -------------------
+
+#: AUROC thresholds of the chapter's table of expert counts.
+COUNT_THRESHOLDS = (0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def expert_counts(
+    tables: dict[str, pd.DataFrame], chance: float, evidence: list[Evidence], k: int
+) -> pd.DataFrame:
+    """Per target: units above each of :data:`COUNT_THRESHOLDS`, above the chance level,
+    and the k-th best AUROC with its interval (from ``evidence``, one per target)."""
+    from steerspace.experts import count_above
+    from steerspace.report import fmt_ci
+
+    counts = pd.DataFrame(
+        {t: count_above(tab, list(COUNT_THRESHOLDS)) for t, tab in tables.items()}
+    ).T
+    counts.columns = [f"AUROC > {t}" for t in COUNT_THRESHOLDS]
+    counts[f"AUROC > chance ({chance:.3f})"] = [
+        int((tab["auroc"] > chance).sum()) for tab in tables.values()
+    ]
+    counts[f"{k}-th best AUROC [95 % interval]"] = [fmt_ci(e.estimate, "auroc") for e in evidence]
+    return counts.rename_axis("target")
+
+
+def exist_statements(
+    evidence: list[Evidence], counts: pd.DataFrame, verdict: str, chance: float
+) -> dict[str, str]:
+    """The sentences of "Do experts exist, beyond chance?" (glue keys without the
+    chapter's ``experts_`` prefix)."""
+    from steerspace.report import fmt, fmt_ci
+
+    above = counts[counts.columns[len(COUNT_THRESHOLDS)]]
+    return {
+        "alpha": fmt(ALPHA, "plain"),
+        "exist_verdict": verdict,
+        "chance": fmt(chance, "auroc"),
+        "exist_values": "; ".join(f"**{e.unit}** {fmt_ci(e.estimate, 'auroc')}" for e in evidence),
+        "above_chance": ", ".join(f"{t} {fmt(n, 'int')}" for t, n in above.items()),
+    }
+
+
+def last_quarter(n_blocks: int) -> tuple[range, str]:
+    """The last quarter of the blocks (at least one) and its name, e.g.
+    ``(range(14, 18), "blocks 14–17")``."""
+    last = range(n_blocks - (n_blocks // 4 or 1), n_blocks)
+    span = f"block {last[0]}" if len(last) == 1 else f"blocks {last[0]}–{last[-1]}"
+    return last, span
+
+
+def layer_statements(
+    evidence: list[Evidence],
+    verdict: str,
+    shares: pd.DataFrame,
+    band: pd.DataFrame,
+    *,
+    n_boot: int,
+) -> dict[str, str]:
+    """The sentences of "Where in the network are they?": the per-target distance
+    against random units, and the experts' share in the last quarter of the blocks."""
+    from steerspace.report import fmt, fmt_ci
+
+    last, span = last_quarter(len(shares))
+    return {
+        "n_boot": fmt(n_boot, "int"),
+        "null_q": f"{fmt(100 * NULL_QUANTILE, 'int')}th percentile",
+        "layers_values": "; ".join(
+            f"**{e.unit}** {fmt_ci(e.estimate, 'plain')} (random units: {fmt(e.reference, 'plain')})"
+            for e in evidence
+        ),
+        "layers_verdict": verdict,
+        "last_blocks": span,
+        "last_share": ", ".join(f"{t} {fmt(shares.loc[last, t].sum(), 'pct')}" for t in shares),
+        "last_units": fmt(band.loc[last, "all_units"].sum(), "pct"),
+    }
+
+
+def push_statements(experts: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """How far the intervention pushes the experts: the median |set − typical value|
+    and the three farthest units."""
+    from steerspace.report import fmt
+
+    push = pd.concat(experts.values()).assign(push=lambda d: (d["mean_pos"] - d["mean_neg"]).abs())
+    far = push.nlargest(3, "push")
+    return {
+        "push_median": fmt(push["push"].median(), "plain"),
+        "far": "; ".join(
+            f"{r.target} block {r.layer} unit {r.unit}: {fmt(r.mean_neg, 'plain')} → "
+            f"{fmt(r.mean_pos, 'plain')}"
+            for r in far.itertuples()
+        ),
+    }
+
+
+def pooling_comparison(
+    tables: dict[str, pd.DataFrame],
+    max_tables: dict[str, pd.DataFrame],
+    shares: pd.DataFrame,
+    max_shares: pd.DataFrame,
+    k: int,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Mean- against max-pooled experts per target: how many of the top k the max
+    pooling replaces, and each choice's share of experts in the last quarter of the
+    blocks (``shares``, ``max_shares``: block × target, :func:`layer_shares`), as a
+    table and as the sentences that say so."""
+    from steerspace.report import fmt
+
+    last, span = last_quarter(len(shares))
+    changes = {t: top_k_changes(tables[t], max_tables[t], k) for t in tables}
+    table = pd.DataFrame(
+        {
+            "experts replaced": changes,
+            f"share in {span} (mean)": shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
+            f"share in {span} (max)": max_shares.loc[last].sum().map(lambda v: fmt(v, "pct")),
+        }
+    ).rename_axis("target")
+    text = {
+        "pool_changes": ", ".join(
+            f"**{t}** {fmt(c, 'int')} of {fmt(k, 'int')}" for t, c in changes.items()
+        ),
+        "pool_last": ", ".join(
+            f"{t} {fmt(max_shares.loc[last, t].sum(), 'pct')}" for t in max_shares
+        ),
+        "pool_range": f"{fmt(min(changes.values()), 'int')}–{fmt(max(changes.values()), 'int')}",
+    }
+    return table, text
+
+
+def pooling_diff_statement(diffs: pd.DataFrame, labels: dict[str, str]) -> str:
+    """How many (target, distance) pairs differ between max- and mean-pooled experts
+    beyond their interval, naming them (``labels``: quantity → its name)."""
+    decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
+    named = "; ".join(
+        f"{r.target}, {labels[r.quantity].replace(chr(10), ' ')} {r.text}"
+        for r in decided.itertuples()
+    )
+    return (
+        f"{len(decided)} of {len(diffs)} (target, distance) pairs differ beyond their interval"
+        + (f": {named}" if len(decided) else "")
+    )
+
+
+def size_statements(
+    n_units: int,
+    n_blocks: int,
+    n_targets: int,
+    n_pos: int,
+    n_neg: int,
+    *,
+    target: str,
+    negatives: Sequence[str],
+) -> dict[str, str]:
+    """The sizes of "AUROC of every unit": the units scored, the sentences of each set
+    (naming ``target``'s ``negatives``), and the numbers of the blocks and of the
+    hidden states."""
+    from steerspace.report import fmt
+
+    return {
+        "sizes": f"{fmt(n_units, 'int')} units ({fmt(n_blocks, 'int')} blocks × "
+        f"{fmt(n_units // n_blocks, 'int')}) scored for {n_targets} targets, each on "
+        f"{fmt(n_pos, 'int')} positive and {fmt(n_neg, 'int')} negative sentences (the same "
+        f"verses in {', '.join(negatives)} for {target})",
+        "block_range": f"0 to {n_blocks - 1}",
+        "state_range": f"0 to {n_blocks}",
+    }
+
+
+def top_k_shares(tables: dict[str, pd.DataFrame], k: int, n_blocks: int) -> pd.DataFrame:
+    """Block × target: the share of each target's top-k experts in each block
+    (:func:`layer_shares`)."""
+    return pd.DataFrame(
+        {t: layer_shares(top_k(tab, k)["layer"], n_blocks) for t, tab in tables.items()}
+    )
+
+
+def top_experts_table(experts: dict[str, pd.DataFrame], n: int = 5) -> pd.DataFrame:
+    """The ``n`` best experts of each target: block, unit, AUROC, the value the
+    intervention sets (``mean_pos``) and the unit's mean over the other languages
+    (``mean_neg``), rounded for display."""
+    columns = ["target", "rank", "layer", "unit", "auroc", "mean_pos", "mean_neg"]
+    best = pd.concat([ex.head(n) for ex in experts.values()], ignore_index=True)
+    return best[columns].rename(columns={"layer": "block"}).round(4)
+
+
+def deviation_statements(
+    model: str, dtype: str, corpus: str, *, n_blocks: int, n_units: int, n_pos: int, k: int
+) -> dict[str, str]:
+    """The chapter's deviations from the paper: the model (``model`` as in the config,
+    named by :func:`steerspace.report.model_label`) and its units, the data, and k as
+    a share of the units."""
+    from steerspace.report import fmt, model_label
+
+    return {
+        "dev_model": f"{model_label(model)} in {dtype}, {fmt(n_blocks, 'int')} blocks × "
+        f"{fmt(n_units // n_blocks, 'int')} MLP units",
+        "dev_data": f"{fmt(n_pos, 'int')} {corpus} verses per language",
+        "dev_k": f"k = {fmt(k, 'int')}, {fmt(k / n_units, 'pct')} of the units",
+    }
+
+
+def result_statement(
+    exist: Assessment,
+    layers_verdict: str,
+    where: dict[str, str],
+    pool: dict[str, str],
+    *,
+    k: int,
+    chance: float,
+    n_units: int,
+) -> str:
+    """The chapter's result: the weakest expert against chance (``exist``: the
+    assessment of ``experts.exist``), the experts' share in the last blocks (``where``:
+    :func:`layer_statements`) and what max pooling replaces (``pool``:
+    :func:`pooling_comparison`)."""
+    from steerspace.report import fmt
+
+    return (
+        f"Experts beyond chance ({exist.verdict}): the {fmt(k, 'int')}-th best unit of "
+        f"each target reaches an AUROC of at least {fmt(exist.summary.value, 'auroc')}, "
+        f"against {fmt(chance, 'auroc')} for the best of {fmt(n_units, 'int')} units by "
+        f"chance. Experts in particular layers ({layers_verdict}): {where['last_share']} of "
+        f"the experts sit in {where['last_blocks']}, which hold {where['last_units']} of the "
+        f"units. Pooling by the maximum instead of the mean replaces {pool['pool_range']} of "
+        f"the {fmt(k, 'int')} experts per target."
+    )
+
+
+def pooling_table1_statements(
+    diffs: pd.DataFrame, n: int, labels: dict[str, str]
+) -> dict[str, str]:
+    """The sentences of the mean/max Table 1 comparison: the sentences per language
+    (``n``) and :func:`pooling_diff_statement` of the differences ``diffs``."""
+    from steerspace.report import fmt
+
+    return {"pool_n": fmt(n, "int"), "pool_diff": pooling_diff_statement(diffs, labels)}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from steerspace.claims import Evidence
+from steerspace.claims import Assessment, Evidence
 from steerspace.generation import language_ids
 from steerspace.inference import (
     CI_LEVEL,
@@ -29,6 +29,7 @@ from steerspace.inference import (
     resample_counts,
     share_interval,
 )
+from steerspace.report import fmt, fmt_ci
 
 Point = tuple[str, int]  # (target, k)
 BLOCK = 64  # tokens per block of the perplexity bootstrap
@@ -140,7 +141,10 @@ def perplexity_change(
     """Log-perplexity of the held-out ``target`` text at ``k`` minus at k = 0, with a
     block bootstrap over its tokens."""
     return block_bootstrap_delta(
-        sweep.token_nll[target, 0], sweep.token_nll[target, k], block=BLOCK, n_boot=n_boot,
+        sweep.token_nll[target, 0],
+        sweep.token_nll[target, k],
+        block=BLOCK,
+        n_boot=n_boot,
         seed=seed,
     )
 
@@ -196,9 +200,7 @@ def pooled_perplexity_change(
     return block_bootstrap_delta(before, after, block=BLOCK, n_boot=n_boot, seed=seed)
 
 
-def steering_evidence(
-    sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0
-) -> list[Evidence]:
+def steering_evidence(sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0) -> list[Evidence]:
     """Claim ``k.steering``: per target, the share at ``k`` minus at k = 0."""
     return [
         Evidence(t, steering_change(sweep, t, k, n_boot=n_boot, seed=seed)) for t in sweep.targets
@@ -210,8 +212,7 @@ def perplexity_evidence(
 ) -> list[Evidence]:
     """Claim ``k.perplexity``: per target, the log-perplexity at ``k`` minus at k = 0."""
     return [
-        Evidence(t, perplexity_change(sweep, t, k, n_boot=n_boot, seed=seed))
-        for t in sweep.targets
+        Evidence(t, perplexity_change(sweep, t, k, n_boot=n_boot, seed=seed)) for t in sweep.targets
     ]
 
 
@@ -234,3 +235,169 @@ def language_mix(ids: Sequence[str], *, top: int = 3) -> str:
     (counts; ``?`` for empty generations)."""
     counts = pd.Series([i or "?" for i in ids], dtype=object).value_counts().head(top)
     return ", ".join(f"{lang} {int(n)}" for lang, n in counts.items())
+
+
+# --- the choice-of-k chapter's tables and computed sentences ------------------------
+
+
+def sweep_statements(
+    k_grid: Sequence[int],
+    n_heldout: int,
+    n_tokens: Mapping[str, int],
+    *,
+    n_generations: int,
+    max_new_tokens: int,
+) -> dict[str, str]:
+    """The sizes of the sweep: the grid, the generations per point, the held-out text
+    (``n_heldout`` verses per target, ``n_tokens`` per target) and the bootstrap's
+    block of tokens (glue keys without the chapter's ``k_`` prefix)."""
+    return {
+        "grid": ", ".join(fmt(k, "int") for k in k_grid),
+        "n_generations": fmt(n_generations, "int"),
+        "new_tokens": fmt(max_new_tokens, "int"),
+        "heldout": f"{fmt(n_heldout, 'int')} verses per target, "
+        + ", ".join(f"{t} {fmt(n, 'int')} tokens" for t, n in n_tokens.items()),
+        "block": fmt(BLOCK, "int"),
+    }
+
+
+def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`sweep_table` as the chapter shows it: per k (rows) and target, the share in
+    the target language and the change of log-perplexity, each with its interval."""
+    share = [
+        fmt_ci(Estimate(r.share, r.share_low, r.share_high, r.generations), "acc")
+        for r in table.itertuples()
+    ]
+    dlog = [
+        fmt_ci(Estimate(r.dlog_ppl, r.dlog_low, r.dlog_high, 0), "nats", sign=True)
+        for r in table.itertuples()
+    ]
+    wide = table.assign(share=share, dlog=dlog).pivot(
+        index="k", columns="target", values=["share", "dlog"]
+    )
+    return wide.rename(
+        columns={
+            "share": "share in the target language",
+            "dlog": "Δ log-perplexity vs k = 0 (nats)",
+        }
+    )
+
+
+def claim_statements(name: str, assessment: Assessment, kind: str) -> dict[str, str]:
+    """``{name}_values``: each unit's signed estimate with its interval (noting an
+    untestable unit and why; the assessment's reason when it has no evidence), and
+    ``{name}_verdict``."""
+    values = "; ".join(
+        f"**{e.unit}** {fmt_ci(e.estimate, kind, sign=True)}"
+        + ("" if e.testable else f" (not testable: {e.why_not})")
+        for e in assessment.evidence
+    )
+    return {f"{name}_values": values or assessment.reason, f"{name}_verdict": assessment.verdict}
+
+
+def fallen(decline: Mapping[str, Estimate]) -> list[str]:
+    """The targets whose share falls significantly (interval below zero), from
+    :func:`steering_change` per target."""
+    return [t for t, est in decline.items() if est.high < 0]
+
+
+def decline_statement(decline: Mapping[str, Estimate], best: Mapping[str, int]) -> str:
+    """The change of the share from each target's ``best`` k (``decline``:
+    :func:`steering_change` per target), and for how many it falls significantly."""
+    fell = fallen(decline)
+    return (
+        "; ".join(
+            f"**{t}** {fmt_ci(est, 'pp', sign=True)} (best k = {fmt(best[t], 'int')})"
+            for t, est in decline.items()
+        )
+        + f". It falls significantly for {len(fell)} of {len(decline)} targets"
+        + (f" ({', '.join(fell)})" if fell else "")
+    )
+
+
+def drift_statement(sweep: Sweep, targets: Sequence[str], k: int, n_generations: int) -> str:
+    """The most frequent languages (:func:`language_mix`) of each target's generations
+    at ``k``."""
+    mix = "; ".join(f"{t}: {language_mix(sweep.ids[t, k])}" for t in targets)
+    return f"{mix} (langid.py codes, counts out of {fmt(n_generations, 'int')})"
+
+
+def best_k_table(
+    table: pd.DataFrame, best: Mapping[str, int], decline: Mapping[str, Estimate], k_max: int
+) -> pd.DataFrame:
+    """Per target: its ``best`` k and the share there, the share at ``k_max``, the change
+    between the two (``decline``) and the most frequent language at ``k_max``."""
+
+    def share_at(target: str, k: int) -> float:
+        return float(table[(table["target"] == target) & (table["k"] == k)]["share"].iloc[0])
+
+    at_max = table[table["k"] == k_max].set_index("target")
+    return pd.DataFrame(
+        {
+            "best k": best,
+            "share at best k": {t: fmt(share_at(t, k), "acc") for t, k in best.items()},
+            f"share at k = {k_max}": at_max["share"].map(lambda v: fmt(v, "acc")),
+            f"change, best k → {k_max}": {
+                t: fmt_ci(e, "pp", sign=True) for t, e in decline.items()
+            },
+            f"top language at k = {k_max}": at_max["top_language"],
+        }
+    ).rename_axis("target")
+
+
+def rule_statement(mean: pd.DataFrame, chosen_k: int, k: int) -> str:
+    """The k the book's rule picks (``mean``: share and ``dlog_ppl`` averaged over
+    targets, per k), and whether it is the config's ``k``."""
+    return (
+        f"**k = {fmt(chosen_k, 'int')}** (mean share {fmt(mean.loc[chosen_k, 'share'], 'acc')}, "
+        f"best {fmt(mean['share'].max(), 'acc')}; mean Δ log-perplexity "
+        f"{fmt(mean.loc[chosen_k, 'dlog_ppl'], 'nats', sign=True)}). "
+        + (
+            f"The other chapters use the config's k = {fmt(k, 'int')}, the same value."
+            if chosen_k == k
+            else f"The other chapters use the config's k = {fmt(k, 'int')}; to follow the "
+            f"rule, re-run the book with `--set k={chosen_k}`."
+        )
+    )
+
+
+def deviation_statements(
+    n_tokens: Mapping[str, int], *, n_generations: int, max_new_tokens: int
+) -> dict[str, str]:
+    """The chapter's deviations from the paper: generations per point and held-out
+    tokens per target."""
+    return {
+        "dev_samples": f"{fmt(n_generations, 'int')} generations of at most "
+        f"{fmt(max_new_tokens, 'int')} new tokens per (target, k)",
+        "dev_tokens": f"{fmt(min(n_tokens.values()), 'int')}–"
+        f"{fmt(max(n_tokens.values()), 'int')} tokens per target",
+    }
+
+
+def result_statement(
+    table: pd.DataFrame,
+    targets: Sequence[str],
+    k: int,
+    k_max: int,
+    perplexity: Estimate,
+    decline: Mapping[str, Estimate],
+) -> str:
+    """The chapter's result: the share in the target language at ``k`` and at k = 0,
+    the pooled change of log-perplexity at ``k_max`` (``perplexity``), and for how
+    many targets the share falls from their best k to ``k_max`` (``decline``)."""
+    shares = table.pivot(index="target", columns="k", values="share")
+    fell = fallen(decline)
+
+    def share_list(at: int) -> str:
+        return ", ".join(f"{t} {fmt(shares.loc[t, at], 'acc')}" for t in targets)
+
+    return (
+        f"At k = {fmt(k, 'int')} experts the share of free generations in the target "
+        f"language is {share_list(k) if k in shares else 'not measured'} (original "
+        f"model: {share_list(0)}); held-out log-perplexity rises by "
+        f"{fmt_ci(perplexity, 'nats', sign=True)} at k = {fmt(k_max, 'int')} "
+        f"(all targets' tokens). From its best k to k = {fmt(k_max, 'int')}, the share "
+        f"falls significantly for {len(fell)} of {len(decline)} targets"
+        + (f" ({', '.join(fell)}): more experts stop steering" if fell else "")
+        + "."
+    )

@@ -86,6 +86,18 @@ own folder under `results/`.
 :::"""
 
 
+def chapter_header(cfg: Config, chapter: str, example: Mapping[str, Any]) -> str:
+    """What opens every chapter under its Result box (MyST Markdown): the re-run box
+    with an ``example`` override, the box for the course (learning goals and run times,
+    :func:`steerspace.course.chapter_box`) and the folded configuration."""
+    from pathlib import Path
+
+    from steerspace.course import chapter_box
+
+    parts = [rerun_box(chapter, example), chapter_box(Path.cwd(), chapter), config_dropdown(cfg)]
+    return "\n\n".join(p for p in parts if p)
+
+
 def _yaml(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ",".join(str(v) for v in value) + "]"

@@ -74,8 +74,14 @@ def preserved_evidence(
     × (pre − chance) (:func:`steerspace.evidence.hits_noninferior`: testable only where
     pre is above chance); and the mean change over the languages' queries."""
     units = [
-        hits_noninferior(lang, hits[lang]["pre"], hits[lang]["post"], chance_of(hits[lang]),
-                         share=share, seed=seed)  # fmt: skip
+        hits_noninferior(
+            lang,
+            hits[lang]["pre"],
+            hits[lang]["post"],
+            chance_of(hits[lang]),
+            share=share,
+            seed=seed,
+        )  # fmt: skip
         for lang in languages
     ]
     return units, _pooled_change(hits, languages, "post", seed)
@@ -87,8 +93,14 @@ def mixed_evidence(
     """Claim ``paraphrase.mixed_drops``: per language, mixed − pre (paired over queries;
     a drop needs pre above chance); and the mean change over the languages' queries."""
     units = [
-        hits_change(lang, hits[lang]["pre"], hits[lang]["mixed"], chance_of(hits[lang]),
-                    require="before", seed=seed)  # fmt: skip
+        hits_change(
+            lang,
+            hits[lang]["pre"],
+            hits[lang]["mixed"],
+            chance_of(hits[lang]),
+            require="before",
+            seed=seed,
+        )  # fmt: skip
         for lang in languages
     ]
     return units, _pooled_change(hits, languages, "mixed", seed)
@@ -118,10 +130,8 @@ def pool_embeddings(
 ) -> dict[str, np.ndarray]:
     """The cached embeddings behind :meth:`Pipeline.paraphrase_hits` for one pool:
     ``queries``/``candidates`` × ``pre``/``post`` (e.g. ``"queries post"``)."""
-    pool = pipe.paraphrase_pairs(language)
     out = {}
-    for side, sentences in (("queries", pool.queries), ("candidates", pool.candidates)):
-        label = f"para-{language}-{side[0]}"
-        out[f"{side} pre"] = pipe.embed_sentences(list(sentences), label=label)
-        out[f"{side} post"] = pipe.embed_sentences(list(sentences), intervention, label=label)
+    for condition, iv in (("pre", None), ("post", intervention)):
+        queries, candidates = pipe.paraphrase_embeddings(language, iv)
+        out[f"queries {condition}"], out[f"candidates {condition}"] = queries, candidates
     return out

@@ -266,6 +266,16 @@ def chapter_table(cfg: Config, chapter: str) -> str:
     return markdown_table(records, quote=True)
 
 
+def chapter_glue(cfg: Config, chapter: str, prefix: str) -> dict[str, str]:
+    """What every chapter glues of its own scorecard rows: ``<prefix>_claims`` (its
+    closing section, with the paper's words) and ``<prefix>_claims_top`` (the rows of
+    its Result box, linked to the scorecard)."""
+    return {
+        f"{prefix}_claims": chapter_table(cfg, chapter),
+        f"{prefix}_claims_top": markdown_table(chapter_records(cfg, chapter), link=True),
+    }
+
+
 def write_csv(records: list[dict], cfg: Config) -> Path:
     """``results/<config>/scorecard.csv``: the :func:`table` of the run."""
     frame = table(records)
