@@ -58,16 +58,3 @@ def test_generation_is_recorded_per_sample(model, tokenizer, tmp_path, monkeypat
     summary = ledger.summary(tmp_path)
     assert summary["by_kind"]["generate"]["tokens"] == 24
     assert summary["repeated_tokens"] == 12
-
-
-def test_a_sentence_twice_in_one_call_is_told_from_a_repeated_pass(
-    model, tokenizer, sentences, tmp_path, monkeypatch
-):
-    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path))
-    embed(model, tokenizer, [sentences[0], sentences[1], sentences[0]])
-    embed(model, tokenizer, [sentences[1]])
-    calls = ledger.read(tmp_path)
-    one, two = tokens_of(tokenizer, sentences[:1]), tokens_of(tokenizer, sentences[1:2])
-    assert list(calls["repeated_tokens"]) == [one, two]
-    assert list(calls["repeated_within_call"]) == [one, 0]
-    assert ledger.summary(tmp_path)["repeated_within_call"] == one

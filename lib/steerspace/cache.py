@@ -367,6 +367,7 @@ class Cache:
             if self.check(path) is not None:
                 self._remove(path)
                 self._store(path, kind, self.full_key(kind, parts), save)
+                self.computed.append(kind)
 
     def peek_array(
         self, kind: str, parts: dict[str, Any], *, label: str = "", mmap: bool = False

@@ -98,36 +98,28 @@ def read(folder: str | Path) -> pd.DataFrame:
     """Every recorded call of a ledger folder, in the order they were made: kind, label,
     condition, seconds, sentences, tokens, and ``repeated_tokens`` (tokens of
     sentences that an earlier call had run under the same condition and kind family:
-    a forward pass repeats a forward pass, whatever was pooled from it), and of those
-    ``repeated_within_call``: sentences that occur twice in the call's own data."""
+    a forward pass repeats a forward pass, whatever was pooled from it)."""
     rows, seen = [], set()
     files = sorted(Path(folder).glob("*.npz"), key=lambda p: [int(x) for x in p.stem.split("-")])
     for path in files:
         with np.load(path) as data:
             meta = json.loads(str(data["meta"]))
             hashes, tokens = data["hashes"], data["tokens"]
-        repeated = within = 0
-        this_call: set[int] = set()
+        repeated = 0
         for h, n in zip(hashes.tolist(), tokens.tolist(), strict=True):
             key = (meta["kind"], meta["condition"], h)
             if key in seen:
                 repeated += n
-                within += n if h in this_call else 0
             seen.add(key)
-            this_call.add(h)
         rows.append(
             {
                 **{k: meta[k] for k in ("kind", "label", "condition", "seconds")},
                 "sentences": int(len(hashes)),
                 "tokens": int(tokens.sum()),
                 "repeated_tokens": int(repeated),
-                "repeated_within_call": int(within),
             }
         )
-    columns = [
-        "kind", "label", "condition", "seconds", "sentences", "tokens", "repeated_tokens",
-        "repeated_within_call",
-    ]  # fmt: skip
+    columns = ["kind", "label", "condition", "seconds", "sentences", "tokens", "repeated_tokens"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -141,7 +133,6 @@ def summary(folder: str | Path) -> dict:
     tokens = int(calls["tokens"].sum())
     repeated = int(calls["repeated_tokens"].sum())
     return {
-        "repeated_within_call": int(calls["repeated_within_call"].sum()),
         "by_kind": out,
         "tokens": tokens,
         "repeated_tokens": repeated,

@@ -346,10 +346,7 @@ def benchmark_texts(results: Mapping[str, Result | None]) -> dict[str, str]:
         f"The cold run put {fmt(work['tokens'], 'int')} tokens through the model; "
         f"{fmt(work['repeated_tokens'], 'int')} of them ({fmt(work['repeated_share'], 'pct')}) "
         "were a sentence already run under the same condition (the ledger compares "
-        f"sentences by content): {fmt(work.get('repeated_within_call', 0), 'int')} because the "
-        "same sentence occurs twice in one call's data (a verse repeated in a translation), "
-        f"{fmt(work['repeated_tokens'] - work.get('repeated_within_call', 0), 'int')} in a "
-        "pass that an earlier call had made."
+        "sentences by content; a sentence that occurs twice in one pass's data runs once)."
         if work
         else not_measured("book") + "."
     )
