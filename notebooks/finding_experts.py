@@ -84,7 +84,6 @@ from steerspace.figures.experts import (
 from steerspace.figures.space import QUANTITY_LABELS
 from steerspace.figures.style import save_figure
 from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.pipeline import Pipeline
 from steerspace.report import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
@@ -250,7 +249,7 @@ plt.show()
 # {glue:md}`experts_pool_changes`.
 
 # %%
-max_pipe = Pipeline(cfg.replace(pooling="max"), progress=pipe.progress)
+max_pipe = pipe.variant(pooling="max")  # the same model, experts chosen by max pooling
 max_tables = {t: max_pipe.experts(t) for t in cfg.targets}
 max_shares = expert_stats.top_k_shares(max_tables, cfg.k, n_blocks)
 pool_table, pool = expert_stats.pooling_comparison(tables, max_tables, shares, max_shares, cfg.k)

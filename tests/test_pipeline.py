@@ -211,3 +211,13 @@ def test_paraphrase_subsets_read_the_whole_pools_entries(cfg, monkeypatch, tmp_p
     part = pipe.paraphrase_hits("fr", iv, n=3)
     assert not (tmp_path / "ledger").exists()  # no forward pass: sliced from the cache
     assert len(part["pre"]) == 3 and len(whole["pre"]) == len(pipe.paraphrase_pairs("fr").ids)
+
+
+def test_a_variant_shares_the_loaded_model(cfg):
+    pipe = Pipeline(cfg, progress=False)
+    other = pipe.variant(pooling="max")
+    assert other.cfg.pooling == "max" and other.model is pipe.model
+    late = Pipeline(cfg, progress=False).variant(pooling="max")
+    assert late.model is not None
+    with pytest.raises(ValueError, match="cannot change"):
+        pipe.variant(dtype="float32")

@@ -87,7 +87,21 @@ def embedded_model_dir(cache_dir: str | Path | None = None) -> Path:
         if (target / "config.json").is_file():  # a concurrent run converted it meanwhile
             return target
         _convert_gguf(gguf_pkg, target)
+    release_memory()  # the conversion peaks at about 3 GB and would keep 1 GB of it
     return target
+
+
+def release_memory() -> None:
+    """Hand memory that Python has freed back to the operating system (glibc's
+    ``malloc_trim``; elsewhere nothing happens)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _convert_gguf(gguf_pkg, target: Path) -> None:

@@ -96,6 +96,9 @@ class Pipeline:
     # ---------------------------------------------------------------- model
     @cached_property
     def _model_and_tokenizer(self):
+        lender = self.__dict__.get("_lender")
+        if lender is not None:
+            return lender._model_and_tokenizer
         return load_model(
             self.cfg.model,
             dtype=self.cfg.dtype,
@@ -103,6 +106,21 @@ class Pipeline:
             cache_dir=self.cfg.cache_dir,
             device_map=self.cfg.device_map,
         )
+
+    def variant(self, **changes) -> Pipeline:
+        """A pipeline for ``cfg`` with ``changes`` (e.g. ``pooling="max"``) that shares
+        this one's model once loaded (``changes`` must not touch what loads it: model,
+        dtype, device, placement), so two choices compared in one chapter hold one copy
+        of the weights."""
+        loading = {"model", "dtype", "device", "device_map", "cache_dir"}
+        if loading & set(changes):
+            raise ValueError(f"a variant shares the model; it cannot change {sorted(loading & set(changes))}")
+        other = Pipeline(self.cfg.replace(**changes), progress=self.progress, cache=self.cache)
+        if "_model_and_tokenizer" in self.__dict__:
+            other.__dict__["_model_and_tokenizer"] = self._model_and_tokenizer
+        else:  # whichever loads it first lends it to the other
+            other.__dict__["_lender"] = self
+        return other
 
     @property
     def model(self):

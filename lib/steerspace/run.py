@@ -300,13 +300,25 @@ def _run_chapter(job: ChapterJob) -> dict[str, Any]:
         with forward_progress(job.name):
             execute_chapter(job.root, job.name, job.parameters, out=job.out)
         seconds = time.perf_counter() - start
+        peak = _largest_kernel_mb()
         if store is not None:
             outputs = outputs_listed(Path(listing))
             store.store(job.key, notebook, job.results, outputs, seconds=seconds)
     finally:
         os.environ.pop(OUTPUTS_VAR, None)
         Path(listing).unlink(missing_ok=True)
-    return {"seconds": seconds, "restored": False}
+    return {"seconds": seconds, "restored": False, "largest_kernel_mb": peak}
+
+
+def _largest_kernel_mb() -> int | None:
+    """The largest resident memory (MB) of any process this one has waited for so far:
+    the kernels it ran (where the OS reports it)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return int(kib / 1024) if sys.platform != "darwin" else int(kib / 2**20)
 
 
 def _chapter_worker(job: ChapterJob) -> dict[str, Any]:
@@ -322,6 +334,8 @@ def _done(name: str, result: dict[str, Any], steps: dict, timings: dict) -> None
     """Record and print a finished chapter."""
     timings[name] = result["seconds"]
     steps[name] = {"status": "ok", "seconds": round(result["seconds"], 1)}
+    if result.get("largest_kernel_mb"):
+        steps[name]["largest_kernel_so_far_mb"] = result["largest_kernel_mb"]
     if result["restored"]:
         steps[name]["restored"] = True
         print(f"[steerspace] {name} unchanged: restored from the chapter cache", flush=True)
