@@ -12,7 +12,8 @@ all of them. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes
 chapter on 2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
-(``ATEN_CPU_CAPABILITY=avx2``, ``ONEDNN_MAX_CPU_ISA=AVX2``), so ``dtype: auto`` takes
+(``ATEN_CPU_CAPABILITY=avx2``, ``ONEDNN_MAX_CPU_ISA=AVX2``,
+``MKL_ENABLE_INSTRUCTIONS=AVX2``), so ``dtype: auto`` takes
 float32, as on most laptops, Binder's and Colab's CPUs: the larger model in memory.
 
     python bench/classroom.py --no-bf16               # every chapter
@@ -38,7 +39,11 @@ from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E
 
 LIMIT_BYTES = 2e9
 LIMIT_S = 300.0
-NO_BF16 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+NO_BF16 = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+}
 
 
 def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, log: Path) -> dict:

@@ -40,7 +40,7 @@ PLAIN = "paper protocol, plain HF implementation"
 FORWARD_CONDITIONS = ("plain", "record", "intervention")
 #: the forward benchmark as on a CPU without bfloat16 instructions (AVX2 only, float32)
 AVX2_FORWARD_COMMAND = (
-    "ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/forward.py "
+    "MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/forward.py "
     "--set dtype=float32 --out bench/results/avx2"
 )
 #: the runs of the book benchmark, as figures and tables name them
@@ -669,8 +669,9 @@ def other_cpu_projection(bk: Result | None, here: Result | None, other: Result |
     projected = cold - model + model * slower
     target = 1800
     return (
-        f"Restricted to AVX2 and {other['dtype']} (`ATEN_CPU_CAPABILITY=avx2`, "
-        f"`ONEDNN_MAX_CPU_ISA=AVX2`, as `dtype: auto` chooses where bfloat16 is emulated), "
+        f"Restricted to AVX2 and {other['dtype']} (`MKL_ENABLE_INSTRUCTIONS=AVX2`, "
+        "`ATEN_CPU_CAPABILITY=avx2`, `ONEDNN_MAX_CPU_ISA=AVX2`; float32 is what `dtype: auto` "
+        "chooses where bfloat16 is emulated), "
         f"the embedding pass runs at {fmt(other['conditions']['plain']['tokens_per_s_best'], 'int')} "
         f"tokens/s, {fmt(slower, 'ratio')} slower than the "
         f"{fmt(here['conditions']['plain']['tokens_per_s_best'], 'int')} tokens/s measured here in "
