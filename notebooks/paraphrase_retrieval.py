@@ -73,6 +73,7 @@ from IPython.display import Markdown, display
 from steerspace import claims, scorecard
 from steerspace import paraphrase as para
 from steerspace.claims import SCORES
+from steerspace.data.bible import readable_source
 from steerspace.figures.paraphrase import paraphrase_figure
 from steerspace.figures.style import save_figure
 from steerspace.notebook import chapter_header, setup_chapter, warnings_box
@@ -105,7 +106,7 @@ pd.DataFrame(
     {
         "pairs": [fmt(len(p), "int") for p in pools.values()],
         "chance": [fmt(1 / len(p), "acc") for p in pools.values()],
-        "source": [p.source for p in pools.values()],
+        "source": [readable_source(p.source) for p in pools.values()],
     },
     index=pd.Index(list(pools), name="language"),
 )

@@ -101,9 +101,26 @@ def chapters(root: Path) -> list[str]:
     return [n for n in names if n not in SUMMARY_PAGES] + [n for n in SUMMARY_PAGES if n in names]
 
 
-def hide_injected_parameters(path: Path) -> None:
-    """Tag papermill's injected-parameters cell ``remove-cell``: the chapter shows its
-    configuration in a dropdown, and the injected cell only repeats it."""
+#: a progress bar's stderr line: tqdm's ``" 40%|████      | 4/10 [00:01<00:02, 3.1it/s]"``
+_PROGRESS_LINE = re.compile(r"^\s*(?:[^\n]*:\s*)?\d+%\|.*\|.*\[.*\]\s*$")
+
+
+def is_progress_noise(text: str) -> bool:
+    """True for a stderr output made only of progress-bar updates and blank lines."""
+    lines = [line for line in re.split(r"[\r\n]+", text) if line.strip()]
+    return all(_PROGRESS_LINE.match(line) for line in lines)
+
+
+def tidy_executed_notebook(path: Path) -> None:
+    """Make an executed chapter fit to commit and render.
+
+    Tags papermill's injected-parameters cell ``remove-cell`` (the chapter shows its
+    configuration in a dropdown; the injected cell only repeats it), drops stderr outputs
+    that are only progress bars (a model's "Loading weights" bar, say: noise with no
+    result), and replaces papermill's absolute input and output paths by the file names,
+    so no machine's folders end up in the committed notebooks. Other stderr (the
+    library's warnings) is kept.
+    """
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
@@ -111,6 +128,20 @@ def hide_injected_parameters(path: Path) -> None:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.outputs
+                if not (
+                    out.get("output_type") == "stream"
+                    and out.get("name") == "stderr"
+                    and is_progress_noise(out.get("text", ""))
+                )
+            ]
+    record = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record.get(key):
+            record[key] = Path(record[key]).name
     nbformat.write(notebook, path)
 
 
@@ -214,7 +245,7 @@ def execute_chapter(
             progress_bar=sys.stderr.isatty(),
             log_output=False,
         )
-        hide_injected_parameters(partial)
+        tidy_executed_notebook(partial)
         partial.replace(target)
         failed.unlink(missing_ok=True)
     except Exception as err:
