@@ -162,6 +162,7 @@ _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 # Do more experts buy more steering? From each target's best k to the largest k of the
 # grid, the share changes by {glue:md}`k_decline` (intervals over generations). The
 # most frequent languages of the generations at the largest k: {glue:md}`k_drift`.
+# Does the share change monotonically in k on the way? {glue:md}`k_dips`.
 
 # %%
 tradeoff = claims.assess(
@@ -175,6 +176,7 @@ decline = {
 }
 texts = ksweep.claim_statements("tradeoff", tradeoff, "nats") | {
     "decline": ksweep.decline_statement(decline, best),
+    "dips": ksweep.dips_statement(table),
     "drift": ksweep.drift_statement(sweep, cfg.targets, k_max, cfg.n_generations),
 }
 glue_all({f"k_{key}": text for key, text in texts.items()})

@@ -65,7 +65,6 @@ from steerspace.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, 
 from steerspace.notebook import chapter_header, setup_chapter, warnings_box
 from steerspace.paper import paper_table
 from steerspace.report import fmt, glue_all
-from steerspace.stats import corpus_statistics
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 100})))
@@ -127,7 +126,7 @@ else:
     aligned = f"the {cfg.corpus} corpus is aligned by construction"
 sizes_text = "; ".join(f"{fmt(v, 'int')} {k}" for k, v in sizes.items())
 glue_all({"data_aligned": aligned, "data_sizes": sizes_text})
-stats = corpus_statistics(pipe.eval_corpus, pipe.tokenizer)
+stats = pipe.corpus_statistics(pipe.eval_corpus)
 stats.insert(1, "source", [readable_source(pipe.eval_corpus.sources[lang]) for lang in stats.index])
 pipe.write_table(stats, "corpus_statistics", index=True)
 stats

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from steerspace import ksweep
@@ -224,3 +225,37 @@ def test_rule_deviation_and_result_statements():
     unmeasured = ksweep.result_statement(table, ["fr"], 5, 1000, ppl, {"fr": FALL["fr"]})
     assert "target language is not measured (original model: fr 0.000)" in unmeasured
     assert unmeasured.endswith("the share falls significantly for 0 of 1 targets.")
+
+
+def test_dips_find_a_collapse_that_recovers_and_only_when_intervals_are_disjoint():
+    def row(target, k, hits, low, high):
+        return {
+            "target": target,
+            "k": k,
+            "in_target": hits,
+            "generations": 64,
+            "share": hits / 64,
+            "share_low": low,
+            "share_high": high,
+        }
+
+    table = pd.DataFrame(
+        [
+            row("es", 0, 2, 0.01, 0.11),
+            row("es", 500, 45, 0.58, 0.80),
+            row("es", 2000, 0, 0.0, 0.06),
+            row("es", 5000, 17, 0.17, 0.38),
+            row("fr", 0, 3, 0.02, 0.13),
+            row("fr", 500, 26, 0.29, 0.53),
+            row("fr", 2000, 29, 0.34, 0.57),
+            row("fr", 5000, 17, 0.17, 0.38),
+        ]
+    )
+    found = ksweep.dips(table)
+    assert [(d["target"], d["k"], d["k_after"]) for d in found] == [("es", 2000, 5000)]
+    text = ksweep.dips_statement(table)
+    assert text.startswith("no: **es** falls to 0 of 64 generations at k = 2,000")
+    assert "at k = 5,000" in text
+    overlapping = table.assign(share_low=table["share_low"].where(table["k"] != 5000, 0.05))
+    assert ksweep.dips(overlapping) == []
+    assert ksweep.dips_statement(overlapping).startswith("yes, within the intervals")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import steerspace.pipeline as pipeline_module
@@ -62,6 +63,15 @@ def test_experts_and_embeddings_are_cached_across_pipelines(cfg, monkeypatch):
     assert fresh.experts("es").equals(table)
     path = fresh.write_table(table.head(3), "experts_es")
     assert path.read_text().startswith("target,module,layer,unit,auroc")
+
+
+def test_corpus_statistics_are_cached_so_a_warm_run_needs_no_tokenizer(cfg, monkeypatch):
+    stats = Pipeline(cfg, progress=False).corpus_statistics(Pipeline(cfg).eval_corpus)
+    assert list(stats.index) == list(cfg.languages)
+    assert stats["tokens per sentence"].gt(0).all()
+    fresh = Pipeline(cfg, progress=False)
+    monkeypatch.setattr(pipeline_module, "load_model", lambda *a, **k: pytest.fail("model loaded"))
+    pd.testing.assert_frame_equal(fresh.corpus_statistics(fresh.eval_corpus), stats)
 
 
 def test_random_intervention_is_seeded_and_differs_from_experts(cfg):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -312,6 +313,52 @@ def decline_statement(decline: Mapping[str, Estimate], best: Mapping[str, int]) 
         )
         + f". It falls significantly for {len(fell)} of {len(decline)} targets"
         + (f" ({', '.join(fell)})" if fell else "")
+    )
+
+
+def dips(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Targets whose share is not monotone past its best k: the lowest share at some
+    k > 0 lies below the share at a larger k of the grid, with disjoint Wilson
+    intervals (``share_high`` at the dip under ``share_low`` after it). Each dip as
+    ``{"target", "k", "in_target", "generations", "share", "share_low", "share_high",
+    "k_after", "share_after"}``, where ``k_after`` is the larger k with the highest share."""
+    found = []
+    for target, rows in table[table["k"] > 0].groupby("target", sort=True):
+        rows = rows.sort_values("k")
+        low = rows.loc[rows["share"].idxmin()]
+        after = rows[rows["k"] > low["k"]]
+        if after.empty:
+            continue
+        best_after = after.loc[after["share"].idxmax()]
+        if best_after["share_low"] > low["share_high"]:
+            found.append(
+                {
+                    "target": target,
+                    **{key: low[key] for key in ("k", "in_target", "generations", "share")},
+                    **{key: low[key] for key in ("share_low", "share_high")},
+                    "k_after": int(best_after["k"]),
+                    "share_after": float(best_after["share"]),
+                }
+            )
+    return found
+
+
+def dips_statement(table: pd.DataFrame) -> str:
+    """:func:`dips` in words: steering that collapses at one k and comes back at a
+    larger one (more experts are not simply "more steering")."""
+    found = dips(table)
+    if not found:
+        return (
+            "yes, within the intervals: for no target does the share fall at one k and "
+            "rise again at a larger k (disjoint 95 % Wilson intervals)"
+        )
+    return "no: " + "; ".join(
+        f"**{d['target']}** falls to {fmt(d['in_target'], 'int')} of "
+        f"{fmt(d['generations'], 'int')} generations at k = {fmt(d['k'], 'int')} "
+        f"(share {fmt(d['share'], 'acc')} [{fmt(d['share_low'], 'acc')}, "
+        f"{fmt(d['share_high'], 'acc')}]) and rises again to {fmt(d['share_after'], 'acc')} "
+        f"at k = {fmt(d['k_after'], 'int')}"
+        for d in found
     )
 
 

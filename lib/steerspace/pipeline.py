@@ -114,7 +114,9 @@ class Pipeline:
         of the weights."""
         loading = {"model", "dtype", "device", "device_map", "cache_dir"}
         if loading & set(changes):
-            raise ValueError(f"a variant shares the model; it cannot change {sorted(loading & set(changes))}")
+            raise ValueError(
+                f"a variant shares the model; it cannot change {sorted(loading & set(changes))}"
+            )
         other = Pipeline(self.cfg.replace(**changes), progress=self.progress, cache=self.cache)
         if "_model_and_tokenizer" in self.__dict__:
             other.__dict__["_model_and_tokenizer"] = self._model_and_tokenizer
@@ -322,6 +324,19 @@ class Pipeline:
             return count_units(config, cfg.modules, cfg.capture)
 
         return int(self.cache.json("units", key, count, label=cfg.name))
+
+    def corpus_statistics(self, corpus) -> pd.DataFrame:
+        """:func:`steerspace.stats.corpus_statistics` of ``corpus`` with this model's
+        tokenizer, cached: a warm run (or a cache unpacked from a teacher's) needs neither
+        the tokenizer nor the model for it."""
+        from steerspace.stats import corpus_statistics
+
+        def compute() -> pd.DataFrame:
+            return corpus_statistics(corpus, self.tokenizer).reset_index()
+
+        key = self._key(data=corpus.fingerprint())
+        table = self.cache.table("corpus_statistics", key, compute, label=self.cfg.name)
+        return table.set_index("code")
 
     def check_k(self, k: int) -> int:
         """``k`` if it is a valid number of experts for this model, else ``ValueError``."""

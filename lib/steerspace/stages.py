@@ -40,6 +40,7 @@ INTERVENE = ("steerspace.hooks:Intervention", "steerspace.hooks:intervening")
 
 STAGES: dict[str, Stage] = {
     "dtype": Stage(1, code=("steerspace.precision:_probe_cpu",)),
+    "corpus_statistics": Stage(1, code=("steerspace.stats:corpus_statistics",)),
     "units": Stage(1, code=("steerspace.models:count_units", "steerspace.hooks:find_modules")),
     "activations": Stage(
         1,
