@@ -29,7 +29,7 @@ KINDS: dict[str, tuple[float, int, str]] = {
     "int": (1.0, 0, ""),
     "s": (1.0, 0, " s"),
     "min": (1.0 / 60.0, 1, " min"),
-    "gb": (1.0 / 2**30, 1, " GB"),
+    "gb": (1e-9, 2, " GB"),  # decimal gigabytes, as the targets (4 GB, Binder's 2 GB)
     "plain": (1.0, 2, ""),
 }
 

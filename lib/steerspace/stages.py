@@ -108,9 +108,26 @@ def stage_version(kind: str, stages: dict[str, Stage] | None = None) -> str:
     return "+".join([own, *(f"{name}.{v}" for name, v in sorted(seen.items()))])
 
 
+def _canonical(node: object) -> str:
+    """An AST as text that is the same on Python 3.11, 3.12 and 3.13: node types and
+    their fields, without positions, and without fields that are ``None`` or empty (so
+    a field a newer Python adds, like 3.12's ``type_params``, changes nothing).
+    ``ast.unparse`` is not: 3.12 writes f-strings with other quotes."""
+    if isinstance(node, ast.AST):
+        fields = [
+            f"{name}={_canonical(value)}"
+            for name, value in ast.iter_fields(node)
+            if value is not None and value != []
+        ]
+        return f"{type(node).__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ", ".join(_canonical(item) for item in node) + "]"
+    return repr(node)
+
+
 def _code_without_docs(obj: object) -> str:
-    """The source of a function or class with docstrings and comments removed, so that
-    editing prose never asks for a version bump."""
+    """The code of a function or class with docstrings and comments removed, so that
+    editing prose never asks for a version bump (:func:`_canonical` of its AST)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -122,7 +139,7 @@ def _code_without_docs(obj: object) -> str:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree)
+    return _canonical(tree)
 
 
 def code_fingerprint(kind: str, stages: dict[str, Stage] | None = None) -> str:
