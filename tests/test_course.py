@@ -137,3 +137,21 @@ def test_dtype_text_reads_the_benchmark_fields():
     assert f"top-{dtype['k']} experts" in text and "Spanish and English" in text
     assert f"{dtype['table1_max_abs_diff']:.4f}" in text
     assert course._cosine(0.9999909) == "0.999991" and course._cosine(0.99941) == "0.9994"
+
+
+def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_path):
+    from steerspace.course import classroom_text, load_classroom
+
+    assert load_classroom(tmp_path) is None
+    assert "not measured here" in classroom_text(None)
+    chapters = {"finding_experts": {"seconds": 150.0}, "intro": {"seconds": 6.0}}
+    for name, peak in (("classroom", 1.2e9), ("classroom-no-bf16", 1.7e9)):
+        record = {"benchmark": name, "chapters": chapters, "peak_tree_rss_bytes": peak}
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
+    chosen = load_classroom(tmp_path)
+    assert chosen["benchmark"] == "classroom-no-bf16"
+    text = classroom_text(chosen)
+    assert "`python bench/classroom.py --no-bf16`" in text and "in float32" in text
+    assert "1.70 GB" in text and "{doc}`finding_experts`" in text
+    other = classroom_text({**chosen, "benchmark": "classroom"})
+    assert "--no-bf16" not in other and "float32" not in other
