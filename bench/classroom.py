@@ -18,10 +18,12 @@ float32, as on most laptops, Binder's and Colab's CPUs: the larger model in memo
 
     python bench/classroom.py --no-bf16               # every chapter
     python bench/classroom.py --only finding_experts   # some chapters
+    python bench/classroom.py --no-bf16 --only intro --merge   # re-measure one, keep the rest
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -119,13 +121,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.set_defaults(config="classroom")
     parser.add_argument("--only", nargs="*", help="these chapters (default: all)")
     parser.add_argument("--no-bf16", action="store_true", help="hide bfloat16 (float32 run)")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other chapters of the existing results"
+    )
     args = parser.parse_args(argv)
     names = [n for n in chapters(ROOT) if not args.only or n in args.only]
+    planned = chapters(ROOT) if args.merge else names
     models = default_cache_dir() / "models"
     work = Path(tempfile.mkdtemp(prefix="steerspace-bench-classroom-"))
     logs = Path(args.out or RESULTS_DIR) / "classroom-logs"
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
+    if args.merge:
+        name = "classroom" + ("-no-bf16" if args.no_bf16 else "")
+        earlier = Path(args.out or RESULTS_DIR) / f"{name}.json"
+        if earlier.is_file():
+            results = {
+                n: r
+                for n, r in json.loads(earlier.read_text())["chapters"].items()
+                if n not in names
+            }
     ok = True
     try:
         for name in names:
@@ -144,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['peak_tree_rss_bytes'] / 1e9:.2f} GB, exit {r['exit_code']}",
                 flush=True,
             )
-            ok = write(results, names, args)
+            ok = write(results, planned, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from steerspace import scorecard
-from steerspace.figures.headline import headline_data, headline_figure
+from steerspace.figures.headline import headline_data, headline_figure, missing_headline_inputs
 from steerspace.figures.style import save_figure
 from steerspace.languages import paper_languages
 from steerspace.notebook import setup_chapter, warnings_box
@@ -94,10 +94,19 @@ if missing:
 # differences are significant is the scorecard's job, above.
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "The book at a glance (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
-data = headline_data(cfg.results_path)
-fig = headline_figure(**data, title=f"{cfg.name}: the paper's effects on a small model, and what beats them")
-save_figure(fig, cfg, "headline")
-plt.show()
+if needed := missing_headline_inputs(cfg.results_path):
+    display(
+        Markdown(
+            f"The headline figure needs the results of {', '.join(needed)}: run "
+            f"`steerspace book --config {cfg.name}` (or those chapters) first."
+        )
+    )
+else:
+    data = headline_data(cfg.results_path)
+    title = f"{cfg.name}: the paper's effects on a small model, and what beats them"
+    fig = headline_figure(**data, title=title)
+    save_figure(fig, cfg, "headline")
+    plt.show()
 
 # %% [markdown]
 # New here? The {doc}`course_guide` suggests an order, the time each chapter takes on a

@@ -167,3 +167,12 @@ def test_a_gallery_figure_gets_its_own_name_caption_and_alt_text():
     assert lines[0] == "```{glue:figure} fig-umap-de"
     assert ":name: fig-umap-de" in lines and ":alt: UMAP for de." in lines
     assert lines[-2:] == ["UMAP, intervention on **de**.", "```"]
+
+
+def test_missing_headline_inputs_name_the_chapters_to_run(tmp_path):
+    from steerspace.figures.headline import HEADLINE_INPUTS, missing_headline_inputs
+
+    assert missing_headline_inputs(tmp_path) == sorted(set(HEADLINE_INPUTS.values()))
+    for name in HEADLINE_INPUTS:
+        (tmp_path / name).write_text("x\n")
+    assert missing_headline_inputs(tmp_path) == []

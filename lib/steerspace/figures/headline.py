@@ -26,6 +26,20 @@ QUANTITIES = {
 SOURCE_MARKERS = {"Aya-8B": "s", "Bloom-7B": "^", "PolyLM-13B": "D"}
 
 
+#: the result tables the headline figure reads, and the chapter that writes each
+HEADLINE_INPUTS = {
+    "table1.csv": "embedding_space",
+    "retrieval_summary.csv": "crosslingual_retrieval",
+    "baselines_vs_intervention.csv": "baselines",
+}
+
+
+def missing_headline_inputs(results: Path) -> list[str]:
+    """The chapters whose tables the headline figure needs but ``results`` lacks (a
+    chapter run alone, before the others): empty when the figure can be drawn."""
+    return sorted({ch for name, ch in HEADLINE_INPUTS.items() if not (results / name).is_file()})
+
+
 def headline_data(results: Path) -> dict:
     """The inputs of :func:`headline_figure` from a run's result tables: Table 1
     (``table1.csv``, beside the paper's), retrieval with the target as query
