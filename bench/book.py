@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -272,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] kept {work}", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    from steerspace.run import largest_child_rss_bytes
+
+    maxrss = largest_child_rss_bytes()
     peak = max(r["peak_tree_rss_bytes"] for r in runs.values())
     result.update(
         {

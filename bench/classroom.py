@@ -12,8 +12,7 @@ all of them. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes
 chapter on 2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
-(``ATEN_CPU_CAPABILITY=avx2``, ``ONEDNN_MAX_CPU_ISA=AVX2``,
-``MKL_ENABLE_INSTRUCTIONS=AVX2``), so ``dtype: auto`` takes
+(``steerspace.precision.AVX2_ONLY_ENV``), so ``dtype: auto`` takes
 float32, as on most laptops, Binder's and Colab's CPUs: the larger model in memory.
 
     python bench/classroom.py --no-bf16               # every chapter
@@ -38,14 +37,10 @@ if __package__ in (None, ""):
 
 from bench.book import PeakRSS, book_sources  # noqa: E402
 from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E402
+from steerspace.precision import AVX2_ONLY_ENV  # noqa: E402
 
 LIMIT_BYTES = 2e9
 LIMIT_S = 300.0
-NO_BF16 = {
-    "ATEN_CPU_CAPABILITY": "avx2",
-    "ONEDNN_MAX_CPU_ISA": "AVX2",
-    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-}
 
 
 def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, log: Path) -> dict:
@@ -77,6 +72,11 @@ def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, 
     }
 
 
+def result_name(args) -> str:
+    """``classroom`` or, with ``--no-bf16``, ``classroom-no-bf16``: the JSON's name."""
+    return "classroom" + ("-no-bf16" if args.no_bf16 else "")
+
+
 def write(results: dict[str, dict], planned: list[str], args) -> bool:
     """Write ``classroom[-no-bf16].json`` for the chapters measured so far (called after
     each chapter, so a long run that is stopped keeps what it measured); True if all
@@ -94,11 +94,11 @@ def write(results: dict[str, dict], planned: list[str], args) -> bool:
         f"{'all ran' if ok else 'some FAILED'}"
     )
     write_result(
-        "classroom" + ("-no-bf16" if args.no_bf16 else ""),
+        result_name(args),
         {
             "summary": summary,
             "config": load_config(args.config).as_dict(),
-            "environment": NO_BF16 if args.no_bf16 else {},
+            "environment": AVX2_ONLY_ENV if args.no_bf16 else {},
             "load_average_1min": os.getloadavg()[0],
             "targets": {"peak_rss_bytes": LIMIT_BYTES, "seconds": LIMIT_S},
             "chapters_planned": planned,
@@ -132,15 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(args.out or RESULTS_DIR) / "classroom-logs"
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
-    if args.merge:
-        name = "classroom" + ("-no-bf16" if args.no_bf16 else "")
-        earlier = Path(args.out or RESULTS_DIR) / f"{name}.json"
-        if earlier.is_file():
-            results = {
-                n: r
-                for n, r in json.loads(earlier.read_text())["chapters"].items()
-                if n not in names
-            }
+    earlier = Path(args.out or RESULTS_DIR) / f"{result_name(args)}.json"
+    if args.merge and earlier.is_file():
+        results = {
+            n: r for n, r in json.loads(earlier.read_text())["chapters"].items() if n not in names
+        }
     ok = True
     try:
         for name in names:
@@ -148,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             cache.mkdir(parents=True)
             if models.is_dir():
                 (cache / "models").symlink_to(models, target_is_directory=True)
-            extra = NO_BF16 if args.no_bf16 else {}
+            extra = AVX2_ONLY_ENV if args.no_bf16 else {}
             env = dict(os.environ, STEERSPACE_CACHE=str(cache), **extra)
             root = book_sources(work / name / "book")
             print(f"[bench] classroom: {name} ...", flush=True)

@@ -317,9 +317,9 @@ def decline_statement(decline: Mapping[str, Estimate], best: Mapping[str, int]) 
 
 
 def dips(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Targets whose share is not monotone past its best k: the lowest share at some
-    k > 0 lies below the share at a larger k of the grid, with disjoint Wilson
-    intervals (``share_high`` at the dip under ``share_low`` after it). Each dip as
+    """Targets whose share is not monotone in k: the lowest share over the grid's k > 0
+    lies below the share at a larger k, with disjoint Wilson intervals (``share_high``
+    at the dip under ``share_low`` after it). Each dip as
     ``{"target", "k", "in_target", "generations", "share", "share_low", "share_high",
     "k_after", "share_after"}``, where ``k_after`` is the larger k with the highest share."""
     found = []

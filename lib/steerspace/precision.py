@@ -35,6 +35,13 @@ PROBE_SHAPE = (32, 640, 2048)
 MIN_SPEEDUP = 1.5
 #: bfloat16 this many times slower than float32 is emulated: two calls settle it.
 EMULATED_RATIO = 10.0
+#: environment that hides a CPU's bfloat16 (and AVX512) instructions from PyTorch,
+#: oneDNN and MKL, so a machine that has them runs as one with AVX2 only
+AVX2_ONLY_ENV = {
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+}
 
 
 @dataclass(frozen=True)

@@ -341,15 +341,22 @@ def _run_chapter(job: ChapterJob) -> dict[str, Any]:
     return {"seconds": seconds, "restored": False, "largest_kernel_mb": peak}
 
 
-def _largest_kernel_mb() -> int | None:
-    """The largest resident memory (MB) of any process this one has waited for so far:
-    the kernels it ran (where the OS reports it)."""
+def largest_child_rss_bytes() -> int | None:
+    """The largest resident memory (bytes) of any process this one has waited for so
+    far (``getrusage(RUSAGE_CHILDREN).ru_maxrss``: KiB on Linux, bytes on macOS);
+    ``None`` where the OS does not report it."""
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows
         return None
-    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return int(kib / 1024) if sys.platform != "darwin" else int(kib / 2**20)
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
+def _largest_kernel_mb() -> int | None:
+    """:func:`largest_child_rss_bytes` in MB: the largest of the kernels run so far."""
+    largest = largest_child_rss_bytes()
+    return None if largest is None else int(largest / 2**20)
 
 
 def _chapter_worker(job: ChapterJob) -> dict[str, Any]:

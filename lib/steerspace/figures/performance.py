@@ -25,6 +25,7 @@ import pandas as pd
 
 from steerspace.bench_results import load_benchmark
 from steerspace.figures.style import METHOD_COLOURS, method_style
+from steerspace.precision import AVX2_ONLY_ENV
 from steerspace.report import fmt
 
 #: each benchmark → the command that writes its result
@@ -40,8 +41,8 @@ PLAIN = "paper protocol, plain HF implementation"
 FORWARD_CONDITIONS = ("plain", "record", "intervention")
 #: the forward benchmark as on a CPU without bfloat16 instructions (AVX2 only, float32)
 AVX2_FORWARD_COMMAND = (
-    "MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/forward.py "
-    "--set dtype=float32 --out bench/results/avx2"
+    " ".join(f"{k}={v}" for k, v in AVX2_ONLY_ENV.items())
+    + " python bench/forward.py --set dtype=float32 --out bench/results/avx2"
 )
 #: the runs of the book benchmark, as figures and tables name them
 BOOK_RUNS = {
@@ -669,9 +670,9 @@ def other_cpu_projection(bk: Result | None, here: Result | None, other: Result |
     projected = cold - model + model * slower
     target = 1800
     return (
-        f"Restricted to AVX2 and {other['dtype']} (`MKL_ENABLE_INSTRUCTIONS=AVX2`, "
-        "`ATEN_CPU_CAPABILITY=avx2`, `ONEDNN_MAX_CPU_ISA=AVX2`; float32 is what `dtype: auto` "
-        "chooses where bfloat16 is emulated), "
+        f"Restricted to AVX2 and {other['dtype']} ("
+        + ", ".join(f"`{k}={v}`" for k, v in AVX2_ONLY_ENV.items())
+        + "; float32 is what `dtype: auto` chooses where bfloat16 is emulated), "
         f"the embedding pass runs at {fmt(other['conditions']['plain']['tokens_per_s_best'], 'int')} "
         f"tokens/s, {fmt(slower, 'ratio')} slower than the "
         f"{fmt(here['conditions']['plain']['tokens_per_s_best'], 'int')} tokens/s measured here in "
