@@ -41,6 +41,7 @@ from steerspace.models import (
     resolve_dtype,
 )
 from steerspace.retrieval import top1_hits
+from steerspace.stats import corpus_statistics
 
 CONTROL_VALUES = ("experts", "own")
 #: Memory for the logits of one perplexity pass (see :meth:`Pipeline.heldout_perplexity`).
@@ -329,7 +330,6 @@ class Pipeline:
         """:func:`steerspace.stats.corpus_statistics` of ``corpus`` with this model's
         tokenizer, cached: a warm run (or a cache unpacked from a teacher's) needs neither
         the tokenizer nor the model for it."""
-        from steerspace.stats import corpus_statistics
 
         def compute() -> pd.DataFrame:
             return corpus_statistics(corpus, self.tokenizer).reset_index()
