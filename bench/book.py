@@ -70,34 +70,37 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Sum of VmRSS of ``pid`` and all its descendants (0 if it has exited)."""
+def process_rss_bytes(pid: int) -> list[int]:
+    """VmRSS of ``pid`` and of each of its descendants (empty if it has exited)."""
     children = _children_map()
-    todo, total = [pid], 0
+    todo, sizes = [pid], []
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                    sizes.append(int(line.split()[1]) * 1024)
                     break
         except OSError:
             continue
-    return total
+    return sizes
 
 
 class PeakRSS:
-    """Poll the RSS of a process tree in a thread; ``peak`` is the largest sum seen."""
+    """Poll the RSS of a process tree in a thread; ``peak`` is the largest sum seen,
+    ``largest`` the largest single process seen (a chapter's kernel)."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.largest = pid, interval, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            sizes = process_rss_bytes(self.pid)
+            self.peak = max(self.peak, sum(sizes))
+            self.largest = max(self.largest, *sizes, 0)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRSS:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,31 @@ def test_readme_bad_input_row(command, message, tiny_config, tmp_path, no_chapte
     assert len(err) == 1, err
     assert re.fullmatch("steerspace: error: " + as_pattern(message), err[0]), err[0]
     assert not (tmp_path / "out" / "results").exists()
+
+
+RUNNER_UNTIL_FIRST_CHAPTER = """
+import sys
+from steerspace import run
+
+def first_chapter(*args, **kwargs):
+    print("torch in the runner:", "torch" in sys.modules, file=sys.stderr)
+    raise SystemExit(0)
+
+run.execute_chapter = first_chapter
+raise SystemExit(run.main(sys.argv[1:]))
+"""
+
+
+def test_the_runner_checks_in_a_child_process_and_never_imports_torch(tiny_config, tmp_path):
+    # the runner stays alive beside every kernel: torch there would cost ~0.4 GB each run
+    argv = ["book", "--config", str(tiny_config), "--only", "languages_and_data"]
+    argv += ["--no-build", "--rerun", "--root", str(ROOT), "--out", str(tmp_path / "out")]
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER_UNTIL_FIRST_CHAPTER, *argv], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "candidate units" in proc.stdout  # the child's unit count reached the runner
+    assert "torch in the runner: False" in proc.stderr
 
 
 def test_the_table_covers_the_issues_cases():

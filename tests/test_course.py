@@ -144,14 +144,24 @@ def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_pat
 
     assert load_classroom(tmp_path) is None
     assert "not measured here" in classroom_text(None)
-    chapters = {"finding_experts": {"seconds": 150.0}, "intro": {"seconds": 6.0}}
-    for name, peak in (("classroom", 1.2e9), ("classroom-no-bf16", 1.7e9)):
-        record = {"benchmark": name, "chapters": chapters, "peak_tree_rss_bytes": peak}
+    chapters = {
+        "finding_experts": {"seconds": 150.0, "peak_kernel_rss_bytes": 2.1e9},
+        "intro": {"seconds": 6.0, "peak_kernel_rss_bytes": 0.6e9},
+    }
+    for name, peak in (("classroom", 1.2e9), ("classroom-no-bf16", 2.5e9)):
+        record = {
+            "benchmark": name,
+            "chapters": chapters,
+            "peak_tree_rss_bytes": peak,
+            "peak_kernel_rss_bytes": 2.1e9,
+            "targets": {"peak_rss_bytes": 2e9},
+        }
         (tmp_path / f"{name}.json").write_text(json.dumps(record))
     chosen = load_classroom(tmp_path)
     assert chosen["benchmark"] == "classroom-no-bf16"
     text = classroom_text(chosen)
     assert "`python bench/classroom.py --no-bf16`" in text and "in float32" in text
-    assert "1.70 GB" in text and "{doc}`finding_experts`" in text
+    assert "at most 2.10 GB" in text and "at most 2.50 GB" in text
+    assert "1 of them within 2.00 GB (not {doc}`finding_experts`)" in text
     other = classroom_text({**chosen, "benchmark": "classroom"})
     assert "--no-bf16" not in other and "float32" not in other

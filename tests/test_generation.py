@@ -226,6 +226,26 @@ def test_perplexity_strided_equals_loop(model, tokenizer, window, stride, batch_
     assert result["log_ppl"] == pytest.approx(expected, rel=1e-5)
 
 
+def test_token_nll_in_row_chunks_equals_one_call():
+    # perplexity's cross-entropy goes NLL_ROWS positions at a time, to keep the
+    # log-softmax copy of a 262k vocabulary small: the same values, in the same order
+    from steerspace.generation import NLL_ROWS, _token_nll
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 2 * NLL_ROWS + 5, 50, generator=generator) * 3
+    targets = torch.randint(0, 50, logits.shape[:2], generator=generator)
+    whole = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 50), targets.reshape(-1), reduction="none"
+    )
+    assert torch.equal(_token_nll(logits, targets), whole)
+    assert torch.equal(
+        _token_nll(logits.bfloat16(), targets),
+        torch.nn.functional.cross_entropy(
+            logits.bfloat16().float().reshape(-1, 50), targets.reshape(-1), reduction="none"
+        ),
+    )
+
+
 def test_perplexity_under_intervention(model, tokenizer):
     plain = perplexity(model, tokenizer, TEXTS, window=32, stride=16)
     before = _hooks(model)

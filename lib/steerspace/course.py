@@ -436,10 +436,21 @@ def classroom_text(classroom: dict[str, Any] | None) -> str:
         if no_bf16
         else "in the dtype `auto` chose on a CPU with bfloat16"
     )
-    return (
+    text = (
         f"`{command}` measured each chapter alone from an empty cache, {how}: "
-        f"{fmt(len(results), 'int')} chapters, at most {fmt(classroom['peak_tree_rss_bytes'], 'gb')} "
-        f"of memory, the slowest ({{doc}}`{slowest}`) {duration(results[slowest]['seconds'])}"
+        f"{fmt(len(results), 'int')} chapters, the slowest ({{doc}}`{slowest}`) "
+        f"{duration(results[slowest]['seconds'])}; "
+    )
+    limit = classroom.get("targets", {}).get("peak_rss_bytes", 2e9)
+    over = [n for n, r in results.items() if r["peak_kernel_rss_bytes"] >= limit]
+    fits = f"{fmt(len(results) - len(over), 'int')} of them within {fmt(limit, 'gb')}" + (
+        f" (not {', '.join(f'{{doc}}`{n}`' for n in over)})" if over else ""
+    )
+    return text + (
+        f"the notebook's kernel (what runs on Binder or Colab) took at most "
+        f"{fmt(classroom['peak_kernel_rss_bytes'], 'gb')} of memory, {fits}, and "
+        f"`steerspace book` with its runner beside the kernel at most "
+        f"{fmt(classroom['peak_tree_rss_bytes'], 'gb')}"
     )
 
 

@@ -296,6 +296,26 @@ def _groups(
         yield group
 
 
+#: positions per cross-entropy call in :func:`perplexity`: its float32 log-softmax copy of
+#: the logits is this many rows (67 MB at a 262k vocabulary), not a whole window's
+NLL_ROWS = 64
+
+
+def _token_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of every position, ``NLL_ROWS`` positions at a time (views of
+    ``logits``, no copy of the whole), in row order: per row the same values as one call
+    on all rows (rows are independent)."""
+    return torch.cat(
+        [
+            nn.functional.cross_entropy(
+                logits[b, i : i + NLL_ROWS].float(), targets[b, i : i + NLL_ROWS], reduction="none"
+            )
+            for b in range(logits.shape[0])
+            for i in range(0, logits.shape[1], NLL_ROWS)
+        ]
+    )
+
+
 def perplexity(
     model: nn.Module,
     tokenizer: PreTrainedTokenizerBase,
@@ -374,11 +394,7 @@ def perplexity(
             k = group[0][2]  # predicted tokens per window
             batch = torch.stack([ids[begin:end] for begin, end, _ in group])
             logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]
-            targets = batch[:, -k:]
-            loss = nn.functional.cross_entropy(
-                logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
-            )
-            token_nll.append(loss.double().cpu())
+            token_nll.append(_token_nll(logits, batch[:, -k:]).double().cpu())
     nll = torch.cat(token_nll)
     n_pred = int(nll.numel())
     assert n_pred == sum(span[2] for span in spans), (n_pred, len(ids))

@@ -4,13 +4,22 @@
 What needs the machine, the disk or the model is checked here: the device exists, the
 data folders exist, the corpus has the languages, and every ``k`` fits the model's unit
 count (read from the model's config, with no weights loaded).
+
+``steerspace book`` runs these checks, and the choice of ``dtype: auto``, in a child
+process (:func:`checks_in_child`): they import torch and transformers, and the runner,
+which stays alive beside every chapter's kernel, then never holds them (about 0.4 GB).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from steerspace.config import Config
+from steerspace.config import Config, load_config
 from steerspace.data.hf import HF_PREFIX, is_hf_source
 
 DATA_KEYS = {
@@ -83,3 +92,69 @@ def preflight(cfg: Config) -> int:
     n_units = Pipeline(cfg, progress=False).n_units  # cached, or counted from the config
     check_k(cfg, n_units)
     return n_units
+
+
+#: the errors a check raises, by name, as the child process reports them
+CHECK_ERRORS: dict[str, type[Exception]] = {
+    "ValueError": ValueError,
+    "FileNotFoundError": FileNotFoundError,
+}
+
+
+def checks(config: str, overrides: Mapping[str, Any], *, model_id: bool = True) -> dict[str, Any]:
+    """:func:`preflight`, the dtype choice and (with ``model_id``) the model's identity
+    for ``config`` with ``overrides``: ``{"n_units": ..., "dtype": {"dtype", "device",
+    "reason", ...}, "model_id": ...}`` (``model_id`` ``""`` when not asked for)."""
+    from steerspace.models import model_identity
+    from steerspace.precision import AUTO, choose_dtype
+
+    cfg = load_config(config, **dict(overrides))
+    n_units = preflight(cfg)
+    if cfg.dtype == AUTO:
+        dtype = choose_dtype(cfg.device, cache_dir=cfg.cache_dir).as_dict()
+    else:
+        dtype = {"dtype": cfg.dtype, "device": cfg.device, "reason": "set in the config"}
+    identity = model_identity(cfg.model, cache_dir=cfg.cache_dir) if model_id else ""
+    return {"n_units": n_units, "dtype": dtype, "model_id": identity}
+
+
+def checks_in_child(
+    config: str, overrides: Mapping[str, Any], *, model_id: bool = True
+) -> dict[str, Any]:
+    """:func:`checks` in a child process (``python -m steerspace.preflight``), so the
+    calling process never imports torch. A failed check is raised here, as the same
+    exception type with the same one-line message."""
+    request = json.dumps({"config": config, "overrides": dict(overrides), "model_id": model_id})
+    proc = subprocess.run(
+        [sys.executable, "-m", "steerspace.preflight", request],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(
+            f"the preflight checks crashed (exit {proc.returncode}): {tail}"
+        ) from None
+    if "error" in answer:
+        raise CHECK_ERRORS[answer["error"]](answer["message"])
+    return answer
+
+
+def _main(argv: list[str]) -> int:
+    """The child's side of :func:`checks_in_child`: one JSON line on stdout."""
+    request = json.loads(argv[0])
+    try:
+        answer = checks(request["config"], request["overrides"], model_id=request["model_id"])
+    except tuple(CHECK_ERRORS.values()) as err:
+        print(json.dumps({"error": type(err).__name__, "message": str(err)}))
+        return 2
+    print(json.dumps(answer, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

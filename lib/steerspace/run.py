@@ -267,16 +267,16 @@ def _chapter_jobs(
     results: Path,
     cfg: Any,
     dtype: dict[str, Any],
+    model_id: str,
     *,
     use_cache: bool,
 ) -> list[ChapterJob]:
     """One :class:`ChapterJob` per chapter, with its chapter-cache key unless
-    ``use_cache`` is false (``--rerun``) or the chapter is never cached."""
+    ``use_cache`` is false (``--rerun``) or the chapter is never cached. ``model_id`` is
+    :func:`steerspace.models.model_identity` of the config's model."""
     from steerspace.cache import default_cache_dir
-    from steerspace.models import model_identity
 
     cache_root = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
-    model_id = model_identity(cfg.model, cache_dir=cfg.cache_dir) if use_cache else ""
     jobs = []
     for name in names:
         job = ChapterJob(root, name, parameters, out, results)
@@ -354,7 +354,8 @@ def largest_child_rss_bytes() -> int | None:
 
 
 def _largest_kernel_mb() -> int | None:
-    """:func:`largest_child_rss_bytes` in MB: the largest of the kernels run so far."""
+    """:func:`largest_child_rss_bytes` in MB: the largest of the kernels (and of the
+    preflight process, :func:`steerspace.preflight.checks_in_child`) run so far."""
     largest = largest_child_rss_bytes()
     return None if largest is None else int(largest / 2**20)
 
@@ -479,8 +480,7 @@ def run_book(
     ChapterFailed
         A chapter raised (after the manifest, which records it, was written).
     """
-    from steerspace.precision import choose_dtype
-    from steerspace.preflight import preflight
+    from steerspace.preflight import checks_in_child
 
     root = Path(root).resolve()
     if not (root / "_toc.yml").is_file():
@@ -503,7 +503,10 @@ def run_book(
         # the summary pages follow any chapter they summarise, so they never go stale
         names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
     out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
-    n_units = preflight(cfg)  # device, data folders, languages, k: before any chapter
+    # device, data folders, languages, k and the dtype, before any chapter, in a child
+    # process: the runner stays alive beside every kernel, without torch
+    machine_checks = checks_in_child(config, overrides, model_id=not rerun)
+    n_units = machine_checks["n_units"]
     print(
         f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True
     )
@@ -515,19 +518,18 @@ def run_book(
         cfg = cfg.replace(results_dir=str(where))
         copy_book_pages(root, out)
     print(f"[steerspace] writing the run to {out}", flush=True)
+    dtype = machine_checks["dtype"]
     if cfg.dtype == "auto":
-        dtype = choose_dtype(cfg.device, cache_dir=cfg.cache_dir).as_dict()
         print(f"[steerspace] dtype auto -> {dtype['dtype']}: {dtype['reason']}", flush=True)
-    else:
-        dtype = {"dtype": cfg.dtype, "device": cfg.device, "reason": "set in the config"}
     started = utc_now()
     steps: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
     jobs = min(jobs, len(names)) or 1
     results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
     chapter_jobs = _chapter_jobs(
-        root, names, parameters, out, results, cfg, dtype, use_cache=not rerun
-    )
+        root, names, parameters, out, results, cfg, dtype, machine_checks["model_id"],
+        use_cache=not rerun,
+    )  # fmt: skip
     try:
         if jobs == 1:
             for i, job in enumerate(chapter_jobs, 1):
@@ -651,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 2
-    except ChapterFailed as err:
+    except RuntimeError as err:  # ChapterFailed, or the preflight process crashed
         print(f"steerspace: error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # e.g. CacheWriteError: a full disk
