@@ -29,7 +29,8 @@
 # Colab, or anywhere the book's library is missing: install it from the repository
 # (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
 # equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
-# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+# for a small run (a few minutes per chapter from an empty cache; the course guide
+# lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
@@ -104,11 +105,14 @@ glued = glue_all(
 # folder, `runs/<config>_<overrides>/`, with a `manifest.json` of what produced it, and
 # leaves the committed book as it is.
 #
-# **Small machines: the `classroom` config.** On Binder ({source}`2 GB of memory`),
-# Colab's CPU runtime or a laptop, pass `--config classroom` (or set
-# `config = "classroom"` in a chapter's parameters cell): {glue:md}`course_classroom_size`.
-# {glue:md}`course_classroom_measured`. Its numbers are noisier than the book's: use it
-# to try things, not to quote.
+# **Small machines: the `classroom` config.** On Colab's CPU runtime or a laptop, pass
+# `--config classroom` (or set `config = "classroom"` in a chapter's parameters cell):
+# {glue:md}`course_classroom_size`. {glue:md}`course_classroom_measured`. Its numbers
+# are noisier than the book's: use it to try things, not to quote. Memory is set by the
+# model, not by the config's sizes: the libraries, the tokenizer of its large
+# vocabulary and the weights, in float32 where the CPU has no bfloat16. That is why the
+# book has no Binder button: mybinder.org gives a session {source}`2 GB of memory`
+# (`.binder/` builds an image for a BinderHub that gives more).
 #
 # **float32 or bfloat16.** The default `dtype: auto` computes in bfloat16 only on CPUs
 # with bfloat16 instructions ({glue:md}`course_built_bf16`) and in float32 elsewhere, so

@@ -53,7 +53,8 @@
 # Colab, or anywhere the book's library is missing: install it from the repository
 # (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
 # equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
-# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+# for a small run (a few minutes per chapter from an empty cache; the course guide
+# lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys

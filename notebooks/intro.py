@@ -46,7 +46,8 @@
 # Colab, or anywhere the book's library is missing: install it from the repository
 # (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
 # equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
-# for a small run (a few minutes per chapter from an empty cache, under 2 GB).
+# for a small run (a few minutes per chapter from an empty cache; the course guide
+# lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
@@ -205,9 +206,11 @@ display(Markdown(warnings_box()))
 #
 # The shipped configs are `lib/steerspace/configs/*.yaml` (`config` takes one of their
 # names or the path of your own YAML file); every key is documented in
-# `lib/steerspace/config.py`. The launch buttons (the rocket at the top of each chapter)
-# open its executed notebook on Binder or on Colab, where the notebook's first cell
-# installs the library.
+# `lib/steerspace/config.py`. The launch button (the rocket at the top of each chapter)
+# opens its executed notebook on Colab, where the notebook's first cell installs the
+# library. There is no Binder button: mybinder.org gives a session
+# {source}`2 GB of memory`, and the chapters that load the model need more in float32
+# (see the course guide).
 #
 # ## How to cite
 #

@@ -1,9 +1,11 @@
 """Where the book runs besides this repository: Colab (each chapter's install cell),
-Binder (.binder/), and the repository URL as one setting (_config.yml)."""
+Binder (.binder/, a button only where the chapters fit its memory), and the repository
+URL as one setting (_config.yml)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -54,6 +56,19 @@ def test_the_install_cell_installs_only_where_the_library_is_missing(monkeypatch
 def test_citation_names_the_configured_repository():
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert citation["repository-code"] == URL
+
+
+#: mybinder.org's memory per session
+BINDER_BYTES = 2e9
+
+
+def test_a_binder_button_only_while_every_classroom_chapter_fits_its_memory():
+    # the classroom benchmark runs each chapter's notebook alone, in float32 as on
+    # Binder's CPUs: a button to a session the chapter cannot fit in would only crash
+    measured = json.loads((ROOT / "bench" / "results" / "classroom-no-bf16.json").read_text())
+    assert set(measured["chapters"]) == set(chapters(ROOT))
+    fits = all(r["peak_kernel_rss_bytes"] < BINDER_BYTES for r in measured["chapters"].values())
+    assert ("binderhub_url" in CONFIG["launch_buttons"]) == fits
 
 
 def test_binder_installs_after_the_checkout_with_the_lock():
