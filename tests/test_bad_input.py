@@ -98,6 +98,14 @@ def test_the_runner_checks_in_a_child_process_and_never_imports_torch(tiny_confi
     assert "torch in the runner: False" in proc.stderr
 
 
+def test_a_crashed_preflight_process_is_one_line_not_a_bad_input(monkeypatch):
+    from steerspace.preflight import checks_in_child
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits 1 and prints nothing
+    with pytest.raises(RuntimeError, match=r"^the preflight checks crashed \(exit 1\)"):
+        checks_in_child("classroom", {})
+
+
 def test_the_table_covers_the_issues_cases():
     commands = {command for command, _ in table_rows()}
     assert {"--set k=", "--only", "--set k=99999999", "--set 'targets=[es'"} <= commands

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -86,6 +87,12 @@ def embedded_model_dir(cache_dir: str | Path | None = None) -> Path:
     with file_lock(target.parent / ".convert.lock"):
         if (target / "config.json").is_file():  # a concurrent run converted it meanwhile
             return target
+        print(
+            f"[steerspace] converting the embedded model to safetensors in {target} "
+            "(once; about a minute) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         _convert_gguf(gguf_pkg, target)
     release_memory()  # the conversion peaks at about 3 GB and would keep 1 GB of it
     return target
@@ -262,7 +269,9 @@ def _package_identity() -> str:
 def _directory_digest(path: Path, cache_dir: str | Path | None) -> str:
     files = sorted({f for pattern in WEIGHT_FILES for f in path.glob(pattern) if f.is_file()})
     stamp = [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
-    memo_path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "model-ids.json"
+    memo_path = (
+        Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    ) / "model-ids.json"
     memo: dict = {}
     if memo_path.is_file():
         try:

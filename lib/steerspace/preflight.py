@@ -125,19 +125,21 @@ def checks_in_child(
     calling process never imports torch. A failed check is raised here, as the same
     exception type with the same one-line message."""
     request = json.dumps({"config": config, "overrides": dict(overrides), "model_id": model_id})
+    # stderr passes through: the model's first conversion reports itself there
     proc = subprocess.run(
         [sys.executable, "-m", "steerspace.preflight", request],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
         check=False,
     )
-    lines = proc.stdout.strip().splitlines()
+    *other, last = proc.stdout.strip().splitlines() or [""]
+    for line in other:
+        print(line, flush=True)
     try:
-        answer = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        answer = json.loads(last)
+    except json.JSONDecodeError:
         raise RuntimeError(
-            f"the preflight checks crashed (exit {proc.returncode}): {tail}"
+            f"the preflight checks crashed (exit {proc.returncode}); see the lines above"
         ) from None
     if "error" in answer:
         raise CHECK_ERRORS[answer["error"]](answer["message"])
