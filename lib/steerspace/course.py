@@ -447,7 +447,7 @@ def classroom_text(classroom: dict[str, Any] | None) -> str:
         f" (not {', '.join(f'{{doc}}`{n}`' for n in over)})" if over else ""
     )
     return text + (
-        f"the notebook's kernel (what runs on Binder or Colab) took at most "
+        f"the notebook's kernel alone (as Jupyter or Colab runs it) took at most "
         f"{fmt(classroom['peak_kernel_rss_bytes'], 'gb')} of memory, {fits}, and "
         f"`steerspace book` with its runner beside the kernel at most "
         f"{fmt(classroom['peak_tree_rss_bytes'], 'gb')}"
