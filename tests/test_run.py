@@ -41,9 +41,17 @@ list(progress.progress_bar(range(2), desc="long stage", total=2))
 """
 
 
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory) -> Path:
+    """One folder for the embedded model's safetensors, converted once per session
+    (1.1 GB and about a minute) rather than once per test."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def book_root(tmp_path: Path) -> Path:
-    """A two-chapter book (``ok`` writes a result, ``bad`` raises) and a small config."""
+def book_root(tmp_path: Path, shared_models: Path) -> Path:
+    """A two-chapter book (``ok`` writes a result, ``bad`` raises) and a small config
+    whose cache shares the session's converted model."""
     toc = {"format": "jb-book", "root": "book/intro", "chapters": [{"file": "book/ok"}]}
     toc["chapters"].append({"file": "book/bad"})
     (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
@@ -54,6 +62,8 @@ def book_root(tmp_path: Path) -> Path:
     (tmp_path / "notebooks" / "ok.py").write_text(CHAPTER.format(name="ok", body=PROGRESS))
     bad = CHAPTER.format(name="bad", body='raise RuntimeError("no such language: xx")')
     (tmp_path / "notebooks" / "bad.py").write_text(bad)
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "models").symlink_to(shared_models, target_is_directory=True)
     config = {"name": "small", "dtype": "float32", "cache_dir": str(tmp_path / ".cache")}
     (tmp_path / "small.yaml").write_text(yaml.safe_dump(config))
     return tmp_path
