@@ -117,6 +117,15 @@ def test_leave_one_out_finds_the_point_a_correlation_rests_on():
     assert loo.iloc[0]["r"] < 0.5
 
 
+def test_leave_one_out_on_a_constant_input_is_undefined_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loo = leave_one_out_pearson([1.0, 1.0, 1.0, 1.0], [0.1, 0.4, 0.2, 0.3], list("abcd"))
+    assert loo["r"].isna().all() and loo["change"].isna().all()
+
+
 def test_estimate_excludes():
     assert Estimate(0.2, 0.1, 0.3, 5).excludes(0)
     assert not Estimate(0.0, -0.1, 0.3, 5).excludes(0)

@@ -289,7 +289,7 @@ def cluster_bootstrap_pearson(
     if len(names) < 2:
         raise ValueError(f"need at least 2 clusters to resample, got {names}")
     _check_boot(n_boot, ci)
-    point = float(pearsonr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+    point = _pearson_or_nan(x, y)
     members = [np.flatnonzero(labels == name) for name in names]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(names), size=(n_boot, len(names)))
@@ -299,6 +299,13 @@ def cluster_bootstrap_pearson(
         samples[b] = _pearson_rows(x[rows][None], y[rows][None])[0]
     low, high = percentile_interval(samples, ci)
     return Estimate(point, low, high, len(names))
+
+
+def _pearson_or_nan(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r, or NaN where a constant input leaves it undefined."""
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(pearsonr(x, y).statistic)
 
 
 def leave_one_out_pearson(
@@ -314,15 +321,11 @@ def leave_one_out_pearson(
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     labels = np.asarray(labels)
-    full = float(pearsonr(x, y).statistic)
+    full = _pearson_or_nan(x, y)
     rows = []
     for name in dict.fromkeys(labels.tolist()):
         keep = labels != name
-        r = (
-            float(pearsonr(x[keep], y[keep]).statistic)
-            if keep.sum() > 2 and np.ptp(x[keep]) > 0 and np.ptp(y[keep]) > 0
-            else float("nan")
-        )
+        r = _pearson_or_nan(x[keep], y[keep]) if keep.sum() > 2 else float("nan")
         rows.append({"left_out": name, "r": r, "change": r - full})
     return pd.DataFrame(rows).sort_values("change", key=np.abs, ascending=False, ignore_index=True)
 

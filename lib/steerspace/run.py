@@ -388,6 +388,7 @@ def _run_parallel(
     """Run ``jobs`` in ``workers`` processes, each kernel on its share of the CPUs;
     chapters that need the same cache entry wait on its lock (one computes it, the
     others load it). Stops at the first failure, after the chapters already running."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     if not jobs:
@@ -399,7 +400,10 @@ def _run_parallel(
         f"({threads} CPU thread(s) each) ...",
         flush=True,
     )
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: a fresh interpreter per worker is safe wherever the runner has
+    # threads (forking one is deprecated from Python 3.12) and is the same on every OS
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
         futures = {}
         for job in jobs:
             steps[job.name] = {"status": "failed"}
