@@ -6,10 +6,10 @@ fresh temporary ``STEERSPACE_CACHE`` (the converted model is reused by a symlink
 Binder's image has it converted at build time), so it computes everything it needs. Peak
 memory is the largest sum of resident set sizes of the runner and its kernel (polled every
 0.5 s, as bench/book.py) and the largest of the kernel alone (what a student on Binder or
-Colab runs: the notebook, with no runner), and the CPU seconds of the tree (user + system, the runner and
-the kernel it reaps): on a shared machine the wall time depends on the load, the CPU
-seconds much less; on an idle 2-core machine the wall time lies between half of them and
-all of them. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per
+Colab runs: the notebook, with no runner), and the CPU seconds of the tree (user +
+system, the runner and the kernel it reaps): on a shared machine the wall time depends on
+the load, the CPU seconds much less; on an idle 2-core machine the wall time lies between
+half of them and all of them. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per
 chapter on 2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
