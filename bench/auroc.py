@@ -1,4 +1,4 @@
-"""AUROC benchmark: the library's vectorised AUROC (``steerspace.experts.auroc``, as
+"""AUROC benchmark: the library's vectorised AUROC (``steerspace.core.experts.auroc``, as
 ``expert_table`` calls it, one module at a time) against a Python loop of
 ``sklearn.metrics.roc_auc_score`` per unit, on the default model's real pooled
 activations for one target (positive: its expert sentences; negative: the other
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from sklearn.metrics import roc_auc_score
 
-    from steerspace.experts import auroc
+    from steerspace.core.experts import auroc
 
     cfg = load_cfg(args)
     # ~6,000 sentences (the issue) need n_expert_sentences=1000: used only if already cached.
@@ -133,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         "activations_load_s": load_s,
         "library_auroc": {
             **t_lib,
-            "function": "steerspace.experts.auroc on float32 (sort path), per module",
+            "function": "steerspace.core.experts.auroc on float32 (sort path), per module",
         },
         "ranking_auroc": {
             **t_rank,
-            "function": "steerspace.experts.auroc on float64 (rankdata path), per module",
+            "function": "steerspace.core.experts.auroc on float64 (rankdata path), per module",
         },
         "sklearn_loop": {
             "function": "sklearn.metrics.roc_auc_score, one call per unit",

@@ -1,5 +1,5 @@
 """Batching benchmark: tokens/s of the embedding pass against batch size, with
-sentences sorted by length before batching (what ``steerspace.embed`` does: longest
+sentences sorted by length before batching (what ``steerspace.core.forward`` does: longest
 first, by token count) and in a shuffled order, counting real and padded tokens.
 
 Both orders run through the same loop (tokenise a batch with right padding, one
@@ -32,7 +32,7 @@ from bench.common import base_parser, load_cfg, write_result  # noqa: E402
 
 def orders(tokenizer, sentences: list[str], *, seed: int = 0) -> dict[str, np.ndarray]:
     """Index orders: library (longest first by tokens), shuffled, by characters."""
-    from steerspace.embed import length_order
+    from steerspace.core.forward import length_order
 
     chars = np.array([len(s) for s in sentences])
     return {
@@ -56,7 +56,7 @@ def padding(tokenizer, sentences, order, *, batch_size: int, max_length: int) ->
 
 def embed_in_order(model, tokenizer, sentences, order, *, batch_size, max_length, include_bos):
     """The library's embedding pass, batched in the given order (no re-sorting)."""
-    from steerspace.embed import forward_pooled
+    from steerspace.core.forward import forward_pooled
 
     return forward_pooled(
         model,

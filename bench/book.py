@@ -9,7 +9,7 @@ peak memory of the process tree.
   given or no converted model exists yet; the JSON records which.
 - **warm**: the same run again on the cache the cold run filled (everything cached,
   the chapters too: an unchanged chapter is restored, see
-  :mod:`steerspace.chapter_cache`).
+  :mod:`steerspace.infra.chapter_cache`).
 - **warm, re-executed**: the same with ``--rerun``: every chapter executed again on
   the cached data (what a changed chapter or parameter costs).
   With ``--warm-only`` the existing cache (``$STEERSPACE_CACHE`` or
@@ -49,7 +49,7 @@ from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E
 MARKER = "BENCH_TIMINGS "
 RUNNER = (
     "import json, sys\n"
-    "from steerspace.run import run_book, parse_sets\n"
+    "from steerspace.book.run import run_book\nfrom steerspace.book.cli import parse_sets\n"
     "t = run_book(sys.argv[1], parse_sets(sys.argv[5:]), root=sys.argv[2], jobs=int(sys.argv[3]),"
     " rerun=sys.argv[4] == '1')\n"
     f"print({MARKER!r} + json.dumps(t), flush=True)\n"
@@ -138,9 +138,9 @@ def run_once(
     rerun: bool = False,
 ) -> dict:
     """Run the whole book in ``root`` with ``STEERSPACE_CACHE=cache``; time, memory and
-    the model's work (:mod:`steerspace.ledger`, in ``root/ledger``). The runner's whole
+    the model's work (:mod:`steerspace.infra.ledger`, in ``root/ledger``). The runner's whole
     output goes to ``log``."""
-    from steerspace import ledger
+    from steerspace.infra import ledger
 
     ledger_dir = root / "ledger"
     env = dict(os.environ, STEERSPACE_CACHE=str(cache), **{ledger.ENV_VAR: str(ledger_dir)})
@@ -181,7 +181,7 @@ def book_targets(device: str) -> dict:
     """Issue 17's targets for this machine: cold <= 15 min where the CPU runs bfloat16
     natively (AVX512-BF16, AMX), <= 30 min where it does not (AVX2 only, float32);
     warm <= 90 s and peak memory <= 4 GB on either."""
-    from steerspace.precision import choose_dtype
+    from steerspace.core.precision import choose_dtype
 
     native = choose_dtype(device).dtype == "bfloat16"
     return {
@@ -210,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.config.endswith((".yaml", ".yml")):
         args.config = str(Path(args.config).resolve())
-    from steerspace.cache import default_cache_dir
+    from steerspace.book.cli import parse_sets
     from steerspace.config import load_config
-    from steerspace.run import parse_sets
+    from steerspace.infra.cache import default_cache_dir
 
     cfg = load_config(args.config, **parse_sets(args.set))
     if cfg.cache_dir:
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] kept {work}", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    from steerspace.run import largest_child_rss_bytes
+    from steerspace.book.run import largest_child_rss_bytes
 
     maxrss = largest_child_rss_bytes()
     peak = max(r["peak_tree_rss_bytes"] for r in runs.values())

@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True, help="the teacher's filled cache")
     args = parser.parse_args(argv)
-    from steerspace.cache import Cache
-    from steerspace.cache_archive import pack, unpack
+    from steerspace.infra.cache import Cache
+    from steerspace.infra.cache_archive import pack, unpack
 
     teacher = Cache(args.cache)
     if not teacher.entries():

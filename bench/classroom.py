@@ -13,7 +13,7 @@ half of them and all of them. Targets: under 2 GB (mybinder.org's memory limit) 
 chapter on 2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
-(``steerspace.precision.AVX2_ONLY_ENV``), so ``dtype: auto`` takes
+(``steerspace.core.precision.AVX2_ONLY_ENV``), so ``dtype: auto`` takes
 float32, as on most laptops, Binder's and Colab's CPUs: the larger model in memory.
 
     python bench/classroom.py --no-bf16               # every chapter
@@ -38,7 +38,7 @@ if __package__ in (None, ""):
 
 from bench.book import PeakRSS, book_sources  # noqa: E402
 from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E402
-from steerspace.precision import AVX2_ONLY_ENV  # noqa: E402
+from steerspace.core.precision import AVX2_ONLY_ENV  # noqa: E402
 
 LIMIT_BYTES = 2e9
 LIMIT_S = 300.0
@@ -50,7 +50,7 @@ def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, 
     argv += ["--out", str(root)]
     for pair in sets:
         argv += ["--set", pair]
-    code = f"from steerspace.run import main; raise SystemExit(main({argv!r}))"
+    code = f"from steerspace.book.cli import main; raise SystemExit(main({argv!r}))"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
@@ -119,8 +119,8 @@ def write(results: dict[str, dict], planned: list[str], args) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from steerspace.cache import default_cache_dir
-    from steerspace.run import chapters
+    from steerspace.book.structure import chapters
+    from steerspace.infra.cache import default_cache_dir
 
     parser = base_parser(__doc__.splitlines()[0])
     parser.set_defaults(config="classroom")

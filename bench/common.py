@@ -19,15 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from steerspace.manifest import git_commit
-from steerspace.manifest import machine as steerspace_machine
+from steerspace.infra.manifest import git_commit
+from steerspace.infra.manifest import machine as steerspace_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(os.environ.get("STEERSPACE_BENCH_RESULTS", ROOT / "bench" / "results"))
 
 
 def machine() -> dict[str, Any]:
-    """:func:`steerspace.manifest.machine` plus this checkout's commit."""
+    """:func:`steerspace.infra.manifest.machine` plus this checkout's commit."""
     return {**steerspace_machine(), "git_commit": git_commit(ROOT)}
 
 
@@ -135,9 +135,9 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 def load_cfg(args: argparse.Namespace, **extra: Any):
     """The config of ``--config`` with ``--set`` overrides (and ``extra``), its ``dtype``
     resolved (``auto`` → what this machine runs fastest, :func:`resolve_dtype`)."""
+    from steerspace.book.cli import parse_sets
     from steerspace.config import load_config
-    from steerspace.models import resolve_dtype
-    from steerspace.run import parse_sets
+    from steerspace.core.models import resolve_dtype
 
     cfg = load_config(args.config, **{**parse_sets(args.set), **extra})
     return cfg.replace(dtype=resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir))

@@ -471,7 +471,7 @@ def measured_tokens_per_sentence(cfg) -> tuple[float | None, str]:
     languages, with its tokenizer; None if the tokenizer is not available offline."""
     from transformers import AutoTokenizer
 
-    from steerspace.models import EMBEDDED_MODEL
+    from steerspace.core.models import EMBEDDED_MODEL
     from steerspace.pipeline import Pipeline
 
     pipe = Pipeline(cfg, progress=False)

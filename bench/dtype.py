@@ -41,9 +41,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def run_dtype(cfg, dtype: str) -> dict:
     """Experts, pre and post spaces, Table 1 and retrieval of ``cfg`` in ``dtype``."""
-    from steerspace.geometry import table1
+    from steerspace.metrics.geometry import table1
+    from steerspace.metrics.retrieval import top1_accuracy
     from steerspace.pipeline import Pipeline
-    from steerspace.retrieval import top1_accuracy
 
     pipe = Pipeline(cfg.replace(dtype=dtype), progress=True)
     start = time.perf_counter()
@@ -77,7 +77,7 @@ def run_dtype(cfg, dtype: str) -> dict:
 
 def compare(cfg, runs: dict[str, dict]) -> dict:
     """The differences between the float32 and bfloat16 runs."""
-    from steerspace.experts import top_k
+    from steerspace.core.experts import top_k
 
     f32, b16 = runs["float32"], runs["bfloat16"]
     experts = {}

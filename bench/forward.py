@@ -1,5 +1,5 @@
 """Forward-throughput benchmark: tokens/s of the embedding pass
-(``steerspace.embed.forward_pooled``) on the default model, in the same run and on the
+(``steerspace.core.forward.forward_pooled``) on the default model, in the same run and on the
 same sentences, for
 
 - ``plain``: the embedding pass alone (mean-pooled last hidden state);
@@ -84,7 +84,7 @@ def sentence_flops(lengths: np.ndarray, facts: dict) -> float:
 def token_counts(tokenizer, sentences, *, batch_size: int, max_length: int) -> dict:
     """Real and padded tokens of the library's length-sorted batching, and the real
     length of every sentence."""
-    from steerspace.embed import _batches, encode
+    from steerspace.core.forward import _batches, encode
 
     real = padded = 0
     lengths = np.zeros(len(sentences), dtype=np.int64)
@@ -180,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         args.sentences, args.repeats = min(args.sentences, 32), 1
     import torch
 
-    from steerspace.embed import encode, forward_pooled
-    from steerspace.hooks import find_modules
+    from steerspace.core.forward import encode, forward_pooled
+    from steerspace.core.hooks import find_modules
     from steerspace.pipeline import Pipeline
 
     cfg = load_cfg(args)

@@ -68,12 +68,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import baselines as bl
+from steerspace.analyses import baselines as bl
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
 from steerspace.figures import baselines as figs
 from steerspace.figures.style import CONDITIONS, save_figure
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.report import fmt, glue_all
-from steerspace.retrieval import SCORES
+from steerspace.metrics.retrieval import SCORES
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "baselines", {"k": 2000})))
@@ -371,7 +371,7 @@ transductive.rename("all-pairs top-1 (second half)").to_frame().round(3)
 # ```
 
 # %%
-from steerspace.generation import language_ids
+from steerspace.core.generation import language_ids
 
 stack = np.concatenate([pre[lang] for lang in languages])
 guess = np.array(language_ids([s for lang in languages for s in pipe.eval_corpus.sentences(lang)]))

@@ -68,18 +68,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import beyond
-from steerspace.dose import dose_table
-from steerspace.figures import beyond as figs
-from steerspace.figures.style import save_figure
-from steerspace.layers import (
+from steerspace.analyses.beyond_the_paper import summary as beyond
+from steerspace.analyses.beyond_the_paper.dose import dose_table
+from steerspace.analyses.beyond_the_paper.layers import (
     at_layer,
     distance_intervals_by_layer,
     n_layers,
     retrieval_intervals_by_layer,
 )
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.report import fmt, fmt_ci, glue_all
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.figures import beyond_the_paper as figs
+from steerspace.figures.style import save_figure
+from steerspace.text.format import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "beyond_the_paper", {"abx_triplets": 5000})))
@@ -215,7 +215,7 @@ plt.show()
 # - **typological**: the share of four features of the *World Atlas of Language
 #   Structures* (WALS, {cite}`dryer2013wals`) on which the two languages differ (in steps
 #   of a quarter), with WALS's values as carried by URIEL {cite}`littell2017uriel`
-#   (`steerspace.similarity` lists them). The four features and their values ("none":
+#   (`steerspace.analyses.beyond_the_paper.similarity` lists them). The four features and their values ("none":
 #   WALS records no dominant order):
 #
 # {glue:md}`beyond_wals`
@@ -337,7 +337,7 @@ display(Markdown(warnings_box()))
 # ```
 
 # %%
-from steerspace.abx import abx_error
+from steerspace.analyses.beyond_the_paper.abx import abx_error
 
 last_space = at_layer(post_layers[main_target], -1)
 errors = pd.Series({seed: abx_error(last_space, "meaning", n_triplets=cfg.abx_triplets, seed=seed) for seed in range(5)})
@@ -370,8 +370,8 @@ errors.rename("meaning error, last state").to_frame()
 # ```
 
 # %%
-from steerspace.inference import above_chance
-from steerspace.similarity import relate
+from steerspace.analyses.beyond_the_paper.similarity import relate
+from steerspace.metrics.inference import above_chance
 
 dot = beyond.similarity_frame(last_pre, last_post, score="dot")
 fit = relate(dot, "typological_distance", "delta_acc", cluster="target", n_boot=cfg.n_boot)

@@ -65,13 +65,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import claims, ksweep, scorecard
-from steerspace.figures.ksweep import k_sweep_figure
+from steerspace import claims
+from steerspace.analyses import choice_of_k as ksweep
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import scorecard
+from steerspace.core.generation import language_ids
+from steerspace.data.languages import LANGUAGES
+from steerspace.figures.choice_of_k import k_sweep_figure
 from steerspace.figures.style import save_figure
-from steerspace.generation import language_ids
-from steerspace.languages import LANGUAGES
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.report import fmt, glue_all
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "choice_of_k", {"k_grid": [0, 100, 1000]})))

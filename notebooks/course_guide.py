@@ -20,7 +20,7 @@
 # an on-disk cache that later runs reuse.
 #
 # The plan on this page (class minutes, learning goals, sessions) is a teacher's
-# suggestion, kept as data in `steerspace.course`; the run times are read from
+# suggestion, kept as data in `steerspace.book.course`; the run times are read from
 # `bench/results/book.json` and the dtype differences from `bench/results/dtype.json`,
 # so the page runs no model and executes in seconds
 # (`steerspace book --only course_guide --no-build`).
@@ -50,12 +50,12 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from steerspace import course
-from steerspace.bench_results import load_benchmark
+from steerspace.book import course
+from steerspace.book.structure import DEFAULT_CONFIG
 from steerspace.config import load_config
-from steerspace.languages import LANGUAGES
-from steerspace.report import fmt, glue_all
-from steerspace.run import DEFAULT_CONFIG
+from steerspace.data.languages import LANGUAGES
+from steerspace.infra.bench_results import load_benchmark
+from steerspace.text.format import fmt, glue_all
 
 root = Path.cwd()  # papermill runs the chapters in the repository root
 names = {code: lang.name for code, lang in LANGUAGES.items()}
@@ -158,7 +158,7 @@ display(Markdown(course.sessions_markdown(root)))
 # notebook started from the repository root:
 #
 # ```python
-# from steerspace.notebook import setup_chapter
+# from steerspace.book.chapter import setup_chapter
 #
 # cfg, pipe = setup_chapter("gemma-3-270m", {"k": 200})
 # pre, post = pipe.space(), pipe.post_spaces()

@@ -80,21 +80,20 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import crosslingual as xl
-from steerspace import scorecard
-from steerspace.claims import SCORES
-from steerspace.figures.retrieval import (
+from steerspace.analyses import crosslingual_retrieval as xl
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import SCORES, scorecard
+from steerspace.data.languages import seen_in_pretraining
+from steerspace.data.paper import paper_table
+from steerspace.figures.crosslingual_retrieval import (
     change_summary_figure,
     delta_heatmap_figure,
     table2_figure,
     target_query_figure,
 )
 from steerspace.figures.style import save_figure, show_gallery_figure, symmetric_limit
-from steerspace.languages import seen_in_pretraining
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, glue_all
-from steerspace.retrieval import VARIANT_SCORES
+from steerspace.metrics.retrieval import VARIANT_SCORES
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "crosslingual_retrieval", {"k": 200})))
@@ -379,7 +378,7 @@ by_score.join(norms).sort_values("cosine", ascending=False).head().round(3)
 # ```
 
 # %%
-from steerspace.languages import LANGUAGES
+from steerspace.data.languages import LANGUAGES
 
 same_script = {t: f.loc[[c for c in f.index if LANGUAGES[c].script == LANGUAGES[t].script]]
                for t, f in kept["cosine"].items()}  # fmt: skip

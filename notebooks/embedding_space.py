@@ -63,14 +63,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import claims, evidence, scorecard
-from steerspace.figures.space import distance_change_figure, umap_figure
+from steerspace import claims
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import evidence, scorecard
+from steerspace.data.paper import paper_table
+from steerspace.figures.embedding_space import distance_change_figure, umap_figure
 from steerspace.figures.style import save_figure, show_gallery_figure
-from steerspace.geometry import TABLE1_QUANTITIES, table1, table1_resampled
-from steerspace.inference import estimate_from_samples
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all, model_label
+from steerspace.metrics.geometry import TABLE1_QUANTITIES, table1, table1_resampled
+from steerspace.metrics.inference import estimate_from_samples
+from steerspace.text.format import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "embedding_space", {"k": 200})))
@@ -375,7 +376,7 @@ summary_aligned.round(3)
 # ```
 
 # %%
-from steerspace.geometry import distance_matrix
+from steerspace.metrics.geometry import distance_matrix
 
 closer_count = {
     t: int(

@@ -43,9 +43,9 @@ from pathlib import Path
 import jupytext
 from IPython.display import Markdown, display
 
-from steerspace.exercises import chapter_exercises, index_markdown
-from steerspace.report import glue_all
-from steerspace.run import PAGES, chapters
+from steerspace.book.exercises import chapter_exercises, index_markdown
+from steerspace.book.structure import PAGES, chapters
+from steerspace.text.format import glue_all
 
 root = Path.cwd()
 names = [n for n in chapters(root) if n not in PAGES]

@@ -72,20 +72,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import claims, expert_stats, scorecard
-from steerspace.control import head
-from steerspace.experts import overlap_matrix, top_k
-from steerspace.figures.experts import (
+from steerspace import claims
+from steerspace.analyses import finding_experts as expert_stats
+from steerspace.analyses.random_control import head
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import scorecard
+from steerspace.core.experts import overlap_matrix, top_k
+from steerspace.figures.embedding_space import QUANTITY_LABELS
+from steerspace.figures.finding_experts import (
     auroc_per_layer_figure,
     expert_values_figure,
     experts_per_layer_figure,
     overlap_figure,
     pooling_table1_figure,
 )
-from steerspace.figures.space import QUANTITY_LABELS
 from steerspace.figures.style import save_figure
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.report import fmt, glue_all
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "finding_experts", {"k": 200})))

@@ -64,12 +64,12 @@ overrides = {}  # any config key
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from steerspace import scorecard
-from steerspace.figures.headline import headline_data, headline_figure, missing_headline_inputs
+from steerspace.book.chapter import setup_chapter, warnings_box
+from steerspace.claims import scorecard
+from steerspace.data.languages import paper_languages
+from steerspace.figures.intro import headline_data, headline_figure, missing_headline_inputs
 from steerspace.figures.style import save_figure
-from steerspace.languages import paper_languages
-from steerspace.notebook import setup_chapter, warnings_box
-from steerspace.report import fmt, glue_all, model_label
+from steerspace.text.format import fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 records = scorecard.load(cfg, require_all=False)

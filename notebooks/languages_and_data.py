@@ -58,14 +58,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
 from steerspace.data import bible_languages, load_bible
 from steerspace.data.bible import readable_source, translation_name
-from steerspace.figures.data import length_figure, tokens_per_sentence_figure
+from steerspace.data.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, paper_languages
+from steerspace.data.paper import paper_table
+from steerspace.figures.languages_and_data import length_figure, tokens_per_sentence_figure
 from steerspace.figures.style import save_figure
-from steerspace.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, paper_languages
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, glue_all
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 100})))

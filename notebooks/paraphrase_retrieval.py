@@ -71,16 +71,16 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import claims, scorecard
-from steerspace import paraphrase as para
-from steerspace.claims import SCORES
+from steerspace import claims
+from steerspace.analyses import paraphrase_retrieval as para
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import SCORES, scorecard
 from steerspace.data.bible import readable_source
-from steerspace.figures.paraphrase import paraphrase_figure
+from steerspace.data.paper import paper_table
+from steerspace.figures.paraphrase_retrieval import paraphrase_figure
 from steerspace.figures.style import save_figure
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all
-from steerspace.retrieval import VARIANT_SCORES, top1_hits
+from steerspace.metrics.retrieval import VARIANT_SCORES, top1_hits
+from steerspace.text.format import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "paraphrase_retrieval", {"k": 200})))

@@ -73,11 +73,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.bench_results import find_repository, results_directory
+from steerspace.book.chapter import config_dropdown, setup_chapter, warnings_box
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
-from steerspace.report import glue_all
+from steerspace.infra.bench_results import find_repository, results_directory
+from steerspace.text.format import glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 repo = find_repository()
@@ -115,7 +115,7 @@ targets.set_index("target")
 #
 # Expert finding scores every MLP unit of every block for every target
 # ({glue:md}`perf_auroc_units` in the benchmark). The library computes all AUROCs of a
-# module at once (`steerspace.experts.auroc`, the Mann–Whitney statistic): for float32
+# module at once (`steerspace.core.experts.auroc`, the Mann–Whitney statistic): for float32
 # activations, as the book stores them, with one integer sort per unit of the values
 # with the label packed in the lowest bit; for other dtypes from
 # `scipy.stats.rankdata` ranks. The baseline calls `sklearn.metrics.roc_auc_score` once
@@ -196,7 +196,7 @@ if bk:
 #
 # **The model's work.** While the cold run builds the book, every forward pass,
 # generation and perplexity run records the sentences it ran, by content, and their
-# tokens ({mod}`steerspace.ledger`): the table sums them by kind. {glue:md}`perf_work`
+# tokens ({mod}`steerspace.infra.ledger`): the table sums them by kind. {glue:md}`perf_work`
 
 # %% tags=["hide-input"]
 work = perf.work_table(bk)
@@ -205,7 +205,7 @@ work if work is not None else Markdown(perf.not_measured("book"))
 # %% [markdown]
 # **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
 # not changed since it last ran is restored with the results it wrote
-# ({mod}`steerspace.chapter_cache`): the warm run above. Re-executing every chapter on
+# ({mod}`steerspace.infra.chapter_cache`): the warm run above. Re-executing every chapter on
 # the cached data (`steerspace book --rerun`, what a changed chapter costs) is the third
 # run, with chapters executed two at a time (`--jobs 2`).
 #

@@ -72,17 +72,19 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import claims, control, scorecard
-from steerspace.figures.control import (
+from steerspace import claims
+from steerspace.analyses import random_control as control
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import scorecard
+from steerspace.data.paper import paper_table
+from steerspace.figures.embedding_space import umap_figure
+from steerspace.figures.random_control import (
     control_distance_figure,
     control_paraphrase_figure,
     control_retrieval_figure,
 )
-from steerspace.figures.space import umap_figure
 from steerspace.figures.style import save_figure
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, glue_all
+from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "random_control", {"random_seeds": [1, 2, 3, 4, 5]})))
@@ -360,7 +362,7 @@ spread
 # ```
 
 # %%
-from steerspace.experts import random_k, top_k
+from steerspace.core.experts import random_k, top_k
 
 table = pipe.experts(cfg.main_target)
 drawn = random_k(table, cfg.k, seed=first)

@@ -60,10 +60,9 @@ overrides = {}  # any config key
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from steerspace import scorecard
-from steerspace.claims import PAPER_TEXT
-from steerspace.notebook import config_dropdown, setup_chapter, warnings_box
-from steerspace.report import glue_all
+from steerspace.book.chapter import config_dropdown, setup_chapter, warnings_box
+from steerspace.claims import PAPER_TEXT, scorecard
+from steerspace.text.format import glue_all
 
 cfg, _ = setup_chapter(config, overrides)
 display(Markdown(config_dropdown(cfg)))

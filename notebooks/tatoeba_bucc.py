@@ -68,16 +68,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace import benchmarks, claims, scorecard
-from steerspace.control import SCORE_NAMES, evidence_text
+from steerspace import claims
+from steerspace.analyses import tatoeba_bucc as benchmarks
+from steerspace.analyses.random_control import SCORE_NAMES, evidence_text
+from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.claims import scorecard
 from steerspace.data import default_tatoeba_dir, load_bucc, load_tatoeba
 from steerspace.data.bucc import BUCC_LANGUAGES
+from steerspace.data.languages import get_language
+from steerspace.data.paper import paper_table
 from steerspace.figures.style import save_figure
-from steerspace.figures.tatoeba import gains_figure, k_grid_figure
-from steerspace.languages import get_language
-from steerspace.notebook import chapter_header, setup_chapter, warnings_box
-from steerspace.paper import paper_table
-from steerspace.report import fmt, fmt_ci, glue_all, model_label
+from steerspace.figures.tatoeba_bucc import gains_figure, k_grid_figure
+from steerspace.text.format import fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "tatoeba_bucc", {"k": 200})))
@@ -321,7 +323,7 @@ gain
 # ```
 
 # %%
-from steerspace.retrieval import similarity
+from steerspace.metrics.retrieval import similarity
 
 files = datasets.get("Tatoeba", {})
 lang = "es" if "es" in files else next(iter(files), None)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from steerspace.testing import save_tiny_model, tiny_model, tiny_tokenizer
+from helpers.tiny import save_tiny_model, tiny_model, tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +75,7 @@ def copy_book_sources(root: Path) -> None:
 def built_book(tmp_path_factory, tiny_model_dir):
     """Every chapter executed with papermill on the tiny model, and the book built, in a
     copy of the repository: ``(root, timings)``."""
-    from steerspace.run import run_book
+    from steerspace.book.run import run_book
 
     root = tmp_path_factory.mktemp("book-root")
     copy_book_sources(root)

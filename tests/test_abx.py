@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cosine
 
-from steerspace.abx import (
+from steerspace.analyses.beyond_the_paper.abx import (
     TRIPLET_COLUMNS,
     abx_by_language,
     abx_correct,

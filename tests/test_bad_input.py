@@ -14,7 +14,8 @@ import pytest
 import torch
 import yaml
 
-import steerspace.run as run
+import steerspace.book.cli as cli
+import steerspace.book.run as run
 from steerspace.config import field_names, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +66,7 @@ def test_readme_bad_input_row(command, message, tiny_config, tmp_path, no_chapte
     args = shlex.split(command.replace("(no GPU)", ""))
     if "--config" not in args:
         args = ["--config", str(tiny_config), *args]
-    code = run.main(["book", *args, "--root", str(ROOT), "--out", str(tmp_path / "out")])
+    code = cli.main(["book", *args, "--root", str(ROOT), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, err
@@ -75,14 +76,14 @@ def test_readme_bad_input_row(command, message, tiny_config, tmp_path, no_chapte
 
 RUNNER_UNTIL_FIRST_CHAPTER = """
 import sys
-from steerspace import run
+from steerspace.book import cli, run
 
 def first_chapter(*args, **kwargs):
     print("torch in the runner:", "torch" in sys.modules, file=sys.stderr)
     raise SystemExit(0)
 
 run.execute_chapter = first_chapter
-raise SystemExit(run.main(sys.argv[1:]))
+raise SystemExit(cli.main(sys.argv[1:]))
 """
 
 
@@ -99,7 +100,7 @@ def test_the_runner_checks_in_a_child_process_and_never_imports_torch(tiny_confi
 
 
 def test_a_crashed_preflight_process_is_one_line_not_a_bad_input(monkeypatch):
-    from steerspace.preflight import checks_in_child
+    from steerspace.book.preflight import checks_in_child
 
     monkeypatch.setattr(sys, "executable", "/bin/false")  # exits 1 and prints nothing
     with pytest.raises(RuntimeError, match=r"^the preflight checks crashed \(exit 1\)"):
@@ -171,7 +172,7 @@ def test_a_bad_value_of_every_key_is_one_line(key, value):
 
 @pytest.mark.parametrize("key", sorted(PREFLIGHT))
 def test_a_missing_data_folder_fails_in_preflight(key):
-    from steerspace.preflight import check_data_dirs
+    from steerspace.book.preflight import check_data_dirs
 
     with pytest.raises(FileNotFoundError, match=f"config key '{key}': directory"):
         check_data_dirs(load_config("gemma-3-270m", **{key: "/nonexistent"}))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace.baselines import (
+from steerspace.analyses.baselines import (
     BASELINES,
     VIEWS,
     Directions,
@@ -49,9 +49,9 @@ from steerspace.baselines import (
     versus_statements,
     view_hits,
 )
-from steerspace.inference import Estimate
-from steerspace.report import fmt, fmt_ci
-from steerspace.retrieval import retrieval_matrix
+from steerspace.metrics.inference import Estimate
+from steerspace.metrics.retrieval import retrieval_matrix
+from steerspace.text.format import fmt, fmt_ci
 
 
 def random_space(seed: int = 0, langs: str = "abc", n: int = 10, d: int = 6) -> dict:
@@ -384,7 +384,7 @@ def test_sweep_and_alignment_tables():
 
 
 def test_statements_of_the_baselines_chapter():
-    from steerspace.inference import Estimate
+    from steerspace.metrics.inference import Estimate
 
     up, zero, down = (
         Estimate(0.02, 0.01, 0.03, 9),

@@ -8,9 +8,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from steerspace import benchmarks
+from steerspace.analyses import tatoeba_bucc as benchmarks
 from steerspace.data import Corpus
-from steerspace.report import fmt
+from steerspace.text.format import fmt
 
 
 def test_inner_product_retrieval_is_not_symmetric_and_cosine_fixes_it():

@@ -6,9 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace import beyond
-from steerspace.abx import abx_intervals
-from steerspace.layers import at_layer, distance_intervals_by_layer, retrieval_intervals_by_layer
+from steerspace.analyses.beyond_the_paper import summary as beyond
+from steerspace.analyses.beyond_the_paper.abx import abx_intervals
+from steerspace.analyses.beyond_the_paper.layers import (
+    at_layer,
+    distance_intervals_by_layer,
+    retrieval_intervals_by_layer,
+)
 
 TARGETS = ("en", "es")
 

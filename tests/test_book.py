@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from steerspace.run import chapters, has_figures, main, parse_sets, run_book
+from steerspace.book.cli import main, parse_sets
+from steerspace.book.run import run_book
+from steerspace.book.structure import chapters, has_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +65,7 @@ def test_student_edition_builds_without_solutions(built_book):
 def test_a_broken_solution_fails_its_chapter(built_book, tmp_path):
     from conftest import copy_book_sources
 
-    from steerspace.run import ChapterFailed, execute_chapter
+    from steerspace.book.run import ChapterFailed, execute_chapter
 
     root, _ = built_book
     copy_book_sources(tmp_path)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace.cache import Cache, CacheWriteError, atomic_write, key_hash
-from steerspace.stages import STAGES, Stage, stage_version
+from steerspace.infra.cache import Cache, CacheWriteError, atomic_write, key_hash
+from steerspace.infra.stages import STAGES, Stage, stage_version
 
 STAGES_V1 = {"emb": Stage(1), "t": Stage(1), "a": Stage(1), "j": Stage(1, reads=("emb",))}
 

@@ -9,9 +9,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from steerspace.cache import Cache
-from steerspace.cache_archive import MANIFEST, describe, pack, unpack
-from steerspace.run import main
+from steerspace.book.cli import main
+from steerspace.infra.cache import Cache
+from steerspace.infra.cache_archive import MANIFEST, describe, pack, unpack
 
 
 def filled(root) -> Cache:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steerspace import chapter_cache
-from steerspace.chapter_cache import ChapterCache, chapter_key, record_output
-from steerspace.run import main, run_book
+from steerspace.book.cli import main
+from steerspace.book.run import run_book
+from steerspace.infra import chapter_cache
+from steerspace.infra.chapter_cache import ChapterCache, chapter_key, record_output
 
 CHAPTER = """# ---
 # jupyter:
@@ -28,7 +29,7 @@ overrides = {{}}
 # %%
 from pathlib import Path
 
-from steerspace.chapter_cache import record_output
+from steerspace.infra.chapter_cache import record_output
 from steerspace.config import load_config
 
 cfg = load_config(config, **overrides)

@@ -17,7 +17,7 @@ from steerspace.claims import (
     assess,
     not_testable,
 )
-from steerspace.inference import Estimate
+from steerspace.metrics.inference import Estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 

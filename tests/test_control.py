@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace import control
+from steerspace.analyses import random_control as control
 from steerspace.config import load_config
-from steerspace.inference import Estimate
+from steerspace.metrics.inference import Estimate
 from steerspace.pipeline import Pipeline
-from steerspace.report import fmt_ci
+from steerspace.text.format import fmt_ci
 
 RNG = np.random.default_rng(0)
 LANGS = ["de", "en", "es", "fr"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from steerspace import course
-from steerspace.bench_results import load_benchmark
-from steerspace.run import chapters
+from steerspace.book import course
+from steerspace.book.structure import chapters
+from steerspace.infra.bench_results import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,7 @@ def test_dtype_text_reads_the_benchmark_fields():
 
 
 def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_path):
-    from steerspace.course import classroom_text, load_classroom
+    from steerspace.book.course import classroom_text, load_classroom
 
     assert load_classroom(tmp_path) is None
     assert "not measured here" in classroom_text(None)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace import crosslingual as xl
+from steerspace.analyses import crosslingual_retrieval as xl
 from steerspace.claims import Rule
-from steerspace.report import fmt_ci
-from steerspace.retrieval import VARIANT_SCORES, target_query_frame
+from steerspace.metrics.retrieval import VARIANT_SCORES, target_query_frame
+from steerspace.text.format import fmt_ci
 
 LANGS = ("de", "en", "es", "fr", "it", "pt")
 N = 80

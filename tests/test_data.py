@@ -23,8 +23,8 @@ from steerspace.data import (
 )
 from steerspace.data import bible as bible_module
 from steerspace.data.bible import BIBLE_TRANSLATIONS, default_db_path
+from steerspace.data.languages import LANGUAGES
 from steerspace.data.tatoeba import PACKAGED_DIR
-from steerspace.languages import LANGUAGES
 
 # --- Bible fixture --------------------------------------------------------------------
 

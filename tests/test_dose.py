@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from steerspace.dose import DOSE_COLUMNS, along_dial, dose_summary, dose_table, target_query_hits
-from steerspace.retrieval import target_query_frame
+from steerspace.analyses.beyond_the_paper.dose import (
+    DOSE_COLUMNS,
+    along_dial,
+    dose_summary,
+    dose_table,
+    target_query_hits,
+)
+from steerspace.metrics.retrieval import target_query_frame
 
 
 def _spaces(noise_post: float):

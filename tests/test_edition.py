@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from steerspace.edition import student_notebook
+from steerspace.book.edition import student_notebook
 
 V4 = nbformat.v4
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from steerspace.embed import (
+from steerspace.core.forward import (
     embed,
     embed_layers,
     forward_pooled,
     pooling_mask,
     record_activations,
 )
-from steerspace.hooks import Intervention, find_modules
+from steerspace.core.hooks import Intervention, find_modules
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
 
@@ -89,7 +89,7 @@ def test_layer_embeddings_pool_every_layer(model, tokenizer, sentences):
 def test_a_sentence_given_twice_runs_once_and_gets_its_row_back(
     model, tokenizer, sentences, tmp_path, monkeypatch
 ):
-    from steerspace import ledger
+    from steerspace.infra import ledger
 
     monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path))
     twice = [sentences[0], sentences[1], sentences[0]]

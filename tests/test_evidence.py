@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from steerspace.claims import Rule
-from steerspace.evidence import correlation, hits_change, hits_noninferior, hits_ratio, resampled
+from steerspace.claims.evidence import (
+    correlation,
+    hits_change,
+    hits_noninferior,
+    hits_ratio,
+    resampled,
+)
 
 
 def hits(n_hit: int, n: int = 200) -> np.ndarray:

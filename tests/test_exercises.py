@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from steerspace.exercises import chapter_exercises, index_markdown
-from steerspace.run import PAGES, chapters
+from steerspace.book.exercises import chapter_exercises, index_markdown
+from steerspace.book.structure import PAGES, chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace import expert_stats as es
+from steerspace.analyses import finding_experts as es
 from steerspace.claims import CLAIMS, assess
-from steerspace.experts import top_k
+from steerspace.core.experts import top_k
 
 N_LAYERS, PER_LAYER = 6, 200
 
@@ -33,7 +33,7 @@ def table(auroc: np.ndarray) -> pd.DataFrame:
 
 
 def test_hanley_mcneil_error_matches_simulated_aurocs_and_narrows_with_data():
-    from steerspace.experts import auroc
+    from steerspace.core.experts import auroc
 
     rng = np.random.default_rng(0)
     n_pos, n_neg, shift = 40, 60, 1.19  # binormal, AUROC = Phi(shift / sqrt 2) = 0.8
@@ -55,7 +55,7 @@ def test_chance_auroc_controls_the_best_of_many_null_units():
     n_pos, n_neg, n_units = 30, 60, 400
     threshold = es.chance_auroc(n_pos, n_neg, n_units)
     assert es.chance_auroc(n_pos, n_neg, 1) < threshold < es.chance_auroc(n_pos, n_neg, 10**6)
-    from steerspace.experts import auroc
+    from steerspace.core.experts import auroc
 
     labels = np.r_[np.ones(n_pos, bool), np.zeros(n_neg, bool)]
     best = [auroc(rng.normal(size=(n_pos + n_neg, n_units)), labels).max() for _ in range(20)]

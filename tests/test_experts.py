@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from steerspace.experts import (
+from steerspace.core.experts import (
     auroc,
     count_above,
     expert_table,

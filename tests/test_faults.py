@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace.cache import Cache
-from steerspace.stages import Stage
+from steerspace.infra.cache import Cache
+from steerspace.infra.stages import Stage
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -26,9 +26,9 @@ VALUE = "np.arange(200_000, dtype=np.float64)"
 PRELUDE = """
 import os, signal, sys, time
 import numpy as np
-import steerspace.cache as cache_module
-from steerspace.cache import Cache
-from steerspace.stages import Stage
+import steerspace.infra.cache as cache_module
+from steerspace.infra.cache import Cache
+from steerspace.infra.stages import Stage
 """
 
 
@@ -146,7 +146,7 @@ def test_sigkill_during_model_conversion_leaves_no_model(tmp_path):
         path.write_bytes(b"GGUF" + bytes(1000)); print("CONVERTING", flush=True); time.sleep(600)
     fake.assemble = assemble
     sys.modules[fake.__name__] = fake
-    from steerspace.models import embedded_model_dir
+    from steerspace.core.models import embedded_model_dir
     embedded_model_dir(sys.argv[1])
     """
     proc = spawn(body, str(tmp_path))
@@ -168,11 +168,12 @@ def test_sigint_stops_the_book_in_one_line_with_exit_130(tmp_path, tiny_model_di
     )
     root = Path(__file__).resolve().parents[1]
     body = f"""
-    import steerspace.run as run
+    import steerspace.book.cli as cli
+    import steerspace.book.run as run
     def hang(*args, **kwargs):
         print("RUNNING", flush=True); time.sleep(600)
     run.execute_chapter = hang
-    sys.exit(run.main(["book", "--config", sys.argv[1], "--root", {str(root)!r},
+    sys.exit(cli.main(["book", "--config", sys.argv[1], "--root", {str(root)!r},
                        "--out", sys.argv[2], "--no-build"]))
     """
     proc = spawn(body, str(config), str(tmp_path / "out"))

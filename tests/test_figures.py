@@ -11,9 +11,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from steerspace.data.languages import LANGUAGES  # noqa: E402
 from steerspace.figures import style  # noqa: E402
-from steerspace.figures.space import distance_change_figure, umap_figure  # noqa: E402
-from steerspace.languages import LANGUAGES  # noqa: E402
+from steerspace.figures.embedding_space import distance_change_figure, umap_figure  # noqa: E402
 
 
 def test_every_language_has_its_own_colour_and_marker_pair():
@@ -124,7 +124,7 @@ def test_distance_change_figure_one_panel_per_quantity():
 
 
 def test_headline_figure_three_panels_with_chance():
-    from steerspace.figures.headline import headline_figure
+    from steerspace.figures.intro import headline_figure
 
     distances = pd.DataFrame(
         [
@@ -170,7 +170,7 @@ def test_a_gallery_figure_gets_its_own_name_caption_and_alt_text():
 
 
 def test_missing_headline_inputs_name_the_chapters_to_run(tmp_path):
-    from steerspace.figures.headline import HEADLINE_INPUTS, missing_headline_inputs
+    from steerspace.figures.intro import HEADLINE_INPUTS, missing_headline_inputs
 
     assert missing_headline_inputs(tmp_path) == sorted(set(HEADLINE_INPUTS.values()))
     for name in HEADLINE_INPUTS:

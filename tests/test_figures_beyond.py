@@ -11,11 +11,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from steerspace.abx import abx_intervals  # noqa: E402
-from steerspace.figures import beyond  # noqa: E402
+from steerspace.analyses.beyond_the_paper.abx import abx_intervals  # noqa: E402
+from steerspace.analyses.beyond_the_paper.layers import (  # noqa: E402
+    distance_intervals_by_layer,
+    retrieval_intervals_by_layer,
+)
+from steerspace.analyses.beyond_the_paper.similarity import relate  # noqa: E402
+from steerspace.figures import beyond_the_paper as beyond  # noqa: E402
 from steerspace.figures.style import language_color  # noqa: E402
-from steerspace.layers import distance_intervals_by_layer, retrieval_intervals_by_layer  # noqa: E402
-from steerspace.similarity import relate  # noqa: E402
 
 TARGETS = ("en", "es")
 

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from steerspace.figures import control as figs  # noqa: E402
+from steerspace.figures import random_control as figs  # noqa: E402
 from steerspace.figures import style  # noqa: E402
 
 CONDITIONS = ["pre", "experts", "experts' values", "own means"]
@@ -90,7 +90,7 @@ def test_paraphrase_figure_draws_pre_and_every_condition_with_chance():
 
 
 def test_seed_range_bars_survive_a_mean_a_rounding_error_below_the_minimum():
-    from steerspace.figures.control import _seed_range
+    from steerspace.figures.random_control import _seed_range
 
     third = 0.1 + 0.2  # 0.30000000000000004: the mean of three equal seeds can round below
     rows = pd.DataFrame(

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from steerspace.figures import style  # noqa: E402
-from steerspace.figures.data import length_figure, tokens_per_sentence_figure  # noqa: E402
+from steerspace.figures.languages_and_data import length_figure, tokens_per_sentence_figure  # noqa: E402
 
 STATS = pd.DataFrame(
     {

@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from steerspace import expert_stats  # noqa: E402
-from steerspace.figures import experts as figs  # noqa: E402
+from steerspace.analyses import finding_experts as expert_stats  # noqa: E402
+from steerspace.figures import finding_experts as figs  # noqa: E402
 from steerspace.figures import style  # noqa: E402
 
 BLOCKS, PER_BLOCK = 6, 50

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from steerspace.figures import style  # noqa: E402
-from steerspace.figures.ksweep import k_sweep_figure  # noqa: E402
+from steerspace.figures.choice_of_k import k_sweep_figure  # noqa: E402
 
 GRID = [0, 100, 500, 2000, 5000]
 

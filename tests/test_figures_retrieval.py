@@ -11,13 +11,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from steerspace.figures import style  # noqa: E402
-from steerspace.figures.paraphrase import paraphrase_figure  # noqa: E402
-from steerspace.figures.retrieval import (  # noqa: E402
+from steerspace.figures.crosslingual_retrieval import (  # noqa: E402
     change_summary_figure,
     delta_heatmap_figure,
     table2_figure,
     target_query_figure,
 )
+from steerspace.figures.paraphrase_retrieval import paraphrase_figure  # noqa: E402
 
 CANDIDATES = ["ru", "de", "fr"]
 LANGUAGE_HEX = {c.lower() for c in style.LANGUAGE_COLOURS.values()}

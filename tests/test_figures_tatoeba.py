@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from steerspace.figures import style  # noqa: E402
-from steerspace.figures import tatoeba as figs  # noqa: E402
+from steerspace.figures import tatoeba_bucc as figs  # noqa: E402
 
 
 def _frame() -> pd.DataFrame:

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from steerspace.generation import (
+from steerspace.core.generation import (
     generate_free,
     langid_accuracy,
     language_ids,
     perplexity,
     sample_next,
 )
-from steerspace.hooks import Intervention, find_modules
+from steerspace.core.hooks import Intervention, find_modules
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
 
@@ -106,7 +106,7 @@ def test_sampler_draws_from_hugging_faces_distribution(temperature, top_k, top_p
 
 
 def test_generation_stops_a_sample_at_eos(model, tokenizer, monkeypatch):
-    import steerspace.generation as generation
+    import steerspace.core.generation as generation
 
     eos = tokenizer.eos_token_id
     calls = {"n": 0}
@@ -229,7 +229,7 @@ def test_perplexity_strided_equals_loop(model, tokenizer, window, stride, batch_
 def test_token_nll_in_row_chunks_equals_one_call():
     # perplexity's cross-entropy goes NLL_ROWS positions at a time, to keep the
     # log-softmax copy of a 262k vocabulary small: the same values, in the same order
-    from steerspace.generation import NLL_ROWS, _token_nll
+    from steerspace.core.generation import NLL_ROWS, _token_nll
 
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(2, 2 * NLL_ROWS + 5, 50, generator=generator) * 3

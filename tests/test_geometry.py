@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.distance import cdist
 from sklearn.metrics.pairwise import cosine_distances as sk_cosine_distances
 
-from steerspace.geometry import (
+from steerspace.metrics.geometry import (
     cosine_distances,
     distance_matrix,
     distances_to_medoid,
@@ -260,7 +260,7 @@ def test_umap_projection_reproducible_and_guarded():
 
 
 def test_table1_summary_is_mean_and_sem_over_targets():
-    from steerspace.geometry import table1, table1_row
+    from steerspace.metrics.geometry import table1, table1_row
 
     rng = np.random.default_rng(3)
     pre = {lang: rng.normal(size=(6, 4)) for lang in ("a", "b", "c", "d")}
@@ -277,7 +277,7 @@ def test_table1_summary_is_mean_and_sem_over_targets():
 
 
 def test_umap_pre_post_shapes_and_seed():
-    from steerspace.geometry import umap_pre_post
+    from steerspace.metrics.geometry import umap_pre_post
 
     rng = np.random.default_rng(0)
     pre = {lang: rng.normal(size=(12, 5)) for lang in ("a", "b", "c")}
@@ -290,7 +290,7 @@ def test_umap_pre_post_shapes_and_seed():
 
 
 def test_table1_resampled_point_is_table1_and_intervals_are_paired():
-    from steerspace.geometry import TABLE1_QUANTITIES, table1_resampled
+    from steerspace.metrics.geometry import TABLE1_QUANTITIES, table1_resampled
 
     rng = np.random.default_rng(0)
     langs = ["en", "de", "fr", "es"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from steerspace.experts import make_intervention
-from steerspace.hooks import Intervention, find_modules, intervening, layer_of, pool, recording
+from steerspace.core.experts import make_intervention
+from steerspace.core.hooks import Intervention, find_modules, intervening, layer_of, pool, recording
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
 

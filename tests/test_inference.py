@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from steerspace.inference import (
+from steerspace.metrics.inference import (
     Estimate,
     above_chance,
     block_bootstrap_delta,
@@ -132,7 +132,7 @@ def test_estimate_excludes():
 
 
 def test_bootstrap_columns_pairs_the_columns():
-    from steerspace.inference import bootstrap_columns
+    from steerspace.metrics.inference import bootstrap_columns
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(300, 1))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace import ksweep
+from steerspace.analyses import choice_of_k as ksweep
 from steerspace.claims import CLAIMS, assess, not_testable
-from steerspace.inference import Estimate
+from steerspace.metrics.inference import Estimate
 
 N = 64
 

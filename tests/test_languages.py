@@ -7,8 +7,7 @@ import dataclasses
 
 import pytest
 
-from steerspace.data.tatoeba import PACKAGED_DIR
-from steerspace.languages import (
+from steerspace.data.languages import (
     LANGUAGES,
     MODELS,
     PRETRAINING_NOTES,
@@ -18,7 +17,8 @@ from steerspace.languages import (
     seen_in_pretraining,
     validate_languages,
 )
-from steerspace.paper import PAPER_DIR
+from steerspace.data.paper import PAPER_DIR
+from steerspace.data.tatoeba import PACKAGED_DIR
 
 PAPER_CSV = PAPER_DIR / "appendixA_languages.csv"
 

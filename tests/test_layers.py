@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from steerspace.geometry import table1_row
-from steerspace.layers import (
+from steerspace.analyses.beyond_the_paper.layers import (
     at_layer,
     distance_intervals_by_layer,
     distances_by_layer,
@@ -15,7 +14,8 @@ from steerspace.layers import (
     retrieval_by_layer,
     retrieval_intervals_by_layer,
 )
-from steerspace.retrieval import target_query_frame
+from steerspace.metrics.geometry import table1_row
+from steerspace.metrics.retrieval import target_query_frame
 
 
 @pytest.fixture
@@ -111,8 +111,8 @@ def test_retrieval_intervals_are_the_target_query_means(layer_space):
 
 
 def test_distance_intervals_equal_table1_resampled_state_by_state(layer_space):
-    from steerspace.geometry import table1_resampled
-    from steerspace.inference import percentile_interval
+    from steerspace.metrics.geometry import table1_resampled
+    from steerspace.metrics.inference import percentile_interval
 
     post = {"es": {lang: 0.5 * x + 0.3 for lang, x in layer_space.items()}}
     frame = distance_intervals_by_layer(layer_space, post, n_boot=40, seed=3)

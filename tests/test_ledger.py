@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from steerspace import ledger
-from steerspace.embed import embed, encode, record_activations
-from steerspace.generation import generate_free
-from steerspace.hooks import Intervention, find_modules
+from steerspace.core.forward import embed, encode, record_activations
+from steerspace.core.generation import generate_free
+from steerspace.core.hooks import Intervention, find_modules
+from steerspace.infra import ledger
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from steerspace.models import check_device, load_model
+from steerspace.core.models import check_device, load_model
 
 
 def test_load_local_dir(tiny_model_dir):

@@ -7,9 +7,9 @@ import warnings
 
 import nbformat
 
-from steerspace import notebook
+from steerspace.book import chapter as notebook
+from steerspace.book.run import is_progress_noise, tidy_executed_notebook
 from steerspace.config import field_names, load_config
-from steerspace.run import is_progress_noise, tidy_executed_notebook
 
 
 def test_warnings_box_groups_messages_without_classes_or_paths(monkeypatch):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from steerspace.analyses.paraphrase_retrieval import (
+    mixed_evidence,
+    paraphrase_table,
+    preserved_evidence,
+)
 from steerspace.claims import Rule
-from steerspace.paraphrase import mixed_evidence, paraphrase_table, preserved_evidence
 
 
 def hits(n_hit: int, n: int = 200, start: int = 0) -> np.ndarray:

@@ -170,9 +170,9 @@ def test_layer_space_and_umap_are_cached(cfg, monkeypatch):
 
 
 def test_one_pass_gives_both_poolings(cfg, monkeypatch, tmp_path):
-    from steerspace import ledger
-    from steerspace.embed import record_activations
-    from steerspace.hooks import find_modules
+    from steerspace.core.forward import record_activations
+    from steerspace.core.hooks import find_modules
+    from steerspace.infra import ledger
 
     monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path / "ledger"))
     mean_pipe = Pipeline(cfg, progress=False)
@@ -193,7 +193,7 @@ def test_one_pass_gives_both_poolings(cfg, monkeypatch, tmp_path):
 
 
 def test_a_space_runs_its_uncached_languages_in_one_pass(cfg, monkeypatch, tmp_path):
-    from steerspace import ledger
+    from steerspace.infra import ledger
 
     monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path / "ledger"))
     pipe = Pipeline(cfg, progress=False)
@@ -212,7 +212,7 @@ def test_a_space_runs_its_uncached_languages_in_one_pass(cfg, monkeypatch, tmp_p
 
 
 def test_paraphrase_subsets_read_the_whole_pools_entries(cfg, monkeypatch, tmp_path):
-    from steerspace import ledger
+    from steerspace.infra import ledger
 
     pipe = Pipeline(cfg, progress=False)
     iv = pipe.intervention("es")

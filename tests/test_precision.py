@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import steerspace.precision as precision
-from steerspace.cache import Cache
+import steerspace.core.precision as precision
 from steerspace.config import load_config
-from steerspace.models import load_model, resolve_dtype
+from steerspace.core.models import load_model, resolve_dtype
+from steerspace.infra.cache import Cache
 from steerspace.pipeline import Pipeline
 
 

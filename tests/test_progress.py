@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import os
 
-import steerspace.progress as progress
-from steerspace.progress import ENV_VAR, forward_progress, progress_bar, progress_line
+import steerspace.infra.progress as progress
+from steerspace.infra.progress import ENV_VAR, forward_progress, progress_bar, progress_line
 
 
 def test_progress_line():

@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from steerspace.prose import hand_typed_numbers, markdown_sources
+from helpers.prose import hand_typed_numbers, markdown_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "notebooks").glob("*.py")) + sorted((ROOT / "book").glob("*.md"))
@@ -84,6 +83,6 @@ def test_references_names_and_marked_numbers_are_allowed(text):
 
 
 def test_the_allowed_confidence_level_is_the_one_used():
-    from steerspace.inference import CI_LEVEL
+    from steerspace.metrics.inference import CI_LEVEL
 
     assert CI_LEVEL == 0.95

@@ -15,7 +15,7 @@ import jupytext
 import pytest
 import yaml
 
-from steerspace.run import chapters
+from steerspace.book.structure import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())

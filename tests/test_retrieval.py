@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ConstantInputWarning, pearsonr
 
-from steerspace.retrieval import (
+from steerspace.metrics.retrieval import (
     bootstrap_pearson,
     retrieval_matrix,
     similarity,
@@ -177,7 +177,7 @@ def test_summarise_gains():
 
 
 def test_target_query_frame_and_table2():
-    from steerspace.retrieval import table2, target_query_frame
+    from steerspace.metrics.retrieval import table2, target_query_frame
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(20, 8))
@@ -206,7 +206,7 @@ def test_target_query_frame_and_table2():
 
 
 def test_hits_table_keeps_the_queries_and_averages_to_the_retrieval_matrix():
-    from steerspace.retrieval import hits_table, matrix_from_hits
+    from steerspace.metrics.retrieval import hits_table, matrix_from_hits
 
     rng = np.random.default_rng(3)
     meaning = rng.normal(size=(30, 6))
@@ -223,7 +223,7 @@ def test_hits_table_keeps_the_queries_and_averages_to_the_retrieval_matrix():
 
 
 def test_hits_table_rejects_unknown_languages_and_unequal_shapes():
-    from steerspace.retrieval import hits_table
+    from steerspace.metrics.retrieval import hits_table
 
     space = {"en": np.eye(3), "de": np.eye(3)}
     with pytest.raises(ValueError, match="queries must be languages"):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steerspace.run import default_out, main, run_book, run_name
+from steerspace.book.cli import main
+from steerspace.book.run import default_out, run_book, run_name
 
 CHAPTER = """# ---
 # jupyter:
@@ -34,7 +35,7 @@ cfg.results_path.mkdir(parents=True, exist_ok=True)
 
 
 # a long stage: every step reports (the library's interval is 10 s)
-PROGRESS = """import steerspace.progress as progress
+PROGRESS = """import steerspace.infra.progress as progress
 
 progress.INTERVAL_S = 0.0
 list(progress.progress_bar(range(2), desc="long stage", total=2))
@@ -142,7 +143,7 @@ THREADS = """import os
 
 @pytest.mark.slow
 def test_chapters_run_side_by_side_with_a_share_of_the_cpus_each(book_root, capsys):
-    from steerspace.run import usable_cpus
+    from steerspace.book.run import usable_cpus
 
     notebooks = book_root / "notebooks"
     for name in ("one", "two"):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from steerspace import scorecard
-from steerspace.claims import CLAIMS, Evidence, assess, not_testable
+from steerspace.claims import CLAIMS, Evidence, assess, not_testable, scorecard
 from steerspace.config import load_config
-from steerspace.inference import Estimate
+from steerspace.metrics.inference import Estimate
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers.tiny import save_tiny_model
 
 from steerspace.config import load_config
-from steerspace.embed import embed_layers, record_activations
-from steerspace.generation import generate_free, perplexity
-from steerspace.hooks import Intervention, find_modules
-from steerspace.models import input_device, load_model
-from steerspace.testing import save_tiny_model
+from steerspace.core.forward import embed_layers, record_activations
+from steerspace.core.generation import generate_free, perplexity
+from steerspace.core.hooks import Intervention, find_modules
+from steerspace.core.models import input_device, load_model
 
 REGEX = r"model\.layers\.\d+\.mlp\.down_proj"
 SHARDS = {

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steerspace.languages import LANGUAGES
-from steerspace.similarity import (
+from steerspace.analyses.beyond_the_paper.similarity import (
     DISTANCE_COLUMNS,
     WALS_FEATURES,
     WALS_TITLES,
@@ -18,6 +17,7 @@ from steerspace.similarity import (
     typological_distance,
     wals_table,
 )
+from steerspace.data.languages import LANGUAGES
 
 ALL = list(LANGUAGES)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from steerspace.stages import STAGES, Stage, code_fingerprint, fingerprints
+from steerspace.infra.stages import STAGES, Stage, code_fingerprint, fingerprints
 
 STORED = json.loads((Path(__file__).parent / "stage_fingerprints.json").read_text())
 
@@ -16,13 +16,13 @@ STORED = json.loads((Path(__file__).parent / "stage_fingerprints.json").read_tex
 @pytest.mark.parametrize("kind", sorted(STAGES))
 def test_stage_code_matches_its_version(kind):
     stored = STORED.get(kind)
-    assert stored is not None, f"stage {kind!r} is new: run python -m steerspace.stages"
+    assert stored is not None, f"stage {kind!r} is new: run python -m steerspace.infra.stages"
     now = code_fingerprint(kind)
     assert (stored["version"], stored["code"]) == (STAGES[kind].version, now), (
         f"the code of stage {kind!r} changed (fingerprint {now}, stored {stored['code']}): "
-        "if results can change, bump its version in steerspace.stages.STAGES; then (or for a "
+        "if results can change, bump its version in steerspace.infra.stages.STAGES; then (or for a "
         "result-neutral refactor) refresh tests/stage_fingerprints.json with "
-        "`python -m steerspace.stages > tests/stage_fingerprints.json`"
+        "`python -m steerspace.infra.stages > tests/stage_fingerprints.json`"
     )
 
 
@@ -52,8 +52,8 @@ def test_a_library_upgrade_recomputes_exactly_the_stages_whose_version_changed(
     them) are recomputed; embeddings, generations and the unit count are not."""
     from dataclasses import replace
 
-    from steerspace.cache import Cache
     from steerspace.config import load_config
+    from steerspace.infra.cache import Cache
     from steerspace.pipeline import Pipeline
 
     cfg = load_config(

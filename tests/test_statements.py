@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from steerspace.inference import Estimate
-from steerspace.statements import as_estimate, decided, per_unit, sides, value_range
+from steerspace.metrics.inference import Estimate
+from steerspace.text.statements import as_estimate, decided, per_unit, sides, value_range
 
 GAINS = {
     "de": Estimate(0.02, 0.01, 0.03, 200),

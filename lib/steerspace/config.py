@@ -36,7 +36,7 @@ class Config:
     name : label used in result paths and figure titles.
     model : Hugging Face id, local directory, or ``"embedded:gemma-3-270m"``.
     dtype, device : torch dtype name (``"auto"``: bfloat16 where the device runs it
-        natively, else float32; see :mod:`steerspace.precision`) and device (``"cpu"``,
+        natively, else float32; see :mod:`steerspace.core.precision`) and device (``"cpu"``,
         ``"cuda"``, ``"cuda:1"``).
     device_map : ``None`` (the model on ``device``) or an accelerate placement
         (``"auto"``, ``"balanced"``, ``"balanced_low_0"``, ``"sequential"``) that shards a
@@ -48,7 +48,7 @@ class Config:
     pawsx_dir : PAWS-X ``x-final`` directory for paraphrase retrieval; ``None``: pairs of
         Bible translations.
     tatoeba_dir : LASER-layout Tatoeba directory; ``None``: ``$STEERSPACE_TATOEBA_DIR`` or
-        the test files shipped with the package (``steerspace/datasets/tatoeba``).
+        the test files shipped with the package (``steerspace/data/files/tatoeba``).
     bucc_dir : BUCC 2018 directory (optional; App. H).
     benchmark_pairs : sentence pairs read per Tatoeba/BUCC file, the first ones (``None``:
         all, as the paper).
@@ -240,7 +240,7 @@ def _check_positive(key: str, value: Any) -> None:
 
 
 def _validate(cfg: Config) -> None:
-    from steerspace.languages import validate_languages
+    from steerspace.data.languages import validate_languages
 
     _check_choice("dtype", cfg.dtype, DTYPES)
     _check_choice("pooling", cfg.pooling, POOLINGS)

@@ -1,7 +1,7 @@
 """The cached stages every chapter shares, behind one object.
 
 ``Pipeline(cfg)`` loads the corpus split, finds experts and embeds sentences, each
-through the on-disk :class:`~steerspace.cache.Cache`, so a chapter asks for what it
+through the on-disk :class:`~steerspace.infra.cache.Cache`, so a chapter asks for what it
 needs and only what is missing is computed. The model is loaded lazily: a chapter
 whose inputs are all cached never loads it.
 """
@@ -15,9 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from steerspace.cache import Cache, atomic_write, key_hash
-from steerspace.chapter_cache import record_output
 from steerspace.config import Config
+from steerspace.core.experts import expert_table, make_intervention, random_k, top_k
+from steerspace.core.forward import embed, embed_layers, record_activations
+from steerspace.core.generation import generate_free, perplexity
+from steerspace.core.hooks import POOLINGS, Intervention, find_modules, pooled_name
+from steerspace.core.models import (
+    check_device,
+    count_units,
+    load_model,
+    model_config,
+    model_identity,
+    resolve_dtype,
+)
 from steerspace.data import (
     Corpus,
     ParaphrasePairs,
@@ -26,22 +36,12 @@ from steerspace.data import (
     load_flores,
     load_pawsx,
 )
-from steerspace.embed import embed, embed_layers, record_activations
-from steerspace.experts import expert_table, make_intervention, random_k, top_k
-from steerspace.generation import generate_free, perplexity
-from steerspace.geometry import UMAP_LAYOUT, umap_pre_post
-from steerspace.hooks import POOLINGS, Intervention, find_modules, pooled_name
-from steerspace.languages import paper_languages
-from steerspace.models import (
-    check_device,
-    count_units,
-    load_model,
-    model_config,
-    model_identity,
-    resolve_dtype,
-)
-from steerspace.retrieval import top1_hits
-from steerspace.stats import corpus_statistics
+from steerspace.data.languages import paper_languages
+from steerspace.data.statistics import corpus_statistics
+from steerspace.infra.cache import Cache, atomic_write, key_hash
+from steerspace.infra.chapter_cache import record_output
+from steerspace.metrics.geometry import UMAP_LAYOUT, umap_pre_post
+from steerspace.metrics.retrieval import top1_hits
 
 CONTROL_VALUES = ("experts", "own")
 #: Memory for the logits of one perplexity pass (see :meth:`Pipeline.heldout_perplexity`).
@@ -135,7 +135,7 @@ class Pipeline:
 
     @cached_property
     def model_id(self) -> str:
-        """The model's identity by content (:func:`steerspace.models.model_identity`)."""
+        """The model's identity by content (:func:`steerspace.core.models.model_identity`)."""
         return model_identity(self.cfg.model, cache_dir=self.cfg.cache_dir)
 
     def _key(self, **parts) -> dict:
@@ -327,7 +327,7 @@ class Pipeline:
         return int(self.cache.json("units", key, count, label=cfg.name))
 
     def corpus_statistics(self, corpus) -> pd.DataFrame:
-        """:func:`steerspace.stats.corpus_statistics` of ``corpus`` with this model's
+        """:func:`steerspace.data.statistics.corpus_statistics` of ``corpus`` with this model's
         tokenizer, cached: a warm run (or a cache unpacked from a teacher's) needs neither
         the tokenizer nor the model for it."""
 
@@ -589,7 +589,7 @@ class Pipeline:
     def umap(
         self, pre: dict[str, np.ndarray], post: dict[str, np.ndarray]
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """:func:`~steerspace.geometry.umap_pre_post` of two spaces (first
+        """:func:`~steerspace.metrics.geometry.umap_pre_post` of two spaces (first
         ``umap_sentences`` per language, seeded), cached by the arrays' content: UMAP is
         the slowest step of a warm build."""
         cfg = self.cfg

@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from steerspace.run import PAGES, chapters, has_figures
+from steerspace.book.structure import PAGES, chapters, has_figures
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def site(book_root):
 @pytest.fixture(scope="module")
 def student_site(book_root):
     """The student edition of the same book (built from its executed notebooks)."""
-    from steerspace.edition import build_student_edition
+    from steerspace.book.edition import build_student_edition
 
     html = build_student_edition(book_root).parent
     with serve(html) as base:
@@ -297,7 +297,7 @@ def test_title_page_has_question_headline_figure_and_references(site, driver):
 
 
 def test_scorecard_has_a_row_per_claim_with_a_verdict(site, driver):
-    from steerspace.scorecard import registry_keys
+    from steerspace.claims.scorecard import registry_keys
 
     base, _, _ = site
     open_page(driver, base + "book/scorecard.html")

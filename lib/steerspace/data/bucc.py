@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from steerspace.data.corpus import Corpus, existing_dir
-from steerspace.languages import get_language
+from steerspace.data.languages import get_language
 
 BUCC_LANGUAGES = ("de", "fr", "ru", "zh")
 SPLITS = ("sample", "training", "test")

@@ -1,7 +1,7 @@
 """The one corpus type every chapter uses: aligned sentences per language.
 
 A :class:`Corpus` holds, for each language (ISO 639-1 code, see
-:mod:`steerspace.languages`), one sentence per aligned id. Sentence ``i`` of every
+:mod:`steerspace.data.languages`), one sentence per aligned id. Sentence ``i`` of every
 language is a translation of sentence ``i`` of every other language, so the order of
 ``ids`` is the alignment. Loaders in :mod:`steerspace.data` build it; the expert
 finding and embedding code only read it.

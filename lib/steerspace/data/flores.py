@@ -29,7 +29,7 @@ import pandas as pd
 
 from steerspace.data.corpus import Corpus, existing_dir
 from steerspace.data.hf import flores_plus_sentences, is_hf_source
-from steerspace.languages import get_language, validate_languages
+from steerspace.data.languages import get_language, validate_languages
 
 SPLITS: tuple[str, ...] = ("dev", "devtest")
 _DOWNLOAD = (
@@ -92,7 +92,7 @@ def load_flores(
         A Flores-200 or Flores+ directory (see the module docstring for layouts), or
         ``"hf:<hub id or local copy>"`` of Flores+ (:mod:`steerspace.data.hf`).
     languages
-        ISO 639-1 codes (see :mod:`steerspace.languages`); each is mapped to its
+        ISO 639-1 codes (see :mod:`steerspace.data.languages`); each is mapped to its
         Flores code, e.g. ``"es"`` → ``spa_Latn``.
     split
         ``"dev"`` (997 sentences) or ``"devtest"`` (1012).

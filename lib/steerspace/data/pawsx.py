@@ -16,7 +16,7 @@ from pathlib import Path
 
 from steerspace.data.corpus import ParaphrasePairs, existing_dir
 from steerspace.data.hf import columns, is_hf_source, open_split
-from steerspace.languages import LANGUAGES, get_language
+from steerspace.data.languages import LANGUAGES, get_language
 
 #: split → file name inside ``x-final/{lang}/`` (English's train file is ``train.tsv``).
 SPLIT_FILES: dict[str, str] = {

@@ -4,7 +4,7 @@ Each pair is two line-aligned files, ``tatoeba.{xxx}-eng.{xxx}`` and
 ``tatoeba.{xxx}-eng.eng``, where ``xxx`` is :attr:`Language.tatoeba` (``cmn`` for
 Chinese, ``pes`` for Persian). The English side differs from pair to pair, so every
 language gets its own two-language :class:`Corpus`. The LASER test files of all 22
-paper languages ship inside the package (``steerspace/datasets/tatoeba``, 1.8 MB, CC BY
+paper languages ship inside the package (``steerspace/data/files/tatoeba``, 1.8 MB, CC BY
 2.0 FR, with their README and ``SHA256SUMS``): :func:`default_tatoeba_dir`. A
 ``data_dir`` of ``hf:mteb/tatoeba-bitext-mining`` (or ``hf:<local copy>``) reads the
 same pairs through ``datasets`` (:mod:`steerspace.data.hf`).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from steerspace.data.corpus import Corpus, existing_dir
 from steerspace.data.hf import columns, is_hf_source, open_split
-from steerspace.languages import LANGUAGES, get_language, validate_languages
+from steerspace.data.languages import LANGUAGES, get_language, validate_languages
 
 #: Environment variable that points :func:`default_tatoeba_dir` elsewhere.
 ENV_VAR = "STEERSPACE_TATOEBA_DIR"
@@ -26,7 +26,7 @@ _DOWNLOAD = "copy data/tatoeba/v1 of https://github.com/facebookresearch/LASER t
 
 
 #: The LASER Tatoeba test files shipped with the package (see its README.md).
-PACKAGED_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tatoeba"
+PACKAGED_DIR = Path(__file__).resolve().parent / "files" / "tatoeba"
 
 
 def default_tatoeba_dir() -> Path:

@@ -23,10 +23,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from steerspace.bench_results import load_benchmark
+from steerspace.core.precision import AVX2_ONLY_ENV
 from steerspace.figures.style import METHOD_COLOURS, method_style
-from steerspace.precision import AVX2_ONLY_ENV
-from steerspace.report import fmt
+from steerspace.infra.bench_results import load_benchmark
+from steerspace.text.format import fmt
 
 #: each benchmark → the command that writes its result
 COMMANDS = {
@@ -286,7 +286,7 @@ def cost_table(prediction: Result) -> pd.DataFrame:
 
 def benchmark_texts(results: Mapping[str, Result | None]) -> dict[str, str]:
     """The sentences under each benchmark's figure (Markdown, every number formatted by
-    :func:`~steerspace.report.fmt`), keyed by the chapter's glue names without their
+    :func:`~steerspace.text.format.fmt`), keyed by the chapter's glue names without their
     ``perf_`` prefix; a benchmark not run is named with its command."""
     a, f, b, bk, cm = (results.get(n) for n in COMMANDS)
     out = {name: not_measured(key) + "." for name, key in (
@@ -638,7 +638,7 @@ def profile_text(f: Result | None) -> str:
 def work_table(bk: Result | None) -> pd.DataFrame | None:
     """The model's work in the cold book run by kind (forward passes, generation,
     perplexity): calls, sentences, tokens, tokens run twice and seconds (from the
-    run's ledger, :mod:`steerspace.ledger`); ``None`` if not measured."""
+    run's ledger, :mod:`steerspace.infra.ledger`); ``None`` if not measured."""
     work = (bk or {}).get("runs", {}).get("cold", {}).get("model_work")
     if not work:
         return None

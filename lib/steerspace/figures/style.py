@@ -24,9 +24,9 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.ticker import MaxNLocator
 
-from steerspace.chapter_cache import record_output
 from steerspace.config import Config
-from steerspace.languages import LANGUAGES
+from steerspace.data.languages import LANGUAGES
+from steerspace.infra.chapter_cache import record_output
 
 TARGETS = ("en", "de", "fr", "es", "ja")
 # Okabe–Ito for the five targets, then 18 more hues picked greedily from an sRGB grid to

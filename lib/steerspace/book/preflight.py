@@ -1,0 +1,162 @@
+"""Checks that run before any chapter: every bad input fails here, in one line.
+
+:func:`steerspace.config.load_config` already rejects unknown keys and malformed values.
+What needs the machine, the disk or the model is checked here: the device exists, the
+data folders exist, the corpus has the languages, and every ``k`` fits the model's unit
+count (read from the model's config, with no weights loaded).
+
+``steerspace book`` runs these checks, and the choice of ``dtype: auto``, in a child
+process (:func:`checks_in_child`): they import torch and transformers, and the runner,
+which stays alive beside every chapter's kernel, then never holds them (about 0.4 GB).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from steerspace.config import Config, load_config
+from steerspace.data.hf import HF_PREFIX, is_hf_source
+
+DATA_KEYS = {
+    "data_dir": "the Flores-200 or Flores+ directory",
+    "pawsx_dir": "the PAWS-X directory (with x-final/)",
+    "tatoeba_dir": "a LASER-layout Tatoeba directory",
+    "bucc_dir": "the BUCC 2018 directory",
+}
+
+
+def check_data_dirs(cfg: Config) -> None:
+    """Every data key that names a folder names one that exists."""
+    for key, what in DATA_KEYS.items():
+        value = getattr(cfg, key)
+        if value is None:
+            continue
+        if is_hf_source(value):
+            target = value[len(HF_PREFIX) :]
+            if target.startswith(("/", ".", "~")) and not Path(target).expanduser().is_dir():
+                raise FileNotFoundError(
+                    f"config key {key!r}: the local copy {target!r} does not exist; "
+                    f"pass {HF_PREFIX}<hub id> or {HF_PREFIX}<folder written by save_to_disk>"
+                )
+            continue
+        if not Path(value).expanduser().is_dir():
+            raise FileNotFoundError(
+                f"config key {key!r}: directory {value!r} does not exist; point it at {what}"
+            )
+
+
+def check_corpus_languages(cfg: Config) -> None:
+    """The embedded Bible has 18 of the languages; asking for another fails here."""
+    if cfg.corpus != "bible":
+        return
+    from steerspace.data import bible_languages
+
+    have = set(bible_languages())
+    asked = dict.fromkeys([*cfg.targets, *cfg.extra_negatives, *cfg.languages])
+    missing = [code for code in asked if code not in have]
+    if missing:
+        raise ValueError(
+            f"the Bible corpus has no {missing}; it has {sorted(have)} "
+            "(use corpus: flores with data_dir for the others)"
+        )
+
+
+def check_k(cfg: Config, n_units: int) -> None:
+    """``k`` and every value of the k grids is at most the model's unit count."""
+    asked = {"k": [cfg.k], "k_grid": list(cfg.k_grid), "dose_k_grid": list(cfg.dose_k_grid)}
+    for key, values in asked.items():
+        too_big = [k for k in values if k > n_units]
+        if too_big:
+            raise ValueError(
+                f"config key {key!r}: {too_big} is more than the {n_units} units matched by "
+                f"modules={cfg.modules!r}; choose values <= {n_units}"
+            )
+
+
+def preflight(cfg: Config) -> int:
+    """Run every check, cheapest first; returns the model's unit count.
+
+    Raises ``ValueError`` or ``FileNotFoundError`` with a one-line message.
+    """
+    from steerspace.core.models import check_device
+    from steerspace.pipeline import Pipeline
+
+    check_device(cfg.device)
+    check_data_dirs(cfg)
+    check_corpus_languages(cfg)
+    n_units = Pipeline(cfg, progress=False).n_units  # cached, or counted from the config
+    check_k(cfg, n_units)
+    return n_units
+
+
+#: the errors a check raises, by name, as the child process reports them
+CHECK_ERRORS: dict[str, type[Exception]] = {
+    "ValueError": ValueError,
+    "FileNotFoundError": FileNotFoundError,
+}
+
+
+def checks(config: str, overrides: Mapping[str, Any], *, model_id: bool = True) -> dict[str, Any]:
+    """:func:`preflight`, the dtype choice and (with ``model_id``) the model's identity
+    for ``config`` with ``overrides``: ``{"n_units": ..., "dtype": {"dtype", "device",
+    "reason", ...}, "model_id": ...}`` (``model_id`` ``""`` when not asked for)."""
+    from steerspace.core.models import model_identity
+    from steerspace.core.precision import AUTO, choose_dtype
+
+    cfg = load_config(config, **dict(overrides))
+    n_units = preflight(cfg)
+    if cfg.dtype == AUTO:
+        dtype = choose_dtype(cfg.device, cache_dir=cfg.cache_dir).as_dict()
+    else:
+        dtype = {"dtype": cfg.dtype, "device": cfg.device, "reason": "set in the config"}
+    identity = model_identity(cfg.model, cache_dir=cfg.cache_dir) if model_id else ""
+    return {"n_units": n_units, "dtype": dtype, "model_id": identity}
+
+
+def checks_in_child(
+    config: str, overrides: Mapping[str, Any], *, model_id: bool = True
+) -> dict[str, Any]:
+    """:func:`checks` in a child process (``python -m steerspace.book.preflight``), so the
+    calling process never imports torch. A failed check is raised here, as the same
+    exception type with the same one-line message."""
+    request = json.dumps({"config": config, "overrides": dict(overrides), "model_id": model_id})
+    # stderr passes through: the model's first conversion reports itself there
+    proc = subprocess.run(
+        [sys.executable, "-m", "steerspace.book.preflight", request],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    *other, last = proc.stdout.strip().splitlines() or [""]
+    for line in other:
+        print(line, flush=True)
+    try:
+        answer = json.loads(last)
+    except json.JSONDecodeError:
+        raise RuntimeError(
+            f"the preflight checks crashed (exit {proc.returncode}); see the lines above"
+        ) from None
+    if "error" in answer:
+        raise CHECK_ERRORS[answer["error"]](answer["message"])
+    return answer
+
+
+def _main(argv: list[str]) -> int:
+    """The child's side of :func:`checks_in_child`: one JSON line on stdout."""
+    request = json.loads(argv[0])
+    try:
+        answer = checks(request["config"], request["overrides"], model_id=request["model_id"])
+    except tuple(CHECK_ERRORS.values()) as err:
+        print(json.dumps({"error": type(err).__name__, "message": str(err)}))
+        return 2
+    print(json.dumps(answer, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

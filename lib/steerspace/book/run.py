@@ -1,0 +1,483 @@
+"""Execute the chapters with papermill and build the book (CLI: ``steerspace book``).
+
+The chapter sources are jupytext percent files in ``notebooks/``; the book's table of
+contents (``_toc.yml``) decides which run and in what order: every ``book/<name>``
+entry with a ``notebooks/<name>.py`` source is executed into ``book/<name>.ipynb``
+with the chosen config and parameters. ``jupyter-book build`` then renders the
+executed notebooks as they are (execution is off in ``_config.yml``).
+
+Runs never overwrite each other: the default config without overrides writes the
+committed book (``book/``, ``results/<name>/``); any other run writes its own folder,
+``runs/<run name>/`` (or ``--out``), with its executed notebooks, results and HTML.
+Every run writes ``manifest.json`` next to its results (:mod:`steerspace.infra.manifest`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from steerspace.infra.cache import key_hash
+from steerspace.infra.chapter_cache import ENV_VAR as OUTPUTS_VAR
+from steerspace.infra.chapter_cache import ChapterCache, cacheable, chapter_key, outputs_listed
+from steerspace.config import load_config
+from steerspace.book.edition import EDITIONS, build_student_edition
+from steerspace.book.structure import DEFAULT_CONFIG, SUMMARY_PAGES, build_book, chapters, copy_book_pages
+from steerspace.infra.manifest import run_manifest, utc_now, write_manifest
+from steerspace.infra.progress import forward_progress
+
+#: Environment variables that cap a kernel's CPU threads (OpenMP, MKL, OpenBLAS).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised; ``notebook`` is its executed notebook, error output included."""
+
+    def __init__(self, name: str, notebook: Path, error: BaseException | str) -> None:
+        if isinstance(error, str):  # the reason, as a worker process reported it
+            what = error
+        else:
+            what = (
+                f"{error.ename}: {error.evalue}"
+                if hasattr(error, "ename")
+                else f"{type(error).__name__}: {error}"
+            ).splitlines()[0]
+        self.what = what
+        super().__init__(
+            f"chapter {name} failed ({what}); its executed notebook, with the error: {notebook}"
+        )
+        self.name, self.notebook = name, notebook
+
+
+#: a progress bar's stderr line: tqdm's ``" 40%|████      | 4/10 [00:01<00:02, 3.1it/s]"``
+_PROGRESS_LINE = re.compile(r"^\s*(?:[^\n]*:\s*)?\d+%\|.*\|.*\[.*\]\s*$")
+
+
+def is_progress_noise(text: str) -> bool:
+    """True for a stderr output made only of progress-bar updates and blank lines."""
+    lines = [line for line in re.split(r"[\r\n]+", text) if line.strip()]
+    return all(_PROGRESS_LINE.match(line) for line in lines)
+
+
+def tidy_executed_notebook(path: Path) -> None:
+    """Make an executed chapter fit to commit and render.
+
+    Tags papermill's injected-parameters cell ``remove-cell`` (the chapter shows its
+    configuration in a dropdown; the injected cell only repeats it), drops stderr outputs
+    that are only progress bars (a model's "Loading weights" bar, say: noise with no
+    result), and replaces papermill's absolute input and output paths by the file names,
+    so no machine's folders end up in the committed notebooks. Other stderr (the
+    library's warnings) is kept.
+    """
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.outputs
+                if not (
+                    out.get("output_type") == "stream"
+                    and out.get("name") == "stderr"
+                    and is_progress_noise(out.get("text", ""))
+                )
+            ]
+    record = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record.get(key):
+            record[key] = Path(record[key]).name
+    nbformat.write(notebook, path)
+
+
+def run_name(name: str, overrides: Mapping[str, Any]) -> str:
+    """The folder name of a run: the config's ``name`` and its overrides, e.g.
+    ``gemma-3-270m_k=200_targets=es+fr``; characters unsafe in a path become ``-``,
+    and then (or beyond 80 characters) a hash of the overrides keeps names apart."""
+    parts = [name]
+    for key in sorted(overrides):
+        value = overrides[key]
+        if value is not None:
+            text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            parts.append(f"{key}={text}")
+    raw = "_".join(parts)
+    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "-", raw)
+    if safe != raw or len(safe) > 80:
+        safe = f"{safe[:70]}-{key_hash(dict(overrides))[:8]}"
+    return safe
+
+
+def default_out(root: Path, config: str, overrides: Mapping[str, Any], name: str) -> Path:
+    """Where a run writes: ``root`` (the committed book) for :data:`DEFAULT_CONFIG`
+    without overrides, else ``root/runs/<run name>``."""
+    if config == DEFAULT_CONFIG and all(v is None for v in overrides.values()):
+        return root
+    return root / "runs" / run_name(name, overrides)
+
+
+def execute_chapter(
+    root: Path,
+    name: str,
+    parameters: dict[str, Any],
+    *,
+    kernel: str = "python3",
+    out: Path | None = None,
+) -> Path:
+    """Execute ``notebooks/<name>.py`` into ``<out>/book/<name>.ipynb`` (``out``
+    defaults to ``root``) with papermill, in ``root``.
+
+    The notebook is written to a temporary name and renamed on success, so a failed
+    chapter leaves the previous executed version in place; the failed execution is
+    kept as ``<name>.failed.ipynb`` beside it, with the error, and :class:`ChapterFailed`
+    names it.
+    """
+    import jupytext
+    import papermill
+
+    source = root / "notebooks" / f"{name}.py"
+    target = (out or root) / "book" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{name}.src.ipynb")
+    partial = target.with_name(f".{name}.run.ipynb")
+    failed = target.with_name(f"{name}.failed.ipynb")
+    jupytext.write(jupytext.read(source), staged)
+    try:
+        papermill.execute_notebook(
+            str(staged),
+            str(partial),
+            parameters=parameters,
+            cwd=str(root),
+            kernel_name=kernel,
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+        )
+        tidy_executed_notebook(partial)
+        partial.replace(target)
+        failed.unlink(missing_ok=True)
+    except Exception as err:
+        if not partial.is_file():
+            raise
+        partial.replace(failed)
+        raise ChapterFailed(name, failed, err) from err
+    finally:
+        staged.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _chapter_jobs(
+    root: Path,
+    names: list[str],
+    parameters: dict[str, Any],
+    out: Path,
+    results: Path,
+    cfg: Any,
+    dtype: dict[str, Any],
+    model_id: str,
+    *,
+    use_cache: bool,
+) -> list[ChapterJob]:
+    """One :class:`ChapterJob` per chapter, with its chapter-cache key unless
+    ``use_cache`` is false (``--rerun``) or the chapter is never cached. ``model_id`` is
+    :func:`steerspace.core.models.model_identity` of the config's model."""
+    from steerspace.infra.cache import default_cache_dir
+
+    cache_root = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+    jobs = []
+    for name in names:
+        job = ChapterJob(root, name, parameters, out, results)
+        if use_cache and cacheable(name):
+            key = chapter_key(
+                root, name, parameters, settings=cfg.as_dict(), dtype=dtype, model_id=model_id
+            )
+            job = replace(job, cache=cache_root, key=key)
+        jobs.append(job)
+    return jobs
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """What executing (or restoring) one chapter needs; picklable for worker processes.
+    ``cache`` is the chapter cache's root and ``key`` the chapter's key
+    (:mod:`steerspace.infra.chapter_cache`); ``None`` executes without the chapter cache."""
+
+    root: Path
+    name: str
+    parameters: dict[str, Any]
+    out: Path
+    results: Path
+    cache: Path | None = None
+    key: dict[str, Any] | None = None
+    threads: int | None = None
+
+
+def _run_chapter(job: ChapterJob) -> dict[str, Any]:
+    """Restore ``job``'s chapter from the chapter cache, or execute it (progress
+    forwarded, CPU threads capped to ``job.threads``) and cache it. Returns its seconds
+    and whether it was ``restored``."""
+    start = time.perf_counter()
+    store = ChapterCache(job.cache) if job.cache is not None and job.key is not None else None
+    notebook = job.out / "book" / f"{job.name}.ipynb"
+    if store is not None and store.restore(job.key, notebook, job.results) is not None:
+        return {"seconds": time.perf_counter() - start, "restored": True}
+    if job.threads is not None:
+        for var in THREAD_VARIABLES:
+            os.environ[var] = str(job.threads)
+    fd, listing = tempfile.mkstemp(prefix="steerspace-outputs-", suffix=".txt")
+    os.close(fd)
+    os.environ[OUTPUTS_VAR] = listing
+    try:
+        with forward_progress(job.name):
+            execute_chapter(job.root, job.name, job.parameters, out=job.out)
+        seconds = time.perf_counter() - start
+        peak = _largest_kernel_mb()
+        if store is not None:
+            outputs = outputs_listed(Path(listing))
+            store.store(job.key, notebook, job.results, outputs, seconds=seconds)
+    finally:
+        os.environ.pop(OUTPUTS_VAR, None)
+        Path(listing).unlink(missing_ok=True)
+    return {"seconds": seconds, "restored": False, "largest_kernel_mb": peak}
+
+
+def largest_child_rss_bytes() -> int | None:
+    """The largest resident memory (bytes) of any process this one has waited for so
+    far (``getrusage(RUSAGE_CHILDREN).ru_maxrss``: KiB on Linux, bytes on macOS);
+    ``None`` where the OS does not report it."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
+def _largest_kernel_mb() -> int | None:
+    """:func:`largest_child_rss_bytes` in MB: the largest of the kernels (and of the
+    preflight process, :func:`steerspace.book.preflight.checks_in_child`) run so far."""
+    largest = largest_child_rss_bytes()
+    return None if largest is None else int(largest / 2**20)
+
+
+def _chapter_worker(job: ChapterJob) -> dict[str, Any]:
+    """:func:`_run_chapter` in a worker process: a failure comes back as data (the
+    exception, with its notebook, does not cross processes)."""
+    try:
+        return _run_chapter(job)
+    except ChapterFailed as err:
+        return {"failed": str(err.notebook), "error": err.what}
+
+
+def _done(name: str, result: dict[str, Any], steps: dict, timings: dict) -> None:
+    """Record and print a finished chapter."""
+    timings[name] = result["seconds"]
+    steps[name] = {"status": "ok", "seconds": round(result["seconds"], 1)}
+    if result.get("largest_kernel_mb"):
+        steps[name]["largest_kernel_so_far_mb"] = result["largest_kernel_mb"]
+    if result["restored"]:
+        steps[name]["restored"] = True
+        print(f"[steerspace] {name} unchanged: restored from the chapter cache", flush=True)
+    else:
+        print(f"[steerspace] {name} done in {result['seconds']:.0f} s", flush=True)
+
+
+def _run_parallel(
+    jobs: list[ChapterJob], workers: int, steps: dict[str, dict[str, Any]], timings: dict
+) -> None:
+    """Run ``jobs`` in ``workers`` processes, each kernel on its share of the CPUs;
+    chapters that need the same cache entry wait on its lock (one computes it, the
+    others load it). Stops at the first failure, after the chapters already running."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    if not jobs:
+        return
+    workers = min(workers, len(jobs))
+    threads = max(1, usable_cpus() // workers)
+    print(
+        f"[steerspace] executing {len(jobs)} chapters, {workers} at a time "
+        f"({threads} CPU thread(s) each) ...",
+        flush=True,
+    )
+    # spawn, not fork: a fresh interpreter per worker is safe wherever the runner has
+    # threads (forking one is deprecated from Python 3.12) and is the same on every OS
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        futures = {}
+        for job in jobs:
+            steps[job.name] = {"status": "failed"}
+            futures[pool.submit(_chapter_worker, replace(job, threads=threads))] = job.name
+        try:
+            for future in as_completed(futures):
+                name, result = futures[future], future.result()
+                if "failed" in result:
+                    raise ChapterFailed(name, Path(result["failed"]), result["error"])
+                _done(name, result, steps, timings)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def build_only(root: Path, out: str | Path | None, edition: str) -> dict[str, float]:
+    """Build ``edition`` from the executed notebooks in ``out`` (default ``root``),
+    executing nothing and writing no manifest."""
+    out = Path(out).resolve() if out is not None else root
+    missing = [n for n in chapters(root) if not (out / "book" / f"{n}.ipynb").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"--no-execute needs executed notebooks, and {out / 'book'} lacks {missing}; "
+            "run without --no-execute first"
+        )
+    start = time.perf_counter()
+    index = build_student_edition(out) if edition == "student" else build_book(out)
+    print(f"[steerspace] {edition} edition built: {index}", flush=True)
+    return {"jupyter-book build": time.perf_counter() - start}
+
+
+def run_book(
+    config: str = DEFAULT_CONFIG,
+    overrides: dict[str, Any] | None = None,
+    *,
+    root: str | Path = ".",
+    only: list[str] | None = None,
+    build: bool = True,
+    out: str | Path | None = None,
+    edition: str = "teacher",
+    execute: bool = True,
+    jobs: int = 1,
+    rerun: bool = False,
+) -> dict[str, float]:
+    """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
+
+    ``jobs`` > 1 executes that many chapters at a time, each kernel on its share of the
+    CPUs (:func:`_run_parallel`); the summary pages still run after all others.
+    A chapter whose inputs have not changed since it last ran is restored from the
+    chapter cache (:mod:`steerspace.infra.chapter_cache`) instead of executed, unless
+    ``rerun``.
+
+    The config is validated before any chapter starts. The executed notebooks go to
+    ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
+    and the HTML to ``out/_build/html``; ``out`` defaults to :func:`default_out`.
+    ``edition="student"`` builds the edition without solutions and teacher's notes
+    into ``out/_build/student/html`` instead (:mod:`steerspace.book.edition`);
+    ``execute=False`` only builds, from the executed notebooks already in ``out/book``.
+    Returns seconds per step.
+
+    Raises
+    ------
+    ChapterFailed
+        A chapter raised (after the manifest, which records it, was written).
+    """
+    from steerspace.book.preflight import checks_in_child
+
+    root = Path(root).resolve()
+    if not (root / "_toc.yml").is_file():
+        raise FileNotFoundError(f"no _toc.yml in {root}; run from the repository root")
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {list(EDITIONS)}, got {edition!r}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be a positive integer, got {jobs!r}; e.g. --jobs 2")
+    if not execute:
+        return build_only(root, out, edition)
+    overrides = dict(overrides or {})
+    cfg = load_config(config, **overrides)  # fail fast on a bad key or value
+    names = chapters(root)
+    if only is not None and not only:
+        raise ValueError(f"--only needs at least one chapter name; chapters are {names}")
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise ValueError(f"unknown chapter(s) {unknown}; chapters are {names}")
+        # the summary pages follow any chapter they summarise, so they never go stale
+        names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
+    out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
+    # device, data folders, languages, k and the dtype, before any chapter, in a child
+    # process: the runner stays alive beside every kernel, without torch
+    machine_checks = checks_in_child(config, overrides, model_id=not rerun)
+    n_units = machine_checks["n_units"]
+    print(
+        f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True
+    )
+    parameters = {"config": config, "overrides": overrides}
+    if out != root and overrides.get("results_dir") is None:
+        results = out / "results"
+        where = results.relative_to(root) if results.is_relative_to(root) else results
+        parameters["overrides"] = {**overrides, "results_dir": str(where)}
+        cfg = cfg.replace(results_dir=str(where))
+        copy_book_pages(root, out)
+    print(f"[steerspace] writing the run to {out}", flush=True)
+    dtype = machine_checks["dtype"]
+    if cfg.dtype == "auto":
+        print(f"[steerspace] dtype auto -> {dtype['dtype']}: {dtype['reason']}", flush=True)
+    started = utc_now()
+    steps: dict[str, dict[str, Any]] = {}
+    timings: dict[str, float] = {}
+    jobs = min(jobs, len(names)) or 1
+    results = cfg.results_path if cfg.results_path.is_absolute() else root / cfg.results_path
+    chapter_jobs = _chapter_jobs(
+        root, names, parameters, out, results, cfg, dtype, machine_checks["model_id"],
+        use_cache=not rerun,
+    )  # fmt: skip
+    try:
+        if jobs == 1:
+            for i, job in enumerate(chapter_jobs, 1):
+                print(f"[steerspace] executing {job.name} ({i}/{len(names)}) ...", flush=True)
+                steps[job.name] = {"status": "failed"}
+                _done(job.name, _run_chapter(job), steps, timings)
+        else:
+            # the summary pages read every other chapter's results: they run last
+            first = [j for j in chapter_jobs if j.name not in SUMMARY_PAGES]
+            last = [j for j in chapter_jobs if j.name in SUMMARY_PAGES]
+            for group in (first, last):
+                _run_parallel(group, jobs, steps, timings)
+        if build:
+            start = time.perf_counter()
+            steps["jupyter-book build"] = {"status": "failed"}
+            index = build_student_edition(out) if edition == "student" else build_book(out)
+            timings["jupyter-book build"] = time.perf_counter() - start
+            steps["jupyter-book build"] = {
+                "status": "ok",
+                "seconds": round(timings["jupyter-book build"], 1),
+            }
+            print(f"[steerspace] book built: {index}", flush=True)
+    except ChapterFailed as err:
+        steps[err.name]["notebook"] = str(err.notebook)
+        raise
+    finally:
+        manifest = run_manifest(
+            config=config,
+            overrides=overrides,
+            settings=cfg.as_dict(),
+            dtype={"requested": cfg.dtype, **dtype},
+            root=root,
+            out=out,
+            started_utc=started,
+            steps=steps,
+        )
+        path = write_manifest(results / "manifest.json", manifest)
+        print(f"[steerspace] manifest: {path}", flush=True)
+    return timings
+

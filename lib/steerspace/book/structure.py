@@ -1,0 +1,79 @@
+"""The book's structure: its chapters and pages (from ``_toc.yml``), and its rendering.
+
+The chapter sources are jupytext percent files in ``notebooks/``; every ``book/<name>``
+entry of ``_toc.yml`` with a ``notebooks/<name>.py`` source is a chapter that the
+runner (:mod:`steerspace.book.run`) executes into ``book/<name>.ipynb``;
+``jupyter-book build`` then renders the executed notebooks as they are.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: The config whose run, without overrides, is the committed book.
+DEFAULT_CONFIG = "gemma-3-270m"
+
+def toc_files(root: Path) -> list[str]:
+    """All ``file:`` entries of ``root/_toc.yml`` in order (root first)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return files
+
+# Pages that summarise the other chapters' results: executed after all of them.
+SUMMARY_PAGES = ("scorecard", "intro")
+
+# Pages that are not chapters of the paper: no Result box, no exercises, no figure of
+# their own (the intro draws one: it is a page all the same).
+PAGES = ("intro", "scorecard", "exercises", "course_guide")
+
+def has_figures(name: str) -> bool:
+    """Whether chapter or page ``name`` draws figures: every chapter, and the intro."""
+    return name not in PAGES or name == "intro"
+
+def chapters(root: Path) -> list[str]:
+    """Names of the chapters that are notebooks, in execution order: book order, with
+    the summary pages (:data:`SUMMARY_PAGES`) last."""
+    names = [Path(f).name for f in toc_files(root)]
+    names = [n for n in names if (root / "notebooks" / f"{n}.py").is_file()]
+    return [n for n in names if n not in SUMMARY_PAGES] + [n for n in SUMMARY_PAGES if n in names]
+
+def copy_book_pages(root: Path, out: Path) -> None:
+    """Copy the book's configuration, table of contents, pages and BibTeX from ``root``
+    to ``out``, so ``out`` builds as a book of its own executed notebooks."""
+    (out / "book").mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(root / name, out / name)
+    for pattern in ("*.md", "*.bib"):
+        for page in (root / "book").glob(pattern):
+            shutil.copy(page, out / "book" / page.name)
+
+def build_book(root: Path) -> Path:
+    """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``."""
+    executable = Path(sys.executable).parent / "jupyter-book"
+    if not executable.is_file():
+        raise FileNotFoundError(
+            f"jupyter-book not found next to {sys.executable}; run: pip install -e ."
+        )
+    subprocess.run([str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True)
+    index = root / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")
+    return index
