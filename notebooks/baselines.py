@@ -69,7 +69,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from steerspace.analyses import baselines as bl
-from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.figures import baselines as figs
 from steerspace.figures.style import CONDITIONS, save_figure
 from steerspace.metrics.retrieval import SCORES
@@ -307,7 +307,7 @@ alignment.round(3)
 #   space; the combination refits each baseline on the intervened space.
 
 # %% tags=["hide-input"]
-display(Markdown(warnings_box()))
+show_warnings()
 
 # %% [markdown]
 # (baselines-findings)=

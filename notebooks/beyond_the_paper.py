@@ -76,7 +76,7 @@ from steerspace.analyses.beyond_the_paper.layers import (
     n_layers,
     retrieval_intervals_by_layer,
 )
-from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.figures import beyond_the_paper as figs
 from steerspace.figures.style import save_figure
 from steerspace.text.format import fmt, fmt_ci, glue_all
@@ -300,7 +300,7 @@ plt.show()
 #   differs from {ref}`chapter-retrieval`) and the main target only.
 
 # %% tags=["hide-input"]
-display(Markdown(warnings_box()))
+show_warnings()
 
 # %% [markdown]
 # (beyond-findings)=
@@ -376,7 +376,7 @@ from steerspace.metrics.inference import above_chance
 dot = beyond.similarity_frame(last_pre, last_post, score="dot")
 fit = relate(dot, "typological_distance", "delta_acc", cluster="target", n_boot=cfg.n_boot)
 n_above = sum(
-    above_chance([True] * round(a * n_sentences) + [False] * (n_sentences - round(a * n_sentences)), 1 / n_sentences)
+    above_chance([True] * round(a * n_sentences) + [False] * (n_sentences - round(a * n_sentences)), 1 / n_sentences, n_boot=cfg.n_boot)
     for a in dot[["acc_pre", "acc_post"]].max(axis=1)
 )  # fmt: skip
 glue_all(

@@ -67,7 +67,7 @@ from IPython.display import Markdown, display
 
 from steerspace import claims
 from steerspace.analyses import choice_of_k as ksweep
-from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.claims import scorecard
 from steerspace.core.generation import language_ids
 from steerspace.data.languages import LANGUAGES
@@ -121,15 +121,18 @@ plt.show()
 # {glue:md}`k_steering_values` (verdict: **{glue:md}`k_steering_verdict`**).
 
 # %%
-if cfg.k in k_grid and cfg.k > 0:
-    steering = claims.assess(
-        "k.steering",
-        ksweep.steering_evidence(sweep, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed),
-        summary=ksweep.mean_steering_change(sweep, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed),
-    )
-else:
-    steering = claims.not_testable("k.steering", f"the config's k = {cfg.k} is not on the grid")
-scorecard.record(steering, cfg)
+chosen_k = ksweep.choose_k(table)  # the book's rule, below: its verdict goes beside
+
+
+def steering_at(k: int) -> claims.Assessment:
+    if k not in k_grid or k == 0:
+        return claims.not_testable("k.steering", f"k = {k} is not on the grid")
+    evidence = ksweep.steering_evidence(sweep, k, n_boot=cfg.n_boot, seed=cfg.seed)
+    summary = ksweep.mean_steering_change(sweep, k, n_boot=cfg.n_boot, seed=cfg.seed)
+    return claims.assess("k.steering", evidence, summary=summary)
+
+
+steering = steering_at(cfg.k)
 texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_statements("steering", steering, "pp")
 _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 
@@ -149,7 +152,6 @@ perplexity = claims.assess(
     ksweep.perplexity_evidence(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
     summary=ksweep.pooled_perplexity_change(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
 )
-scorecard.record(perplexity, cfg)
 texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_statements("ppl", perplexity, "nats")
 _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 
@@ -171,7 +173,9 @@ _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 tradeoff = claims.assess(
     "k.tradeoff", ksweep.tradeoff_evidence(sweep, n_boot=cfg.n_boot, seed=cfg.seed)
 )
-scorecard.record(tradeoff, cfg)
+scorecard.record(
+    [steering, perplexity, tradeoff], cfg, at_rule_k=(chosen_k, [steering_at(chosen_k)])
+)
 best = {t: ksweep.best_k(sweep, t) for t in cfg.targets}
 decline = {
     t: ksweep.steering_change(sweep, t, k_max, base=best[t], n_boot=cfg.n_boot, seed=cfg.seed)
@@ -195,7 +199,6 @@ ksweep.best_k_table(table, best, decline, k_max)
 
 # %%
 mean = table.groupby("k")[["share", "dlog_ppl"]].mean()
-chosen_k = ksweep.choose_k(table, fraction=ksweep.RULE_FRACTION)
 pipe.write_table(mean.reset_index().round(5), "k_choice")
 glue_all(
     {
@@ -240,15 +243,7 @@ texts = ksweep.deviation_statements(
     n_tokens, n_generations=cfg.n_generations, max_new_tokens=cfg.max_new_tokens
 )
 glue_all({f"k_{key}": text for key, text in texts.items()})
-display(Markdown(warnings_box()))
-
-# %% [markdown]
-# (k-findings)=
-# ## What this chapter finds
-#
-# ```{glue:md} k_claims
-# :format: myst
-# ```
+show_warnings()
 
 # %% tags=["hide-input"]
 result = ksweep.result_statement(table, cfg.targets, cfg.k, k_max, perplexity.summary, decline)

@@ -74,8 +74,9 @@ from IPython.display import Markdown, display
 
 from steerspace import claims
 from steerspace.analyses import finding_experts as expert_stats
+from steerspace.analyses.choice_of_k import rule_k
 from steerspace.analyses.random_control import head
-from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.claims import scorecard
 from steerspace.core.experts import overlap_matrix, top_k
 from steerspace.figures.embedding_space import QUANTITY_LABELS
@@ -136,10 +137,10 @@ _ = glue_all({f"experts_{key}": text for key, text in sizes.items()})
 # verses in several languages, so it is, if anything, too narrow.
 
 # %%
-ev = [expert_stats.exist_evidence(t, tab, cfg.k, n_pos, n_neg) for t, tab in tables.items()]
-weakest = min((e.estimate for e in ev), key=lambda est: est.value)
-exist = claims.assess("experts.exist", ev, summary=weakest)
-scorecard.record(exist, cfg)
+k_rule = rule_k(pipe)  # the k the choice-of-k chapter's rule picks: its verdicts go beside
+exist = expert_stats.exist_assessment(tables, cfg.k, n_pos, n_neg)
+exist_at_rule_k = expert_stats.exist_assessment(tables, k_rule, n_pos, n_neg)
+ev = list(exist.evidence)
 counts = expert_stats.expert_counts(tables, chance, ev, cfg.k)
 pipe.write_table(counts, "expert_counts", index=True)
 texts = expert_stats.exist_statements(ev, counts, exist.verdict, chance)
@@ -184,7 +185,16 @@ layers_ev = [
 ]
 least = min((e.estimate for e in layers_ev), key=lambda est: est.value)
 layers = claims.assess("experts.layers", layers_ev, summary=least)
-scorecard.record(layers, cfg)
+layers_at_rule_k = [
+    expert_stats.layers_evidence(t, tab, k_rule, n_boot=cfg.n_boot, seed=cfg.seed)
+    for t, tab in tables.items()
+]
+scorecard.record(
+    [exist, layers],
+    cfg,
+    at_rule_k=(k_rule, [exist_at_rule_k, claims.assess("experts.layers", layers_at_rule_k)]),
+)
+pipe.write_table(expert_stats.auroc_ranking(tables).round(6), "experts_auroc_all", gzip=True)
 shares = expert_stats.top_k_shares(tables, cfg.k, n_blocks)
 band = expert_stats.random_layer_band(units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(shares.rename_axis("block"), "experts_per_layer", index=True)
@@ -305,15 +315,7 @@ deviations = expert_stats.deviation_statements(
     cfg.model, pipe.cfg.dtype, cfg.corpus, n_blocks=n_blocks, n_units=n_units, n_pos=n_pos, k=cfg.k
 )
 glue_all({f"experts_{key}": text for key, text in deviations.items()})
-display(Markdown(warnings_box()))
-
-# %% [markdown]
-# (experts-findings)=
-# ## What this chapter finds
-#
-# ```{glue:md} experts_claims
-# :format: myst
-# ```
+show_warnings()
 
 # %% tags=["hide-input"]
 result = expert_stats.result_statement(

@@ -32,15 +32,18 @@
 # :::
 #
 # (headline-numbers)=
-# ## Our headline numbers
+# ## The answer at a glance
 #
-# On {glue:md}`intro_run`, every claim of the paper was measured and decided by a
-# rule written in code ({ref}`chapter-scorecard` has the table, the rules and every
-# unit's value): {glue:md}`intro_counts`.
+# On {glue:md}`intro_run`, every claim of the paper was measured and decided by a rule
+# written in code. Of the paper's {glue:md}`intro_n` claims: {glue:md}`intro_counts`
+# ({ref}`chapter-scorecard` has the table, the rules, every unit's value, and whether
+# each verdict also holds at the k the book's own rule picks).
 #
-# ```{glue:md} intro_headline
-# :format: myst
-# ```
+# **Why this k.** The verdicts are scored at the config's k = {glue:md}`intro_k` experts,
+# fixed before the run between the paper's own choices ({paper}`100` for Bloom-7B,
+# {paper}`2000` for Aya-8B and PolyLM-13B). The {ref}`chapter-k` chapter's explicit rule,
+# applied to this run's sweep, picks k = {glue:md}`intro_rule_k`; the scorecard shows
+# every verdict there too, and counts only the first.
 
 # %% tags=["remove-cell"]
 # Colab, or anywhere the book's library is missing: install it from the repository
@@ -64,37 +67,85 @@ overrides = {}  # any config key
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from steerspace.book.chapter import setup_chapter, warnings_box
-from steerspace.claims import scorecard
+from steerspace.book.chapter import setup_chapter, show_warnings
+from steerspace.claims import CLAIMS, scorecard
 from steerspace.data.languages import paper_languages
 from steerspace.figures.intro import headline_data, headline_figure, missing_headline_inputs
+from steerspace.figures.scorecard import verdict_figure
 from steerspace.figures.style import save_figure
 from steerspace.text.format import fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-records = scorecard.load(cfg, require_all=False)
+records = scorecard.with_calibration(scorecard.load(cfg, require_all=False), seed=cfg.seed)
 counts = scorecard.verdict_counts(records)
+paper_rows = [r for r in scorecard.primary(records) if not CLAIMS[r["claim"]].extension]
 glue_all(
     {
-        "intro_run": f"the `{cfg.name}` configuration ({model_label(cfg.model)}, k = {cfg.k} "
-        f"experts per target, targets {', '.join(cfg.targets)}, {cfg.corpus} sentences)",
-        "intro_counts": f"of {len(records)} rows, "
-        + ", ".join(f"**{n}** {verdict}" for verdict, n in counts.items()),
-        "intro_headline": scorecard.headline(records),
+        "intro_run": f"{model_label(cfg.model)}, computed in {pipe.cfg.dtype}, with k = "
+        f"{cfg.k} experts per target (targets {', '.join(cfg.targets)}) on {cfg.corpus} "
+        "sentences",
+        "intro_n": fmt(len(paper_rows), "int"),
+        "intro_k": fmt(cfg.k, "int"),
+        "intro_rule_k": next(
+            (fmt(r["at_rule_k"]["k"], "int") for r in records if r.get("at_rule_k")), "not run yet"
+        ),
+        "intro_counts": ", ".join(f"**{n}** {verdict}" for verdict, n in counts.items() if n),
     }
 )
 missing = scorecard.missing(records)
 if missing:
     display(Markdown(scorecard.missing_box(missing)))
 
-# %% [markdown]
-# The figure puts the book's answer side by side: the paper's Table 1 distances, ours
-# beside the paper's models; retrieval with the target as query, by the paper's inner
-# product and by cosine, with chance; and all-pairs retrieval under the intervention
-# beside cheap transformations of the *original* model's space. Which of these
-# differences are significant is the scorecard's job, above.
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The paper's claims on this run, grouped by the paper's sections: one square per unit of replication (a target, a language, a direction), green where it supports the claim, red where it contradicts it, grey where it is undecided, white where its accuracy is at chance; then the verdict and the power of the claim's rule at the paper's effect (the scorecard explains both).", "name": "fig-intro-verdicts"}, "image": {"alt": "A grid of coloured squares per claim of the paper, grouped by section, with each claim's verdict beside it."}}
+fig = verdict_figure(records, title=f"{cfg.name}: the paper's claims (k = {cfg.k})")
+save_figure(fig, cfg, "intro_verdicts")
+plt.show()
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "The book at a glance (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
+# %% [markdown]
+# ## Five takeaways
+#
+# Each is the scorecard's summary of one claim, named here before the run: a mean
+# over all its units with a 95 % interval, never the best unit.
+#
+# 1. **Steering works on a small model.** The share of free generations in the target
+#    language changes by {glue:md}`intro_steering` (the paper: it increases "for almost
+#    all target languages"): *{glue:md}`intro_steering_verdict`*.
+# 2. **The languages move closer together.** The mean distance between non-target
+#    languages changes by {glue:md}`intro_closer`: *{glue:md}`intro_closer_verdict`*.
+# 3. **A new space, or the target's old place?** How much more the languages approach
+#    the original target than the other original languages (positive: less):
+#    {glue:md}`intro_new_space`: *{glue:md}`intro_new_space_verdict`*.
+# 4. **Retrieval with the target as query** changes by {glue:md}`intro_retrieval` with
+#    the paper's inner product (*{glue:md}`intro_retrieval_verdict`*); with cosine, by
+#    {glue:md}`intro_retrieval_cos`.
+# 5. **Random units instead of experts** leave the distance between non-target
+#    languages {glue:md}`intro_control` from where the experts put it:
+#    *{glue:md}`intro_control_verdict`*.
+
+# %% tags=["remove-cell"]
+by_key = {r["key"]: r for r in records}
+TAKEAWAYS = {
+    "steering": "k.steering",
+    "closer": "space.closer",
+    "new_space": "space.new_space",
+    "retrieval": "retrieval.target_query [inner product]",
+    "retrieval_cos": "retrieval.target_query [cosine]",
+    "control": "control.geometry",
+}
+values = {}
+for name, key in TAKEAWAYS.items():
+    rec = by_key.get(key)
+    values[f"intro_{name}"] = "not run yet" if rec is None else scorecard.value_text(rec)
+    values[f"intro_{name}_verdict"] = "not run yet" if rec is None else rec["verdict"]
+glue_all(values)
+
+# %% [markdown]
+# The figure below puts the book's numbers beside the paper's: the paper's Table 1
+# distances, ours beside the paper's models; retrieval with the target as query, by
+# the paper's inner product and by cosine, with chance; and all-pairs retrieval under
+# the intervention beside cheap transformations of the *original* model's space.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The numbers beside the paper's (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
 if needed := missing_headline_inputs(cfg.results_path):
     display(
         Markdown(
@@ -191,7 +242,7 @@ glue_all(
         f"{fmt(cfg.n_generations, 'int')} generations per target and k",
     }
 )
-display(Markdown(warnings_box()))
+show_warnings()
 
 # %% [markdown]
 # ## Re-running

@@ -58,7 +58,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.book.chapter import chapter_header, setup_chapter, warnings_box
+from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.data import bible_languages, load_bible
 from steerspace.data.bible import readable_source, translation_name
 from steerspace.data.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, paper_languages
@@ -206,7 +206,7 @@ glue_all(
         f"{fmt(len(pipe.eval_corpus), 'int')} evaluation sentences per language",
     }
 )
-display(Markdown(warnings_box()))
+show_warnings()
 
 # %% [markdown]
 # (data-findings)=

@@ -73,7 +73,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.book.chapter import config_dropdown, setup_chapter, warnings_box
+from steerspace.book.chapter import config_dropdown, setup_chapter, show_warnings
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
 from steerspace.infra.bench_results import find_repository, results_directory
@@ -327,7 +327,7 @@ if anchor:
 # %% tags=["hide-input"]
 summary = perf.summary_texts(targets, cost_text if prediction else None)
 _ = glue_all({f"perf_{key}": text for key, text in summary.items()})
-display(Markdown(warnings_box()))
+show_warnings()
 
 # %% [markdown]
 # ## Exercises

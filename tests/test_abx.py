@@ -220,4 +220,4 @@ def test_abx_intervals_pair_the_spaces_on_the_same_triplets():
     assert change.loc["pre", ["value", "low", "high"]].tolist() == [0.0, 0.0, 0.0]
     assert (table["n"] == 400).all()
     with pytest.raises(ValueError, match="reference must be one of"):
-        abx_intervals({"post": meaning}, "meaning")
+        abx_intervals({"post": meaning}, "meaning", n_boot=300)

@@ -85,11 +85,11 @@ def test_benchmark_hits_cover_units_scores_and_k():
     assert set(hits["en", "xx→en", "dot", 5]) == {"de", "es"}
     assert set(hits["es", "en→xx", "cosine", 0]) == {"es"}
     assert hits["es", "xx→en", "cosine", 0]["es"].all()  # translations coincide before
-    table = benchmarks.accuracy_table(hits)
+    table = benchmarks.accuracy_table(hits, n_boot=300)
     assert len(table) == 2 * 2 * 2 * 2
     row = table.set_index(["target", "direction", "score", "k"]).loc[("en", "xx→en", "cosine", 0)]
     assert row["pairs"] == 50 and row["chance"] == pytest.approx(2 / 50)
-    ev = benchmarks.gain_evidence(hits, "es", "xx→en", "cosine", 5)
+    ev = benchmarks.gain_evidence(hits, "es", "xx→en", "cosine", 5, n_boot=300)
     assert ev.unit == "es xx→en" and ev.estimate.value <= 0 and ev.testable
     assert ("Fake-es-en", "es-top5", 20) in pipe.calls
 
@@ -102,13 +102,13 @@ def test_mean_change_pairs_units_that_share_a_file():
         "es xx→en": ({"es": miss}, {"es": half}),  # +0.5
         "en en→xx": ({"es": miss, "de": miss}, {"es": half, "de": hit}),  # +0.75
     }
-    est = benchmarks.mean_change(pairs, seed=1)
+    est = benchmarks.mean_change(pairs, seed=1, n_boot=300)
     assert est.value == pytest.approx(0.625)
     assert est.low < est.value < est.high and est.n == 2 * n
-    same = benchmarks.mean_change({"u": ({"es": half}, {"es": half})})
+    same = benchmarks.mean_change({"u": ({"es": half}, {"es": half})}, n_boot=300)
     assert (same.low, same.high) == (0.0, 0.0)
     with pytest.raises(ValueError, match="different lengths"):
-        benchmarks.mean_change({"u": ({"es": miss}, {"es": miss[:5]})})
+        benchmarks.mean_change({"u": ({"es": miss}, {"es": miss[:5]})}, n_boot=300)
     assert fmt(est.value, "pp", sign=True) == "+62.5 pp"
 
 

@@ -9,7 +9,6 @@ import pytest
 from steerspace.analyses import crosslingual_retrieval as xl
 from steerspace.claims import Rule
 from steerspace.metrics.retrieval import VARIANT_SCORES, target_query_frame
-from steerspace.text.format import fmt_ci
 
 LANGS = ("de", "en", "es", "fr", "it", "pt")
 N = 80
@@ -43,54 +42,67 @@ def test_blocks_pick_the_right_pairs_sorted_by_code():
 
 def test_change_evidence_supports_a_real_gain_and_refuses_chance():
     hits = all_hits()
-    units, summary = xl.change_evidence(hits, ["es"], CHANCE, part="target")
+    units, summary = xl.change_evidence(hits, ["es"], CHANCE, part="target", n_boot=300)
     assert units[0].testable and Rule("above").outcome(units[0]) == "support"
     assert summary.low > 0
     same = {"pre": hits["pre"], "es": hits["pre"]}  # no intervention: pre at chance twice
-    flat, _ = xl.change_evidence(same, ["es"], CHANCE, part="other")
+    flat, _ = xl.change_evidence(same, ["es"], CHANCE, part="other", n_boot=300)
     assert not flat[0].testable and "not above chance" in flat[0].why_not
     with pytest.raises(ValueError, match="part"):
-        xl.change_evidence(hits, ["es"], CHANCE, part="all")
+        xl.change_evidence(hits, ["es"], CHANCE, part="all", n_boot=300)
 
 
 def test_summary_and_accuracy_tables_carry_chance_and_intervals():
     hits = all_hits()
-    summary = xl.summary_table(hits, ["es"], CHANCE)
+    summary = xl.summary_table(hits, ["es"], CHANCE, n_boot=300)
     row = summary.loc["es"]
     assert row["post_value"] > row["pre_value"] and row["post_above_chance"]
     assert row["change_low"] <= row["change_value"] <= row["change_high"]
-    table = xl.accuracy_table(hits, ["es"], CHANCE)
+    table = xl.accuracy_table(hits, ["es"], CHANCE, n_boot=300)
     assert set(table["condition"]) == {"pre", "post", "post − pre"}
     assert (table["chance"] == CHANCE).all() and len(table) == 3 * 5
     gains = xl.gains(table)
     assert gains.loc["es", "max"] >= gains.loc["es", "median"] >= gains.loc["es", "min"]
 
 
-def test_best_ratio_needs_a_pre_accuracy_above_chance():
+def test_ratios_are_per_target_and_the_best_pair_is_only_described():
     hits = all_hits()
-    assert xl.best_ratio_evidence(hits, ["es"], CHANCE) is None  # pre is at chance
+    units, _ = xl.ratio_evidence(hits, ["es"], CHANCE, n_boot=300)
+    assert not units[0].testable  # pre is at chance: a ratio means nothing
+    assert xl.best_pair(hits, ["es"], CHANCE, n_boot=300) is None
     pre, post = spaces(1, post_noise=0.3)
-    better = {k: v + 0 for k, v in post["es"].items()}
     pre_ok = {lang: post["es"][lang] + np.random.default_rng(2).normal(scale=1.2, size=(N, 16))
               for lang in LANGS}  # fmt: skip
-    hits = xl.space_hits(pre_ok, {"es": better}, score="cosine")
-    ev = xl.best_ratio_evidence(hits, ["es"], CHANCE)
-    assert ev is not None and ev.unit.startswith("es→") and ev.reference == 2.0
-    assert ev.estimate.value >= 1.0
+    hits = xl.space_hits(pre_ok, post, score="cosine")
+    (unit,), overall = xl.ratio_evidence(hits, ["es"], CHANCE, n_boot=300)
+    block = xl.target_block
+    expected = block(hits["es"], "es").to_numpy().mean() / block(hits["pre"], "es").to_numpy().mean()
+    assert unit.testable and unit.reference == 2.0
+    assert unit.estimate.value == pytest.approx(expected) and overall.value == pytest.approx(expected)
+    best = xl.best_pair(hits, ["es"], CHANCE, n_boot=300)
+    assert best["pair"].startswith("es→") and best["ratio"] >= unit.estimate.value
+
+
+def test_majority_counts_the_candidates_that_gain():
+    hits = all_hits()
+    (unit,), overall = xl.majority_evidence(hits, ["es"], CHANCE, n_boot=300)
+    gains = (xl.target_block(hits["es"], "es").astype(float) - xl.target_block(hits["pre"], "es")).mean()
+    assert unit.estimate.value == pytest.approx((gains > 0).mean()) and unit.reference == 0.5
+    assert Rule("above").outcome(unit) == "support"
 
 
 def test_seen_gap_is_untestable_without_flags_and_measured_with_them():
     hits = all_hits()
-    assert xl.seen_gap_evidence(hits, ["es"], CHANCE, {lang: None for lang in LANGS}) is None
+    assert xl.seen_gap_evidence(hits, ["es"], CHANCE, dict.fromkeys(LANGS), n_boot=300) is None
     flags = {"de": True, "en": True, "es": True, "fr": False, "it": False, "pt": True}
-    (ev,), summary = xl.seen_gap_evidence(hits, ["es"], CHANCE, flags)
+    (ev,), summary = xl.seen_gap_evidence(hits, ["es"], CHANCE, flags, n_boot=300)
     block = xl.target_block(hits["es"], "es").astype(float) - xl.target_block(hits["pre"], "es")
     expected = (
         block[["de", "en", "pt"]].mean(axis=1).mean() - block[["fr", "it"]].mean(axis=1).mean()
     )
     assert ev.estimate.value == pytest.approx(expected) and ev.testable
     assert summary.value == pytest.approx(expected)  # one target: the mean is its gap
-    (none,), _ = xl.seen_gap_evidence(hits, ["es"], CHANCE, dict.fromkeys(LANGS, True))
+    (none,), _ = xl.seen_gap_evidence(hits, ["es"], CHANCE, dict.fromkeys(LANGS, True), n_boot=300)
     assert not none.testable
 
 
@@ -98,7 +110,7 @@ def test_table2_marks_correlations_on_chance_accuracies_untestable():
     pre, post = spaces(post_noise=3.0)  # post accuracies vary across candidates
     frames = {"es": target_query_frame(pre, post["es"], "es", score="cosine")}
     flags = pd.DataFrame({"pre": [False], "post": [True]}, index=pd.Index(["es"], name="target"))
-    table = xl.table2_checked(frames, flags, CHANCE, n_boot=200).set_index("correlation")
+    table = xl.table2_checked(frames, flags, CHANCE).set_index("correlation")
     assert not table.loc["r(acc_pre,d_pre)", "testable"]
     assert "pre not above chance" in table.loc["r(acc_pre,d_pre)", "why_not"]
     assert table.loc["r(acc_post,d_post)", "testable"]
@@ -126,12 +138,12 @@ def test_mean_correlation_is_the_mean_of_the_units_with_an_interval():
     single = xl.mean_correlation(frames, units[:1], n_boot=300)
     assert single.low > 0.8
     with pytest.raises(ValueError, match="at least one"):
-        xl.mean_correlation(frames, [])
+        xl.mean_correlation(frames, [], n_boot=10)
 
 
 def test_delta_marks_flags_pairs_whose_interval_excludes_zero():
     hits = all_hits()
-    marks = xl.delta_marks(hits, "es")
+    marks = xl.delta_marks(hits, "es", n_boot=300)
     assert len(marks) == 6 * 5
     assert marks["excludes_zero"].any()
     assert ((marks["low"] > 0) | (marks["high"] < 0)).eq(marks["excludes_zero"]).all()
@@ -139,7 +151,7 @@ def test_delta_marks_flags_pairs_whose_interval_excludes_zero():
 
 def test_formatted_cells_use_the_books_number_format():
     hits = all_hits()
-    summary = xl.summary_table(hits, ["es"], CHANCE).assign(score="cosine", part="target")
+    summary = xl.summary_table(hits, ["es"], CHANCE, n_boot=300).assign(score="cosine", part="target")
     cells = xl.summary_cells(summary)
     row = cells.loc["target", "cosine", "es"]
     assert row["pre"].endswith("(at chance)") and row["post − pre"].endswith(" pp")
@@ -147,7 +159,7 @@ def test_formatted_cells_use_the_books_number_format():
     pre, post = spaces(post_noise=3.0)
     frames = {"es": target_query_frame(pre, post["es"], "es", score="cosine")}
     flags = pd.DataFrame({"pre": [False], "post": [True]}, index=pd.Index(["es"], name="target"))
-    table = xl.table2_checked(frames, flags, CHANCE, n_boot=100).assign(score="cosine")
+    table = xl.table2_checked(frames, flags, CHANCE).assign(score="cosine")
     wide = xl.table2_cells(table, "ours")
     assert list(wide.columns)[0] == "r(acc_post,d_post)"
     assert wide.loc[("ours, cosine", "es"), "r(acc_pre,d_pre)"].endswith("†")
@@ -166,9 +178,9 @@ def test_space_statements_name_the_largest_dimension():
     assert xl.space_statements(pre, 2, 0.5) == {"n": "2", "chance": "0.500", "top_share": "90.9 %"}
 
 
-def test_per_score_tables_and_claims():
-    _, _, hits = both_scores()
-    summary = xl.summary_by_part(hits, ["es"], CHANCE)
+def test_per_score_tables_and_the_chapters_claims():
+    pre, post, hits = both_scores()
+    summary = xl.summary_by_part(hits, ["es"], CHANCE, n_boot=300)
     assert summary[["score", "part"]].values.tolist() == [
         ["inner product", "target as query"],
         ["cosine", "target as query"],
@@ -176,67 +188,33 @@ def test_per_score_tables_and_claims():
         ["cosine", "other queries"],
     ]
     assert summary.iloc[1]["pairs"] == len(LANGS) - 1
-    seen = dict.fromkeys(LANGS)
-    target = xl.target_query_claims(hits, ["es"], CHANCE, seen, model="tiny")
-    assert [a.key for a in target] == [
-        f"retrieval.{c} [{s}]"
-        for s in ("inner product", "cosine")
-        for c in ("target_query", "two_x", "seen_larger")
-    ]
-    assert target[2].reason == "which languages tiny saw in pre-training is unknown"
-    other = xl.other_queries_claims(hits, ["es"], CHANCE)
-    assert [a.key for a in other] == [
-        "retrieval.other_queries [inner product]",
-        "retrieval.other_queries [cosine]",
-    ]
-    table = xl.assessment_table(target[:2])
-    assert list(table.columns) == ["claim", "verdict", "why"]
-    assert table["claim"].tolist() == [a.key for a in target[:2]]
-    assert table["verdict"].tolist() == [a.verdict for a in target[:2]]
+    assessments = xl.assessments(pre, post, dict.fromkeys(LANGS), model="tiny", n_boot=300)
+    keys = [a.key for a in assessments]
+    for claim in ("target_query", "majority", "two_x", "seen_larger", "other_queries"):
+        for score in ("inner product", "cosine"):
+            assert f"retrieval.{claim} [{score}]" in keys
+    assert "table2.positive" in keys and "table2.gain_vs_shrink [cosine]" in keys
+    assert "retrieval.alignment_correlation [inner product]" in keys
+    unknown = next(a for a in assessments if a.key == "retrieval.seen_larger [cosine]")
+    assert unknown.reason == "which languages tiny saw in pre-training is unknown"
+    # the high-and-significant claim compares with a medium correlation, not with zero
+    high = next(a for a in assessments if a.key == "retrieval.alignment_correlation [cosine]")
+    assert {e.reference for e in high.evidence} == {-0.3}
+    assert sorted(e.unit for e in high.evidence) == ["es (post)", "es (pre)"]
 
 
 def test_table2_per_score_and_its_statements():
     pre, post, hits = both_scores()
     seen = {lang: lang != "it" for lang in LANGS}
     kept = {v: xl.table2_frames(pre, post, seen, score=s) for v, s in VARIANT_SCORES.items()}
-    flags = {v: xl.above_chance_flags(hits[v], ["es"], CHANCE) for v in kept}
-    table = xl.table2_per_score(kept, flags, CHANCE, n_boot=30)
+    flags = {v: xl.above_chance_flags(hits[v], ["es"], CHANCE, n_boot=300) for v in kept}
+    table = xl.table2_per_score(kept, flags, CHANCE)
     assert list(dict.fromkeys(table["score"])) == ["inner product", "cosine"]
     assert len(table) == 2 * len(xl.TABLE2_REQUIRES)
+    assert ((table["ci_low"] > 0) | (table["ci_high"] < 0)).eq(table["p_value"] < 0.05).all()
     assert xl.table2_statements(kept["cosine"], seen) == {
         "n_candidates": "4",  # es's candidates without the unseen it
         "seen_table2": "we keep them too",
     }
     unknown = dict.fromkeys(LANGS)
     assert xl.seen_unknown(unknown) and not xl.seen_unknown(seen)
-    assert xl.table2_statements(kept["cosine"], unknown)["seen_table2"] == (
-        "the flags are unknown for this model, so we keep all"
-    )
-
-
-def test_deviation_and_result_statements():
-    known = xl.deviation_statements(["de", "en", "es"], "tiny", {"de": True, "en": False})
-    assert known == {
-        "languages": "3 (de, en, es)",
-        "seen_note": "languages unseen in pre-training are marked red and left out of Table 2, "
-        "as in the paper",
-    }
-    unknown = xl.deviation_statements(["de"], "tiny", {"de": None})["seen_note"]
-    assert unknown == (
-        "which languages tiny saw in pre-training is unknown, so no language is marked red, "
-        "all enter Table 2, and the claim that seen languages gain more is not testable"
-    )
-    _, _, hits = both_scores()
-    assessments = xl.target_query_claims(hits, ["es"], CHANCE, {}, model="tiny")
-    assessments += xl.other_queries_claims(hits, ["es"], CHANCE)
-    summary = {a.key: fmt_ci(a.summary, "pp", sign=True) for a in assessments if a.summary}
-    text = xl.result_statement(assessments, CHANCE)
-    assert text == (
-        "With the target as query, mean top-1 accuracy over candidate languages changes by "
-        f"{summary['retrieval.target_query [inner product]']} with the paper's inner product and "
-        f"by {summary['retrieval.target_query [cosine]']} with cosine (mean over targets, 95 % "
-        "interval over queries; chance accuracy 0.013); over the pairs without the target, by "
-        f"{summary['retrieval.other_queries [inner product]']} and "
-        f"{summary['retrieval.other_queries [cosine]']}."
-    )
-    assert " pp with cosine" in text and text.count(" pp") == 4

@@ -44,7 +44,7 @@ def test_dose_summary_intervals_follow_their_units():
     assert row["share"] == 0.75 and 0.5 < row["share_low"] < 0.75 < row["share_high"] < 0.9
     assert row["dlogppl"] == pytest.approx(0.5) and row["dlogppl_high"] - row["dlogppl_low"] < 1e-9
     with pytest.raises(ValueError, match="at least one generation"):
-        dose_summary(pre, post, "es", identified=[], nll_pre=nll, nll_post=nll)
+        dose_summary(pre, post, "es", identified=[], nll_pre=nll, nll_post=nll, n_boot=300)
 
 
 class _Intervention:

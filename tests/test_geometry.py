@@ -305,10 +305,48 @@ def test_table1_resampled_point_is_table1_and_intervals_are_paired():
                 assert values.shape == (201,)
                 assert values[0] == pytest.approx(row[q])
                 assert np.percentile(values[1:], 1) <= values[0] <= np.percentile(values[1:], 99)
-    # the reference space's distance to its own target equals "target"
-    assert out["pre", "es", "to_reference_target"][0] == pytest.approx(out["pre", "es", "target"][0])
+    # the reference space has no shift relative to itself: its new-space contrast is 0
+    assert np.allclose(out["pre", "es", "new_space"], 0.0)
+    # "target" is the mean of the per-language distances to the target
+    per_language = [out["es", "es", f"to_target:{x}"] for x in ("en", "de", "fr")]
+    assert np.allclose(np.mean(per_language, axis=0), out["es", "es", "target"])
+    # the medoid's stability is a share of resamples; the centre's distance is smooth
+    assert set(np.unique(out["es", "es", "medoid_same"])) <= {0.0, 1.0}
+    assert out["es", "es", "medoid_same"][0] == 1.0
     # pairing: the same resample of a space twice gives identical changes
     twice = table1_resampled({"pre": pre, "copy": pre}, ["es"], n_boot=50, seed=2)
     assert np.array_equal(twice["pre", "es", "target"], twice["copy", "es", "target"])
     with pytest.raises(ValueError, match="same languages"):
-        table1_resampled({"pre": pre, "es": {"en": post["en"]}}, ["es"])
+        table1_resampled({"pre": pre, "es": {"en": post["en"]}}, ["es"], n_boot=10)
+
+
+def test_the_new_space_contrast_ignores_a_contraction_and_sees_a_move_to_the_target():
+    from steerspace.metrics.geometry import table1_resampled
+
+    rng = np.random.default_rng(4)
+    langs = ["en", "de", "fr", "es", "ja"]
+    centres = {lang: rng.normal(size=16) * 3 for lang in langs}
+    pre = {lang: centres[lang] + rng.normal(size=(40, 16)) for lang in langs}
+    # every language pulled halfway to a point unrelated to all of them (orthogonal to
+    # every centre): a new space
+    basis, _ = np.linalg.qr(np.stack(list(centres.values()), axis=1))
+    away = rng.normal(size=16)
+    away = 6 * (away - basis @ (basis.T @ away))
+    new = {lang: 0.5 * x + 0.5 * away for lang, x in pre.items()}
+    # every language pulled halfway to the target's original centre
+    old = {lang: 0.5 * x + 0.5 * centres["es"] for lang, x in pre.items()}
+    out = table1_resampled({"pre": pre, "new": new, "old": old}, ["es"], n_boot=200, seed=0)
+    assert out["old", "es", "new_space"][0] < -0.05  # moves to the target's old place
+    assert abs(out["new", "es", "new_space"][0]) < abs(out["old", "es", "new_space"][0]) / 3
+
+
+def test_nearest_original_names_where_each_language_lands():
+    from steerspace.metrics.geometry import nearest_original
+
+    rng = np.random.default_rng(5)
+    centres = {lang: rng.normal(size=16) * 4 for lang in ("en", "de", "es")}
+    pre = {lang: c + rng.normal(size=(30, 16)) for lang, c in centres.items()}
+    post = {"en": pre["es"] + 0.01, "de": pre["de"] + 0.01, "es": pre["es"]}
+    table = nearest_original(pre, post)
+    assert table.loc["en", "nearest"] == "es" and table.loc["de", "nearest"] == "de"
+    assert table.loc["de", "own"] == pytest.approx(table.loc["de", "distance"])

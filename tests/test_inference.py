@@ -43,27 +43,27 @@ def test_paired_delta_resamples_queries_jointly():
     before = rng.random((300, 4)) < 0.2
     after = before.copy()
     after[:60, :] = True  # 60 queries gain everywhere
-    est = paired_hits_delta(before, after, seed=2)
+    est = paired_hits_delta(before, after, seed=2, n_boot=1000)
     assert est.value == pytest.approx(after.mean() - before.mean())
     assert est.low > 0
-    same = paired_hits_delta(before, before)
+    same = paired_hits_delta(before, before, n_boot=1000)
     assert same.value == same.low == same.high == 0.0
     with pytest.raises(ValueError, match="same shape"):
-        paired_hits_delta(before, after[:, :3])
+        paired_hits_delta(before, after[:, :3], n_boot=1000)
 
 
 def test_above_chance_binomial_and_bootstrap():
     hits = np.zeros(200, dtype=bool)
     hits[:2] = True  # 1 % at chance 0.5 %: not significant
-    assert not above_chance(hits, 0.005)
+    assert not above_chance(hits, 0.005, n_boot=1000)
     hits[:8] = True  # 4 %: significant
-    assert above_chance(hits, 0.005)
+    assert above_chance(hits, 0.005, n_boot=1000)
     many = np.zeros((200, 5), dtype=bool)
     many[:20] = True
-    assert above_chance(many, 0.005)
-    assert not above_chance(np.zeros((200, 5), dtype=bool), 0.005)
+    assert above_chance(many, 0.005, n_boot=1000)
+    assert not above_chance(np.zeros((200, 5), dtype=bool), 0.005, n_boot=1000)
     with pytest.raises(ValueError, match="chance"):
-        above_chance(hits, 1.5)
+        above_chance(hits, 1.5, n_boot=1000)
 
 
 def test_share_interval_is_wilson():
@@ -78,7 +78,7 @@ def test_share_delta():
     before = np.zeros(64, dtype=bool)
     after = np.ones(64, dtype=bool)
     after[:8] = False
-    est = bootstrap_share_delta(before, after)
+    est = bootstrap_share_delta(before, after, n_boot=1000)
     assert est.value == pytest.approx(56 / 64)
     assert est.low > 0.7
 
@@ -87,10 +87,10 @@ def test_block_bootstrap_detects_a_shift_and_not_noise():
     rng = np.random.default_rng(0)
     base = rng.normal(3.0, 1.0, 5000)
     shifted = base + 0.2 + rng.normal(0, 0.1, 5000)
-    est = block_bootstrap_delta(base, shifted, block=50)
+    est = block_bootstrap_delta(base, shifted, block=50, n_boot=1000)
     assert est.value == pytest.approx(0.2, abs=0.01) and est.low > 0.15
     assert est.n == 100
-    noise = block_bootstrap_delta(base, base + rng.normal(0, 0.5, 5000), block=50)
+    noise = block_bootstrap_delta(base, base + rng.normal(0, 0.5, 5000), block=50, n_boot=1000)
     assert noise.low < 0 < noise.high
 
 
@@ -102,11 +102,11 @@ def test_cluster_bootstrap_is_wider_than_pointwise_when_clusters_drive_r():
         x += list(c + rng.normal(0, 0.3, 16))
         y += list(c + rng.normal(0, 3.0, 16))
         labels += [f"t{c}"] * 16
-    est = cluster_bootstrap_pearson(x, y, labels, seed=0)
+    est = cluster_bootstrap_pearson(x, y, labels, seed=0, n_boot=1000)
     assert est.n == 5
     assert est.low < est.value < est.high
     with pytest.raises(ValueError, match="2 clusters"):
-        cluster_bootstrap_pearson([1, 2, 3], [1, 2, 3], ["a", "a", "a"])
+        cluster_bootstrap_pearson([1, 2, 3], [1, 2, 3], ["a", "a", "a"], n_boot=1000)
 
 
 def test_leave_one_out_finds_the_point_a_correlation_rests_on():
@@ -147,4 +147,4 @@ def test_bootstrap_columns_pairs_the_columns():
     # about ±1.96 standard errors
     assert est[2].high - est[2].low == pytest.approx(2 * 1.96 / np.sqrt(300), rel=0.2)
     with pytest.raises(ValueError, match="finite"):
-        bootstrap_columns(np.array([[np.nan]]))
+        bootstrap_columns(np.array([[np.nan]]), n_boot=1000)

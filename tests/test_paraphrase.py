@@ -27,7 +27,7 @@ POOLS = {
 
 
 def test_table_has_every_condition_change_and_chance():
-    table = paraphrase_table(POOLS, score="cosine")
+    table = paraphrase_table(POOLS, score="cosine", n_boot=300)
     assert len(table) == 3 * 5 and (table["score"] == "cosine").all()
     en = table[table["language"] == "en"].set_index("condition")
     assert en.loc["pre", "value"] == pytest.approx(0.5) and en.loc["pre", "above_chance"]
@@ -37,23 +37,23 @@ def test_table_has_every_condition_change_and_chance():
     fr = table[table["language"] == "fr"].set_index("condition")
     assert not fr.loc["pre", "above_chance"]
     with pytest.raises(ValueError, match="lacks conditions"):
-        paraphrase_table({"en": {"pre": hits(3)}}, score="cosine")
+        paraphrase_table({"en": {"pre": hits(3)}}, score="cosine", n_boot=300)
 
 
 def test_preserved_reaches_support_against_and_untestable():
-    units, summary = preserved_evidence(POOLS, ["en", "de", "fr"])
-    outcomes = [Rule("above").outcome(u) for u in units]
+    units, summary = preserved_evidence(POOLS, ["en", "de", "fr"], n_boot=300)
+    outcomes = [Rule("equivalent").outcome(u) for u in units]
     assert outcomes == ["support", "against", "untestable"]
-    assert units[0].reference == pytest.approx(-0.25 * (0.5 - 1 / 200))
+    assert units[0].reference == 0.0 and units[0].margin == pytest.approx(0.25 * (0.5 - 1 / 200))
     assert summary.value == pytest.approx((-4 - 70 + 1) / 600)
 
 
 def test_mixed_drop_reaches_support_and_against_and_needs_pre_above_chance():
-    units, summary = mixed_evidence(POOLS, ["en", "de", "fr"])
+    units, summary = mixed_evidence(POOLS, ["en", "de", "fr"], n_boot=300)
     outcomes = [Rule("below").outcome(u) for u in units]
     assert outcomes[0] == "support" and outcomes[2] == "untestable"
-    assert outcomes[1] == "inconclusive"  # no change: neither a drop nor a rise
+    assert outcomes[1] == "undecided"  # no change: neither a drop nor a rise
     rise = {"es": {"pre": hits(40), "post": hits(40), "mixed": hits(90)}}
-    (up,), _ = mixed_evidence(rise, ["es"])
+    (up,), _ = mixed_evidence(rise, ["es"], n_boot=300)
     assert Rule("below").outcome(up) == "against"
     assert summary.value == pytest.approx((-70 + 0 - 2) / 600)

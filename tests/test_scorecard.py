@@ -1,4 +1,5 @@
-"""Scorecard storage and views: records round-trip, stale and missing rows are named."""
+"""Scorecard storage and views: records round-trip with their twin at the rule's k,
+stale and missing rows are named, extensions and other scores are never counted."""
 
 from __future__ import annotations
 
@@ -14,32 +15,51 @@ def cfg(tmp_path):
     return load_config("gemma-3-270m", results_dir=str(tmp_path / "results"))
 
 
-def closer(cfg):
-    ev = [Evidence(t, Estimate(-0.1, -0.15, -0.05, 200)) for t in cfg.targets]
-    return assess("space.closer", ev, summary=Estimate(-0.1, -0.12, -0.08, 200))
+def closer(cfg, value=-0.1):
+    ev = [Evidence(t, Estimate(value, value - 0.05, value + 0.05, 200)) for t in cfg.targets]
+    return assess("space.closer", ev, summary=Estimate(value, value - 0.02, value + 0.02, 200))
 
 
 def test_record_load_and_views(cfg):
-    scorecard.record(closer(cfg), cfg)
-    scorecard.record(not_testable("space.polylm_less"), cfg)
-    records = scorecard.load(cfg, require_all=False)
+    scorecard.record([closer(cfg), not_testable("space.polylm_less")], cfg,
+                     at_rule_k=(100, [closer(cfg, 0.1)]))  # fmt: skip
+    records = scorecard.with_calibration(scorecard.load(cfg, require_all=False), n_sim=500)
     assert [r["key"] for r in records] == ["space.closer", "space.polylm_less"]
-    assert records[0]["verdict"] == "reproduced"
-    assert all(e["outcome"] == "support" for e in records[0]["evidence"])
+    rec = records[0]
+    assert rec["verdict"] == "reproduced" and rec["k"] == cfg.k
+    assert rec["at_rule_k"]["k"] == 100 and rec["at_rule_k"]["verdict"] == "not reproduced"
+    assert all(e["outcome"] == "support" for e in rec["evidence"])
+    assert rec["calibration"]["null_rate"] <= 0.05 and rec["calibration"]["power"] > 0.9
     table = scorecard.table(records)
-    assert table.loc[0, "our value"] == "−0.100 [−0.120, −0.080]"
-    md = scorecard.markdown_table(records)
+    assert table.loc[0, "value"] == "−0.100 [−0.120, −0.080]"
+    assert table.loc[0, "verdict_at_rule_k"] == "not reproduced"
+    md = scorecard.markdown_table(records, calibrated=True)
     assert "{ref}`Languages are closer to each other <space-table1>`" in md
-    assert "✅ reproduced" in md and "⚪ not testable here" in md
-    assert "line 327" in scorecard.details_markdown(records)
+    assert "**reproduced**" in md and "k = 100: not reproduced" in md
+    assert "power" in scorecard.details_markdown(records)
     counts = scorecard.verdict_counts(records)
-    assert counts["reproduced"] == 1 and counts["not reproduced"] == 0
+    assert counts["reproduced"] == 1 and counts["not testable here"] == 1
     path = scorecard.write_csv(records, cfg)
     assert path.read_text(encoding="utf-8").startswith("claim,section,title")
 
 
+def test_a_k_dependent_claim_needs_its_twin(cfg):
+    with pytest.raises(ValueError, match="depends on k"):
+        scorecard.record([closer(cfg)], cfg, at_rule_k=(100, []))
+
+
+def test_extensions_and_other_scores_are_not_counted(cfg):
+    layers = assess("experts.layers", [Evidence("es", Estimate(0.5, 0.4, 0.6, 500), 0.1)])
+    unit = Evidence("es", Estimate(0.1, 0.05, 0.15, 200))
+    cosine = assess("retrieval.target_query", [unit], variant="cosine")
+    scorecard.record([layers, cosine], cfg)
+    records = scorecard.load(cfg, require_all=False)
+    assert scorecard.verdict_counts(records).sum() == 0
+    assert CLAIMS["experts.layers"].extension
+
+
 def test_missing_rows_name_their_chapter(cfg):
-    scorecard.record(closer(cfg), cfg)
+    scorecard.record([closer(cfg)], cfg)
     records = scorecard.load(cfg, require_all=False)
     absent = scorecard.missing(records)
     assert absent["k.steering"] == "choice_of_k"
@@ -51,15 +71,8 @@ def test_missing_rows_name_their_chapter(cfg):
 
 
 def test_rows_of_another_configuration_are_refused(cfg):
-    scorecard.record(closer(cfg), cfg)
+    scorecard.record([closer(cfg)], cfg)
     other = cfg.replace(k=200)
-    other_dir = scorecard.claims_dir(other)
-    assert other_dir == scorecard.claims_dir(cfg)  # same name, same folder
+    assert scorecard.claims_dir(other) == scorecard.claims_dir(cfg)  # same name, same folder
     with pytest.raises(ValueError, match="another configuration"):
         scorecard.load(other, require_all=False)
-
-
-def test_registry_keys_cover_every_variant():
-    keys = scorecard.registry_keys()
-    assert len(keys) == sum(len(c.variants) for c in CLAIMS.values())
-    assert "control.geometry [own means]" in keys

@@ -128,13 +128,13 @@ def test_relate_drops_nan_rows_and_reads_bools():
 def test_relate_errors():
     frame = pd.DataFrame({"x": [1.0, 2.0, np.nan], "y": [1.0, 2.0, 3.0], "t": list("abc")})
     with pytest.raises(ValueError, match="at least 3 finite"):
-        relate(frame, "x", "y", cluster="t")
+        relate(frame, "x", "y", cluster="t", n_boot=300)
     with pytest.raises(ValueError, match="x is constant"):
-        relate(frame.assign(x=1.0), "x", "y", cluster="t")
+        relate(frame.assign(x=1.0), "x", "y", cluster="t", n_boot=300)
     with pytest.raises(ValueError, match="numeric"):
-        relate(frame.assign(x=list("abc")), "x", "y", cluster="t")
+        relate(frame.assign(x=list("abc")), "x", "y", cluster="t", n_boot=300)
     with pytest.raises(ValueError, match="no column"):
-        relate(frame, "x", "z", cluster="t")
+        relate(frame, "x", "z", cluster="t", n_boot=300)
 
 
 def test_every_wals_feature_has_its_title():

@@ -65,7 +65,8 @@ class Config:
     n_generations, max_new_tokens : free generations per (target, k) and their length.
     generation_batch_size : generations sampled per ``generate`` call.
     random_seeds : seeds of the random-neuron control (paper §7: k random units set to the
-        experts' values).
+        experts' values), one draw of units each; the draws are a unit of the control's
+        intervals, so several are needed (default 10).
     own_mean_seeds : seeds of the second control, k random units set to their own
         positive-set means (empty: not run).
     n_control_sentences : evaluation sentences per language in the random control.
@@ -112,7 +113,7 @@ class Config:
     n_generations: int = 64
     max_new_tokens: int = 32
     generation_batch_size: int = 64
-    random_seeds: tuple[int, ...] = (1, 2, 3)
+    random_seeds: tuple[int, ...] = tuple(range(1, 11))
     own_mean_seeds: tuple[int, ...] = (1,)
     n_control_sentences: int = 100
     abx_triplets: int = 2000

@@ -676,9 +676,14 @@ class Pipeline:
         return self.cache.json("perplexity", key, compute, label=f"{cfg.name}-{target}-{condition}")
 
     # -------------------------------------------------------------- results
-    def write_table(self, table: pd.DataFrame, name: str, *, index: bool = False) -> Path:
-        """Save ``table`` as ``results_dir/<config name>/<name>.csv`` and return the path."""
-        path = self.cfg.results_path / f"{name}.csv"
-        atomic_write(path, lambda tmp: table.to_csv(tmp, index=index))
+    def write_table(
+        self, table: pd.DataFrame, name: str, *, index: bool = False, gzip: bool = False
+    ) -> Path:
+        """Save ``table`` as ``results_dir/<config name>/<name>.csv`` (``.csv.gz`` with
+        ``gzip``, for the large ones; reproducible bytes: no timestamp in the header)
+        and return the path."""
+        path = self.cfg.results_path / (f"{name}.csv.gz" if gzip else f"{name}.csv")
+        compression = {"method": "gzip", "mtime": 0} if gzip else None
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=index, compression=compression))
         record_output(path)
         return path

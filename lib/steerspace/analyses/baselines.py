@@ -366,7 +366,7 @@ def accuracy_intervals(
     languages: list[str],
     targets: list[str],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Top-1 accuracy of every condition of :func:`score_conditions`, per target and
@@ -405,7 +405,7 @@ def paired_change(
     before: tuple[str, str],
     after: tuple[str, str],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> Estimate:
     """Change of top-1 accuracy from condition ``before`` to ``after`` (each a (space,
@@ -421,7 +421,7 @@ def distance_intervals(
     post: Mapping[str, Space],
     *,
     n_components: int,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Table 1's distances of every condition (the original and each intervened space,
@@ -725,7 +725,7 @@ def translation_share(pre: Space, post: Space) -> pd.Series:
 
 
 def translation_share_intervals(
-    pre: Space, post: Space, *, n_boot: int = 1000, seed: int = 0
+    pre: Space, post: Space, *, n_boot: int, seed: int = 0
 ) -> pd.DataFrame:
     """:func:`translation_share` with 95 % intervals that resample the aligned sentences
     (a resample draws the same rows in every language and in both spaces; basic
@@ -784,7 +784,7 @@ def combination_intervals(
     *,
     view: str = "target as query",
     score: str = "dot",
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Gains in top-1 accuracy over the original space when a baseline follows the
@@ -826,7 +826,7 @@ def sweep_intervals(
     components: list[int],
     *,
     scores: tuple[str, ...] = SCORES,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """All-pairs top-1 accuracy after all-but-the-top with each number of removed
@@ -906,7 +906,7 @@ def target_changes(
     *,
     view: str = "target as query",
     score: str = "dot",
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> dict[str, Estimate]:
     """Per target, :func:`paired_change` from condition ``before`` to ``after``: (space,

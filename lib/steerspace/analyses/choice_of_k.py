@@ -89,7 +89,7 @@ def sweep_table(
     ids: Mapping[Point, Sequence[str]],
     token_nll: Mapping[Point, np.ndarray],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per (target, k): ``generations``, ``in_target`` (how many langid.py
@@ -127,7 +127,7 @@ def sweep_table(
 
 
 def steering_change(
-    sweep: Sweep, target: str, k: int, *, base: int = 0, n_boot: int = 1000, seed: int = 0
+    sweep: Sweep, target: str, k: int, *, base: int = 0, n_boot: int, seed: int = 0
 ) -> Estimate:
     """Share of generations in ``target``'s language at ``k`` minus at ``base``, with an
     interval that resamples the generations of each point on its own."""
@@ -137,7 +137,7 @@ def steering_change(
 
 
 def perplexity_change(
-    sweep: Sweep, target: str, k: int, *, n_boot: int = 1000, seed: int = 0
+    sweep: Sweep, target: str, k: int, *, n_boot: int, seed: int = 0
 ) -> Estimate:
     """Log-perplexity of the held-out ``target`` text at ``k`` minus at k = 0, with a
     block bootstrap over its tokens."""
@@ -169,8 +169,17 @@ def choose_k(table: pd.DataFrame, *, fraction: float = RULE_FRACTION) -> int:
     return int(mean[mean >= fraction * mean.max()].index.min())
 
 
+def rule_k(pipe) -> int:
+    """The k that the book's rule (:func:`choose_k`) picks on this run: from the sweep
+    over the config's ``k_grid`` (cached stages, so free once the choice-of-k chapter
+    has run; computed here otherwise)."""
+    grid = sorted(k for k in pipe.cfg.k_grid if k <= pipe.n_units)
+    sweep = run_sweep(pipe, grid, n_boot=pipe.cfg.n_boot, seed=pipe.cfg.seed)
+    return choose_k(sweep.table)
+
+
 def mean_steering_change(
-    sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0, ci: float = CI_LEVEL
+    sweep: Sweep, k: int, *, n_boot: int, seed: int = 0, ci: float = CI_LEVEL
 ) -> Estimate:
     """The share in the target language at ``k`` minus at k = 0, averaged over targets.
 
@@ -192,7 +201,7 @@ def mean_steering_change(
 
 
 def pooled_perplexity_change(
-    sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0
+    sweep: Sweep, k: int, *, n_boot: int, seed: int = 0
 ) -> Estimate:
     """Log-perplexity at ``k`` minus at k = 0 over the held-out tokens of all targets
     together (each target's text in turn), block bootstrap over tokens."""
@@ -201,7 +210,7 @@ def pooled_perplexity_change(
     return block_bootstrap_delta(before, after, block=BLOCK, n_boot=n_boot, seed=seed)
 
 
-def steering_evidence(sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0) -> list[Evidence]:
+def steering_evidence(sweep: Sweep, k: int, *, n_boot: int, seed: int = 0) -> list[Evidence]:
     """Claim ``k.steering``: per target, the share at ``k`` minus at k = 0."""
     return [
         Evidence(t, steering_change(sweep, t, k, n_boot=n_boot, seed=seed)) for t in sweep.targets
@@ -209,7 +218,7 @@ def steering_evidence(sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0
 
 
 def perplexity_evidence(
-    sweep: Sweep, k: int, *, n_boot: int = 1000, seed: int = 0
+    sweep: Sweep, k: int, *, n_boot: int, seed: int = 0
 ) -> list[Evidence]:
     """Claim ``k.perplexity``: per target, the log-perplexity at ``k`` minus at k = 0."""
     return [
@@ -217,7 +226,7 @@ def perplexity_evidence(
     ]
 
 
-def tradeoff_evidence(sweep: Sweep, *, n_boot: int = 1000, seed: int = 0) -> list[Evidence]:
+def tradeoff_evidence(sweep: Sweep, *, n_boot: int, seed: int = 0) -> list[Evidence]:
     """Claim ``k.tradeoff``: per target, the log-perplexity cost at the k that steers
     best; untestable where the steering there is not significant (nothing was bought)."""
     out = []

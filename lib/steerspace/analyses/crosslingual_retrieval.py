@@ -19,7 +19,7 @@ import pandas as pd
 
 from steerspace import claims
 from steerspace.claims import Assessment, Evidence
-from steerspace.claims.evidence import correlation, hits_change, hits_ratio
+from steerspace.claims.evidence import correlation, hits_change, hits_ratio, share_gaining
 from steerspace.metrics.inference import (
     CI_LEVEL,
     Estimate,
@@ -29,7 +29,13 @@ from steerspace.metrics.inference import (
     paired_hits_delta,
     percentile_interval,
 )
-from steerspace.metrics.retrieval import TABLE2_CORRELATIONS, hits_table, table2, target_query_frame
+from steerspace.metrics.retrieval import (
+    TABLE2_CORRELATIONS,
+    VARIANT_SCORES,
+    hits_table,
+    table2,
+    target_query_frame,
+)
 from steerspace.text.format import fmt, fmt_ci
 
 Space = Mapping[str, np.ndarray]
@@ -69,20 +75,28 @@ def _blocks(hits: Mapping[str, pd.DataFrame], target: str, part: str) -> tuple[n
 
 
 def above_chance_flags(
-    hits: Mapping[str, pd.DataFrame], targets: Sequence[str], chance: float
+    hits: Mapping[str, pd.DataFrame], targets: Sequence[str], chance: float, *, n_boot: int
 ) -> pd.DataFrame:
     """Per target: whether its queries' mean accuracy over candidate languages is
     significantly above ``chance`` pre and post (resampling the queries)."""
     rows = {}
     for target in targets:
         pre, post = _blocks(hits, target, "target")
-        rows[target] = {"pre": above_chance(pre, chance), "post": above_chance(post, chance)}
+        rows[target] = {
+            "pre": above_chance(pre, chance, n_boot=n_boot),
+            "post": above_chance(post, chance, n_boot=n_boot),
+        }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("target")
 
 
 # ------------------------------------------------------------------ tables
 def accuracy_table(
-    hits: Mapping[str, pd.DataFrame], targets: Sequence[str], chance: float, *, seed: int = 0
+    hits: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    n_boot: int,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Fig. 4 as a table: per target and candidate language, top-1 accuracy pre and
     post and their change, each with its 95 % interval over queries (``value, low,
@@ -95,7 +109,7 @@ def accuracy_table(
         values["post − pre"] = values["post"] - values["pre"]
         for condition, array in values.items():
             for candidate, est in zip(
-                pre.columns, bootstrap_columns(array, seed=seed), strict=True
+                pre.columns, bootstrap_columns(array, n_boot=n_boot, seed=seed), strict=True
             ):
                 rows.append({"target": target, "candidate": candidate, "condition": condition,
                              **est.as_dict(), "chance": chance})  # fmt: skip
@@ -108,6 +122,7 @@ def summary_table(
     chance: float,
     *,
     part: str = "target",
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Per target: mean top-1 accuracy over its pairs (``part="target"``: the target as
@@ -120,7 +135,7 @@ def summary_table(
     for target in targets:
         pre, post = _blocks(hits, target, part)
         pre_est, post_est = bootstrap_columns(
-            np.column_stack([pre.mean(1), post.mean(1)]), seed=seed
+            np.column_stack([pre.mean(1), post.mean(1)]), n_boot=n_boot, seed=seed
         )
         rows.append(
             {
@@ -128,9 +143,9 @@ def summary_table(
                 "pairs": pre.shape[1],
                 **pre_est.as_dict("pre_"),
                 **post_est.as_dict("post_"),
-                **paired_hits_delta(pre, post, seed=seed).as_dict("change_"),
-                "pre_above_chance": above_chance(pre, chance),
-                "post_above_chance": above_chance(post, chance),
+                **paired_hits_delta(pre, post, n_boot=n_boot, seed=seed).as_dict("change_"),
+                "pre_above_chance": above_chance(pre, chance, n_boot=n_boot),
+                "post_above_chance": above_chance(post, chance, n_boot=n_boot),
                 "chance": chance,
             }
         )
@@ -145,7 +160,9 @@ def gains(table: pd.DataFrame) -> pd.DataFrame:
     return change.groupby("target", sort=False)["value"].agg(["median", "max", "mean", "min"])
 
 
-def delta_marks(hits: Mapping[str, pd.DataFrame], target: str, *, seed: int = 0) -> pd.DataFrame:
+def delta_marks(
+    hits: Mapping[str, pd.DataFrame], target: str, *, n_boot: int, seed: int = 0
+) -> pd.DataFrame:
     """Fig. 5 with its evidence: per query × candidate pair, the change of top-1 accuracy
     (post − pre) and whether its 95 % interval over queries excludes 0.
 
@@ -155,7 +172,7 @@ def delta_marks(hits: Mapping[str, pd.DataFrame], target: str, *, seed: int = 0)
     diff = post.to_numpy(float) - pre.to_numpy(float)
     rows = [
         {"query": q, "candidate": c, **est.as_dict(), "excludes_zero": est.excludes(0.0)}
-        for (q, c), est in zip(pre.columns, bootstrap_columns(diff, seed=seed), strict=True)
+        for (q, c), est in zip(pre.columns, bootstrap_columns(diff, n_boot=n_boot, seed=seed), strict=True)
     ]
     return pd.DataFrame(rows)
 
@@ -167,6 +184,7 @@ def change_evidence(
     chance: float,
     *,
     part: str,
+    n_boot: int,
     seed: int = 0,
 ) -> tuple[list[Evidence], Estimate]:
     """Claims ``retrieval.target_query`` (``part="target"``) and
@@ -178,33 +196,75 @@ def change_evidence(
     units, before, after = [], [], []
     for target in targets:
         pre, post = _blocks(hits, target, part)
-        units.append(hits_change(target, pre, post, chance, seed=seed))
+        units.append(hits_change(target, pre, post, chance, n_boot=n_boot, seed=seed))
         before.append(pre.mean(1, keepdims=True))
         after.append(post.mean(1, keepdims=True))
-    return units, paired_hits_delta(np.hstack(before), np.hstack(after), seed=seed)
+    return units, paired_hits_delta(np.hstack(before), np.hstack(after), n_boot=n_boot, seed=seed)
 
 
-def best_ratio_evidence(
-    hits: Mapping[str, pd.DataFrame], targets: Sequence[str], chance: float, *, seed: int = 0
-) -> Evidence | None:
-    """Claim ``retrieval.two_x``: among the (target, candidate) pairs whose pre
-    accuracy is significantly above chance, the one with the largest post / pre
-    accuracy, as a ratio with its interval over queries (reference 2). ``None`` when no
-    pair is above chance before the intervention."""
+def ratio_evidence(
+    hits: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    n_boot: int,
+    seed: int = 0,
+) -> tuple[list[Evidence], Estimate]:
+    """Claim ``retrieval.two_x``: per target, post / pre mean top-1 accuracy over its
+    candidate languages (bootstrap over queries; testable where pre is above chance,
+    reference 2); and the same ratio over all targets together."""
+    units, before, after = [], [], []
+    for target in targets:
+        pre, post = _blocks(hits, target, "target")
+        units.append(hits_ratio(target, pre, post, chance, n_boot=n_boot, seed=seed))
+        before.append(pre)
+        after.append(post)
+    overall = hits_ratio("all", np.hstack(before), np.hstack(after), chance, n_boot=n_boot,
+                         seed=seed)  # fmt: skip
+    return units, overall.estimate
+
+
+def majority_evidence(
+    hits: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    n_boot: int,
+    seed: int = 0,
+) -> tuple[list[Evidence], Estimate]:
+    """Claim ``retrieval.majority``: per target, the share of candidate languages whose
+    accuracy rises (bootstrap over queries; reference one half); and the share over all
+    (target, candidate) pairs."""
+    units, before, after = [], [], []
+    for target in targets:
+        pre, post = _blocks(hits, target, "target")
+        units.append(share_gaining(target, pre, post, chance, n_boot=n_boot, seed=seed))
+        before.append(pre)
+        after.append(post)
+    overall = share_gaining("all", np.hstack(before), np.hstack(after), chance, n_boot=n_boot,
+                            seed=seed)  # fmt: skip
+    return units, overall.estimate
+
+
+def best_pair(
+    hits: Mapping[str, pd.DataFrame], targets: Sequence[str], chance: float, *, n_boot: int
+) -> dict[str, float | str] | None:
+    """The (target, candidate) pair with the largest post / pre top-1 accuracy among
+    the pairs whose pre accuracy is above chance: a description (the paper's "up to"),
+    never a verdict, since a maximum over many pairs is chosen after the fact. ``None``
+    when no pair is above chance before."""
     best = None
     for target in targets:
         pre, post = target_block(hits["pre"], target), target_block(hits[target], target)
         for candidate in pre.columns:
             before, after = pre[candidate].to_numpy(), post[candidate].to_numpy()
-            if not above_chance(before, chance):
+            if not above_chance(before, chance, n_boot=n_boot):
                 continue
-            key = (after.mean() / before.mean(), before.mean())
-            if best is None or key > best[0]:
-                best = (key, f"{target}→{candidate}", before, after)
-    if best is None:
-        return None
-    _, unit, before, after = best
-    return hits_ratio(unit, before, after, chance, reference=2.0, seed=seed)
+            ratio = float(after.mean() / before.mean())
+            if best is None or (ratio, before.mean()) > (best["ratio"], best["pre"]):
+                best = {"pair": f"{target}→{candidate}", "ratio": ratio,
+                        "pre": float(before.mean()), "post": float(after.mean())}  # fmt: skip
+    return best
 
 
 def seen_gap_evidence(
@@ -213,6 +273,7 @@ def seen_gap_evidence(
     chance: float,
     seen: Mapping[str, bool | None],
     *,
+    n_boot: int,
     seed: int = 0,
 ) -> tuple[list[Evidence], Estimate] | None:
     """Claim ``retrieval.seen_larger``: per target, the mean gain (post − pre) of the
@@ -232,24 +293,21 @@ def seen_gap_evidence(
             continue
         gap = change[:, is_seen].mean(1) - change[:, ~is_seen].mean(1)
         gaps.append(gap)
-        (estimate,) = bootstrap_columns(gap[:, None], seed=seed)
-        ok = above_chance(pre.to_numpy(), chance) or above_chance(post.to_numpy(), chance)
+        (estimate,) = bootstrap_columns(gap[:, None], n_boot=n_boot, seed=seed)
+        ok = above_chance(pre.to_numpy(), chance, n_boot=n_boot) or above_chance(
+            post.to_numpy(), chance, n_boot=n_boot
+        )
         why = "" if ok else f"accuracy not above chance ({fmt(chance, 'acc')}) pre or post"
         units.append(Evidence(target, estimate, 0.0, ok, why))
     if not gaps:
         return units, Estimate(np.nan, np.nan, np.nan, 0)
-    (summary,) = bootstrap_columns(np.mean(gaps, axis=0)[:, None], seed=seed)
+    (summary,) = bootstrap_columns(np.mean(gaps, axis=0)[:, None], n_boot=n_boot, seed=seed)
     return units, summary
 
 
 # ------------------------------------------------------------------ Table 2
 def table2_checked(
-    frames: Mapping[str, pd.DataFrame],
-    flags: pd.DataFrame,
-    chance: float,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
+    frames: Mapping[str, pd.DataFrame], flags: pd.DataFrame, chance: float
 ) -> pd.DataFrame:
     """The paper's Table 2 (:func:`steerspace.metrics.retrieval.table2`) with what decides it:
 
@@ -260,7 +318,7 @@ def table2_checked(
       language left out in turn, and the language whose removal moves r most
       (does the correlation rest on one point?).
     """
-    out = table2(frames, n_boot=n_boot, seed=seed)
+    out = table2(frames)
     testable, why, lo, hi, most = [], [], [], [], []
     for row in out.itertuples(index=False):
         need = TABLE2_REQUIRES[row.correlation]
@@ -278,7 +336,9 @@ def table2_checked(
     return out.assign(testable=testable, why_not=why, loo_min=lo, loo_max=hi, loo_most=most)
 
 
-def table2_evidence(table: pd.DataFrame, correlations: Sequence[str]) -> list[Evidence]:
+def table2_evidence(
+    table: pd.DataFrame, correlations: Sequence[str], *, reference: float = 0.0
+) -> list[Evidence]:
     """Evidence (one unit per target and correlation) for a Table 2 claim from
     :func:`table2_checked`; units are named ``target`` or ``target (pre|post)``."""
     names = {"r(acc_post,d_post)": "post", "r(acc_pre,d_pre)": "pre"}
@@ -287,7 +347,8 @@ def table2_evidence(table: pd.DataFrame, correlations: Sequence[str]) -> list[Ev
         name = row.query_language
         if len(correlations) > 1:
             name += f" ({names.get(row.correlation, row.correlation)})"
-        units.append(correlation(name, row._asdict(), testable=row.testable, why_not=row.why_not))
+        units.append(correlation(name, row._asdict(), reference=reference,
+                                 testable=row.testable, why_not=row.why_not))  # fmt: skip
     return units
 
 
@@ -295,7 +356,7 @@ def mean_correlation(
     frames: Mapping[str, pd.DataFrame],
     units: Sequence[tuple[str, str]],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> Estimate:
     """The mean of Table 2 correlations over ``units`` ((target, correlation) pairs; the
@@ -397,64 +458,21 @@ def table2_frames(
     return out
 
 
-def target_query_assessments(
-    hits: Mapping[str, pd.DataFrame],
-    targets: Sequence[str],
-    chance: float,
-    seen: Mapping[str, bool | None],
-    *,
-    variant: str,
-    model: str,
-    seed: int = 0,
-) -> list[Assessment]:
-    """Claims ``retrieval.target_query``, ``retrieval.two_x`` and
-    ``retrieval.seen_larger`` for one score ``variant``."""
-    units, overall = change_evidence(hits, targets, chance, part="target", seed=seed)
-    out = [claims.assess("retrieval.target_query", units, variant=variant, summary=overall)]
-    best = best_ratio_evidence(hits, targets, chance, seed=seed)
-    if best is None:
-        out.append(claims.not_testable(
-            "retrieval.two_x", "no pair has a pre accuracy above chance", variant=variant))  # fmt: skip
-    else:
-        out.append(claims.assess("retrieval.two_x", [best], variant=variant, summary=best.estimate))
-    gaps = seen_gap_evidence(hits, targets, chance, seen, seed=seed)
-    if gaps is None:
-        why = f"which languages {model} saw in pre-training is unknown"
-        out.append(claims.not_testable("retrieval.seen_larger", why, variant=variant))
-    else:
-        out.append(
-            claims.assess("retrieval.seen_larger", gaps[0], variant=variant, summary=gaps[1])
-        )
-    return out
-
-
-#: Table 2's claims → the correlations they rest on
+#: Table 2's claims → the correlations they rest on, and the reference they compare with
 TABLE2_CLAIMS = {
-    "table2.predictive": ("r(acc_post,d_post)", "r(acc_pre,d_pre)"),
-    "table2.positive": ("r(d_post,d_pre)",),
-    "table2.gain_vs_shrink": ("r(delta_acc,d_pre-d_post)",),
+    "table2.predictive_post": (("r(acc_post,d_post)",), 0.0),
+    "table2.predictive_pre": (("r(acc_pre,d_pre)",), 0.0),
+    "table2.positive": (("r(d_post,d_pre)",), 0.0),
+    "table2.gain_vs_shrink": (("r(delta_acc,d_pre-d_post)",), 0.0),
+    "retrieval.alignment_correlation": (("r(acc_pre,d_pre)", "r(acc_post,d_post)"), -0.3),
 }
-
-
-def _table2_claim(
-    table: pd.DataFrame, frames: Mapping[str, pd.DataFrame], claim_id: str, variant: str,
-    n_boot: int, seed: int,
-) -> Assessment:  # fmt: skip
-    names = TABLE2_CLAIMS[claim_id]
-    rows = table[table["correlation"].isin(names)]
-    units = table2_evidence(table, names)
-    testable = [(row.query_language, row.correlation)
-                for row, unit in zip(rows.itertuples(index=False), units, strict=True)
-                if unit.testable]  # fmt: skip
-    summary = mean_correlation(frames, testable, n_boot=n_boot, seed=seed) if testable else None
-    return claims.assess(claim_id, units, variant=variant, summary=summary)
 
 
 def table2_assessments(
     table: pd.DataFrame,
     frames: Mapping[str, Mapping[str, pd.DataFrame]],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> list[Assessment]:
     """Table 2's claims (:data:`TABLE2_CLAIMS`) from :func:`table2_checked` with a
@@ -463,12 +481,80 @@ def table2_assessments(
     (:func:`mean_correlation`; none when no unit is testable). ``table2.positive``
     involves distances only, the same for every score: it is assessed once."""
     out = []
-    scores = list(dict.fromkeys(table["score"]))
-    for claim_id in TABLE2_CLAIMS:
-        for score in scores if claims.claim(claim_id).variants != ("",) else scores[:1]:
-            variant = score if claims.claim(claim_id).variants != ("",) else ""
-            part = table[table["score"] == score]
-            out.append(_table2_claim(part, frames[score], claim_id, variant, n_boot, seed))
+    for claim_id, (names, reference) in TABLE2_CLAIMS.items():
+        variants = claims.claim(claim_id).variants
+        for score in dict.fromkeys(table["score"]):
+            if variants == ("",) and out and out[-1].claim.id == claim_id:
+                continue
+            part = table[(table["score"] == score) & table["correlation"].isin(names)]
+            units = table2_evidence(part, names, reference=reference)
+            used = [(row.query_language, row.correlation)
+                    for row, unit in zip(part.itertuples(index=False), units, strict=True)
+                    if unit.testable]  # fmt: skip
+            summary = mean_correlation(frames[score], used, n_boot=n_boot, seed=seed) if used else None
+            variant = score if variants != ("",) else ""
+            out.append(claims.assess(claim_id, units, variant=variant, summary=summary))
+    return out
+
+
+def target_query_assessments(
+    hits: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    chance: float,
+    seen: Mapping[str, bool | None],
+    *,
+    variant: str,
+    model: str,
+    n_boot: int,
+    seed: int = 0,
+) -> list[Assessment]:
+    """Claims ``retrieval.target_query``, ``retrieval.majority``, ``retrieval.two_x``,
+    ``retrieval.seen_larger`` and ``retrieval.other_queries`` for one score
+    ``variant``."""
+    kw = {"n_boot": n_boot, "seed": seed}
+    units, overall = change_evidence(hits, targets, chance, part="target", **kw)
+    out = [claims.assess("retrieval.target_query", units, variant=variant, summary=overall)]
+    units, overall = majority_evidence(hits, targets, chance, **kw)
+    out.append(claims.assess("retrieval.majority", units, variant=variant, summary=overall))
+    units, overall = ratio_evidence(hits, targets, chance, **kw)
+    best = best_pair(hits, targets, chance, n_boot=n_boot)
+    out.append(claims.assess("retrieval.two_x", units, variant=variant, summary=overall,
+                             details={"best_pair": best}))  # fmt: skip
+    gaps = seen_gap_evidence(hits, targets, chance, seen, **kw)
+    if gaps is None:
+        why = f"which languages {model} saw in pre-training is unknown"
+        out.append(claims.not_testable("retrieval.seen_larger", why, variant=variant))
+    else:
+        out.append(
+            claims.assess("retrieval.seen_larger", gaps[0], variant=variant, summary=gaps[1])
+        )
+    units, overall = change_evidence(hits, targets, chance, part="other", **kw)
+    out.append(claims.assess("retrieval.other_queries", units, variant=variant, summary=overall))
+    return out
+
+
+def assessments(
+    pre: Space,
+    post: Mapping[str, Space],
+    seen: Mapping[str, bool | None],
+    *,
+    model: str,
+    n_boot: int,
+    seed: int = 0,
+) -> list[Assessment]:
+    """Every claim of the chapter on the spaces ``pre`` and ``post`` (target → space):
+    the retrieval claims for each score, and Table 2's."""
+    targets = list(post)
+    chance = 1.0 / len(next(iter(pre.values())))
+    out, tables, frames = [], [], {}
+    for variant in claims.SCORES:
+        hits = space_hits(pre, post, score=VARIANT_SCORES[variant])
+        out += target_query_assessments(hits, targets, chance, seen, variant=variant,
+                                        model=model, n_boot=n_boot, seed=seed)  # fmt: skip
+        frames[variant] = table2_frames(pre, post, seen, score=VARIANT_SCORES[variant])
+        flags = above_chance_flags(hits, targets, chance, n_boot=n_boot)
+        tables.append(table2_checked(frames[variant], flags, chance).assign(score=variant))
+    out += table2_assessments(pd.concat(tables), frames, n_boot=n_boot, seed=seed)
     return out
 
 
@@ -515,56 +601,17 @@ def summary_by_part(
     targets: Sequence[str],
     chance: float,
     *,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`summary_table` for every score (``hits[score]``) and both parts, stacked
     with ``score`` and ``part`` (``"target as query"``, ``"other queries"``) columns."""
     parts = {"target as query": "target", "other queries": "other"}
     return pd.concat(
-        per_score(hits, summary_table, targets, chance, part=part, seed=seed).assign(part=name)
+        per_score(
+            hits, summary_table, targets, chance, part=part, n_boot=n_boot, seed=seed
+        ).assign(part=name)
         for name, part in parts.items()
-    )
-
-
-def target_query_claims(
-    hits: Mapping[str, Mapping[str, pd.DataFrame]],
-    targets: Sequence[str],
-    chance: float,
-    seen: Mapping[str, bool | None],
-    *,
-    model: str,
-    seed: int = 0,
-) -> list[Assessment]:
-    """:func:`target_query_assessments` for every score (``hits[score]``)."""
-    return [
-        a
-        for score, h in hits.items()
-        for a in target_query_assessments(
-            h, targets, chance, seen, variant=score, model=model, seed=seed
-        )
-    ]
-
-
-def other_queries_claims(
-    hits: Mapping[str, Mapping[str, pd.DataFrame]],
-    targets: Sequence[str],
-    chance: float,
-    *,
-    seed: int = 0,
-) -> list[Assessment]:
-    """Claim ``retrieval.other_queries`` for every score (``hits[score]``), from
-    :func:`change_evidence` on the pairs without the target."""
-    out = []
-    for score, h in hits.items():
-        units, overall = change_evidence(h, targets, chance, part="other", seed=seed)
-        out.append(claims.assess("retrieval.other_queries", units, variant=score, summary=overall))
-    return out
-
-
-def assessment_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
-    """One row per assessment: the claim's key, its verdict and why."""
-    return pd.DataFrame(
-        [{"claim": a.key, "verdict": a.verdict, "why": a.reason} for a in assessments]
     )
 
 
@@ -572,14 +619,11 @@ def table2_per_score(
     frames: Mapping[str, Mapping[str, pd.DataFrame]],
     flags: Mapping[str, pd.DataFrame],
     chance: float,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`table2_checked` for every score (``frames[score]``, ``flags[score]``),
     stacked with a ``score`` column."""
     return pd.concat(
-        table2_checked(f, flags[score], chance, n_boot=n_boot, seed=seed).assign(score=score)
+        table2_checked(f, flags[score], chance).assign(score=score)
         for score, f in frames.items()
     )
 
@@ -601,40 +645,3 @@ def table2_statements(
         if seen_unknown(seen)
         else "we keep them too",
     }
-
-
-def deviation_statements(
-    languages: Sequence[str], model: str, seen: Mapping[str, bool | None]
-) -> dict[str, str]:
-    """The chapter's deviations from the paper: the languages, and what is known about
-    which of them ``model`` saw in pre-training (``seen``)."""
-    if seen_unknown(seen):
-        note = (
-            f"which languages {model} saw in pre-training is unknown, so no language is marked "
-            "red, all enter Table 2, and the claim that seen languages gain more is not testable"
-        )
-    else:
-        note = "languages unseen in pre-training are marked red and left out of Table 2, as in the paper"
-    return {
-        "languages": f"{fmt(len(languages), 'int')} ({', '.join(languages)})",
-        "seen_note": note,
-    }
-
-
-def result_statement(assessments: Sequence[Assessment], chance: float) -> str:
-    """The chapter's result: the summaries of ``retrieval.target_query`` and
-    ``retrieval.other_queries`` by inner product and by cosine (from ``assessments``),
-    and the chance accuracy."""
-    summary = {a.key: a.summary for a in assessments}
-
-    def change(claim_id: str, score: str) -> str:
-        return fmt_ci(summary[f"{claim_id} [{score}]"], "pp", sign=True)
-
-    tq, oq = "retrieval.target_query", "retrieval.other_queries"
-    return (
-        f"With the target as query, mean top-1 accuracy over candidate languages changes by "
-        f"{change(tq, 'inner product')} with the paper's inner product and by "
-        f"{change(tq, 'cosine')} with cosine (mean over targets, 95 % interval "
-        f"over queries; chance accuracy {fmt(chance, 'acc')}); over the pairs without the "
-        f"target, by {change(oq, 'inner product')} and {change(oq, 'cosine')}."
-    )

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from steerspace import claims
 from steerspace.claims import Assessment, Evidence
 from steerspace.core.experts import top_k
 from steerspace.metrics.inference import CI_LEVEL, Estimate, percentile_interval
@@ -89,6 +90,30 @@ def exist_evidence(
     return Evidence(unit, Estimate(auc, low, high, n_pos + n_neg), threshold)
 
 
+def exist_assessment(
+    tables: dict[str, pd.DataFrame], k: int, n_pos: int, n_neg: int
+) -> Assessment:
+    """Claim ``experts.exist`` at ``k``: per target, :func:`exist_evidence`; the summary
+    the weakest target's k-th best AUROC."""
+    evidence = [exist_evidence(t, table, k, n_pos, n_neg) for t, table in tables.items()]
+    weakest = min((e.estimate for e in evidence), key=lambda est: est.value)
+    return claims.assess("experts.exist", evidence, summary=weakest)
+
+
+def auroc_ranking(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every unit's AUROC for every target, one row per unit (``layer``, ``unit``, then
+    one ``auroc_<target>`` column each): the full ranking behind any k, so the experts
+    at k = 2000 or 5000 can be audited, not only the top 500."""
+    first = next(iter(tables.values()))
+    out = first[["layer", "unit"]].sort_values(["layer", "unit"], ignore_index=True)
+    for target, table in tables.items():
+        aligned = table.set_index(["layer", "unit"])["auroc"].reindex(
+            pd.MultiIndex.from_frame(out)
+        )
+        out[f"auroc_{target}"] = aligned.to_numpy()
+    return out
+
+
 def layer_shares(layers: Sequence[int] | np.ndarray, n_layers: int) -> np.ndarray:
     """Share of ``layers`` (one block index per unit) in each of the ``n_layers``
     blocks."""
@@ -108,7 +133,7 @@ def layer_concentration(
     expert_layers: Sequence[int] | np.ndarray,
     unit_layers: Sequence[int] | np.ndarray,
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     n_null: int = 1000,
     seed: int = 0,
     ci: float = CI_LEVEL,
@@ -167,7 +192,7 @@ def random_layer_band(
 
 
 def layers_evidence(
-    unit: str, table: pd.DataFrame, k: int, *, n_boot: int = 1000, seed: int = 0
+    unit: str, table: pd.DataFrame, k: int, *, n_boot: int, seed: int = 0
 ) -> Evidence:
     """Evidence for "experts sit in particular layers" (claim ``experts.layers``) for
     one target: :func:`layer_concentration` of its top-k experts, the reference being
@@ -190,7 +215,7 @@ def pooling_table1(
     spaces: dict[str, dict[str, dict[str, np.ndarray]]],
     n: int,
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The paper's Table 1 with the experts chosen by mean- or by max-pooled AUROC.

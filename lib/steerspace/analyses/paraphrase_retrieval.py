@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from steerspace.claims import Evidence
-from steerspace.claims.evidence import hits_change, hits_noninferior
+from steerspace import claims
+from steerspace.claims import Assessment, Evidence
+from steerspace.claims.evidence import hits_change, hits_equivalent
 from steerspace.metrics.inference import Estimate, above_chance, bootstrap_hits, paired_hits_delta
 from steerspace.text.format import fmt, fmt_ci
 
@@ -34,7 +35,7 @@ def chance_of(hits: Mapping[str, np.ndarray]) -> float:
     return 1.0 / len(hits["pre"])
 
 
-def paraphrase_table(hits: Hits, *, score: str, seed: int = 0) -> pd.DataFrame:
+def paraphrase_table(hits: Hits, *, score: str, n_boot: int, seed: int = 0) -> pd.DataFrame:
     """Tables 3 and 5 with intervals: per language, top-1 accuracy pre, post and mixed
     and the changes post − pre and mixed − pre (paired over queries), each as ``value,
     low, high, n``, with the pool's ``pairs``, ``chance`` and whether the accuracy is
@@ -51,59 +52,66 @@ def paraphrase_table(hits: Hits, *, score: str, seed: int = 0) -> pd.DataFrame:
         for condition in CONDITIONS:
             h = np.asarray(by_condition[condition], dtype=bool)
             rows.append({**common, "condition": condition,
-                         **bootstrap_hits(h, seed=seed).as_dict(),
-                         "above_chance": above_chance(h, chance)})  # fmt: skip
+                         **bootstrap_hits(h, n_boot=n_boot, seed=seed).as_dict(),
+                         "above_chance": above_chance(h, chance, n_boot=n_boot)})  # fmt: skip
         for name, condition in CHANGES.items():
-            est = paired_hits_delta(by_condition["pre"], by_condition[condition], seed=seed)
+            est = paired_hits_delta(
+                by_condition["pre"], by_condition[condition], n_boot=n_boot, seed=seed
+            )
             rows.append({**common, "condition": name, **est.as_dict(), "above_chance": np.nan})
     return pd.DataFrame(rows)
 
 
-def _pooled_change(hits: Hits, languages: Sequence[str], condition: str, seed: int) -> Estimate:
+def _pooled_change(
+    hits: Hits, languages: Sequence[str], condition: str, *, n_boot: int, seed: int
+) -> Estimate:
     """Mean change over the languages' queries (pools of different sentences: their
     queries are independent and resampled together)."""
     before = np.concatenate([np.asarray(hits[lang]["pre"], bool) for lang in languages])
     after = np.concatenate([np.asarray(hits[lang][condition], bool) for lang in languages])
-    return paired_hits_delta(before, after, seed=seed)
+    return paired_hits_delta(before, after, n_boot=n_boot, seed=seed)
 
 
 def preserved_evidence(
-    hits: Hits, languages: Sequence[str], *, share: float = 0.25, seed: int = 0
+    hits: Hits, languages: Sequence[str], *, n_boot: int, seed: int = 0
 ) -> tuple[list[Evidence], Estimate]:
-    """Claim ``paraphrase.preserved``: per language, post − pre must stay above −``share``
-    × (pre − chance) (:func:`steerspace.claims.evidence.hits_noninferior`: testable only where
+    """Claim ``paraphrase.preserved``: per language, post − pre with the equivalence
+    margin of :func:`steerspace.claims.evidence.hits_equivalent` (testable only where
     pre is above chance); and the mean change over the languages' queries."""
     units = [
-        hits_noninferior(
-            lang,
-            hits[lang]["pre"],
-            hits[lang]["post"],
-            chance_of(hits[lang]),
-            share=share,
-            seed=seed,
-        )  # fmt: skip
+        hits_equivalent(lang, hits[lang]["pre"], hits[lang]["post"], chance_of(hits[lang]),
+                        n_boot=n_boot, seed=seed)  # fmt: skip
         for lang in languages
     ]
-    return units, _pooled_change(hits, languages, "post", seed)
+    return units, _pooled_change(hits, languages, "post", n_boot=n_boot, seed=seed)
 
 
 def mixed_evidence(
-    hits: Hits, languages: Sequence[str], *, seed: int = 0
+    hits: Hits, languages: Sequence[str], *, n_boot: int, seed: int = 0
 ) -> tuple[list[Evidence], Estimate]:
     """Claim ``paraphrase.mixed_drops``: per language, mixed − pre (paired over queries;
     a drop needs pre above chance); and the mean change over the languages' queries."""
     units = [
-        hits_change(
-            lang,
-            hits[lang]["pre"],
-            hits[lang]["mixed"],
-            chance_of(hits[lang]),
-            require="before",
-            seed=seed,
-        )  # fmt: skip
+        hits_change(lang, hits[lang]["pre"], hits[lang]["mixed"], chance_of(hits[lang]),
+                    n_boot=n_boot, require="before", seed=seed)  # fmt: skip
         for lang in languages
     ]
-    return units, _pooled_change(hits, languages, "mixed", seed)
+    return units, _pooled_change(hits, languages, "mixed", n_boot=n_boot, seed=seed)
+
+
+def assessments(
+    hits: Mapping[str, Hits], *, n_boot: int, seed: int = 0
+) -> list[Assessment]:
+    """Claims ``paraphrase.preserved`` and ``paraphrase.mixed_drops`` for every score
+    variant (``hits[variant]``: language → condition → hits)."""
+    out = []
+    for variant, by_language in hits.items():
+        languages = list(by_language)
+        units, overall = preserved_evidence(by_language, languages, n_boot=n_boot, seed=seed)
+        out.append(claims.assess("paraphrase.preserved", units, variant=variant, summary=overall))
+        units, overall = mixed_evidence(by_language, languages, n_boot=n_boot, seed=seed)
+        out.append(claims.assess("paraphrase.mixed_drops", units, variant=variant, summary=overall))
+    return out
 
 
 def paraphrase_cells(table: pd.DataFrame) -> pd.DataFrame:

@@ -21,12 +21,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from steerspace.claims import Assessment, Evidence, assess
-from steerspace.claims.evidence import hits_change
+from steerspace.claims import Assessment, Evidence, assess, not_testable
+from steerspace.claims.evidence import margin_above_chance, over_draws, testable
 from steerspace.metrics.geometry import TABLE1_QUANTITIES, table1_resampled
-from steerspace.metrics.inference import Estimate, bootstrap_rows, estimate_from_samples
+from steerspace.metrics.inference import (
+    Estimate,
+    estimate_from_samples,
+    mean_samples,
+    two_level_samples,
+)
 from steerspace.metrics.retrieval import top1_hits
-from steerspace.text.format import fmt, fmt_ci, model_label
+from steerspace.text.format import fmt_ci
 
 if TYPE_CHECKING:
     from steerspace.pipeline import Pipeline
@@ -36,8 +41,6 @@ if TYPE_CHECKING:
 CONTROLS = {"experts' values": "experts", "own means": "own"}
 #: the conditions every control table holds, in the order figures draw them
 CONDITIONS = ("pre", "experts", *CONTROLS)
-#: claim variant (steerspace.claims.SCORES) → retrieval score of steerspace.metrics.retrieval
-SCORE_NAMES = {"inner product": "dot", "cosine": "cosine"}
 
 Space = Mapping[str, np.ndarray]
 Key = tuple[str, str, int]  # (target, control, seed)
@@ -70,14 +73,14 @@ def condition_keys(targets: Sequence[str], seeds: Mapping[str, Sequence[int]]) -
     return keys
 
 
-def control_spaces(pipe: Pipeline, n: int) -> dict[Key, dict[str, np.ndarray]]:
+def control_spaces(pipe: Pipeline, n: int, *, k: int) -> dict[Key, dict[str, np.ndarray]]:
     """(target, condition, seed) → the space of the first ``n`` evaluation sentences of
-    every language (pre and experts: the cached full spaces, cut; the controls: new
-    forward passes of the final-norm embedding only, cached)."""
+    every language, with ``k`` experts or random units (pre and experts: the cached full
+    spaces, cut; the controls: new forward passes, cached)."""
     cfg = pipe.cfg
     seeds = control_seeds(cfg.random_seeds, cfg.own_mean_seeds)
     pre = head(pipe.space(), n)
-    experts = {t: head(space, n) for t, space in pipe.post_spaces().items()}
+    experts = {t: head(space, n) for t, space in pipe.post_spaces(k=k).items()}
     corpus = pipe.eval_corpus.select(stop=n)
     out: dict[Key, dict[str, np.ndarray]] = {}
     for key in condition_keys(cfg.targets, seeds):
@@ -87,7 +90,7 @@ def control_spaces(pipe: Pipeline, n: int) -> dict[Key, dict[str, np.ndarray]]:
         elif condition == "experts":
             out[key] = experts[target]
         else:
-            iv = pipe.intervention(target, random_seed=seed, values=CONTROLS[condition])
+            iv = pipe.intervention(target, k=k, random_seed=seed, values=CONTROLS[condition])
             groups = {
                 f"control-{lang}": (
                     list(corpus.sentences(lang)),
@@ -125,60 +128,48 @@ def distance_samples(
     return out
 
 
-def _seeds_of(samples: Mapping, target: str, condition: str, quantity: str) -> list[np.ndarray]:
+def _draws(samples: Mapping, target: str, condition: str, quantity: str) -> list[np.ndarray]:
     return [v for (t, c, _, q), v in samples.items() if (t, c, q) == (target, condition, quantity)]
 
 
-def distance_table(samples: Mapping, n: int) -> pd.DataFrame:
-    """One row per (target, quantity, condition): the value with its 95 % interval over
-    sentences (``value, low, high, n``; for a control, of the mean over seeds) and the
-    seed spread (``seed_values``, ``seed_min``, ``seed_max``: the values of the single
-    seeds)."""
+def distance_table(samples: Mapping, n: int, *, n_boot: int, seed: int = 0) -> pd.DataFrame:
+    """One row per (target, quantity, condition): the value with its 95 % interval
+    (``value, low, high, n``: for a control, the mean over its draws with an interval
+    over draws and sentences together) and the single draws' values (``seed_values``,
+    ``seed_min``, ``seed_max``)."""
     keys = dict.fromkeys((t, q) for t, _, _, q in samples)
     rows = []
     for target, quantity in keys:
         for condition in CONDITIONS:
-            per_seed = _seeds_of(samples, target, condition, quantity)
-            if not per_seed:
+            draws = _draws(samples, target, condition, quantity)
+            if not draws:
                 continue
-            est = estimate_from_samples(np.mean(per_seed, axis=0), n)
-            points = [v[0] for v in per_seed]
-            rows.append(
-                {
-                    "target": target,
-                    "quantity": quantity,
-                    "condition": condition,
-                    **est.as_dict(),
-                    "seeds": len(per_seed),
-                    "seed_values": tuple(points),
-                    "seed_min": min(points),
-                    "seed_max": max(points),
-                }
-            )
+            est = estimate_from_samples(two_level_samples(np.vstack(draws), n_boot=n_boot,
+                                                          seed=seed), n)  # fmt: skip
+            points = [v[0] for v in draws]
+            rows.append({"target": target, "quantity": quantity, "condition": condition,
+                         **est.as_dict(), "seeds": len(draws), "seed_values": tuple(points),
+                         "seed_min": min(points), "seed_max": max(points)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def distance_change(
-    samples: Mapping, target: str, control: str, *, quantity: str = "all_languages"
-) -> np.ndarray:
-    """Resampled change of ``quantity`` under random units minus under the experts
-    (mean over the control's seeds): positive = the random units shrink it less."""
-    check_control(control)
-    per_seed = _seeds_of(samples, target, control, quantity)
-    if not per_seed:
-        raise ValueError(f"no samples of control {control!r} for target {target!r}")
-    (experts,) = _seeds_of(samples, target, "experts", quantity)
-    return np.mean(per_seed, axis=0) - experts
-
-
-def geometry_evidence(
-    samples: Mapping, targets: Sequence[str], control: str, n: int
-) -> tuple[list[Evidence], Estimate]:
-    """Evidence for claim ``control.geometry``: per target, the non-target distance
-    under random units minus under the experts; and the mean over targets."""
-    changes = {t: distance_change(samples, t, control) for t in targets}
-    units = [Evidence(t, estimate_from_samples(c, n)) for t, c in changes.items()]
-    return units, estimate_from_samples(np.mean(list(changes.values()), axis=0), n)
+def distance_changes(samples: Mapping, n: int, *, n_boot: int, seed: int = 0) -> pd.DataFrame:
+    """The distance between non-target languages, per target and control: random − pre
+    (what random units do at all) and random − experts (what the experts do beyond
+    them), and experts − pre, each with its interval over draws and sentences."""
+    rows = []
+    for target in dict.fromkeys(t for t, _, _, _ in samples):
+        (pre,) = _draws(samples, target, "pre", "all_languages")
+        (experts,) = _draws(samples, target, "experts", "all_languages")
+        pairs = {"experts − pre": ([experts], pre)}
+        for control in CONTROLS:
+            draws = _draws(samples, target, control, "all_languages")
+            pairs[f"{control} − pre"] = (draws, pre)
+            pairs[f"{control} − experts"] = (draws, experts)
+        for name, (after, before) in pairs.items():
+            est = over_draws(target, [a - before for a in after], n, n_boot=n_boot, seed=seed)
+            rows.append({"target": target, "comparison": name, **est.estimate.as_dict()})
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ retrieval
@@ -191,60 +182,15 @@ def target_query_hits(space: Space, target: str, *, score: str) -> pd.DataFrame:
     return pd.DataFrame({c: top1_hits(space[target], space[c], score=score) for c in candidates})
 
 
-def stacked(before: np.ndarray, after: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``before`` repeated once per seed beside the seeds' ``after`` hits, as two
-    (queries, seeds × pairs) arrays for a paired bootstrap of the mean over seeds."""
-    before = np.asarray(before, dtype=bool).reshape(len(before), -1)
-    after = [np.asarray(a, dtype=bool).reshape(len(a), -1) for a in after]
-    if not after or any(a.shape != before.shape for a in after):
-        raise ValueError(
-            f"need one or more 'after' arrays shaped like 'before' {before.shape}, "
-            f"got {[a.shape for a in after]}"
-        )
-    return np.hstack([before] * len(after)), np.hstack(after)
-
-
-def seeds_change(
-    unit: str,
-    before: np.ndarray,
-    after: Sequence[np.ndarray],
-    chance: float,
-    *,
-    require: str = "either",
-    seed: int = 0,
-) -> Evidence:
-    """Change of top-1 accuracy from ``before`` to the mean over seeds of ``after`` on
-    the same queries (paired bootstrap over queries), as evidence for a claim."""
-    b, a = stacked(before, after)
-    return hits_change(unit, b, a, chance, require=require, seed=seed)
-
-
-def pooled_change(
-    pairs: Sequence[tuple[np.ndarray, Sequence[np.ndarray]]], *, seed: int = 0
-) -> Estimate:
-    """The mean over units of :func:`seeds_change`'s changes, with one interval: the
-    units' hits have the same query rows (the aligned sentences, or each language's
-    own random draw of paraphrase pairs), which are resampled jointly."""
-    per_query = []
-    for before, after in pairs:
-        b, a = stacked(before, after)
-        per_query.append((a.astype(np.float64) - b).mean(axis=1))
-    sizes = sorted({len(x) for x in per_query})
-    if len(sizes) != 1:
-        raise ValueError(f"every unit needs the same number of queries, got {sizes}")
-    mean = np.mean(per_query, axis=0)
-    return bootstrap_rows(lambda counts: counts @ mean / mean.size, mean.size,
-                          point=float(mean.mean()), seed=seed)  # fmt: skip
-
-
 def retrieval_hits(spaces: Mapping[Key, Space], *, score: str) -> dict[Key, pd.DataFrame]:
     """(target, condition, seed) → :func:`target_query_hits` in that space."""
     return {key: target_query_hits(space, key[0], score=score) for key, space in spaces.items()}
 
 
 def seed_arrays(hits: Mapping[Key, object], target: str, condition: str) -> list[np.ndarray]:
-    """The hits of one target and condition, one array per seed."""
-    return [np.asarray(v) for (t, c, _), v in hits.items() if (t, c) == (target, condition)]
+    """The hits of one target and condition, one (queries, pairs) array per seed."""
+    arrays = [np.asarray(v) for (t, c, _), v in hits.items() if (t, c) == (target, condition)]
+    return [a.reshape(len(a), -1) for a in arrays]
 
 
 def accuracy_by_candidate(hits: Mapping[Key, pd.DataFrame]) -> pd.DataFrame:
@@ -255,18 +201,38 @@ def accuracy_by_candidate(hits: Mapping[Key, pd.DataFrame]) -> pd.DataFrame:
         frames = [v for (t, c, _), v in hits.items() if (t, c) == (target, condition)]
         per_seed = pd.concat([f.mean() for f in frames], axis=1)
         for candidate, values in per_seed.iterrows():
-            rows.append(
-                {
-                    "target": target,
-                    "condition": condition,
-                    "candidate": candidate,
-                    "value": values.mean(),
-                    "seed_min": values.min(),
-                    "seed_max": values.max(),
-                    "seeds": len(frames),
-                }
-            )
+            rows.append({"target": target, "condition": condition, "candidate": candidate,
+                         "value": values.mean(), "seed_min": values.min(),
+                         "seed_max": values.max(), "seeds": len(frames)})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def change_over_draws(
+    unit: str,
+    before: Sequence[np.ndarray],
+    after: Sequence[np.ndarray],
+    *,
+    n_boot: int,
+    seed: int = 0,
+    reference: float = 0.0,
+    margin: float | None = None,
+    ok: bool = True,
+    why_not: str = "",
+) -> Evidence:
+    """Change of top-1 accuracy from ``before`` to ``after`` (each a list of one
+    (queries, pairs) array per draw, or a single array shared by all draws), mean over
+    draws and pairs, with an interval over draws and queries together."""
+    if len(before) == 1 and len(after) > 1:
+        before = list(before) * len(after)
+    if len(after) == 1 and len(before) > 1:
+        after = list(after) * len(before)
+    per_draw = [
+        mean_samples((a.astype(np.float64) - b).mean(axis=1), n_boot=n_boot, seed=seed)
+        for b, a in zip(before, after, strict=True)
+    ]
+    n = len(before[0])
+    return over_draws(unit, per_draw, n, n_boot=n_boot, reference=reference, margin=margin,
+                      ok=ok, why_not=why_not, seed=seed)  # fmt: skip
 
 
 #: the comparisons the control tables show: (after, before)
@@ -279,35 +245,55 @@ COMPARISONS = (
 )
 
 
-def change_table(hits: Mapping[Key, object], chance: float, *, seed: int = 0) -> pd.DataFrame:
+def change_table(
+    hits: Mapping[Key, object], chance: float, *, n_boot: int, seed: int = 0
+) -> pd.DataFrame:
     """Per target and comparison of :data:`COMPARISONS`: the change of top-1 accuracy
-    (mean over candidates and seeds) with its paired 95 % interval over queries, and
-    whether it is testable (an accuracy above ``chance``)."""
+    (mean over candidates and draws) with its 95 % interval over draws and queries, and
+    whether it is testable (one of the two accuracies above ``chance``)."""
     rows = []
     for target in dict.fromkeys(t for t, _, _ in hits):
         for after, before in COMPARISONS:
-            (base,) = seed_arrays(hits, target, before)
-            ev = seeds_change(target, base, seed_arrays(hits, target, after), chance, seed=seed)
-            rows.append(
-                {
-                    "target": target,
-                    "comparison": f"{after} − {before}",
-                    **ev.estimate.as_dict(),
-                    "testable": ev.testable,
-                    "why_not": ev.why_not,
-                }
-            )
+            b, a = seed_arrays(hits, target, before), seed_arrays(hits, target, after)
+            ok, why = testable(np.hstack(b), np.hstack(a), chance, "either", n_boot=n_boot)
+            ev = change_over_draws(target, b, a, n_boot=n_boot, seed=seed, ok=ok, why_not=why)
+            rows.append({"target": target, "comparison": f"{after} − {before}",
+                         **ev.estimate.as_dict(), "testable": ev.testable,
+                         "why_not": ev.why_not})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def distance_cells(distances: pd.DataFrame) -> pd.DataFrame:
+    """:func:`distance_table` as the chapter shows it: per (target, quantity), each
+    condition's distance with its interval, conditions in :data:`CONDITIONS` order."""
+    text = [fmt_ci(r, "dist") for r in distances.itertuples()]
+    wide = distances.assign(text=text).pivot_table(
+        index=["target", "quantity"], columns="condition", values="text", aggfunc="first",
+        sort=False,
+    )  # fmt: skip
+    return wide[list(CONDITIONS)]
+
+
+def change_cells(changes: pd.DataFrame, *, kind: str = "pp") -> pd.DataFrame:
+    """:func:`change_table` or :func:`distance_changes` (with a ``score`` column) as the
+    chapter shows it: per (score, target), each comparison's signed change with its
+    interval, "n.s." where the accuracies are at chance."""
+    text = [
+        fmt_ci(r, kind, sign=True) + ("" if r.testable else " n.s.") for r in changes.itertuples()
+    ]
+    return changes.assign(text=text).pivot_table(
+        index=["score", "target"], columns="comparison", values="text", aggfunc="first", sort=False
+    )
 
 
 # ----------------------------------------------------------------- paraphrase
 def paraphrase_hits(
-    pipe: Pipeline, n: int, *, score: str
+    pipe: Pipeline, n: int, *, k: int, score: str
 ) -> tuple[dict[Key, dict[str, np.ndarray]], dict[str, str]]:
     """Paraphrase retrieval (paper §6, Table 6 under the control) on the first ``n``
     pairs of each target's pool: (target, condition, seed) → ``pre``/``post``/``mixed``
-    hits (:meth:`steerspace.pipeline.Pipeline.paraphrase_hits`) for the experts and
-    every control seed; and target → why it has no pool, for targets without one."""
+    hits (:meth:`steerspace.pipeline.Pipeline.paraphrase_hits`) for the ``k`` experts
+    and every control seed; and target → why it has no pool, for targets without one."""
     cfg = pipe.cfg
     seeds = control_seeds(cfg.random_seeds, cfg.own_mean_seeds)
     out, skipped = {}, {}
@@ -315,9 +301,9 @@ def paraphrase_hits(
         if condition == "pre" or target in skipped:
             continue
         iv = (
-            pipe.intervention(target)
+            pipe.intervention(target, k=k)
             if condition == "experts"
-            else pipe.intervention(target, random_seed=seed, values=CONTROLS[condition])
+            else pipe.intervention(target, k=k, random_seed=seed, values=CONTROLS[condition])
         )
         try:
             out[target, condition, seed] = pipe.paraphrase_hits(target, iv, score=score, n=n)
@@ -345,19 +331,11 @@ def paraphrase_table(hits: Mapping[Key, Mapping[str, np.ndarray]]) -> pd.DataFra
     for target, condition in dict.fromkeys((t, c) for t, c, _ in hits):
         parts = [v for (t, c, _), v in hits.items() if (t, c) == (target, condition)]
         post = [float(np.mean(p["post"])) for p in parts]
-        rows.append(
-            {
-                "target": target,
-                "condition": condition,
-                "pre": float(np.mean(parts[0]["pre"])),
-                "post": float(np.mean(post)),
-                "mixed": float(np.mean([np.mean(p["mixed"]) for p in parts])),
-                "post_seed_min": min(post),
-                "post_seed_max": max(post),
-                "seeds": len(parts),
-                "pairs": len(parts[0]["pre"]),
-            }
-        )
+        rows.append({"target": target, "condition": condition,
+                     "pre": float(np.mean(parts[0]["pre"])), "post": float(np.mean(post)),
+                     "mixed": float(np.mean([np.mean(p["mixed"]) for p in parts])),
+                     "post_seed_min": min(post), "post_seed_max": max(post),
+                     "seeds": len(parts), "pairs": len(parts[0]["pre"])})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -365,162 +343,105 @@ def paraphrase_table(hits: Mapping[Key, Mapping[str, np.ndarray]]) -> pd.DataFra
 PAPER_CONTROL = "experts' values"
 
 
-def geometry_assessments(samples: Mapping, targets: Sequence[str], n: int) -> list[Assessment]:
-    """Claim ``control.geometry`` for each control (its variants)."""
+def geometry_assessments(
+    samples: Mapping, targets: Sequence[str], n: int, *, n_boot: int, seed: int = 0
+) -> list[Assessment]:
+    """Claims ``control.geometry`` (the paper's control) and ``control.geometry_own``
+    (ours): per target, the distance between non-target languages under random units
+    minus under the experts, over draws and sentences; the summary the mean over
+    targets."""
     out = []
-    for name in CONTROLS:
-        units, summary = geometry_evidence(samples, targets, name, n)
-        out.append(assess("control.geometry", units, variant=name, summary=summary))
+    for claim_id, control in (("control.geometry", PAPER_CONTROL), ("control.geometry_own", "own means")):
+        if not any(c == control for _, c, _, _ in samples):
+            continue  # no draws of this control in this run
+        units, per_target = [], []
+        for target in targets:
+            (experts,) = _draws(samples, target, "experts", "all_languages")
+            draws = [d - experts for d in _draws(samples, target, control, "all_languages")]
+            units.append(over_draws(target, draws, n, n_boot=n_boot, seed=seed))
+            per_target.append(np.vstack(draws))
+        mean = np.mean(per_target, axis=0)  # (draws, 1 + n_boot): targets averaged per draw
+        summary = estimate_from_samples(two_level_samples(mean, n_boot=n_boot, seed=seed), n)
+        out.append(assess(claim_id, units, summary=summary))
     return out
 
 
-def hits_assessment(
-    claim_id: str,
-    variant: str,
-    pairs: Mapping[str, tuple[np.ndarray, Sequence[np.ndarray]]],
+def _pooled(
+    arrays: Sequence[list[np.ndarray]], n: int, *, n_boot: int, seed: int
+) -> Estimate | None:
+    """The mean over targets of per-draw per-query changes (``arrays``: per target, one
+    (1 + n_boot,) array per draw), with the interval over draws and queries."""
+    if not arrays or len({len(a) for a in arrays}) != 1:
+        return None
+    mean = np.mean([np.vstack(a) for a in arrays], axis=0)
+    return estimate_from_samples(two_level_samples(mean, n_boot=n_boot, seed=seed), n)
+
+
+def retrieval_assessments(
+    hits: Mapping[Key, pd.DataFrame], chance: float, *, variant: str, n_boot: int, seed: int = 0
+) -> list[Assessment]:
+    """Claims ``control.retrieval`` (random − pre, no gain as large as a quarter of pre's
+    accuracy above chance) and ``control.smaller_gains`` (random − experts below 0)
+    for one score ``variant``, target as query, draws and queries resampled together."""
+    kw = {"n_boot": n_boot, "seed": seed}
+    improve, smaller, per_improve, per_smaller = [], [], [], []
+    for target in dict.fromkeys(t for t, _, _ in hits):
+        pre = seed_arrays(hits, target, "pre")
+        experts = seed_arrays(hits, target, "experts")
+        random = seed_arrays(hits, target, PAPER_CONTROL)
+        ok, why = testable(pre[0], np.hstack(random), chance, "either", n_boot=n_boot)
+        margin = margin_above_chance(pre[0], chance)
+        improve.append(change_over_draws(target, pre, random, reference=margin, ok=ok,
+                                         why_not=why, **kw))  # fmt: skip
+        ok, why = testable(pre[0], experts[0], chance, "either", n_boot=n_boot)
+        smaller.append(change_over_draws(target, experts, random, ok=ok, why_not=why, **kw))
+        per_improve.append([mean_samples((r.astype(float) - pre[0]).mean(1), **kw) for r in random])
+        per_smaller.append([mean_samples((r.astype(float) - experts[0]).mean(1), **kw) for r in random])
+    n = len(next(iter(hits.values())))
+    return [
+        assess("control.retrieval", improve, variant=variant,
+               summary=_pooled(per_improve, n, **kw)),
+        assess("control.smaller_gains", smaller, variant=variant,
+               summary=_pooled(per_smaller, n, **kw)),
+    ]  # fmt: skip
+
+
+def paraphrase_assessments(
+    hits: Mapping[Key, Mapping[str, np.ndarray]],
+    skipped: Mapping[str, str],
     *,
-    require: str,
+    variant: str,
+    n_boot: int,
     seed: int = 0,
-) -> Assessment:
-    """A claim decided per target on (before, after-per-seed) hits: the change to the
-    mean over seeds, chance = 1 / number of candidates (one per query)."""
-    units = [
-        seeds_change(t, before, after, 1.0 / len(before), require=require, seed=seed)
-        for t, (before, after) in pairs.items()
-    ]
-    summary = pooled_change(list(pairs.values()), seed=seed) if pairs else None
-    return assess(claim_id, units, variant=variant, summary=summary)
-
-
-def retrieval_pairs(
-    hits: Mapping[Key, pd.DataFrame], after: str = PAPER_CONTROL, before: str = "pre"
-) -> dict[str, tuple[np.ndarray, list[np.ndarray]]]:
-    """Per target: the ``before`` condition's hits and the ``after`` condition's, one
-    array per seed (for :func:`hits_assessment` and :func:`pooled_change`)."""
-    targets = dict.fromkeys(t for t, _, _ in hits)
-    return {t: (seed_arrays(hits, t, before)[0], seed_arrays(hits, t, after)) for t in targets}
-
-
-def evidence_text(assessments: Sequence[Assessment], kind: str) -> str:
-    """Each assessment's units with their intervals and its verdict, for the prose."""
-    return "; ".join(
-        (f"{a.variant}: " if a.variant else "")
-        + ", ".join(
-            f"**{e.unit}** {fmt_ci(e.estimate, kind, sign=True)}"
-            + ("" if e.testable else " (not testable: at chance)")
-            for e in a.evidence
-        )
-        + f" (verdict: {a.verdict})"
-        for a in assessments
-    )
-
-
-def changes_text(changes: pd.DataFrame, comparison: str, kind: str = "pp") -> str:
-    """One comparison of :func:`change_table` (with a ``score`` column) per score and
-    target, with intervals; "n.s." where the accuracies are at chance."""
-    part = changes[changes["comparison"] == comparison]
-    return "; ".join(
-        f"{score}: "
-        + ", ".join(
-            f"**{r.target}** {fmt_ci(r, kind, sign=True)}" + ("" if r.testable else " (n.s.)")
-            for r in rows.itertuples()
-        )
-        for score, rows in part.groupby("score", sort=False)
-    )
-
-
-# --------------------------------------------------------------------------- the chapter
-def pass_statements(
-    n: int, n_targets: int, seeds: Mapping[str, Sequence[int]], n_langs: int, seconds: float
-) -> dict[str, str]:
-    """The sentences per language (``n``) and the forward passes the controls cost: one
-    per target, draw (``seeds``: control → its seeds), language and sentence, and how
-    long they took (glue keys without the chapter's ``control_`` prefix)."""
-    draws = sum(len(s) for s in seeds.values())
-    passes = n_targets * draws * n_langs * n
-    return {
-        "n": fmt(n, "int"),
-        "passes": f"{fmt(passes, 'int')} sentences ({n_targets} targets × {draws} "
-        f"draws × {n_langs} languages × {fmt(n, 'int')} sentences), {fmt(seconds, 's')} on this "
-        "run (less when they are cached)",
-    }
-
-
-def distance_cells(distances: pd.DataFrame) -> pd.DataFrame:
-    """:func:`distance_table` as the chapter shows it: per (target, quantity), each
-    condition's distance with its interval, conditions in :data:`CONDITIONS` order."""
-    text = [fmt_ci(r, "dist") for r in distances.itertuples()]
-    wide = distances.assign(text=text).pivot_table(
-        index=["target", "quantity"],
-        columns="condition",
-        values="text",
-        aggfunc="first",
-        sort=False,
-    )
-    return wide[list(CONDITIONS)]
-
-
-def change_cells(changes: pd.DataFrame) -> pd.DataFrame:
-    """:func:`change_table` (with a ``score`` column) as the chapter shows it: per (score,
-    target), each comparison's signed change with its interval, "n.s." where the
-    accuracies are at chance."""
-    text = [
-        fmt_ci(r, "pp", sign=True) + ("" if r.testable else " n.s.") for r in changes.itertuples()
-    ]
-    return changes.assign(text=text).pivot_table(
-        index=["score", "target"], columns="comparison", values="text", aggfunc="first", sort=False
-    )
-
-
-def pooled_changes(
-    hits: Mapping[str, Mapping[Key, pd.DataFrame]], *, seed: int = 0
-) -> dict[tuple[str, str], Estimate]:
-    """(score, condition) → :func:`pooled_change` over the targets of the change from the
-    original model to the experts and to the paper's control (``hits``: score →
-    :func:`retrieval_hits`)."""
-    return {
-        (score, after): pooled_change(list(retrieval_pairs(h, after).values()), seed=seed)
-        for score, h in hits.items()
-        for after in ("experts", PAPER_CONTROL)
-    }
-
-
-def deviation_statements(
-    seeds: Mapping[str, Sequence[int]], model: str, dtype: str, corpus: str, k: int
-) -> dict[str, str]:
-    """The chapter's deviations from the paper: the draws of each control (``seeds``),
-    and the model (as in the config, named by :func:`steerspace.text.format.model_label`),
-    data and k."""
-    return {
-        "draws": f"{len(seeds[PAPER_CONTROL])} for the paper's control (seeds "
-        f"{list(seeds[PAPER_CONTROL])}) and {len(seeds['own means'])} for the own-means "
-        f"control (seeds {list(seeds['own means'])})",
-        "deviation_data": f"{model_label(model)} in {dtype} on {corpus} sentences and "
-        f"Bible paraphrases, k = {k}, instead of the paper's three 7–13B models on "
-        "Flores-200 and PAWS-X",
-    }
-
-
-def result_statement(
-    k: int,
-    n_draws: int,
-    geometry: Estimate,
-    pooled: Mapping[tuple[str, str], Estimate],
-    chance: float,
-) -> str:
-    """The chapter's result: the paper's control (``n_draws`` draws of ``k`` units)
-    against the experts, in distance (``geometry``: the summary of ``control.geometry``)
-    and in retrieval by each score (``pooled``: :func:`pooled_changes`)."""
-    scores = dict.fromkeys(score for score, _ in pooled)
-    retrieval = " and ".join(
-        f"{fmt_ci(pooled[s, PAPER_CONTROL], 'pp', sign=True)} under random units against "
-        f"{fmt_ci(pooled[s, 'experts'], 'pp', sign=True)} under the experts ({s})"
-        for s in scores
-    )
-    return (
-        f"With {k} random units set to the experts' values (the paper's control, "
-        f"{n_draws} draws), the distance between non-target languages ends "
-        f"{fmt_ci(geometry, 'dist', sign=True)} away from where the experts put it "
-        "(mean over targets, 95 % interval over sentences). Retrieval with the target as "
-        f"query changes by {retrieval}, chance being {fmt(chance, 'acc')}."
-    )
+) -> list[Assessment]:
+    """Claims ``control.paraphrase`` (random post − experts post below 0; the experts'
+    accuracy must be above chance) and ``control.paraphrase_small`` (random post − pre
+    inside ± a quarter of pre's accuracy above chance) for one score ``variant``. Each
+    target's pool is a different set of sentences: its queries are resampled on their
+    own (seed + its position), the draws of one target on the same queries."""
+    post = paraphrase_post(hits)
+    claims_ = {"control.paraphrase": ([], []), "control.paraphrase_small": ([], [])}
+    n = 0
+    for i, target in enumerate(dict.fromkeys(t for t, _, _ in post)):
+        kw = {"n_boot": n_boot, "seed": seed + i}
+        pre = seed_arrays(post, target, "pre")
+        experts = seed_arrays(post, target, "experts")
+        random = seed_arrays(post, target, PAPER_CONTROL)
+        n, chance = len(pre[0]), 1.0 / len(pre[0])
+        for claim_id, before, extra in (
+            ("control.paraphrase", experts, {}),
+            ("control.paraphrase_small", pre, {"margin": margin_above_chance(pre[0], chance)}),
+        ):
+            ok, why = testable(before[0], before[0], chance, "before", n_boot=n_boot)
+            units, arrays = claims_[claim_id]
+            units.append(change_over_draws(target, before, random, ok=ok, why_not=why, **extra, **kw))
+            arrays.append([mean_samples((r.astype(float) - before[0]).mean(1), **kw) for r in random])
+    out = []
+    for claim_id, (units, arrays) in claims_.items():
+        if not units:
+            why = "; ".join(f"{t}: {w}" for t, w in skipped.items()) or "no paraphrase pool"
+            out.append(not_testable(claim_id, why, variant=variant))
+            continue
+        summary = _pooled(arrays, n, n_boot=n_boot, seed=seed)
+        out.append(assess(claim_id, units, variant=variant, summary=summary))
+    return out

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from steerspace.claims import Evidence
+from steerspace import claims
+from steerspace.claims import Assessment, Evidence
 from steerspace.claims.evidence import hits_change
 from steerspace.data import Corpus
+from steerspace.data.paper import paper_table
 from steerspace.metrics.inference import Estimate, bootstrap_hits, bootstrap_rows
 from steerspace.metrics.retrieval import top1_hits
 
@@ -124,13 +126,13 @@ def chance_level(by_file: Mapping[str, np.ndarray]) -> float:
 
 
 def accuracy_table(
-    hits: Mapping[HitKey, Mapping[str, np.ndarray]], *, seed: int = 0
+    hits: Mapping[HitKey, Mapping[str, np.ndarray]], *, n_boot: int, seed: int = 0
 ) -> pd.DataFrame:
     """One row per (target, direction, score, k): top-1 accuracy with its 95 % interval
     over sentence pairs, ``pairs`` and ``chance``."""
     rows = []
     for (target, direction, score, k), by_file in hits.items():
-        est = bootstrap_hits(pooled(by_file), seed=seed)
+        est = bootstrap_hits(pooled(by_file), n_boot=n_boot, seed=seed)
         rows.append(
             {
                 "target": target,
@@ -152,18 +154,22 @@ def gain_evidence(
     score: str,
     k: int,
     *,
+    n_boot: int,
     seed: int = 0,
 ) -> Evidence:
     """Evidence for a gains claim: post − pre top-1 accuracy of one unit at ``k``, paired
     bootstrap over its sentence pairs; testable when pre or post is above chance."""
     before, after = hits[target, direction, score, 0], hits[target, direction, score, k]
     unit = f"{target} {direction}"
-    return hits_change(unit, pooled(before), pooled(after), chance_level(before), seed=seed)
+    return hits_change(
+        unit, pooled(before), pooled(after), chance_level(before), n_boot=n_boot, seed=seed
+    )
 
 
 def mean_change(
     pairs: Mapping[str, tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]]],
     *,
+    n_boot: int,
     seed: int = 0,
 ) -> Estimate:
     """The mean over units of their accuracy change (after − before), with a 95 %
@@ -196,7 +202,7 @@ def mean_change(
             return np.mean((counts @ diff) / (counts @ used), axis=1)
 
     point = float(np.mean(diff.sum(axis=0) / used.sum(axis=0)))
-    return bootstrap_rows(stat, n_rows, point=point, seed=seed)
+    return bootstrap_rows(stat, n_rows, point=point, n_boot=n_boot, seed=seed)
 
 
 def n_embeddings(corpora: Mapping[str, Corpus], targets: Sequence[str], ks: Sequence[int]) -> int:
@@ -211,3 +217,73 @@ def n_embeddings(corpora: Mapping[str, Corpus], targets: Sequence[str], ks: Sequ
         for f in unit_files(t, files)
     )
     return sum(sides.values()) + len(set(ks) - {0}) * post
+
+
+#: claim id → the benchmark its units come from
+CLAIM_DATASETS = {"tatoeba.gains": "Tatoeba", "bucc.gains": "BUCC-18"}
+
+
+def paper_targets(dataset: str) -> list[str]:
+    """The targets the paper's Table 7 reports for ``dataset`` (no English: English is
+    the pivot of every pair, so the book shows it beside, never scores it)."""
+    table = paper_table("table7_tatoeba_bucc")
+    return list(dict.fromkeys(table.loc[table["dataset"] == dataset, "language_iso"]))
+
+
+def assessments(
+    hits: Mapping[str, Mapping[HitKey, Mapping[str, np.ndarray]]],
+    k: int,
+    *,
+    scores: Mapping[str, str],
+    missing: Mapping[str, str],
+    n_boot: int,
+    seed: int = 0,
+) -> list[Assessment]:
+    """Claims ``tatoeba.gains`` and ``bucc.gains`` at ``k``, for every score variant
+    (``scores``: variant → score name of the hits): one unit per target of the paper's
+    Table 7 and direction, the summary the mean over those units. A dataset absent from
+    ``hits`` is not testable, for the reason ``missing[dataset]``."""
+    out = []
+    for claim_id, dataset in CLAIM_DATASETS.items():
+        if dataset not in hits:
+            out += [claims.not_testable(claim_id, missing[dataset], variant=v) for v in scores]
+            continue
+        h, wanted = hits[dataset], paper_targets(dataset)
+        for variant, name in scores.items():
+            evidence, pairs = [], {}
+            for target, direction, s, at in h:
+                if s == name and at == k and target in wanted:
+                    ev = gain_evidence(h, target, direction, name, k, n_boot=n_boot, seed=seed)
+                    evidence.append(ev)
+                    pairs[ev.unit] = (h[target, direction, name, 0], h[target, direction, name, k])
+            if not evidence:
+                why = f"no pair file for the paper's targets {wanted}"
+                out.append(claims.not_testable(claim_id, why, variant=variant))
+                continue
+            summary = mean_change(pairs, n_boot=n_boot, seed=seed)
+            out.append(claims.assess(claim_id, evidence, variant=variant, summary=summary))
+    return out
+
+
+def fragility_table(result: Mapping) -> pd.DataFrame:
+    """The fragility benchmark (``bench/fragility.py``'s JSON) as one row per (k,
+    measure, condition): the change (post − pre) with its interval, how far it moved
+    from the reference (the book's own experts), that move in units of the reference
+    interval's half-width, and ``fragile``: whether it moved by more than that
+    half-width."""
+    rows = []
+    reference = {r["k"]: r for r in result["rows"] if r["condition"] == "reference"}
+    for row in result["rows"]:
+        ref = reference[row["k"]]
+        for measure, est in row.items():
+            if not isinstance(est, dict):
+                continue
+            base = ref[measure]
+            half = (base["high"] - base["low"]) / 2
+            move = est["value"] - base["value"]
+            rows.append({"k": row["k"], "measure": measure, "condition": row["condition"],
+                         "top_k_overlap": row["top_k_overlap"], "value": est["value"],
+                         "low": est["low"], "high": est["high"], "move": move,
+                         "move_in_half_widths": abs(move) / half if half > 0 else np.nan,
+                         "fragile": bool(abs(move) > half)})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -115,3 +115,13 @@ def warnings_box() -> str:
         f"- {text}" + (f" (×{n})" if n > 1 else "") for text, n in counts.most_common()
     )
     return f":::{{warning}} Warnings raised while this chapter ran\n{items}\n:::"
+
+
+def show_warnings() -> None:
+    """Display :func:`warnings_box` where the chapter raised warnings; nothing at all
+    otherwise (an empty Markdown output would print its Python repr on the page)."""
+    box = warnings_box()
+    if box:
+        from IPython.display import Markdown, display
+
+        display(Markdown(box))

@@ -2,29 +2,33 @@
 how each kind of result is tested (and when it cannot be).
 
 The chapters compute spaces, hits and correlations; the functions here attach the
-interval (:mod:`steerspace.metrics.inference`), the reference the claim compares with and the
-prerequisite: a claim about retrieval is only testable where the accuracy it rests on
-is significantly above chance (:func:`steerspace.metrics.inference.above_chance`).
+interval (:mod:`steerspace.metrics.inference`, ``n_boot`` resamples of the independent
+unit), the reference and margin the claim compares with, and the prerequisite: a claim
+about retrieval is only testable where the accuracy it rests on is significantly
+above chance (:func:`steerspace.metrics.inference.above_chance`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from steerspace.claims import Evidence
+from steerspace.claims.rules import Evidence
 from steerspace.metrics.inference import (
     Estimate,
     above_chance,
-    bootstrap_hits,
     estimate_from_samples,
     paired_hits_delta,
     resample_counts,
+    two_level_samples,
 )
 from steerspace.text.format import fmt
 
 REQUIRES = ("either", "before", "none")
+#: "largely unchanged" and "no improvement": a quarter of the accuracy above chance
+#: (the margins of paraphrase.preserved, control.retrieval, control.paraphrase_small)
+SHARE = 0.25
 
 
 def _chance_note(accuracies: Mapping[str, float], chance: float) -> str:
@@ -32,15 +36,20 @@ def _chance_note(accuracies: Mapping[str, float], chance: float) -> str:
     return f"accuracy {parts} not above chance ({fmt(chance, 'acc')})"
 
 
-def _testable(
-    before: np.ndarray, after: np.ndarray, chance: float, require: str
+def testable(
+    before: np.ndarray, after: np.ndarray, chance: float, require: str, *, n_boot: int
 ) -> tuple[bool, str]:
+    """Whether a change between two accuracies can be read, and why not:
+    ``require`` says which must be above chance: ``"either"`` (a gain from chance
+    counts), ``"before"`` (a loss, a ratio or a margin needs something there before)
+    or ``"none"``."""
     if require not in REQUIRES:
         raise ValueError(f"require must be one of {list(REQUIRES)}, got {require!r}")
     if require == "none":
         return True, ""
-    ok_before = above_chance(before, chance)
-    ok = ok_before or (require == "either" and above_chance(after, chance))
+    ok = above_chance(before, chance, n_boot=n_boot) or (
+        require == "either" and above_chance(after, chance, n_boot=n_boot)
+    )
     if ok:
         return True, ""
     shown = {"before": float(np.mean(before))}
@@ -49,43 +58,48 @@ def _testable(
     return False, _chance_note(shown, chance)
 
 
+def margin_above_chance(before: np.ndarray, chance: float, share: float = SHARE) -> float:
+    """``share`` of the accuracy ``before`` above ``chance`` (0 at or below chance)."""
+    return share * max(0.0, float(np.mean(before)) - chance)
+
+
 def hits_change(
     unit: str,
     before: np.ndarray,
     after: np.ndarray,
     chance: float,
     *,
+    n_boot: int,
     reference: float = 0.0,
     require: str = "either",
     seed: int = 0,
 ) -> Evidence:
     """Change of top-1 accuracy (after − before) on the same queries, paired bootstrap
-    over queries. ``require``: which accuracy must be above chance for the change to
-    mean something: ``"either"`` (a gain from chance counts), ``"before"`` (a loss or a
-    ratio needs something to lose) or ``"none"``."""
+    over queries (``before``/``after``: (queries,) or (queries, pairs) hits)."""
     before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
-    testable, why = _testable(before, after, chance, require)
-    estimate = paired_hits_delta(before, after, seed=seed)
-    return Evidence(unit, estimate, reference, testable, why)
+    ok, why = testable(before, after, chance, require, n_boot=n_boot)
+    estimate = paired_hits_delta(before, after, n_boot=n_boot, seed=seed)
+    return Evidence(unit, estimate, reference, ok, why)
 
 
-def hits_noninferior(
+def hits_equivalent(
     unit: str,
     before: np.ndarray,
     after: np.ndarray,
     chance: float,
     *,
-    share: float = 0.25,
+    n_boot: int,
+    share: float = SHARE,
     seed: int = 0,
 ) -> Evidence:
-    """ "Largely unchanged": the change after − before must stay above −``share`` × (the
-    accuracy before − chance), i.e. keep at least 1 − ``share`` of what lies above
-    chance. Needs the accuracy before above chance (else there is nothing to keep)."""
+    """"Largely unchanged": the change after − before, with a margin of ``share`` of
+    the accuracy before above chance (for an ``equivalent`` rule). Needs the accuracy
+    before above chance, else there is nothing to keep."""
     before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
-    margin = share * max(0.0, float(before.mean()) - chance)
-    testable, why = _testable(before, after, chance, "before")
-    estimate = paired_hits_delta(before, after, seed=seed)
-    return Evidence(unit, estimate, -margin, testable, why)
+    ok, why = testable(before, after, chance, "before", n_boot=n_boot)
+    estimate = paired_hits_delta(before, after, n_boot=n_boot, seed=seed)
+    margin = margin_above_chance(before, chance, share)
+    return Evidence(unit, estimate, 0.0, ok, why, margin=margin)
 
 
 def hits_ratio(
@@ -94,38 +108,85 @@ def hits_ratio(
     after: np.ndarray,
     chance: float,
     *,
+    n_boot: int,
     reference: float = 2.0,
     seed: int = 0,
 ) -> Evidence:
-    """Ratio of top-1 accuracies after / before on the same queries, bootstrap over
-    queries; needs the accuracy before above chance."""
-    b = np.asarray(before, dtype=np.float64).reshape(len(before), -1).mean(axis=1)
-    a = np.asarray(after, dtype=np.float64).reshape(len(after), -1).mean(axis=1)
-    testable, why = _testable(np.asarray(before, bool), np.asarray(after, bool), chance, "before")
-    counts = np.vstack([np.ones((1, b.size)), resample_counts(b.size, seed=seed)])
+    """Ratio of mean top-1 accuracies after / before on the same queries (over all
+    pairs of a query row), bootstrap over queries; needs the accuracy before above
+    chance."""
+    before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
+    b = before.reshape(len(before), -1).mean(axis=1)
+    a = after.reshape(len(after), -1).mean(axis=1)
+    ok, why = testable(before, after, chance, "before", n_boot=n_boot)
+    counts = np.vstack([np.ones((1, b.size)), resample_counts(b.size, n_boot=n_boot, seed=seed)])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = (counts @ a) / (counts @ b)
-    return Evidence(unit, estimate_from_samples(ratios, b.size), reference, testable, why)
+    return Evidence(unit, estimate_from_samples(ratios, b.size), reference, ok, why)
 
 
-def accuracy(hits: np.ndarray, *, seed: int = 0) -> Estimate:
-    """Top-1 accuracy with its interval over queries (for tables)."""
-    return bootstrap_hits(np.asarray(hits, dtype=bool), seed=seed)
+def share_gaining(
+    unit: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    chance: float,
+    *,
+    n_boot: int,
+    reference: float = 0.5,
+    seed: int = 0,
+) -> Evidence:
+    """Share of the candidate languages (columns of (queries, candidates) hits) whose
+    accuracy rises after the intervention, with a bootstrap over queries that
+    recomputes every candidate's change on each resample; testable where the mean
+    accuracy is above chance before or after."""
+    before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
+    ok, why = testable(before, after, chance, "either", n_boot=n_boot)
+    diff = after.astype(np.float64) - before
+    counts = np.vstack(
+        [np.ones((1, diff.shape[0])), resample_counts(diff.shape[0], n_boot=n_boot, seed=seed)]
+    )
+    shares = ((counts @ diff) > 0).mean(axis=1)
+    return Evidence(unit, estimate_from_samples(shares, diff.shape[0]), reference, ok, why)
 
 
 def correlation(
-    unit: str, result: Mapping[str, float], *, testable: bool = True, why_not: str = ""
+    unit: str,
+    result: Mapping[str, float],
+    *,
+    reference: float = 0.0,
+    testable: bool = True,
+    why_not: str = "",
+    margin: float | None = None,
 ) -> Evidence:
-    """A correlation from :func:`steerspace.metrics.retrieval.bootstrap_pearson` as evidence
-    (reference 0); NaN (a constant input) is untestable."""
+    """A correlation from :func:`steerspace.metrics.inference.fisher_pearson` as
+    evidence; an undefined r (a constant input) is untestable."""
     r = float(result["r"])
     if not np.isfinite(r):
         testable, why_not = False, why_not or "constant input: r undefined"
     estimate = Estimate(r, float(result["ci_low"]), float(result["ci_high"]), int(result["n"]))
-    return Evidence(unit, estimate, 0.0, testable, why_not)
+    return Evidence(unit, estimate, reference, testable, why_not, margin=margin)
 
 
 def resampled(unit: str, samples: np.ndarray, n: int, *, reference: float = 0.0) -> Evidence:
     """Evidence from a value-plus-resamples array (e.g. a change of a Table 1 distance
     from :func:`steerspace.metrics.geometry.table1_resampled`)."""
     return Evidence(unit, estimate_from_samples(samples, n), reference)
+
+
+def over_draws(
+    unit: str,
+    per_draw: Sequence[np.ndarray],
+    n: int,
+    *,
+    n_boot: int,
+    reference: float = 0.0,
+    margin: float | None = None,
+    ok: bool = True,
+    why_not: str = "",
+    seed: int = 0,
+) -> Evidence:
+    """Evidence from several random draws, each a value-plus-resamples array over the
+    same rows: the mean over draws with an interval that resamples the draws and the
+    rows together (:func:`steerspace.metrics.inference.two_level_samples`)."""
+    samples = two_level_samples(np.vstack(per_draw), n_boot=n_boot, seed=seed)
+    return Evidence(unit, estimate_from_samples(samples, n), reference, ok, why_not, margin)

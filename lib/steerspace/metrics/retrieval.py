@@ -9,23 +9,20 @@ highest inner product as the match, and then measure top-1 accuracy").
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ConstantInputWarning, pearsonr
 
 from steerspace.metrics.geometry import as_matrix, language_distance, unit_rows
+from steerspace.metrics.inference import fisher_pearson
 
 SCORES = ("dot", "cosine")
-NAN_POLICIES = ("raise", "omit")
 
 #: claim variant (:data:`steerspace.claims.SCORES`) → ``score`` of this module
 VARIANT_SCORES = {"inner product": "dot", "cosine": "cosine"}
 
 __all__ = [
-    "bootstrap_pearson",
     "hits_table",
     "matrix_from_hits",
     "retrieval_matrix",
@@ -264,117 +261,6 @@ def matrix_from_hits(hits: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clean_pairs(x: np.ndarray, y: np.ndarray, nan_policy: str) -> tuple[np.ndarray, np.ndarray]:
-    if nan_policy not in NAN_POLICIES:
-        raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.all():
-        if nan_policy == "raise":
-            raise ValueError(
-                f"x and y must be finite with nan_policy='raise', got {int((~finite).sum())} "
-                "non-finite pair(s)"
-            )
-        x, y = x[finite], y[finite]
-    if x.size < 2:
-        raise ValueError(f"x and y must hold at least 2 finite pairs, got {x.size}")
-    return x, y
-
-
-def bootstrap_pearson(
-    x: Sequence[float] | np.ndarray,
-    y: Sequence[float] | np.ndarray,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-    ci: float = 0.95,
-    nan_policy: str = "raise",
-) -> dict[str, float | int]:
-    """Pearson r with a percentile-bootstrap confidence interval.
-
-    Used by the cross-lingual retrieval chapter (paper §5, Table 2: "Pearson
-    correlations (r) ... Numbers in brackets represent bootstrapped 95% confidence
-    intervals"; grey = p > 0.05). ``r`` and ``p_value`` are
-    ``scipy.stats.pearsonr``'s. The bootstrap resamples (x, y) pairs with replacement,
-    ``n_boot`` times at once (one (n_boot, n) index array, no Python loop); resamples in
-    which x or y is constant have no r and are dropped. The CI is the
-    (1 − ci)/2 and (1 + ci)/2 percentiles of the remaining r.
-
-    A constant x or y (the paper's "NA": Bloom-7B's pre-intervention Japanese distances
-    are all equal) gives r, p and the CI as NaN with a ``ConstantInputWarning`` (a
-    RuntimeWarning), not an exception.
-
-    Parameters
-    ----------
-    x, y : paired samples of equal length (at least 2 finite pairs).
-    n_boot : number of bootstrap resamples (≥ 1).
-    seed : seed of the ``numpy.random.default_rng`` that draws the resamples.
-    ci : confidence level in (0, 1).
-    nan_policy : ``"raise"`` (default) or ``"omit"`` pairs where x or y is NaN/inf.
-
-    Returns
-    -------
-    dict with ``r``, ``ci_low``, ``ci_high``, ``p_value`` (floats), ``n`` (pairs used)
-    and ``n_boot_valid`` (resamples with a defined r).
-
-    Raises
-    ------
-    ValueError
-        Unequal lengths, fewer than 2 pairs, non-finite values with
-        ``nan_policy="raise"``, or ``n_boot``/``ci``/``nan_policy`` out of range.
-    """
-    if not 0.0 < ci < 1.0:
-        raise ValueError(f"ci must be in (0, 1), got {ci}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot}")
-    x, y = _clean_pairs(x, y, nan_policy)
-    n = x.size
-    nan = float("nan")
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        which = "x" if np.ptp(x) == 0 else "y"
-        warnings.warn(
-            f"{which} is constant over {n} pairs; Pearson r is undefined, returning NaN",
-            ConstantInputWarning,
-            stacklevel=2,
-        )
-        return {"r": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "n": n, "n_boot_valid": 0}
-    result = pearsonr(x, y)
-    r, p_value = float(result.statistic), float(result.pvalue)
-
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    xb, yb = x[idx], y[idx]
-    valid = (np.ptp(xb, axis=1) > 0) & (np.ptp(yb, axis=1) > 0)
-    xb, yb = xb[valid], yb[valid]
-    xc = xb - xb.mean(axis=1, keepdims=True)
-    yc = yb - yb.mean(axis=1, keepdims=True)
-    rb = np.einsum("ij,ij->i", xc, yc) / np.sqrt(
-        np.einsum("ij,ij->i", xc, xc) * np.einsum("ij,ij->i", yc, yc)
-    )
-    rb = np.clip(rb, -1.0, 1.0)
-    if rb.size == 0:
-        warnings.warn(
-            f"all {n_boot} bootstrap resamples were constant; the CI is NaN",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        low = high = nan
-    else:
-        alpha = (1.0 - ci) / 2.0
-        low, high = (float(v) for v in np.quantile(rb, [alpha, 1.0 - alpha]))
-    return {
-        "r": r,
-        "ci_low": low,
-        "ci_high": high,
-        "p_value": p_value,
-        "n": n,
-        "n_boot_valid": int(rb.size),
-    }
-
-
 def summarise_gains(pre: pd.Series, post: pd.Series) -> dict[str, float | int]:
     """Median, maximum and mean of the gains ``post − pre`` (fractions, not %).
 
@@ -462,28 +348,21 @@ def target_query_frame(
     return frame
 
 
-def table2(
-    frames: Mapping[str, pd.DataFrame],
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> pd.DataFrame:
+def table2(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The paper's Table 2: for each query (= target) language, the four Pearson
-    correlations over candidate languages with bootstrap 95% CIs and p-values.
+    correlations over candidate languages with Fisher-z 95 % intervals and the p-values
+    of the same transform (:func:`steerspace.metrics.inference.fisher_pearson`; the
+    paper bootstraps, which can disagree with its own p-values).
 
     ``frames[target]`` is :func:`target_query_frame` restricted to the candidates that
     should count (the paper keeps languages seen in pre-training). Returns one row per
     (query_language, correlation) with ``r, ci_low, ci_high, p_value, n, significant``
-    (p < 0.05).
+    (p < 0.05, exactly when the interval excludes 0).
     """
     rows = []
     for target, frame in frames.items():
         for name, (x, y) in TABLE2_CORRELATIONS.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                res = bootstrap_pearson(
-                    frame[x].to_numpy(), frame[y].to_numpy(), n_boot=n_boot, seed=seed
-                )
+            res = fisher_pearson(frame[x].to_numpy(), frame[y].to_numpy())
             rows.append({"query_language": target, "correlation": name, **res})
     out = pd.DataFrame(rows)
     out["significant"] = out["p_value"] < 0.05

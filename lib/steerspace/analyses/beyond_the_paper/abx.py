@@ -359,7 +359,7 @@ def abx_intervals(
     reference: str = "pre",
     n_triplets: int = 2000,
     seed: int = 0,
-    n_boot: int = 1000,
+    n_boot: int,
 ) -> pd.DataFrame:
     """ABX error per layer of several spaces scored on the *same* triplets, and each
     space's change against ``reference``, with 95 % intervals that resample the

@@ -52,7 +52,7 @@ def dose_summary(
     nll_post: Sequence[float],
     score: str = "cosine",
     block: int = 64,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> dict[str, float]:
     """One dose–response row.
@@ -109,7 +109,7 @@ def dose_table(
     k_grid: Sequence[int],
     strengths: Sequence[float],
     k: int,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`dose_summary` for every k of ``k_grid`` (at most the pipeline's number of

@@ -103,7 +103,7 @@ def distance_intervals_by_layer(
     pre: Mapping[str, np.ndarray],
     post: Mapping[str, Mapping[str, np.ndarray]],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`distances_by_layer` for the original space and each target's intervened
@@ -212,7 +212,7 @@ def retrieval_intervals_by_layer(
     post: Mapping[str, Mapping[str, np.ndarray]],
     *,
     scores: Sequence[str] = ("dot", "cosine"),
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Top-1 accuracy with the target as query (mean over candidate languages) per

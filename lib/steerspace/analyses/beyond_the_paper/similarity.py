@@ -228,7 +228,7 @@ def relate(
     y: str,
     *,
     cluster: str,
-    n_boot: int = 2000,
+    n_boot: int,
     seed: int = 0,
 ) -> Relation:
     """Least-squares line and Pearson correlation of column ``y`` on column ``x`` of

@@ -102,7 +102,7 @@ def relate_all(
     measures: Sequence[str],
     outcomes: Sequence[str],
     *,
-    n_boot: int = 1000,
+    n_boot: int,
     seed: int = 0,
 ) -> tuple[dict[tuple[str, str], Relation], pd.DataFrame]:
     """:func:`steerspace.analyses.beyond_the_paper.similarity.relate` (targets resampled) for every (measure,
@@ -154,7 +154,7 @@ def abx_by_task(
     *,
     n_triplets: int,
     seed: int = 0,
-    n_boot: int = 1000,
+    n_boot: int,
 ) -> pd.DataFrame:
     """:func:`steerspace.analyses.beyond_the_paper.abx.abx_intervals` of the ``language`` and the ``meaning`` task,
     stacked with a ``task`` column."""
