@@ -1,4 +1,10 @@
-"""The figure vocabulary and the figure functions, on small made-up data."""
+"""The figure vocabulary and the figure functions, on small made-up data.
+
+Every figure a figure test builds (here and in ``tests/test_figures_*.py``, which import
+:func:`figures_fit_the_page`) is checked to fit the book's text column: at most
+:data:`~steerspace.figures.style.PAGE_WIDTH` wide (shown at its natural size, not
+shrunk) with no text under 8 pt.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,72 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from steerspace.data.languages import LANGUAGES  # noqa: E402
 from steerspace.figures import style  # noqa: E402
 from steerspace.figures.embedding_space import distance_change_figure, umap_figure  # noqa: E402
+
+#: the smallest text a figure may have (points)
+MIN_FONT_SIZE = 8.0
+
+
+def page_faults(fig: Figure) -> list[str]:
+    """What keeps ``fig`` from being legible in the text column: wider than
+    :data:`~steerspace.figures.style.PAGE_WIDTH`, drawn or as the page shows it
+    (cropped to its contents with a margin of :data:`~steerspace.figures.style.SAVE_PAD`:
+    text that runs out of the figure widens it), or text under :data:`MIN_FONT_SIZE`."""
+    faults = []
+    width = fig.get_size_inches()[0]
+    if width > style.PAGE_WIDTH + 1e-9:
+        faults.append(f"{width:.2f} in wide (the page: {style.PAGE_WIDTH} in)")
+    else:
+        fig.draw_without_rendering()  # the final layout
+        shown = fig.get_tightbbox().width + 2 * style.SAVE_PAD
+        if shown > style.PAGE_WIDTH + 0.01:
+            faults.append(f"{shown:.2f} in wide as shown (contents run out of the figure)")
+    small = {
+        (t.get_text(), t.get_fontsize())
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_SIZE
+    }
+    faults += [f"text {text!r} at {size:g} pt" for text, size in sorted(small)]
+    return faults
+
+
+@pytest.fixture(autouse=True)
+def figures_fit_the_page(monkeypatch):
+    """Every figure the test builds fits the text column (checked when the test ends,
+    on each figure as the test left it). Figure test modules import this fixture."""
+    built: list[Figure] = []
+    init = Figure.__init__
+
+    def tracked(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(Figure, "__init__", tracked)
+    yield built
+    faults = {f"figure {i}": page_faults(fig) for i, fig in enumerate(built)}
+    faults = {name: found for name, found in faults.items() if found}
+    assert not faults, f"figures that do not fit the page: {faults}"
+
+
+def test_a_figure_too_wide_or_with_small_text_is_caught():
+    fig = Figure(figsize=(style.PAGE_WIDTH + 0.1, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title("tiny", fontsize=7)
+    assert page_faults(fig) == [
+        f"{style.PAGE_WIDTH + 0.1:.2f} in wide (the page: {style.PAGE_WIDTH} in)",
+        "text 'tiny' at 7 pt",
+    ]
+    fig.set_size_inches(style.PAGE_WIDTH, 3)
+    ax.set_title("readable", fontsize=8)
+    assert page_faults(fig) == []
+    note = ax.text(0.9, 0.5, "a note that runs out of the figure", transform=ax.transAxes)
+    assert page_faults(fig)[0].endswith("as shown (contents run out of the figure)")
+    note.remove()
 
 
 def test_every_language_has_its_own_colour_and_marker_pair():
@@ -110,6 +178,22 @@ def test_umap_figure_draws_every_language_pre_and_post():
     plt.close(fig)
 
 
+def test_umap_labels_of_crowded_centroids_do_not_pile_up():
+    rng = np.random.default_rng(1)
+    codes = ["de", "en", "es", "fr", "it", "ja", "ko", "pt", "ru", "tr", "uk", "vi"]
+    coords = {c: (rng.normal(size=(20, 2)) + rng.uniform(-10, 10, 2), rng.normal(size=(20, 2)))
+              for c in codes}  # fmt: skip
+    fig = umap_figure(coords, target="es", title="t")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    labels = [t for t in ax.texts if t.get_text().rstrip("*") in codes]
+    assert len(labels) == 2 * len(codes)
+    boxes = [Text.get_window_extent(t) for t in labels]  # the text, not its leader line
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+    assert all(ax.get_window_extent().contains(b.x0, b.y0) for b in boxes)
+    plt.close(fig)
+
+
 def test_distance_change_figure_one_panel_per_quantity():
     rows = [
         {"target": t, "quantity": q, "space": s, "value": v, "low": v - 0.01, "high": v + 0.01}
@@ -156,6 +240,9 @@ def test_headline_figure_three_panels_with_chance():
     for ax in (middle, right):
         assert any(line.get_linestyle() == "--" for line in ax.get_lines())  # chance line
         assert ax.get_ylim()[1] < 1.0  # scaled to the data
+    fig.canvas.draw()
+    for ax in (left, middle, right):  # legends beside the panels, not on the arrows or bars
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1 - 1
     plt.close(fig)
 
 

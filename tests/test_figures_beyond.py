@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.analyses.beyond_the_paper.abx import abx_intervals  # noqa: E402
 from steerspace.analyses.beyond_the_paper.layers import (  # noqa: E402
@@ -112,7 +113,7 @@ def test_similarity_figure_labels_marked_points_and_shows_the_clustered_interval
     plt.close(fig)
 
 
-def test_dose_figure_labels_the_shared_point_once_and_keeps_every_quantity_in_a_legend():
+def test_dose_figure_labels_the_shared_point_once_and_gives_each_quantity_its_own_panel():
     by_k = pd.DataFrame({"k": [100, 500, 1000], "strength": 1.0})
     by_s = pd.DataFrame({"k": 500, "strength": [0.5, 1.0]})
     for frame in (by_k, by_s):
@@ -121,11 +122,22 @@ def test_dose_figure_labels_the_shared_point_once_and_keeps_every_quantity_in_a_
             frame[f"{column}_low"] = frame[column] - 0.01
             frame[f"{column}_high"] = frame[column] + 0.01
     fig = beyond.dose_figure(by_k, by_s, k_main=500, title="t")
-    texts = [t.get_text() for t in fig.axes[2].texts]
+    tradeoff = next(ax for ax in fig.axes if ax.get_title() == "the trade-off")
+    texts = [t.get_text() for t in tradeoff.texts]
     assert texts.count("k=500, s=1") == 1 and "k=500" not in texts and "s=1" not in texts
-    for ax in fig.axes[:2]:
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert any("log-perplexity" in label for label in labels) and len(labels) == 3
+    panels = [ax for ax in fig.axes if ax is not tradeoff]
+    assert len(panels) == 6  # three quantities × two dials, no twin axes
+    for ax in panels:  # one series (its marker; "_" are the error bars' caps)
+        assert len({ln.get_marker() for ln in ax.get_lines()} - {"_", "None", None, ""}) == 1
+    units = [ax.get_ylabel() for ax in panels if ax.get_ylabel()]
+    assert len(units) == 3 and any("log-perplexity" in u for u in units)  # one unit per row
     colours = {ln.get_color() for ax in fig.axes for ln in ax.get_lines()}
     assert language_color("es") not in colours  # quantities never wear a language colour
+    plt.close(fig)
+
+
+def test_per_state_figures_say_that_panels_have_their_own_scales(layer_spaces):
+    pre, post = layer_spaces
+    fig = beyond.layer_distance_figure(distance_intervals_by_layer(pre, post, n_boot=10), title="t")
+    assert beyond.OWN_SCALES in fig._suptitle.get_text()
     plt.close(fig)

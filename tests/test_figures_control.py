@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.figures import random_control as figs  # noqa: E402
 from steerspace.figures import style  # noqa: E402
@@ -59,7 +60,9 @@ def test_distance_figure_has_four_panels_intervals_and_seed_dots():
     for quantity in ("all_languages", "medoid_target", "medoid_non_target", "target"):
         for condition in CONDITIONS:
             for target in ("fr", "en"):
-                seeds = (0.4, 0.5, 0.45) if SEEDS[condition] > 1 else (0.3,)
+                seeds = (
+                    (0.4, 0.5, 0.45) if condition in ("experts' values", "own means") else (0.3,)
+                )
                 v = float(np.mean(seeds))
                 rows.append({"target": target, "quantity": quantity, "condition": condition,
                              "value": v, "low": v - 0.05, "high": v + 0.05, "seeds": len(seeds),
@@ -69,8 +72,10 @@ def test_distance_figure_has_four_panels_intervals_and_seed_dots():
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 4
     dots = [line for line in axes[0].get_lines() if line.get_marker() == "."]
-    assert len(dots) == 2 and all(len(d.get_ydata()) == 3 for d in dots)  # 3 seeds per target
+    assert len(dots) == 4 and all(len(d.get_ydata()) == 3 for d in dots)  # 2 controls × 2 targets
     assert [t.get_text() for t in axes[2].get_xticklabels()] == ["en", "fr"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels.count("single seeds") == 1  # two controls with seeds, one entry
     plt.close(fig)
 
 

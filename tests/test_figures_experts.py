@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.analyses import finding_experts as expert_stats  # noqa: E402
 from steerspace.figures import finding_experts as figs  # noqa: E402
@@ -89,7 +90,19 @@ def test_expert_values_use_symlog_axes_so_one_outlier_does_not_squash_the_rest()
     linthresh = ax.yaxis.get_transform().linthresh
     assert linthresh < 1  # the bulk (a few hundredths) sits on the linear part
     assert figs.symlog_threshold(np.r_[np.full(90, 0.04), 30.0]) <= 0.05
+    fig.canvas.draw()  # tick labels of the symmetric-log axes do not collide ("−10⁰0²⁻²")
+    for axis in (ax.xaxis, ax.yaxis):
+        boxes = [t.get_window_extent() for t in axis.get_ticklabels() if t.get_text()]
+        assert len(boxes) >= 3
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     plt.close(fig)
+
+
+def test_symlog_ticks_keep_at_least_a_decade_apart():
+    ticks = figs.symlog_ticks(0.05, 30.0)
+    assert ticks == [-10.0, -1.0, -0.05, 0.0, 0.05, 1.0, 10.0]
+    many = figs.symlog_ticks(0.001, 1e6)  # nine decades a side: every third power
+    assert many[many.index(0.0) :] == [0.0, 0.001, 1.0, 1e3, 1e6]
 
 
 def test_pooling_figure_draws_conditions_in_greys_with_intervals():

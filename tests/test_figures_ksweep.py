@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.figures import style  # noqa: E402
 from steerspace.figures.choice_of_k import k_sweep_figure  # noqa: E402
@@ -35,6 +36,7 @@ def test_k_axis_puts_k_zero_at_zero_with_a_tick_for_every_grid_point():
         assert [t.get_text() for t in ax.get_xticklabels()] == [str(k) for k in GRID]
         assert list(ax.get_xticks()) == GRID
         assert ax.get_xlim()[0] < 0 < ax.get_xlim()[1]
+        assert ax.get_xlim()[0] >= -0.2 * 100  # no empty negative half at the left
     plt.close(fig)
 
 
@@ -51,6 +53,7 @@ def test_every_panel_has_a_legend_outside_the_data_and_intervals_are_drawn():
     colours = {matplotlib.colors.to_hex(line.get_color()) for line in top.get_lines()}
     assert style.language_color("es").lower() in colours
     assert top.get_ylim()[1] < 1.0  # scaled to the data (highest interval end 0.6)
+    assert top.get_ylim()[0] < 0  # markers at a share of 0 are drawn whole
     plt.close(fig)
 
 

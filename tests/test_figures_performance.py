@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.figures import performance as perf  # noqa: E402
 from steerspace.figures import style  # noqa: E402
@@ -130,6 +131,7 @@ def test_cost_model_figure_a_bar_per_model_and_variant_and_the_paper_as_stars():
     (stars,) = ax.collections[-1:]
     assert list(stars.get_offsets()[:, 1]) == pytest.approx([100 * 312 / 989] * 2)
     assert "MFU 35.0 %" in ax.get_title()
+    assert "whiskers: MFU 20.0 %–50.0 %" in ax.get_title()  # the range in increasing order
     plt.close(fig)
 
 

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.figures import style  # noqa: E402
 from steerspace.figures.crosslingual_retrieval import (  # noqa: E402
@@ -52,6 +53,8 @@ def test_target_query_figure_scales_each_score_to_its_data_with_chance():
     assert matplotlib.colors.to_hex(labels[2].get_color()) == "#d00000"  # ru unseen: red
     faces = {matplotlib.colors.to_hex(p.get_facecolor()) for p in top.patches}
     assert len(faces) == 2 and not faces & LANGUAGE_HEX
+    # no white halo around error bars: it cut every bar in two
+    assert not any(a.get_path_effects() for a in [*top.lines, *top.collections])
     plt.close(fig)
 
 

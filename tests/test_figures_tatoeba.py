@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_figures import figures_fit_the_page  # noqa: E402, F401
 
 from steerspace.figures import style  # noqa: E402
 from steerspace.figures import tatoeba_bucc as figs  # noqa: E402
@@ -39,6 +40,10 @@ def test_gains_figure_does_not_inflate_hits_near_chance():
     assert len(ip.patches) == 8  # 4 units × (pre, post)
     assert [t.get_text() for t in ip.get_xticklabels()][0] == "de\nxx→en"
     assert "BUCC" not in fig._suptitle.get_text()
+    plt.close(fig)
+    # each panel is scaled to the bars it shows, not to the k it does not show (500 here)
+    fig = figs.gains_figure(_frame(), k=100, title="Tatoeba")
+    assert fig.axes[1].get_ylim()[1] == pytest.approx(0.4)  # highest shown: 0.288, not 0.48
     plt.close(fig)
 
 

@@ -10,10 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.container import BarContainer
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from steerspace.figures.style import (
     CONDITIONS,
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     condition_bar,
@@ -33,6 +34,7 @@ PART_STYLES = {
     "both": method_style(2),
 }
 SCORE_NAMES = {"dot": "inner product (the paper's)", "cosine": "cosine"}
+SHORT_SCORE_NAMES = {"dot": "inner product", "cosine": "cosine"}
 
 
 def _error_bars(ax: plt.Axes, x, rows: pd.DataFrame, scale: float = 1.0) -> None:
@@ -52,11 +54,15 @@ def _grid(scores: Sequence[str]) -> tuple[plt.Figure, np.ndarray]:
     fig, axes = plt.subplots(
         len(scores),
         len(VIEWS),
-        figsize=(10, 3.1 * len(scores)),
+        figsize=(PAGE_WIDTH, 2.8 * len(scores) + 1.0),
         squeeze=False,
         layout="constrained",
     )
     return fig, axes
+
+
+def _panel_title(view: str, score: str) -> str:
+    return f"{SHORT_SCORE_NAMES.get(score, score)}: {view}"
 
 
 def similarity_figure(acc: pd.DataFrame, *, chance: float, title: str) -> plt.Figure:
@@ -83,13 +89,13 @@ def similarity_figure(acc: pd.DataFrame, *, chance: float, title: str) -> plt.Fi
             accuracy_axis(ax, part["high"], chance)
             add_chance(ax, chance)
             ax.set_xticks(x, targets)
-            ax.set_title(f"{view}, {SCORE_NAMES.get(score, score)}", fontsize=10)
+            ax.set_title(_panel_title(view, score), fontsize=10)
             if col == 0:
-                ax.set_ylabel("top-1 accuracy (fraction)")
+                ax.set_ylabel("top-1 accuracy")
             if row == len(scores) - 1:
                 ax.set_xlabel("intervention target")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -99,7 +105,7 @@ def dimension_share_figure(shares: Mapping[str, pd.DataFrame], *, title: str) ->
     sorted from the largest, for the original space (``"pre"``, black) and each
     target's intervened space (``"post <target>"``, the target's colour); the dotted
     line is an isotropic space (1/d)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.8), sharey=True, layout="constrained")
     for ax, column, what in zip(
         axes, ("norm_share", "variance_share"), ("mean squared norm", "variance"), strict=True
     ):
@@ -117,10 +123,11 @@ def dimension_share_figure(shares: Mapping[str, pd.DataFrame], *, title: str) ->
         ax.axhline(1 / dim, color="#6E6E6E", lw=0.8, ls=":", label="isotropic (1/d)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("dimension rank (largest first, log scale)")
+        ax.set_xlabel("dimension rank\n(largest first, log scale)")
         ax.set_title(f"share of the {what}", fontsize=10)
-    axes[0].set_ylabel("share per dimension (fraction, log scale)")
-    axes[1].legend(loc="lower left", fontsize=8)
+    axes[0].set_ylabel("share per dimension\n(fraction, log scale)")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -157,53 +164,72 @@ def methods_figure(
             accuracy_axis(ax, part["high"], chance)
             add_chance(ax, chance)
             ax.set_xticks(x, targets)
-            ax.set_title(f"{view}, {SCORE_NAMES.get(score, score)}", fontsize=10)
+            ax.set_title(_panel_title(view, score), fontsize=10)
             if col == 0:
-                ax.set_ylabel("top-1 accuracy (fraction)")
+                ax.set_ylabel("top-1 accuracy")
             if row == len(scores) - 1:
                 ax.set_xlabel("intervention target")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)))
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), fontsize=8)
     fig.suptitle(title)
     return fig
 
 
 def pair_delta_figure(
-    panels: Sequence[tuple[str, str, pd.DataFrame]], *, title: str, ncols: int = 3
+    panels: Sequence[tuple[str, str, pd.DataFrame]], *, title: str, ncols: int = 2
 ) -> plt.Figure:
     """Heatmaps of Δ top-1 accuracy per (query, candidate) language pair.
 
     ``panels``: (family, panel title, query × candidate DataFrame of changes). Panels of
     one family share one symmetric colour scale, and each family gets its own scale
     and colour bar, so a family with small changes (the intervention) is not drawn
-    blank beside one with large changes (a baseline). Axes are sorted by code.
+    blank beside one with large changes (a baseline). Axes are sorted by code. The
+    grid is ``ncols`` panels wide (at most two fit the text column's width with
+    language codes readable); the colour bars lie under the grid, one per family.
+    Where every panel shows the same languages, only the outer panels name them.
     """
     families = list(dict.fromkeys(family for family, _, _ in panels))
     limits = {
         f: symmetric_limit([d.to_numpy() for fam, _, d in panels if fam == f], floor=1e-3)
         for f in families
     }
+    ncols = max(1, min(ncols, 2, len(panels)))
     nrows = int(np.ceil(len(panels) / ncols))
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4.1 * ncols, 3.9 * nrows), squeeze=False, layout="constrained"
-    )
+        nrows, ncols, figsize=(PAGE_WIDTH, 3.5 * nrows + 0.5 + 0.8 * len(families)),
+        squeeze=False, layout="constrained",
+    )  # fmt: skip
+    shapes = {
+        (tuple(language_order(d.index)), tuple(language_order(d.columns))) for _, _, d in panels
+    }
+    outer_only = len(shapes) == 1
     images = {}
-    for ax, (family, name, delta) in zip(axes.flat, panels, strict=False):
+    for i, (ax, (family, name, delta)) in enumerate(zip(axes.flat, panels, strict=False)):
         order = language_order(delta.index)
         data = delta.reindex(index=order, columns=language_order(delta.columns)).to_numpy()
         images[family] = ax.imshow(data, cmap="RdBu", vmin=-limits[family], vmax=limits[family])
-        ax.set_xticks(range(data.shape[1]), language_order(delta.columns), rotation=90, fontsize=7)
-        ax.set_yticks(range(data.shape[0]), order, fontsize=7)
-        ax.set_xlabel("candidate language")
-        ax.set_ylabel("query language")
+        ax.set_xticks(range(data.shape[1]), language_order(delta.columns), rotation=90, fontsize=8)
+        ax.set_yticks(range(data.shape[0]), order, fontsize=8)
+        row, col = divmod(i, ncols)
+        below = i + ncols < len(panels)  # another panel under this one
+        if not (outer_only and below):
+            ax.set_xlabel("candidate language")
+        else:
+            ax.tick_params(labelbottom=False)
+        if not (outer_only and col > 0):
+            ax.set_ylabel("query language")
+        else:
+            ax.tick_params(labelleft=False)
         ax.grid(False)
         ax.set_title(name, fontsize=10)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
-    for family, image in images.items():
-        members = [ax for ax, (fam, _, _) in zip(axes.flat, panels, strict=False) if fam == family]
-        fig.colorbar(image, ax=members, shrink=0.8, label=f"Δ top-1 accuracy, {family} (fraction)")
-    fig.suptitle(title)
+    shown = list(axes.flat)[: len(panels)]
+    for family, image in reversed(images.items()):  # the first family's bar ends up on top
+        bar = fig.colorbar(image, ax=shown, location="bottom", shrink=0.6, aspect=35, pad=0.01,
+                           label=f"Δ top-1 accuracy, {family}")  # fmt: skip
+        bar.ax.xaxis.set_major_locator(MaxNLocator(5))
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -239,13 +265,14 @@ def combination_figure(gains: pd.DataFrame, *, baselines: Sequence[str], title: 
     intervention alone, the baseline alone, and the baseline after the intervention
     (both), with 95 % intervals; the short black bar is the sum of the two separate
     gains. ``gains``: rows (baseline, target, part ∈ intervention/baseline alone/both/
-    sum, value, low, high) as fractions. One panel per baseline, each scaled to its
-    data."""
+    sum, value, low, high) as fractions. One panel per baseline (one above the other),
+    each scaled to its data."""
     parts = tuple(PART_STYLES)
     fig, axes = plt.subplots(
-        1, len(baselines), figsize=(3.9 * len(baselines), 3.6), squeeze=False, layout="constrained"
-    )
-    for ax, baseline in zip(axes[0], baselines, strict=True):
+        len(baselines), 1, figsize=(PAGE_WIDTH, 2.2 * len(baselines) + 1.0), squeeze=False,
+        sharex=True, layout="constrained",
+    )  # fmt: skip
+    for ax, baseline in zip(axes[:, 0], baselines, strict=True):
         sub = gains[gains["baseline"] == baseline]
         targets = list(dict.fromkeys(sub["target"]))
         x = np.arange(len(targets))
@@ -261,9 +288,9 @@ def combination_figure(gains: pd.DataFrame, *, baselines: Sequence[str], title: 
         handles = [*(c for c in ax.containers if isinstance(c, BarContainer)), ax.collections[-1]]
         ax.axhline(0, color="black", lw=0.6)
         ax.set_xticks(x, targets)
-        ax.set_xlabel("intervention target")
         ax.set_title(baseline, fontsize=10)
-    axes[0, 0].set_ylabel("Δ top-1 accuracy vs original (pp)")
-    fig.legend(handles=handles, loc="outside lower center", ncols=4)
+        ax.set_ylabel("Δ top-1 accuracy\nvs original (pp)")
+    axes[-1, 0].set_xlabel("intervention target")
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
     fig.suptitle(title)
     return fig

@@ -5,7 +5,9 @@ Per-state figures use hidden-state indices (0 = embeddings, s = output of block 
 the last = final norm) with integer ticks; each target wears its colour and marker;
 the original model is dashed with hollow markers (drawn above the intervened lines),
 the intervened one solid and filled. The lower row of each per-state figure shows the
-change with its 95 % interval as a band.
+change with its 95 % interval as a band. Every panel has its own y scale (the
+suptitle says so): side by side, a change of a few hundredths sits next to one of
+tenths.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from steerspace.figures.style import (
     CHANCE_STYLE,
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     error_bars,
@@ -29,7 +32,9 @@ from steerspace.figures.style import (
     place_labels,
 )
 
-STATE_LABEL = "hidden state (0 = embeddings, last = final norm)"
+STATE_LABEL = "hidden state\n(0 = embeddings, last = final norm)"
+#: said under the title of a figure whose panels side by side have different y scales
+OWN_SCALES = "each panel on its own y scale"
 
 
 def _line(ax: plt.Axes, rows: pd.DataFrame, target: str | None, *, pre: bool, scale: float = 1.0):
@@ -55,7 +60,7 @@ def _legend(fig: plt.Figure, targets: Sequence[str], *, shared_pre: bool) -> Non
     ]
     pre_label = "pre (original model)" if shared_pre else "pre (dashed, hollow)"
     handles.append(Line2D([], [], color="black", ls="--", marker="o", mfc="white", label=pre_label))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6), fontsize=8)
 
 
 def _per_state(
@@ -75,7 +80,7 @@ def _per_state(
     targets = list(dict.fromkeys(frame["target"]))
     n_states = int(frame["layer"].max()) + 1
     fig, axes = plt.subplots(
-        2, len(panels), figsize=(5.2 * len(panels), 6.4), squeeze=False, sharex=True,
+        2, len(panels), figsize=(PAGE_WIDTH, 6.6), squeeze=False, sharex=True,
         layout="constrained",
     )  # fmt: skip
     for col, (key, name) in enumerate(panels):
@@ -97,7 +102,7 @@ def _per_state(
     axes[0, 0].set_ylabel(top_label)
     axes[1, 0].set_ylabel(bottom_label)
     _legend(fig, targets, shared_pre=shared_pre)
-    fig.suptitle(title)
+    fig.suptitle(f"{title}\n({OWN_SCALES})" if len(panels) > 1 else title, fontsize=11)
     return fig, axes
 
 
@@ -111,11 +116,11 @@ def layer_distance_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
     """
     fig, axes = _per_state(
         frame,
-        panels=[("all_languages", "between the non-target languages"),
-                ("to_target", "of the other languages to the target")],
+        panels=[("all_languages", "between the non-target\nlanguages"),
+                ("to_target", "of the other languages\nto the target")],
         column="quantity",
-        top_label="mean cosine distance (log scale)",
-        bottom_label="relative change, (post − pre) / pre (%)",
+        top_label="mean cosine distance\n(log scale)",
+        bottom_label="relative change,\n(post − pre) / pre (%)",
         change="relative_change",
         scale_top=1.0,
         scale_bottom=100.0,
@@ -137,13 +142,13 @@ def layer_retrieval_figure(frame: pd.DataFrame, *, chance: float, title: str) ->
 
     ``frame``: :func:`steerspace.analyses.beyond_the_paper.layers.retrieval_intervals_by_layer`.
     """
-    names = {"dot": "inner product (the paper's)", "cosine": "cosine"}
+    names = {"dot": "inner product\n(the paper's)", "cosine": "cosine"}
     scores = list(dict.fromkeys(frame["score"]))
     fig, axes = _per_state(
         frame,
         panels=[(s, names.get(s, s)) for s in scores],
         column="score",
-        top_label="top-1 accuracy, target as query (fraction)",
+        top_label="top-1 accuracy,\ntarget as query",
         bottom_label="change post − pre (pp)",
         change="change",
         scale_top=1.0,
@@ -183,8 +188,8 @@ def abx_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
     )
     fig, axes = _per_state(
         data,
-        panels=[("language", "language task (A, X same language)"),
-                ("meaning", "meaning task (A, X translations)")],
+        panels=[("language", "language task\n(A, X same language)"),
+                ("meaning", "meaning task\n(A, X translations)")],
         column="task",
         top_label="ABX error (%)",
         bottom_label="change vs original (pp)",
@@ -197,7 +202,7 @@ def abx_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
     for ax in axes[0]:
         ax.axhline(50, **CHANCE_STYLE)
         ax.set_ylim(-2, 102)
-        ax.text(0.01, 51, "chance", transform=ax.get_yaxis_transform(), fontsize=7,
+        ax.text(0.01, 51, "chance", transform=ax.get_yaxis_transform(), fontsize=8,
                 color=CHANCE_STYLE["color"], va="bottom")  # fmt: skip
     return fig
 
@@ -223,7 +228,7 @@ def similarity_figure(
     targets = list(dict.fromkeys(sim["target"]))
     offsets = {t: (i - (len(targets) - 1) / 2) * 0.012 for i, t in enumerate(targets)}
     fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(5.2 * len(outcomes), 4.0), squeeze=False, layout="constrained"
+        1, len(outcomes), figsize=(PAGE_WIDTH, 4.2), squeeze=False, layout="constrained"
     )
     for ax, (outcome, label) in zip(axes[0], outcomes.items(), strict=True):
         labels = {}
@@ -245,40 +250,42 @@ def similarity_figure(
             place_labels(ax, labels)
         ax.axhline(0, color="black", lw=0.6)
         ax.set_title(
-            f"r = {fmt_ci(fit.r, 'r')} ({fmt(fit.r.n, 'int')} targets resampled)", fontsize=10
+            f"r = {fmt_ci(fit.r, 'r')}\n({fmt(fit.r.n, 'int')} targets resampled)", fontsize=10
         )
         ax.set_xlabel(f"{x.replace('_', ' ')} to the target (0–1)")
         ax.set_ylabel(label)
-    axes[0, 0].legend(fontsize=7, loc="best")
-    fig.suptitle(title)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize=8)
+    fig.suptitle(f"{title}\n({OWN_SCALES})" if len(outcomes) > 1 else title, fontsize=11)
     return fig
 
 
-# the dose-response quantities: column, label, line style (greys, never a language colour)
+# the dose-response quantities: column, label with its one unit, style (each in a panel
+# of its own: dark grey with a distinct marker each, never a language colour)
 DOSE_QUANTITIES = {
     "gain": ("retrieval gain (pp)", {"color": "#252525", "marker": "o", "ls": "-"}),
-    "share": ("generations in the target language (%)",
-              {"color": "#737373", "marker": "s", "ls": "--"}),
-    "dlogppl": ("Δ log-perplexity (nats/token, right axis)",
-                {"color": "#969696", "marker": "^", "ls": ":"}),
+    "share": ("generations in the\ntarget language (%)",
+              {"color": "#252525", "marker": "s", "ls": "-"}),
+    "dlogppl": ("Δ log-perplexity\n(nats/token)", {"color": "#252525", "marker": "^", "ls": "-"}),
 }  # fmt: skip
+#: the two dials in the trade-off panel
+_DIAL_STYLES = {
+    "k": {"color": "#252525", "marker": "o", "ls": "-"},
+    "s": {"color": "#737373", "marker": "s", "ls": "--"},
+}
+#: each quantity's scale from the fraction in the table to the unit on its axis
+_DOSE_SCALES = {"gain": 100.0, "share": 100.0, "dlogppl": 1.0}
 
 
-def _dose_panel(ax: plt.Axes, frame: pd.DataFrame, x: str) -> None:
-    twin = ax.twinx()
-    handles = []
-    for column, (label, style) in DOSE_QUANTITIES.items():
-        target_ax, scale = (twin, 1.0) if column == "dlogppl" else (ax, 100.0)
-        values = scale * frame[column]
-        errors = error_bars(frame[column], frame[f"{column}_low"], frame[f"{column}_high"], scale=scale)
-        bars = target_ax.errorbar(frame[x], values, yerr=errors, capsize=2, ms=5, lw=1.3,
-                                  label=label, **style)  # fmt: skip
-        handles.append(bars)
-    ax.set_ylabel("pp / % (left axis)")
-    twin.set_ylabel("Δ log-perplexity (nats/token)")
-    twin.spines["right"].set_visible(True)
-    twin.grid(False)
-    ax.legend(handles=handles, fontsize=7, loc="upper left")
+def _dose_panel(ax: plt.Axes, frame: pd.DataFrame, x: str, column: str) -> None:
+    """One quantity (one unit) against one dial, with its 95 % intervals."""
+    label, style = DOSE_QUANTITIES[column]
+    scale = _DOSE_SCALES[column]
+    errors = error_bars(frame[column], frame[f"{column}_low"], frame[f"{column}_high"], scale=scale)
+    ax.errorbar(frame[x], scale * frame[column], yerr=errors, capsize=2, ms=5, lw=1.3,
+                label=label.replace("\n", " "), **style)  # fmt: skip
+    if column != "share":
+        ax.axhline(0, color="black", lw=0.6)
 
 
 def dose_figure(
@@ -286,27 +293,45 @@ def dose_figure(
 ) -> plt.Figure:
     """Dose–response of one target's intervention, with 95 % intervals: retrieval gain
     (pp, over queries), share of free generations in the target language (%, Wilson)
-    and Δ held-out log-perplexity (nats/token, over token blocks; right axis) against
-    the number of experts k (left) and the strength s at k = ``k_main`` (middle); right:
-    the gain against the perplexity cost along both dials (the point k = ``k_main`` at
-    full strength is one setting, labelled once).
+    and Δ held-out log-perplexity (nats/token, over token blocks), one row each (one
+    unit per panel, rows share their y scale), against the number of experts k (left
+    column) and the strength s at k = ``k_main`` (right column); bottom: the gain
+    against the perplexity cost along both dials (the point k = ``k_main`` at full
+    strength is one setting, labelled once).
 
     ``by_k``, ``by_strength``: rows with ``k``, ``strength`` and, for each of
     :data:`DOSE_QUANTITIES`, the column with ``_low`` and ``_high``.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.0), layout="constrained")
-    _dose_panel(axes[0], by_k, "k")
-    axes[0].set_xscale("log")
-    axes[0].set_xlabel("number of experts k (log scale), strength 1")
-    axes[0].set_title("more experts", fontsize=10)
-    _dose_panel(axes[1], by_strength, "strength")
-    axes[1].set_xlabel(f"strength s (k = {k_main})")
-    axes[1].set_title("stronger intervention", fontsize=10)
-    ax = axes[2]
+    fig = plt.figure(figsize=(PAGE_WIDTH, 9.8), layout="constrained")
+    grid = fig.add_gridspec(len(DOSE_QUANTITIES) + 1, 2, height_ratios=[1, 1, 1, 1.5])
+    dials = ((by_k, "k"), (by_strength, "strength"))
+    panels = np.empty((len(DOSE_QUANTITIES), 2), dtype=object)
+    for row, column in enumerate(DOSE_QUANTITIES):
+        for col, (frame, x) in enumerate(dials):
+            share = {"sharex": panels[0, col]} if row else {}
+            if col:
+                share["sharey"] = panels[row, 0]
+            ax = panels[row, col] = fig.add_subplot(grid[row, col], **share)
+            _dose_panel(ax, frame.sort_values(x), x, column)
+            if col == 0:
+                ax.set_ylabel(DOSE_QUANTITIES[column][0])
+            else:
+                ax.tick_params(labelleft=False)
+            if row < len(DOSE_QUANTITIES) - 1:
+                ax.tick_params(labelbottom=False)
+    top_k, top_s = panels[0]
+    top_k.set_xscale("log")
+    ks = sorted(int(k) for k in by_k["k"])
+    top_k.set_xticks(ks, [f"{k:,}" for k in ks])
+    top_k.xaxis.set_minor_locator(plt.NullLocator())
+    top_k.set_title("more experts (strength 1)", fontsize=10)
+    top_s.set_title(f"stronger intervention (k = {k_main})", fontsize=10)
+    panels[-1, 0].set_xlabel("number of experts k (log scale)")
+    panels[-1, 1].set_xlabel("strength s")
+    ax = fig.add_subplot(grid[-1, :])
     labels: dict[str, tuple[float, float]] = {}
-    for frame, name, style in ((by_k, "k", DOSE_QUANTITIES["gain"][1]),
-                               (by_strength, "s", DOSE_QUANTITIES["share"][1])):  # fmt: skip
-        ax.plot(frame["dlogppl"], 100 * frame["gain"], label=f"varying {name}", **style)
+    for frame, name in ((by_k, "k"), (by_strength, "s")):
+        ax.plot(frame["dlogppl"], 100 * frame["gain"], label=f"varying {name}", **_DIAL_STYLES[name])
         for _, row in frame.iterrows():
             same = int(row["k"]) == k_main and float(row["strength"]) == 1.0
             text = (
@@ -321,6 +346,6 @@ def dose_figure(
     ax.set_ylabel("retrieval gain (pp)")
     ax.set_title("the trade-off", fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.legend(fontsize=8, loc="best")
-    fig.suptitle(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(title, fontsize=11)
     return fig

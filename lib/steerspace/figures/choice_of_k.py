@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from steerspace.figures.style import (
+    PAGE_WIDTH,
     accuracy_axis,
     error_bars,
     language_color,
@@ -20,12 +21,22 @@ from steerspace.figures.style import (
 
 def k_axis(ax: plt.Axes, grid: Sequence[int]) -> None:
     """A symmetric-log k axis with a tick at every k of the grid: linear from 0 to the
-    smallest k > 0, logarithmic above, so that k = 0 (the original model) sits at 0."""
+    smallest k > 0, logarithmic above, so that k = 0 (the original model) sits at 0.
+    The axis starts just left of 0 (the negative half of a symmetric-log axis would
+    otherwise leave its left part empty) and ends just right of the largest k."""
     positive = [k for k in grid if k > 0]
-    ax.set_xscale("symlog", linthresh=min(positive) if positive else 1, linscale=0.6)
+    linthresh = min(positive) if positive else 1
+    ax.set_xscale("symlog", linthresh=linthresh, linscale=0.6)
     ax.set_xticks(list(grid), [str(k) for k in grid])
     ax.minorticks_off()
-    ax.set_xlim(-0.02 * max(grid, default=1), max(grid, default=1) * 1.25)
+    ax.set_xlim(-0.15 * linthresh, max(grid, default=1) * 1.25)
+
+
+def _share_axis(ax: plt.Axes, values) -> None:
+    """A share axis scaled to the data (:func:`accuracy_axis`), with a little room below
+    0 and above the top so that markers at a share of 0 or 1 are drawn whole."""
+    upper = accuracy_axis(ax, values)
+    ax.set_ylim(-0.03 * upper, 1.03 * upper)
 
 
 def _legend(ax: plt.Axes) -> None:
@@ -46,7 +57,7 @@ def k_sweep_figure(table: pd.DataFrame, *, label_target: str, title: str) -> plt
     """
     grid = sorted(int(k) for k in table["k"].unique())
     targets = language_order(table["target"].unique())
-    fig, (top, mid, bottom) = plt.subplots(3, 1, figsize=(7.5, 9.5), layout="constrained")
+    fig, (top, mid, bottom) = plt.subplots(3, 1, figsize=(PAGE_WIDTH, 9.5), layout="constrained")
     for target in targets:
         rows = table[table["target"] == target].sort_values("k")
         style = {"color": language_color(target), "marker": language_marker(target), "ms": 5,
@@ -63,7 +74,7 @@ def k_sweep_figure(table: pd.DataFrame, *, label_target: str, title: str) -> plt
         k_axis(ax, grid)
         ax.set_xlabel("number of experts k (0 = the original model; symmetric-log scale)")
         _legend(ax)
-    accuracy_axis(top, table["share_high"])
+    _share_axis(top, table["share_high"])
     top.set_ylabel("share of generations\nin the target language")
     top.set_title("steering (Fig. 2, top)", fontsize=10)
     mid.axhline(0.0, color="#6E6E6E", lw=0.8, ls=":")
@@ -71,7 +82,7 @@ def k_sweep_figure(table: pd.DataFrame, *, label_target: str, title: str) -> plt
     mid.set_title("perplexity of held-out target text (Fig. 2, bottom)", fontsize=10)
     bottom.set_xlabel("Δ log-perplexity vs k = 0 (nats per token)")
     bottom.set_ylabel("share of generations\nin the target language")
-    accuracy_axis(bottom, table["share"])
+    _share_axis(bottom, table["share"])
     bottom.set_xlim(*bottom.get_xlim())  # fixed before labelling: labels stay inside
     rows = table[table["target"] == label_target].sort_values("k")
     labels = place_labels(bottom, {f"k={k}": (x, y) for k, x, y in

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
 
 from steerspace.figures.style import (
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     chance_label,
@@ -28,7 +28,9 @@ from steerspace.figures.style import (
     unseen_label_colors,
 )
 
-_ERR = {"ecolor": "#000000", "elinewidth": 0.8, "capsize": 1.5, "fmt": "none"}
+#: error bars in a mid grey: visible on the light (pre), dark (post) and white hatched
+#: (mixed) bars alike, with no halo that would cut a bar in two
+_ERR = {"ecolor": "#7F7F7F", "elinewidth": 1.0, "capsize": 1.5, "fmt": "none", "zorder": 4}
 CORRELATION_LABELS = {
     "r(acc_post,d_post)": "r(acc post, d post)",
     "r(acc_pre,d_pre)": "r(acc pre, d pre)",
@@ -42,11 +44,9 @@ PAPER_TICK = {"marker": "|", "linestyle": "none", "color": "#555555", "ms": 10, 
 
 def interval_bars(ax: plt.Axes, x: np.ndarray, rows: pd.DataFrame) -> None:
     """95 % intervals (``value``, ``low``, ``high`` of ``rows``) as error bars on bars:
-    black with a white halo, so that they show on dark and light bars alike."""
+    mid grey, so that they show on dark and light bars alike without a halo."""
     err = error_bars(rows["value"], rows["low"], rows["high"])
-    _, caps, lines = ax.errorbar(x, rows["value"], yerr=err, **_ERR)
-    for artist in (*caps, *lines):
-        artist.set_path_effects([patheffects.withStroke(linewidth=2.4, foreground="white")])
+    ax.errorbar(x, rows["value"], yerr=err, **_ERR)
 
 
 def target_query_figure(
@@ -68,7 +68,7 @@ def target_query_figure(
     scores = list(dict.fromkeys(mine["score"]))
     candidates = language_order(set(mine["candidate"]))
     x = np.arange(len(candidates))
-    fig, axes = plt.subplots(len(scores), 1, figsize=(9, 2.7 * len(scores) + 0.7),
+    fig, axes = plt.subplots(len(scores), 1, figsize=(PAGE_WIDTH, 2.6 * len(scores) + 0.8),
                              squeeze=False, layout="constrained")  # fmt: skip
     for ax, score in zip(axes[:, 0], scores, strict=True):
         part = mine[mine["score"] == score].set_index(["condition", "candidate"])
@@ -104,12 +104,13 @@ def delta_heatmap_figure(
     ``marks[score]`` is :func:`steerspace.analyses.crosslingual_retrieval.delta_marks`; ``limits[score]``
     the colour limit shared by every target's figure (so colours compare across
     targets). A dot marks a pair whose 95 % interval over queries excludes 0; the
-    target's row and column are framed.
+    target's row and column are framed. The panels sit one above the other, each as
+    wide as the text column allows.
     """
     scores = list(marks)
-    fig, axes = plt.subplots(1, len(scores), figsize=(6.2 * len(scores), 5.9),
+    fig, axes = plt.subplots(len(scores), 1, figsize=(PAGE_WIDTH * 0.8, 5.0 * len(scores) + 0.7),
                              squeeze=False, layout="constrained")  # fmt: skip
-    for ax, score in zip(axes[0], scores, strict=True):
+    for ax, score in zip(axes[:, 0], scores, strict=True):
         frame = marks[score]
         languages = language_order(set(frame["query"]) | set(frame["candidate"]))
         grid = frame.pivot(index="query", columns="candidate", values="value")
@@ -127,15 +128,17 @@ def delta_heatmap_figure(
             for rect in ((i - 0.5, -0.5, 1, len(languages)), (-0.5, i - 0.5, len(languages), 1)):
                 ax.add_patch(plt.Rectangle(rect[:2], rect[2], rect[3], fill=False, lw=1.2,
                                            edgecolor="black"))  # fmt: skip
-        ax.set_xticks(range(len(languages)), languages, rotation=90)
-        ax.set_yticks(range(len(languages)), languages)
+        ax.set_xticks(range(len(languages)), languages, rotation=90, fontsize=8)
+        ax.set_yticks(range(len(languages)), languages, fontsize=8)
         ax.set_xlabel("candidate language")
         ax.set_ylabel("query language")
         ax.grid(False)
-        ax.set_title(f"{score}; chance 1/{round(1 / chance):,}; grey diagonal: no pair", fontsize=9)
-        fig.colorbar(im, ax=ax, shrink=0.8, label="Δ top-1 accuracy (post − pre)")
+        ax.set_title(
+            f"{score}; chance 1/{round(1 / chance):,}; grey diagonal: no pair", fontsize=10
+        )
+        fig.colorbar(im, ax=ax, shrink=0.9, label="Δ top-1 accuracy\n(post − pre)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", fontsize=8, markerscale=2.5)
+    fig.legend(handles, labels, loc="outside lower center", fontsize=8, markerscale=1.5)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -152,7 +155,7 @@ def change_summary_figure(summary: pd.DataFrame, *, title: str) -> plt.Figure:
     parts = list(dict.fromkeys(summary["part"]))
     scores = list(dict.fromkeys(summary["score"]))
     targets = language_order(set(summary["target"]))
-    fig, axes = plt.subplots(1, len(parts), figsize=(4.4 * len(parts), 3.4), squeeze=False,
+    fig, axes = plt.subplots(1, len(parts), figsize=(PAGE_WIDTH, 3.4), squeeze=False,
                              sharey=True, layout="constrained")  # fmt: skip
     x = np.arange(len(targets))
     for ax, part in zip(axes[0], parts, strict=True):
@@ -172,7 +175,7 @@ def change_summary_figure(summary: pd.DataFrame, *, title: str) -> plt.Figure:
         ax.set_xticks(x, targets)
         ax.set_xlabel("intervention target")
         ax.set_title(part, fontsize=10)
-    axes[0, 0].set_ylabel("Δ top-1 accuracy (percentage points)")
+    axes[0, 0].set_ylabel("Δ top-1 accuracy\n(percentage points)")
     for j, score in enumerate(scores):
         axes[0, 0].plot([], [], "o", color="#444444", mfc="#444444" if j == 0 else "white",
                         label=score)  # fmt: skip
@@ -195,9 +198,13 @@ def table2_figure(ours: pd.DataFrame, paper: pd.DataFrame, *, title: str) -> plt
     scores = list(dict.fromkeys(ours["score"]))
     targets = language_order(set(ours["query_language"]))
     y = np.arange(len(targets))
-    fig, axes = plt.subplots(1, len(correlations), figsize=(2.7 * len(correlations), 3.6),
-                             sharey=True, squeeze=False, layout="constrained")  # fmt: skip
-    for ax, name in zip(axes[0], correlations, strict=True):
+    ncols = min(2, len(correlations))
+    nrows = -(-len(correlations) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, (0.32 * len(targets) + 1.3) * nrows + 1.0),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")  # fmt: skip
+    for ax in axes.ravel()[len(correlations) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.ravel(), correlations, strict=False):
         theirs = paper[paper["correlation"] == name]
         for i, target in enumerate(targets):
             r = theirs.loc[theirs["query_language_iso"] == target, "r"].dropna()
@@ -215,16 +222,19 @@ def table2_figure(ours: pd.DataFrame, paper: pd.DataFrame, *, title: str) -> plt
                             capsize=0)  # fmt: skip
         ax.axvline(0, color="#444444", lw=0.8)
         ax.set_xlim(-1.05, 1.05)
+        ax.set_title(CORRELATION_LABELS[name], fontsize=10)
+        ax.tick_params(labelbottom=True)
+    for ax in axes[-1]:
         ax.set_xlabel("Pearson r")
-        ax.set_title(CORRELATION_LABELS[name], fontsize=9)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("query language\n(= intervention target)")
     axes[0, 0].set_yticks(y, targets)
-    axes[0, 0].set_ylabel("query language (= intervention target)")
     axes[0, 0].invert_yaxis()
     for j, score in enumerate(scores):
         axes[0, 0].plot([], [], "o", color="#444444", mfc="#444444" if j == 0 else "white",
                         label=f"ours, {score}")  # fmt: skip
     axes[0, 0].plot([], [], "o", color=UNTESTABLE_COLOUR, label="ours, accuracy at chance")
     axes[0, 0].plot([], [], **PAPER_TICK, label="paper (three models)")
-    fig.legend(loc="outside lower center", ncols=4, fontsize=8)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig

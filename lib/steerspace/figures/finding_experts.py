@@ -15,6 +15,7 @@ from steerspace.figures.embedding_space import QUANTITY_LABELS
 from steerspace.figures.style import (
     CHANCE_STYLE,
     CONDITIONS,
+    PAGE_WIDTH,
     error_bars,
     language_color,
     language_marker,
@@ -39,12 +40,18 @@ POOLING_LABELS = {
 }
 
 
-def _panels(n: int, *, width: float, height: float, sharey: bool = True):
-    ncols = min(3, n)
+#: panels per row of a grid of targets: two fit the text column's width
+NCOLS = 2
+
+
+def _panels(n: int, *, height: float, sharey: bool = True, extra: float = 0.6):
+    """A grid of ``n`` panels, :data:`NCOLS` to a row, as wide as the text column;
+    ``height`` per row plus ``extra`` for the title and legend."""
+    ncols = min(NCOLS, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(width * ncols, height * nrows), sharey=sharey, squeeze=False,
-        layout="constrained",
+        nrows, ncols, figsize=(PAGE_WIDTH, height * nrows + extra), sharey=sharey,
+        squeeze=False, layout="constrained",
     )  # fmt: skip
     flat = axes.ravel()
     for ax in flat[n:]:
@@ -60,7 +67,7 @@ def auroc_per_layer_figure(
     marker; the no-skill level (0.5) and ``chance``, the AUROC the best of all units
     reaches by chance (:func:`steerspace.analyses.finding_experts.chance_auroc`)."""
     targets = language_order(tables)
-    fig, axes = _panels(len(targets), width=3.0, height=2.7)
+    fig, axes = _panels(len(targets), height=2.5)
     for ax, target in zip(axes, targets, strict=True):
         tab = tables[target]
         blocks = sorted(int(b) for b in tab["layer"].unique())
@@ -75,7 +82,7 @@ def auroc_per_layer_figure(
         ax.axhline(chance, **CHANCE_STYLE, label="best of all units by chance")
         layer_axis(ax, len(blocks), label="block")
         ax.set_title(f"target {target}")
-    for ax in axes[:: min(3, len(targets))]:
+    for ax in axes[:: min(NCOLS, len(targets))]:
         ax.set_ylabel("AUROC (target vs the others)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
@@ -89,7 +96,7 @@ def experts_per_layer_figure(
     """Share of each target's top-k experts in each block (``shares``: index = block,
     one column per target), against the share of all units and the 95 % range of k
     random units (``band`` from :func:`steerspace.analyses.finding_experts.random_layer_band`)."""
-    fig, ax = plt.subplots(figsize=(8, 3.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
     blocks = band.index.to_numpy()
     ax.fill_between(blocks, band["low"], band["high"], step="mid", color="#D9D9D9",
                     label=f"{k} random units (95 % range)")  # fmt: skip
@@ -136,6 +143,23 @@ def symlog_threshold(values: np.ndarray) -> float:
     return nice_ceiling(float(np.quantile(finite, 0.75))) if finite.size else 1.0
 
 
+def symlog_ticks(linthresh: float, edge: float) -> list[float]:
+    """Major ticks of a symmetric-log axis from −``edge`` to ``edge`` that never collide:
+    0, ±``linthresh`` (the ends of the linear part) and at most three powers of ten a
+    side, at least a decade beyond it (every second or third power where there are
+    more), counted down from the largest."""
+    first = int(np.floor(np.log10(linthresh))) + 1
+    powers = [10.0**p for p in range(first, int(np.floor(np.log10(edge))) + 1)]
+    powers = [v for v in powers if v >= 10 * linthresh * (1 - 1e-9)]
+    step = max(1, -(-len(powers) // 3))
+    side = [linthresh, *powers[::-1][::step][::-1]]
+    return [-v for v in side[::-1]] + [0.0] + side
+
+
+def _symlog_label(value: float) -> str:
+    return "0" if value == 0 else f"{value:g}".replace("-", "−")
+
+
 def expert_values_figure(experts: Mapping[str, pd.DataFrame], *, title: str) -> plt.Figure:
     """For each target's experts (one panel per target, sorted by code): the value the
     intervention sets (``mean_pos``) against the unit's mean over the other languages
@@ -145,7 +169,8 @@ def expert_values_figure(experts: Mapping[str, pd.DataFrame], *, title: str) -> 
     values = np.concatenate([experts[t][["mean_pos", "mean_neg"]].to_numpy().ravel() for t in targets])
     linthresh = symlog_threshold(values)
     edge = nice_ceiling(float(np.nanmax(np.abs(values))) * 1.1)
-    fig, axes = _panels(len(targets), width=3.0, height=2.9)
+    fig, axes = _panels(len(targets), height=3.0, extra=0.8)
+    ticks = symlog_ticks(linthresh, edge)
     for ax, target in zip(axes, targets, strict=True):
         ex = experts[target]
         ax.scatter(ex["mean_neg"], ex["mean_pos"], s=7, alpha=0.5, marker=language_marker(target),
@@ -153,11 +178,13 @@ def expert_values_figure(experts: Mapping[str, pd.DataFrame], *, title: str) -> 
         ax.plot([-edge, edge], [-edge, edge], color="#6E6E6E", lw=0.8, ls=":")
         for axis in ("x", "y"):
             getattr(ax, f"set_{axis}scale")("symlog", linthresh=linthresh)
+            getattr(ax, f"set_{axis}ticks")(ticks, [_symlog_label(t) for t in ticks])
             getattr(ax, f"set_{axis}lim")(-edge, edge)
+        ax.minorticks_off()
         ax.axvspan(-linthresh, linthresh, color="#F0F0F0", zorder=0, lw=0)
         ax.set_title(f"target {target}")
         ax.set_xlabel("mean over the other languages")
-    for ax in axes[:: min(3, len(targets))]:
+    for ax in axes[:: min(NCOLS, len(targets))]:
         ax.set_ylabel("set value (mean over the target)")
     fig.suptitle(f"{title}\n(symmetric-log axes, linear within ±{linthresh:g} (shaded))", fontsize=10)
     return fig
@@ -171,11 +198,10 @@ def pooling_table1_figure(estimates: pd.DataFrame, *, title: str) -> plt.Figure:
     quantities = [q for q in QUANTITY_LABELS if q in set(estimates["quantity"])]
     targets = language_order(estimates["target"].unique())
     conditions = [c for c in POOLING_STYLES if c in set(estimates["condition"])]
-    fig, axes = plt.subplots(1, len(quantities), figsize=(2.9 * len(quantities), 3.4),
-                             sharey=True, squeeze=False, layout="constrained")  # fmt: skip
+    fig, flat = _panels(len(quantities), height=2.6, extra=1.0)
     x = np.arange(len(targets))
     width = 0.8 / len(conditions)
-    for ax, quantity in zip(axes[0], quantities, strict=True):
+    for ax, quantity in zip(flat, quantities, strict=True):
         part = estimates[estimates["quantity"] == quantity]
         for i, condition in enumerate(conditions):
             rows = part[part["condition"] == condition].set_index("target").reindex(targets)
@@ -187,8 +213,9 @@ def pooling_table1_figure(estimates: pd.DataFrame, *, title: str) -> plt.Figure:
         ax.set_xticks(x, targets)
         ax.set_xlabel("intervention target")
         ax.set_title(QUANTITY_LABELS[quantity], fontsize=9)
-    axes[0, 0].set_ylabel("cosine distance")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(conditions), fontsize=8)
+    for ax in flat[:: min(NCOLS, len(quantities))]:
+        ax.set_ylabel("cosine distance")
+    handles, labels = flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=1, fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig

@@ -10,6 +10,7 @@ import pandas as pd
 
 from steerspace.data.paper import paper_table
 from steerspace.figures.style import (
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     error_bars,
@@ -75,17 +76,18 @@ def headline_figure(
     chance: float,
     title: str,
 ) -> plt.Figure:
-    """Three panels side by side.
+    """Three panels, one above the other (the text column's width).
 
     ``distances``: one row per (source, quantity) with ``pre`` and ``post`` (Table 1
     means over targets; source "ours" or a paper model). ``retrieval``: one row per
     (score, target) with ``pre`` and ``post`` top-1 accuracy, the target as query.
     ``baselines``: one row per (method, score) with ``value``, ``low``, ``high``:
     all-pairs top-1 accuracy of the original space, the intervention and cheap
-    transformations of the original space. ``chance`` is 1 / candidates.
+    transformations of the original space. ``chance`` is 1 / candidates. Legends sit
+    to the right of their panel, clear of the arrows and bars.
     """
     fig, (left, middle, right) = plt.subplots(
-        1, 3, figsize=(13.5, 4.2), layout="constrained", width_ratios=[1, 1.2, 1.3]
+        3, 1, figsize=(PAGE_WIDTH, 9.6), layout="constrained", height_ratios=[1.1, 1, 1]
     )
     quantities = list(dict.fromkeys(distances["quantity"]))
     for i, quantity in enumerate(quantities):
@@ -101,9 +103,11 @@ def headline_figure(
             left.plot(x, row.post, marker, color=color, ms=7 if ours else 5,
                       label=row.source if i == 0 else None)  # fmt: skip
     left.set_xticks(range(len(quantities)), quantities)
-    left.set_ylabel("mean cosine distance (hollow: pre, filled: post)")
+    left.set_ylabel("mean cosine distance\n(hollow: pre, filled: post)")
     left.set_title("Table 1: languages move closer", fontsize=10)
-    left.legend(fontsize=7, loc="lower left")
+    left.set_xlim(-0.5, len(quantities) - 0.5)
+    left.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="source",
+                title_fontsize=8)  # fmt: skip
 
     scores = list(dict.fromkeys(retrieval["score"]))
     targets = list(dict.fromkeys(retrieval["target"]))
@@ -121,7 +125,9 @@ def headline_figure(
     middle.set_xticks(range(len(scores)), scores)
     middle.set_ylabel("top-1 accuracy, target as query\n(hollow: pre, filled: post)")
     middle.set_title("§5: retrieval by inner product and by cosine", fontsize=10)
-    middle.legend(fontsize=7, ncols=3, loc="upper left", title="target", title_fontsize=7)
+    middle.set_xlim(-0.5, len(scores) - 0.5)
+    middle.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="target",
+                  title_fontsize=8)  # fmt: skip
 
     methods = list(dict.fromkeys(baselines["method"]))
     width = 0.8 / len(methods)
@@ -136,6 +142,6 @@ def headline_figure(
     right.set_xticks(range(len(scores)), scores)
     right.set_ylabel("all-pairs top-1 accuracy")
     right.set_title("Beyond: cheap baselines vs the intervention", fontsize=10)
-    right.legend(fontsize=7, loc="upper left")
+    right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(title, fontsize=11)
     return fig

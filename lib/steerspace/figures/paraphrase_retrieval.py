@@ -14,6 +14,7 @@ import pandas as pd
 from steerspace.figures.crosslingual_retrieval import interval_bars
 from steerspace.figures.style import (
     CHANCE_STYLE,
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     chance_label,
@@ -30,7 +31,8 @@ LEGEND_LABELS = {
 
 def paraphrase_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
     """The paper's Tables 3 and 5 as a figure: per language, top-1 paraphrase retrieval
-    pre, post and mixed under that language's own intervention, one panel per score.
+    pre, post and mixed under that language's own intervention, one panel per score
+    (one above the other).
 
     ``table`` is :func:`steerspace.analyses.paraphrase_retrieval.paraphrase_table` (one or more scores).
     Pools of equal size share one chance line; otherwise each language's chance is
@@ -40,9 +42,9 @@ def paraphrase_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
     languages = language_order(set(table["language"]))
     x = np.arange(len(languages))
     width = 0.8 / len(LEGEND_LABELS)
-    fig, axes = plt.subplots(1, len(scores), figsize=(max(4.5, 1.3 * len(languages) + 1.5) * len(scores), 3.6),
+    fig, axes = plt.subplots(len(scores), 1, figsize=(PAGE_WIDTH, 2.5 * len(scores) + 1.0),
                              squeeze=False, layout="constrained")  # fmt: skip
-    for ax, score in zip(axes[0], scores, strict=True):
+    for ax, score in zip(axes[:, 0], scores, strict=True):
         part = table[table["score"] == score].set_index(["condition", "language"])
         for i, (condition, label) in enumerate(LEGEND_LABELS.items()):
             rows = part.loc[condition].reindex(languages)
@@ -58,8 +60,8 @@ def paraphrase_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
         shown = part.loc[list(LEGEND_LABELS)]
         accuracy_axis(ax, shown["high"], float(chances.max()))
         ax.set_xticks(x, languages)
-        ax.set_xlabel("pool language (= intervention target)")
-        ax.set_ylabel(f"paraphrase top-1 accuracy\n({score})")
+        ax.set_ylabel(f"paraphrase top-1\naccuracy ({score})")
+    axes[-1, 0].set_xlabel("pool language (= intervention target)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
     fig.suptitle(title, fontsize=11)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from steerspace.core.precision import AVX2_ONLY_ENV
-from steerspace.figures.style import METHOD_COLOURS, method_style
+from steerspace.figures.style import METHOD_COLOURS, PAGE_WIDTH, method_style
 from steerspace.infra.bench_results import load_benchmark
 from steerspace.text.format import fmt
 
@@ -498,7 +498,7 @@ def batching_figure(b: Result) -> plt.Figure:
     timed = pd.DataFrame(b["rows"]).dropna(subset=["tokens_per_s"])
     timed = timed[timed["order"].isin(list(_ORDERS))]
     sizes = sorted(timed["batch_size"].unique())
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4), layout="constrained")
     for i, (order, (label, marker, line)) in enumerate(_ORDERS.items()):
         g = timed[timed["order"] == order]
         style = {"marker": marker, "ls": line, "color": METHOD_COLOURS[i], "label": label}
@@ -512,8 +512,11 @@ def batching_figure(b: Result) -> plt.Figure:
         ax.set_xlabel("batch size (sentences)")
     left.set(ylabel="real tokens per second", title="Throughput")
     right.set(ylabel="padding (% of tokens computed)", title="Padding")
-    left.legend()
-    fig.suptitle(f"Embedding pass against batch size ({b['config']}, {b['sentences']} sentences)")
+    left.legend(fontsize=8)
+    fig.suptitle(
+        f"Embedding pass against batch size ({b['config']}, {b['sentences']} sentences)",
+        fontsize=11,
+    )
     return fig
 
 
@@ -547,14 +550,22 @@ def book_figure(bk: Result) -> plt.Figure:
     return fig
 
 
+def mfu_range(mfu: Mapping[str, float]) -> str:
+    """The ends of the assumed MFU range in increasing order, e.g. ``20.0 %–50.0 %``
+    (the ``high`` end is the fast one: fewer hours)."""
+    low, high = sorted((mfu["low"], mfu["high"]))
+    return f"{fmt(low, 'pct')}–{fmt(high, 'pct')}"
+
+
 def cost_model_figure(prediction: Result) -> plt.Figure:
     """Predicted hours on one H100 of every variant for each model (bars at the middle
-    of the MFU range, whiskers at its ends, log scale), and the paper's A100 hours
-    converted to H100 hours at equal utilisation (stars)."""
+    of the MFU range, whiskers at its ends: the lower end of a whisker is the higher
+    MFU, log scale), and the paper's A100 hours converted to H100 hours at equal
+    utilisation (stars)."""
     models = list(prediction["models"])
     variants = list(next(iter(prediction["models"].values()))["variants"])
     mfu, gpus = prediction["mfu"], prediction["gpus"]
-    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.4), layout="constrained")
     width = 0.8 / len(variants)
     x = np.arange(len(models))
     for i, variant in enumerate(variants):
@@ -587,10 +598,11 @@ def cost_model_figure(prediction: Result) -> plt.Figure:
     ax.set_xticks(x, models)
     ax.set_ylabel("one H100, hours (log scale)")
     ax.set_title(
-        f"Predicted GPU-hours of the protocol (bars: MFU {fmt(mfu['mid'], 'pct')}, "
-        f"whiskers: {fmt(mfu['high'], 'pct')}–{fmt(mfu['low'], 'pct')})"
+        f"Predicted GPU-hours of the protocol\n(bars: MFU {fmt(mfu['mid'], 'pct')}, "
+        f"whiskers: MFU {mfu_range(mfu)})",
+        fontsize=11,
     )
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncols=1)
     return fig
 
 

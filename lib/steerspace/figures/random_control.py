@@ -14,6 +14,7 @@ import pandas as pd
 
 from steerspace.figures.embedding_space import QUANTITY_LABELS
 from steerspace.figures.style import (
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     condition_bar,
@@ -69,10 +70,11 @@ def control_distance_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
     targets = language_order(set(table["target"]))
     conditions = _conditions(table)
     width = 0.8 / len(conditions)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, 6.3), sharex=True, layout="constrained")
     x = np.arange(len(targets))
     for ax, quantity in zip(axes.ravel(), quantities, strict=False):
         part = table[table["quantity"] == quantity].set_index(["condition", "target"])
+        seeds_label = "single seeds"  # one legend entry, however many conditions have seeds
         for i, condition in enumerate(conditions):
             rows = part.loc[condition].reindex(targets)
             offset = (i - (len(conditions) - 1) / 2) * width
@@ -81,16 +83,18 @@ def control_distance_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
             if rows["seeds"].max() > 1:
                 for j, values in enumerate(rows["seed_values"]):
                     ax.plot([x[j] + offset] * len(values), values, ".", color="black", ms=3,
-                            label="single seeds" if j == 0 else None)  # fmt: skip
+                            label=seeds_label)  # fmt: skip
+                    seeds_label = None
         ax.set_title(QUANTITY_LABELS[quantity].replace("\n", " "), fontsize=10)
-        ax.set_ylabel("cosine distance")
         ax.set_xticks(x, targets)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("cosine distance")
     for ax in axes[1]:
         ax.set_xlabel("intervention target")
     for ax in axes.ravel()[len(quantities) :]:
         ax.set_visible(False)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -106,7 +110,7 @@ def control_retrieval_figure(
     """
     scores = list(dict.fromkeys(frame["score"]))
     panels = [(t, s) for t in targets for s in scores]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels) + 0.9),
+    fig, axes = plt.subplots(len(panels), 1, figsize=(PAGE_WIDTH, 2.4 * len(panels) + 1.1),
                              squeeze=False, layout="constrained")  # fmt: skip
     for ax, (target, score) in zip(axes[:, 0], panels, strict=True):
         part = frame[(frame["target"] == target) & (frame["score"] == score)]
@@ -126,7 +130,7 @@ def control_retrieval_figure(
         ax.set_title(f"query {target}, {score}", fontsize=10)
     axes[-1, 0].set_xlabel("candidate language")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -134,17 +138,17 @@ def control_retrieval_figure(
 def control_paraphrase_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
     """The paper's Table 6 as a figure (ours): paraphrase top-1 accuracy per target with
     the original model (pre) and in the space of the experts and of each control
-    (post); one panel per score, chance at 1 / pool size.
+    (post); one panel per score (one above the other), chance at 1 / pool size.
 
     ``table`` is :func:`steerspace.analyses.random_control.paraphrase_table` with a ``score`` column;
     error bars of the controls are the range over seeds.
     """
     scores = list(dict.fromkeys(table["score"]))
     targets = language_order(set(table["target"]))
-    fig, axes = plt.subplots(1, len(scores), figsize=(4.8 * len(scores), 3.8),
+    fig, axes = plt.subplots(len(scores), 1, figsize=(PAGE_WIDTH, 2.5 * len(scores) + 1.1),
                              squeeze=False, layout="constrained")  # fmt: skip
     x = np.arange(len(targets))
-    for ax, score in zip(axes[0], scores, strict=True):
+    for ax, score in zip(axes[:, 0], scores, strict=True):
         part = table[table["score"] == score]
         pre = part[part["condition"] == "experts"].set_index("target").reindex(targets)
         rows = {"pre": pre.assign(value=pre["pre"], seeds=1)}
@@ -163,9 +167,9 @@ def control_paraphrase_figure(table: pd.DataFrame, *, title: str) -> plt.Figure:
         add_chance(ax, chance, label=f"chance (1/{round(1 / chance)})")
         accuracy_axis(ax, np.r_[part["pre"], part["post"], part["post_seed_max"]], chance)
         ax.set_xticks(x, targets)
-        ax.set_xlabel("intervention target (= pool language)")
-        ax.set_ylabel(f"paraphrase top-1 accuracy ({score})")
+        ax.set_ylabel(f"paraphrase top-1\naccuracy ({score})")
+    axes[-1, 0].set_xlabel("intervention target (= pool language)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Patch, Rectangle
 
 from steerspace.claims import CLAIMS
+from steerspace.figures.style import PAGE_WIDTH
 
 #: unit outcome → face colour (colour-blind-safe, and distinct in greyscale by lightness)
 OUTCOME_COLOURS = {
@@ -30,7 +31,7 @@ def _section(claim_id: str) -> str:
     return re.split(r",| \(", CLAIMS[claim_id].section)[0].strip()
 
 
-def verdict_figure(records: list[dict], *, title: str, width: float = 7.4) -> plt.Figure:
+def verdict_figure(records: list[dict], *, title: str, width: float = PAGE_WIDTH) -> plt.Figure:
     """One row per claim (its verdict variant, extensions left out), grouped by
     section: a square per unit coloured by its outcome, then the verdict and, where
     the rule could be simulated, its power at the paper's effect. ``records`` come
@@ -45,7 +46,7 @@ def verdict_figure(records: list[dict], *, title: str, width: float = 7.4) -> pl
     square = 1.0
     section = None
     y = 0.3
-    ticks, labels = [], []
+    ticks, labels, verdicts = [], [], []
     for rec in rows:
         claim = CLAIMS[rec["claim"]]
         here = _section(claim.id)
@@ -61,22 +62,23 @@ def verdict_figure(records: list[dict], *, title: str, width: float = 7.4) -> pl
                     facecolor=OUTCOME_COLOURS[ev["outcome"]], edgecolor="#4D4D4D", linewidth=0.6,
                 )
             )  # fmt: skip
-        if len(units) > per_row:
-            rest = {o: sum(e["outcome"] == o for e in units[per_row:]) for o in OUTCOME_COLOURS}
-            extra = ", ".join(f"{n} {OUTCOME_LABELS[o]}" for o, n in rest.items() if n)
-            ax.text(per_row + 0.1, y, f"+{len(units) - per_row} ({extra})", va="center", fontsize=7)
         cal = rec.get("calibration")
         power = "" if cal is None else f"  (power {100 * cal['power']:.0f} %)"
-        ax.text(per_row + (6.5 if len(units) > per_row else 0.4), y, rec["verdict"] + power,
-                va="center", fontsize=8)  # fmt: skip
+        more = f"+{len(units) - per_row} more: " if len(units) > per_row else ""
+        verdicts.append(more + rec["verdict"] + power)
         ticks.append(y)
         labels.append(claim.title)
         y += 1.0
     ax.set_yticks(ticks, labels, fontsize=8)
     ax.set_ylim(y, -0.2)
-    ax.set_xlim(-0.2, per_row + 16)
+    ax.set_xlim(-0.2, per_row)
     ax.set_xticks([])
-    for spine in ax.spines.values():
+    # the verdicts as labels of a right-hand axis: the layout makes room for them, so
+    # they stay inside the figure however long they are
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(ticks, verdicts, fontsize=8)
+    right.tick_params(length=0, pad=6)
+    for spine in (*ax.spines.values(), *right.spines.values()):
         spine.set_visible(False)
     ax.tick_params(axis="y", length=0)
     handles = [Patch(facecolor=c, edgecolor="#4D4D4D", label=OUTCOME_LABELS[o])

@@ -27,6 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from steerspace.config import Config
 from steerspace.data.languages import LANGUAGES
 from steerspace.infra.chapter_cache import record_output
+from steerspace.text.format import notebook_display
 
 TARGETS = ("en", "de", "fr", "es", "ja")
 # Okabe–Ito for the five targets, then 18 more hues picked greedily from an sRGB grid to
@@ -40,7 +41,8 @@ _COLOURS = [
     "#00DF9F", "#5F3FFF", "#9F0000", "#5F009F",
 ]  # fmt: skip
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "p", "h", "*"]
-_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+#: a white outline around text labels drawn over data (never around bars or error bars)
+LABEL_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
 def _order() -> list[str]:
@@ -96,13 +98,31 @@ def method_style(i: int) -> dict[str, str]:
     }
 
 
+#: the width of the book's text column, in inches at the display's 100 dpi (740 px):
+#: a figure this wide or narrower is shown at its natural size, its text as large as
+#: the page's small print
+PAGE_WIDTH = 7.4
+#: the margin (inches) around a figure cropped to its contents ("tight"), as the page and
+#: :func:`save_figure` show it: small, so that a figure drawn :data:`PAGE_WIDTH` wide
+#: stays that wide (matplotlib's default, 0.1, would add 0.2 in and shrink it on the page)
+SAVE_PAD = 0.04
+
+
 def use_book_style() -> None:
-    """Matplotlib defaults for the book: readable at page width."""
+    """Matplotlib defaults for the book: figures drawn for the text column, shown at
+    their natural size and rendered at twice the pixels (sharp when zoomed)."""
+    try:  # inside a kernel: retina PNGs (2x pixels, shown at the natural size)
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
+    except ImportError:  # pragma: no cover - plain scripts have no inline backend
+        pass
     mpl.rcParams.update(
         {
-            "figure.dpi": 110,
-            "savefig.dpi": 150,
+            "figure.dpi": 100,
+            "savefig.dpi": 200,
             "savefig.bbox": "tight",
+            "savefig.pad_inches": SAVE_PAD,
             "font.size": 10,
             "axes.titlesize": 11,
             "axes.labelsize": 10,
@@ -138,12 +158,10 @@ def show_gallery_figure(fig: plt.Figure, *, name: str, caption: str, alt: str) -
     here the figure is glued under ``name`` (which must be unique in the book) and
     displayed by a ``glue:figure`` directive in a Markdown output, so each figure of the
     loop is numbered and captioned on its own."""
-    from IPython.display import Markdown, display
-    from myst_nb import glue
-
+    markdown, display, glue = notebook_display()
     glue(name, fig, display=False)
     plt.close(fig)
-    display(Markdown(gallery_markdown(name, caption, alt)))
+    display(markdown(gallery_markdown(name, caption, alt)))
 
 
 def unseen_label_colors(ax: plt.Axes, codes: Sequence[str], seen: dict[str, bool | None]) -> None:
@@ -215,7 +233,7 @@ def place_labels(ax: plt.Axes, points: dict[str, tuple[float, float]], **text_kw
     from adjustText import adjust_text
 
     texts = [
-        ax.text(x, y, label, fontsize=8, path_effects=_HALO, **text_kw)
+        ax.text(x, y, label, fontsize=8, path_effects=LABEL_HALO, **text_kw)
         for label, (x, y) in points.items()
     ]
     if len(texts) > 1:

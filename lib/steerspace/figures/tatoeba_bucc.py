@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from steerspace.figures.style import (
+    PAGE_WIDTH,
     accuracy_axis,
     add_chance,
     chance_label,
@@ -28,7 +29,7 @@ _ERR = {"ecolor": "#000000", "elinewidth": 0.8, "capsize": 2, "fmt": "none"}
 def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
     """The paper's Table 7 as a figure: top-1 accuracy of each unit (target ×
     direction) with the original model (pre) and under the target's top-``k`` experts
-    (post); one panel per score.
+    (post); one panel per score, each scaled to the bars it shows (not to other k).
 
     ``frame`` is :func:`steerspace.analyses.tatoeba_bucc.accuracy_table` (``k`` = 0 is pre).
     """
@@ -36,11 +37,12 @@ def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
     targets = language_order(set(frame["target"]))
     directions = list(dict.fromkeys(frame["direction"]))
     units = [(t, d) for t in targets for d in directions]
-    fig, axes = plt.subplots(len(scores), 1, figsize=(max(6.0, 0.75 * len(units) + 2), 2.9 * len(scores) + 0.6),
+    fig, axes = plt.subplots(len(scores), 1, figsize=(PAGE_WIDTH, 2.7 * len(scores) + 0.8),
                              squeeze=False, layout="constrained")  # fmt: skip
     x = np.arange(len(units))
     for ax, score in zip(axes[:, 0], scores, strict=True):
         part = frame[frame["score"] == score].set_index(["target", "direction", "k"])
+        shown = part.reindex([(t, d, kk) for t, d in units for kk in (0, k)])
         for offset, (condition, kk) in ((-0.2, ("pre", 0)), (0.2, ("post", k))):
             rows = part.reindex([(t, d, kk) for t, d in units])
             label = "pre (original model)" if kk == 0 else f"post (k = {k} experts)"
@@ -55,7 +57,7 @@ def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
             ax.errorbar(x + offset, rows["value"], yerr=error_bars(rows["value"], rows["low"], rows["high"]), **_ERR)
         chance = float(part["chance"].max())
         add_chance(ax, chance, label=chance_label(chance))
-        accuracy_axis(ax, part["high"], chance)
+        accuracy_axis(ax, shown["high"], chance)
         ax.set_ylabel(f"top-1 accuracy\n({score})")
         ax.set_xticks(x, [f"{t}\n{d}" for t, d in units], fontsize=8)
     axes[-1, 0].set_xlabel("intervention target and retrieval direction (query → candidates)")
@@ -67,8 +69,9 @@ def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
 
 def k_grid_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
     """Top-1 accuracy over the number of experts k (ours: the paper reports one k): one
-    panel per direction (rows) and score (columns), one line per target; ``pre`` is the
-    original model. The k axis is categorical (equally spaced, labelled).
+    panel per direction (rows) and score (columns), one line per target, each panel
+    scaled to its own data; ``pre`` is the original model. The k axis is categorical
+    (equally spaced, labelled).
 
     ``frame`` is :func:`steerspace.analyses.tatoeba_bucc.accuracy_table`.
     """
@@ -76,7 +79,7 @@ def k_grid_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
     directions = list(dict.fromkeys(frame["direction"]))
     ks = sorted(set(frame["k"]))
     targets = language_order(set(frame["target"]))
-    fig, axes = plt.subplots(len(directions), len(scores), figsize=(4.6 * len(scores), 3.2 * len(directions) + 0.5),
+    fig, axes = plt.subplots(len(directions), len(scores), figsize=(PAGE_WIDTH, 2.8 * len(directions) + 1.0),
                              squeeze=False, sharex=True, layout="constrained")  # fmt: skip
     x = np.arange(len(ks))
     for j, score in enumerate(scores):
@@ -92,12 +95,13 @@ def k_grid_figure(frame: pd.DataFrame, *, title: str) -> plt.Figure:
                             marker=language_marker(target), ms=5, lw=1.2, capsize=2,
                             label=f"target {target}")  # fmt: skip
             add_chance(ax, chance, label=chance_label(chance))
-            accuracy_axis(ax, column["high"], chance)
+            accuracy_axis(ax, part["high"], chance)
             ax.set_title(f"{direction}, {score}", fontsize=10)
-            ax.set_ylabel("top-1 accuracy")
+            if j == 0:
+                ax.set_ylabel("top-1 accuracy")
         axes[-1, j].set_xticks(x, ["pre" if k == 0 else f"{k:,}" for k in ks])
         axes[-1, j].set_xlabel("experts set (k; pre = original model)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig
