@@ -43,20 +43,22 @@
 # {ref}`chapter-space`: no forward pass.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
@@ -98,34 +100,49 @@ display(Markdown(chapter_header(cfg, "baselines", {"k": 2000})))
 # languages. Intervals resample the queries (aligned sentences), paired wherever two
 # conditions are compared: {glue:md}`base_sizes`.
 
-# %%
+# %% tags=["hide-input"]
 pre, post = pipe.space(), pipe.post_spaces()
 targets, languages = list(cfg.targets), list(pre)
 n_sentences, dim = next(iter(pre.values())).shape
 chance, n_pc = 1 / n_sentences, bl.default_n_components(dim)
 labels = bl.baseline_labels(n_pc)
 hits = bl.score_conditions(pre, post, n_components=n_pc)
-acc = bl.accuracy_intervals(hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
+acc = bl.accuracy_intervals(
+    hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(acc.round(5), "baselines_all")
 glue_all({"base_sizes": f"{fmt(len(languages), 'int')} languages × {fmt(n_sentences, 'int')} sentences, hidden size {fmt(dim, 'int')}, all-but-the-top removing {fmt(n_pc, 'int')} components, chance {fmt(chance, 'acc')}, {fmt(cfg.n_boot, 'int')} resamples"})  # fmt: skip
-changes = partial(bl.target_changes, hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
+changes = partial(
+    bl.target_changes, hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed
+)
 
 # %% [markdown]
 # (baselines-similarity)=
-# ## 1. Inner product or cosine?
+# ## Inner product or cosine?
 #
 # The paper picks the candidate with the largest inner product, which rewards a large
 # norm as much as a matching direction; cosine divides the norm out.
 
-# %%
+# %% tags=["hide-input"]
 plain = acc[acc.baseline == "none"]
 pipe.write_table(plain.round(5), "baselines_similarity")
 gains = {s: changes(("pre", "none"), ("post", "none"), score=s) for s in SCORES}
-glue_all({f"base_{k}": v for k, v in bl.similarity_statements(plain, gains, chance).items()})
-plain.pivot_table(index=["view", "target"], columns=["score", "space"], values="value").round(3)
+glue_all(
+    {
+        f"base_{k}": v
+        for k, v in bl.similarity_statements(plain, gains, chance).items()
+    }
+)
+plain.pivot_table(
+    index=["view", "target"], columns=["score", "space"], values="value"
+).round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): top-1 retrieval by the paper's inner product (top) and by cosine (bottom), in the original space (pre) and under each target's intervention (post), with the target as query (left) and over all language pairs (right); 95 % intervals over queries, chance line dashed. Each panel is scaled to its data.", "name": "fig-baselines-similarity"}, "image": {"alt": "Bar charts of top-1 accuracy pre and post per target, by inner product and cosine, with intervals and chance lines."}}
-fig = figs.similarity_figure(plain, chance=chance, title=f"{cfg.name}: inner product and cosine, pre and post (k = {cfg.k})")
+fig = figs.similarity_figure(
+    plain,
+    chance=chance,
+    title=f"{cfg.name}: inner product and cosine, pre and post (k = {cfg.k})",
+)
 save_figure(fig, cfg, "baselines_similarity")
 plt.show()
 
@@ -143,15 +160,19 @@ plt.show()
 # (near one when a single direction dominates) and the effective dimensionality (participation
 # ratio of the covariance spectrum). These describe the spaces; they are not estimates.
 
-# %%
+# %% tags=["hide-input"]
 stats = bl.statistics_table(pre, post, targets, min(5, dim))
 pipe.write_table(stats.round(5), "baselines_anisotropy", index=True)
 glue_all({"base_top": bl.anisotropy_statement(pre, stats)})
 stats.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of the mean squared norm (left) and of the variance (right) held by each dimension, sorted from the largest, in the original space (black, dashed) and under each target's intervention (the target's colour); dotted: an isotropic space (one over the dimension).", "name": "fig-baselines-dimensions"}, "image": {"alt": "Log-log curves of per-dimension norm and variance shares for the original and intervened spaces."}}
-shares = {"pre": bl.dimension_shares(pre)} | {f"post {t}": bl.dimension_shares(post[t]) for t in targets}
-fig = figs.dimension_share_figure(shares, title=f"{cfg.name}: per-dimension share, all languages pooled")
+shares = {"pre": bl.dimension_shares(pre)} | {
+    f"post {t}": bl.dimension_shares(post[t]) for t in targets
+}
+fig = figs.dimension_share_figure(
+    shares, title=f"{cfg.name}: per-dimension share, all languages pooled"
+)
 save_figure(fig, cfg, "baselines_dimension_shares")
 plt.show()
 
@@ -160,20 +181,33 @@ plt.show()
 # dimension can win an inner product whatever the query; cosine removes that advantage.
 #
 # (baselines-vs)=
-# ## 2. Baselines on the original model, against the intervention
+# ## Baselines on the original model, against the intervention
 
-# %%
+# %% tags=["hide-input"]
 methods = [labels[b] for b in ["none", *bl.BASELINES]] + ["intervention"]
 table = bl.method_table(acc, labels)
 pipe.write_table(table.round(5), "baselines_vs_intervention")
 best = bl.best_baseline(table)
 base_gain, versus = changes(("pre", "none"), ("pre", best)), changes(("post", "none"), ("pre", best))  # fmt: skip
-glue_all({f"base_{k}": v for k, v in bl.versus_statements(labels[best], base_gain, versus).items()})
-table.pivot_table(index=["score", "view", "target"], columns="method", values="value")[methods].round(3)
+glue_all(
+    {
+        f"base_{k}": v
+        for k, v in bl.versus_statements(labels[best], base_gain, versus).items()
+    }
+)
+table.pivot_table(
+    index=["score", "view", "target"], columns="method", values="value"
+)[methods].round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): top-1 accuracy of each baseline applied to the original space, next to the original space and the intervention, per target, by inner product (top) and cosine (bottom), with the target as query (left) and over all pairs (right); 95 % intervals over queries, chance line dashed.", "name": "fig-baselines-vs-intervention"}, "image": {"alt": "Grouped bars of top-1 accuracy for the original space, three baselines and the intervention, per target."}}
 styles = {"original": CONDITIONS["pre"], "intervention": CONDITIONS["post"]}
-fig = figs.methods_figure(table, methods=methods, chance=chance, styles=styles, title=f"{cfg.name}: baselines on the original space vs the intervention")
+fig = figs.methods_figure(
+    table,
+    methods=methods,
+    chance=chance,
+    styles=styles,
+    title=f"{cfg.name}: baselines on the original space vs the intervention",
+)
 save_figure(fig, cfg, "baselines_vs_intervention")
 plt.show()
 
@@ -189,8 +223,10 @@ plt.show()
 # each language's *mean* embedding with the medoid, and centering makes every language
 # mean the zero vector, whose cosine with anything is round-off noise.
 
-# %%
-dist = bl.distance_intervals(pre, post, n_components=n_pc, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+dist = bl.distance_intervals(
+    pre, post, n_components=n_pc, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(dist.round(5), "baselines_table1")
 glue_all({f"base_{k}": v for k, v in bl.distance_statements(dist, labels).items()})
 bl.distance_cells(dist)
@@ -208,15 +244,26 @@ bl.distance_cells(dist)
 # The change of top-1 accuracy (inner product) for every query × candidate pair,
 # relative to the original space: the best baseline, and each target's intervention.
 
-# %%
+# %% tags=["hide-input"]
 delta = bl.pair_deltas(hits, languages, {labels[best]: ("pre", best, "dot")} | {f"intervention on {t}": (t, "none", "dot") for t in targets})  # fmt: skip
-better = {name: float(np.nanmean(np.where(np.isnan(d), np.nan, d > 0))) for name, d in delta.items()}
-glue_all({"base_better": "; ".join(f"{name} {fmt(v, 'pct')}" for name, v in better.items())})
+better = {
+    name: float(np.nanmean(np.where(np.isnan(d), np.nan, d > 0)))
+    for name, d in delta.items()
+}
+glue_all(
+    {
+        "base_better": "; ".join(
+            f"{name} {fmt(v, 'pct')}" for name, v in better.items()
+        )
+    }
+)
 pd.Series(better, name="pairs that gain").round(3).to_frame()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): change of top-1 accuracy (inner product) for every query × candidate language pair against the original space, for the best baseline (first panel) and each target's intervention. Each family has its own symmetric colour scale (the baseline's changes are far larger than the interventions'), shown by its own colour bar; axes sorted by language code.", "name": "fig-baselines-pairs"}, "image": {"alt": "Heatmaps of accuracy change per language pair for the best baseline and each intervention, each family with its own colour scale."}}
 panels = [("baseline", f"{labels[best]} (no intervention)", delta[labels[best]])] + [("intervention", name, d) for name, d in delta.items() if name.startswith("intervention")]  # fmt: skip
-fig = figs.pair_delta_figure(panels, title=f"{cfg.name}: Δ top-1 accuracy per language pair (inner product)")
+fig = figs.pair_delta_figure(
+    panels, title=f"{cfg.name}: Δ top-1 accuracy per language pair (inner product)"
+)
 save_figure(fig, cfg, "baselines_pairs")
 plt.show()
 
@@ -228,15 +275,26 @@ plt.show()
 # All-but-the-top has one knob; its all-pairs accuracy on the original space for a
 # few numbers of removed components:
 
-# %%
-grid = sorted({c for c in (1, 2, n_pc // 2, n_pc, 2 * n_pc, 4 * n_pc) if 1 <= c < min(dim, n_sentences * len(languages))})
+# %% tags=["hide-input"]
+grid = sorted(
+    {
+        c
+        for c in (1, 2, n_pc // 2, n_pc, 2 * n_pc, 4 * n_pc)
+        if 1 <= c < min(dim, n_sentences * len(languages))
+    }
+)
 sweep = bl.sweep_intervals(pre, grid, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(sweep.round(5), "baselines_abtt_sweep")
 glue_all({"base_sweep": bl.sweep_statement(sweep, n_pc)})
 sweep.pivot_table(index="components", columns="score", values="value").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): all-pairs top-1 accuracy after all-but-the-top on the original space against the number of removed principal components, by inner product and cosine, with 95 % intervals over queries (bands); the dotted line is the chapter's threshold, a hundredth of the dimension.", "name": "fig-baselines-sweep"}, "image": {"alt": "Accuracy against the number of removed components, two scores, with interval bands and the chance line."}}
-fig = figs.sweep_figure(sweep, rule=n_pc, chance=chance, title=f"{cfg.name}: all-but-the-top, components removed")
+fig = figs.sweep_figure(
+    sweep,
+    rule=n_pc,
+    chance=chance,
+    title=f"{cfg.name}: all-but-the-top, components removed",
+)
 save_figure(fig, cfg, "baselines_abtt_sweep")
 plt.show()
 
@@ -245,29 +303,39 @@ plt.show()
 # choice for the baseline.
 #
 # (baselines-combination)=
-# ## 3. The intervention followed by each baseline
+# ## The intervention followed by each baseline
 #
 # If the intervention's gain were only a re-centering, a baseline applied *after* it
 # would have nothing left to add, and the intervention would add nothing on top of the
 # baseline. Gains are against the original space (inner product, target as query),
 # each with a paired interval over queries.
 
-# %%
-comb = bl.combination_intervals(hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+comb = bl.combination_intervals(
+    hits, languages, targets, n_boot=cfg.n_boot, seed=cfg.seed
+)
 comb["baseline"] = comb["baseline"].map(labels)
 pipe.write_table(comb.round(5), "baselines_combination")
 glue_all({f"base_{k}": v for k, v in bl.combination_statements(comb).items()})
-comb.pivot_table(index=["baseline", "target"], columns="part", values="value").mul(100).round(1)
+comb.pivot_table(index=["baseline", "target"], columns="part", values="value").mul(
+    100
+).round(1)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): gain in top-1 accuracy (inner product, target as query) over the original space of the intervention alone, of each baseline alone, and of the baseline applied after the intervention (both), per target, in percentage points with 95 % intervals over queries; the short black bar is the sum of the two separate gains.", "name": "fig-baselines-combination"}, "image": {"alt": "Grouped bars of accuracy gains for the intervention, the baseline and both, one panel per baseline."}}
-fig = figs.combination_figure(comb, baselines=[labels[b] for b in bl.BASELINES], title=f"{cfg.name}: the intervention, the baseline, and both")
+fig = figs.combination_figure(
+    comb,
+    baselines=[labels[b] for b in bl.BASELINES],
+    title=f"{cfg.name}: the intervention, the baseline, and both",
+)
 save_figure(fig, cfg, "baselines_combination")
 plt.show()
 
 # %% [markdown]
 # What the intervention adds on top of each baseline (both − baseline alone):
 #
-# {glue:md}`base_added`
+# ```{glue:md} base_added
+# :format: myst
+# ```
 #
 # ### Is the intervention's shift what the baselines remove?
 #
@@ -282,12 +350,30 @@ plt.show()
 # **span fraction**, the share of ‖δ‖ inside the span of all removed directions, next
 # to a random direction's (*chance*). They describe the shifts; they are not estimates.
 
-# %%
-moves = {t: bl.translation_share_intervals(pre, post[t], n_boot=cfg.n_boot, seed=cfg.seed) for t in targets}
-pipe.write_table(pd.concat(moves, names=["target"]).round(5), "baselines_translation_share", index=True)
-alignment = bl.alignment_table(pre, post, n_components=n_pc).rename(index=labels, level="baseline")
+# %% tags=["hide-input"]
+moves = {
+    t: bl.translation_share_intervals(
+        pre, post[t], n_boot=cfg.n_boot, seed=cfg.seed
+    )
+    for t in targets
+}
+pipe.write_table(
+    pd.concat(moves, names=["target"]).round(5),
+    "baselines_translation_share",
+    index=True,
+)
+alignment = bl.alignment_table(pre, post, n_components=n_pc).rename(
+    index=labels, level="baseline"
+)
 pipe.write_table(alignment.round(5), "baselines_shift_alignment", index=True)
-glue_all({f"base_{k}": v for k, v in bl.shift_statements(moves, alignment, labels["language_centering"]).items()})
+glue_all(
+    {
+        f"base_{k}": v
+        for k, v in bl.shift_statements(
+            moves, alignment, labels["language_centering"]
+        ).items()
+    }
+)
 alignment.round(3)
 
 # %% [markdown]
@@ -346,10 +432,24 @@ held = {lang: x[half:] for lang, x in pre.items()}
 scores = {
     "original": held,
     "centred in sample": bl.center_languages(held),
-    "centred out of sample": {lang: x[half:] - x[:half].mean(axis=0) for lang, x in pre.items()},
+    "centred out of sample": {
+        lang: x[half:] - x[:half].mean(axis=0) for lang, x in pre.items()
+    },
 }
-transductive = pd.Series({name: float(np.nanmean(bl.all_pairs_top1(s).to_numpy())) for name, s in scores.items()})
-glue_all({"base_ex_half": "; ".join(f"{name} {fmt(v, 'acc')}" for name, v in transductive.items()), "base_ex_n": fmt(n_sentences - half, "int")})  # fmt: skip
+transductive = pd.Series(
+    {
+        name: float(np.nanmean(bl.all_pairs_top1(s).to_numpy()))
+        for name, s in scores.items()
+    }
+)
+glue_all(
+    {
+        "base_ex_half": "; ".join(
+            f"{name} {fmt(v, 'acc')}" for name, v in transductive.items()
+        ),
+        "base_ex_n": fmt(n_sentences - half, "int"),
+    }
+)
 transductive.rename("all-pairs top-1 (second half)").to_frame().round(3)
 
 # %% [markdown]
@@ -370,11 +470,15 @@ transductive.rename("all-pairs top-1 (second half)").to_frame().round(3)
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 from steerspace.core.generation import language_ids
 
 stack = np.concatenate([pre[lang] for lang in languages])
-guess = np.array(language_ids([s for lang in languages for s in pipe.eval_corpus.sentences(lang)]))
+guess = np.array(
+    language_ids(
+        [s for lang in languages for s in pipe.eval_corpus.sentences(lang)]
+    )
+)
 truth = np.repeat(languages, n_sentences)
 means = {g: stack[guess == g].mean(axis=0) for g in set(guess)}
 centred = stack - np.stack([means[g] for g in guess])

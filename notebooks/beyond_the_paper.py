@@ -45,20 +45,22 @@
 # independent unit, no conclusion from numbers at chance).
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"dose_strengths": [0.1, 0.5, 1.0]}
 
@@ -92,7 +94,7 @@ display(Markdown(chapter_header(cfg, "beyond_the_paper", {"abx_triplets": 5000})
 # experts are named by the **block** they sit in, and an expert in block *b* can only
 # change the states after block *b*. Where the top-*k* experts sit, by block:
 
-# %%
+# %% tags=["hide-input"]
 targets, main_target = list(cfg.targets), cfg.main_target
 pre_layers = pipe.layer_space()
 post_layers = {t: pipe.layer_space(pipe.intervention(t)) for t in targets}
@@ -100,14 +102,16 @@ depth = n_layers(pre_layers)
 n_sentences = len(pipe.eval_corpus)
 chance = 1 / n_sentences
 blocks = {t: pipe.experts(t).nsmallest(cfg.k, "rank")["layer"] for t in targets}
-glue_all({f"beyond_{k}": v for k, v in beyond.state_statements(depth, blocks).items()})
+glue_all(
+    {f"beyond_{k}": v for k, v in beyond.state_statements(depth, blocks).items()}
+)
 beyond.experts_per_block(blocks)
 
 # %% [markdown]
 # Half of each target's experts sit at or above: {glue:md}`beyond_median_block`.
 #
 # (beyond-layers)=
-# ## 1. Distances, state by state
+# ## Distances, state by state
 #
 # At every state, two of Table 1's distances in the original space and under each
 # target's intervention: the mean pairwise cosine distance between the non-target
@@ -119,15 +123,19 @@ beyond.experts_per_block(blocks)
 # {glue:md}`beyond_pre_final` after it; the change is therefore also shown **relative**
 # to the distance each state starts from, (post − pre) / pre.
 
-# %%
-distances = distance_intervals_by_layer(pre_layers, post_layers, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+distances = distance_intervals_by_layer(
+    pre_layers, post_layers, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(distances.round(5), "layers_distances")
 last = depth - 1
 glue_all({"beyond_n_boot": fmt(cfg.n_boot, "int")} | {f"beyond_{k}": v for k, v in beyond.distance_statements(distances).items()})  # fmt: skip
 beyond.at_states_table(distances, [last], ["quantity", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's Table 1 distances at every hidden state. Top: mean cosine distance between the non-target languages (left) and of the other languages to the target (right), in the original model (dashed, hollow markers) and under each target's intervention (solid), log scale. Bottom: the change relative to the original distance at that state, (post − pre) / pre, with 95 % intervals over sentences (bands).", "name": "fig-beyond-layer-distances"}, "image": {"alt": "Per-state cosine distances pre and post for each target, and their relative change with interval bands."}}
-fig = figs.layer_distance_figure(distances, title=f"{cfg.name}: distances by hidden state (k = {cfg.k})")
+fig = figs.layer_distance_figure(
+    distances, title=f"{cfg.name}: distances by hidden state (k = {cfg.k})"
+)
 save_figure(fig, cfg, "layers_distances")
 plt.show()
 
@@ -141,15 +149,17 @@ plt.show()
 # {glue:md}`beyond_rel_ratio` the relative change at the final norm.
 #
 # (beyond-retrieval)=
-# ## 2. Retrieval, state by state
+# ## Retrieval, state by state
 #
 # The §5 task at every state: the target's sentences as queries, every other language
 # as candidates, mean top-1 accuracy over candidate languages, by the paper's inner
 # product and by cosine; intervals resample the queries (chance: one in
 # {glue:md}`beyond_n_candidates`).
 
-# %%
-retrieval = retrieval_intervals_by_layer(pre_layers, post_layers, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+retrieval = retrieval_intervals_by_layer(
+    pre_layers, post_layers, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(retrieval.round(5), "layers_retrieval")
 best = beyond.best_state(retrieval)
 glue_all({"beyond_n_candidates": fmt(n_sentences, "int"), "beyond_best": fmt(best, "int")}
@@ -157,7 +167,11 @@ glue_all({"beyond_n_candidates": fmt(n_sentences, "int"), "beyond_best": fmt(bes
 beyond.at_states_table(retrieval, [best, last], ["score", "layer", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's §5 retrieval at every hidden state, with the target's sentences as queries (mean over candidate languages), by inner product (left) and cosine (right). Top: accuracy pre (dashed, hollow) and post (solid) with the chance line; bottom: the change post − pre in percentage points with 95 % intervals over queries (bands).", "name": "fig-beyond-layer-retrieval"}, "image": {"alt": "Per-state top-1 retrieval accuracy pre and post for each target, and the change with interval bands."}}
-fig = figs.layer_retrieval_figure(retrieval, chance=1 / n_sentences, title=f"{cfg.name}: retrieval by hidden state (k = {cfg.k})")
+fig = figs.layer_retrieval_figure(
+    retrieval,
+    chance=1 / n_sentences,
+    title=f"{cfg.name}: retrieval by hidden state (k = {cfg.k})",
+)
 save_figure(fig, cfg, "layers_retrieval")
 plt.show()
 
@@ -168,7 +182,7 @@ plt.show()
 # {glue:md}`beyond_gain_best`; at the last state by {glue:md}`beyond_gain_last`.
 #
 # (beyond-abx)=
-# ## 3. Form vs meaning: ABX discrimination
+# ## Form vs meaning: ABX discrimination
 #
 # ABX asks, with no training, whether X lies closer to A than to B (cosine). Two
 # tasks, {glue:md}`beyond_triplets` random triplets each, the same for every state and
@@ -182,15 +196,21 @@ plt.show()
 # A language-agnostic space would have a high language error and a low meaning
 # error. Intervals resample the triplets, paired between spaces.
 
-# %%
+# %% tags=["hide-input"]
 spaces = {"pre": pre_layers} | {f"post {t}": post_layers[t] for t in targets}
-abx = beyond.abx_by_task(spaces, n_triplets=cfg.abx_triplets, seed=cfg.seed, n_boot=cfg.n_boot)
+abx = beyond.abx_by_task(
+    spaces, n_triplets=cfg.abx_triplets, seed=cfg.seed, n_boot=cfg.n_boot
+)
 pipe.write_table(abx.round(5), "abx_by_layer")
 glue_all({"beyond_triplets": fmt(cfg.abx_triplets, "int")} | {f"beyond_abx_{k}": v for k, v in beyond.abx_statements(abx, best).items()})  # fmt: skip
-beyond.at_states_table(abx[abx.condition == "error"], [best, last], ["task", "layer"], "space")
+beyond.at_states_table(
+    abx[abx.condition == "error"], [best, last], ["task", "layer"], "space"
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): ABX error at every hidden state for the language task (left) and the meaning task (right). Top: the original model (black, dashed) and each target's intervention (solid), chance is one half; bottom: the change against the original on the same triplets, in percentage points with 95 % intervals over triplets (bands).", "name": "fig-beyond-abx"}, "image": {"alt": "Per-state ABX error for the language and meaning tasks, pre and post, with the change and interval bands."}}
-fig = figs.abx_figure(abx, title=f"{cfg.name}: ABX discrimination of language and meaning")
+fig = figs.abx_figure(
+    abx, title=f"{cfg.name}: ABX discrimination of language and meaning"
+)
 save_figure(fig, cfg, "abx_by_layer")
 plt.show()
 
@@ -204,7 +224,7 @@ plt.show()
 # error by {glue:md}`beyond_abx_language_best`.
 #
 # (beyond-similarity)=
-# ## 4. Linguistic similarity to the target
+# ## Linguistic similarity to the target
 #
 # For every target and every other language we relate the change in top-1 retrieval
 # (last state, cosine, target as query) and the drop in distance to the target to two
@@ -218,23 +238,42 @@ plt.show()
 #   (`steerspace.analyses.beyond_the_paper.similarity` lists them). The four features and their values ("none":
 #   WALS records no dominant order):
 #
-# {glue:md}`beyond_wals`
+# ```{glue:md} beyond_wals
+# :format: myst
+# ```
 #
 # The pairs of one target share its queries and its intervention, so they are not
 # independent: the interval of a correlation resamples the **targets**
 # ({glue:md}`beyond_n_targets`), and a leave-one-out check shows whether it rests on one
 # target or on a few pairs.
 
-# %%
-last_pre, last_post = at_layer(pre_layers, -1), {t: at_layer(post_layers[t], -1) for t in targets}
+# %% tags=["hide-input"]
+last_pre, last_post = (
+    at_layer(pre_layers, -1),
+    {t: at_layer(post_layers[t], -1) for t in targets},
+)
 sim = beyond.similarity_frame(last_pre, last_post, score="cosine")
 pipe.write_table(sim.round(5), "similarity_gains")
-outcomes = {"delta_acc": "Δ top-1 accuracy, post − pre (pp)", "delta_d": "drop in cosine distance to the target (× 100)"}
-fits, relations = beyond.relate_all(sim, ["typological_distance", "genetic_distance"], list(outcomes), n_boot=cfg.n_boot, seed=cfg.seed)
+outcomes = {
+    "delta_acc": "Δ top-1 accuracy, post − pre (pp)",
+    "delta_d": "drop in cosine distance to the target (× 100)",
+}
+fits, relations = beyond.relate_all(
+    sim,
+    ["typological_distance", "genetic_distance"],
+    list(outcomes),
+    n_boot=cfg.n_boot,
+    seed=cfg.seed,
+)
 pipe.write_table(relations.round(5), "similarity_relations")
 loo = beyond.leave_one_out(sim, "typological_distance", "delta_acc")
 texts = {"wals": beyond.wals_list(), "n_targets": fmt(len(targets), "int")}
-glue_all({f"beyond_{k}": v for k, v in (texts | beyond.similarity_statements(fits, loo)).items()})
+glue_all(
+    {
+        f"beyond_{k}": v
+        for k, v in (texts | beyond.similarity_statements(fits, loo)).items()
+    }
+)
 relations.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): for every target (colour and marker) and candidate language, the change in top-1 retrieval accuracy (left; cosine, target as query, last state) and the drop in distance to the target (right) against the candidate's WALS typological distance to the target, with the least-squares line; titles give Pearson r with a 95 % interval that resamples targets; the two pairs a leave-one-out check finds most influential are labelled.", "name": "fig-beyond-similarity"}, "image": {"alt": "Scatter of retrieval gain and distance drop against typological distance, one colour per target, with fitted lines."}}
@@ -254,7 +293,7 @@ plt.show()
 # in accuracy, `delta_d`: drop in distance): {glue:md}`beyond_sim_others`.
 #
 # (beyond-dose)=
-# ## 5. Dose–response: how much intervention buys how much alignment
+# ## Dose–response: how much intervention buys how much alignment
 #
 # The paper samples a few k and always sets the experts fully to their typical value.
 # Here the main target's intervention varies along two dials: **k** at full strength
@@ -266,18 +305,34 @@ plt.show()
 # (Wilson interval) and the change of the held-out log-perplexity (token blocks
 # resampled).
 
-# %%
+# %% tags=["hide-input"]
 n_dose = cfg.dose_sentences
 dose = dose_table(pipe, main_target, pre=last_pre, cached=last_post[main_target], n_sentences=n_dose,
                   k_grid=cfg.dose_k_grid, strengths=cfg.dose_strengths, k=cfg.k, n_boot=cfg.n_boot, seed=cfg.seed)  # fmt: skip
 pipe.write_table(dose.round(5), "dose_response")
 by_k, by_s = dose[dose.dial == "k"], dose[dose.dial == "strength"]
-texts = {"k": fmt(cfg.k, "int"), "dose_n": fmt(n_dose, "int"), "n_gen": fmt(cfg.n_generations, "int")}
-glue_all({f"beyond_{k}": v for k, v in (texts | beyond.dose_statements(by_k, by_s)).items()})
-dose.drop(columns=[c for c in dose.columns if c.endswith(("_low", "_high"))]).round(3)
+texts = {
+    "k": fmt(cfg.k, "int"),
+    "dose_n": fmt(n_dose, "int"),
+    "n_gen": fmt(cfg.n_generations, "int"),
+}
+glue_all(
+    {
+        f"beyond_{k}": v
+        for k, v in (texts | beyond.dose_statements(by_k, by_s)).items()
+    }
+)
+dose.drop(columns=[c for c in dose.columns if c.endswith(("_low", "_high"))]).round(
+    3
+)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): dose–response of the main target's intervention, with 95 % intervals: retrieval gain (pp; cosine, target as query), share of free generations in the target language (%) and change of held-out log-perplexity (nats/token, right axis), against the number of experts k (left) and the strength s at the chosen k (middle); right: the retrieval gain against the perplexity cost along both dials.", "name": "fig-beyond-dose"}, "image": {"alt": "Three panels: gain, steering share and perplexity change against k and strength, and gain against perplexity cost."}}
-fig = figs.dose_figure(by_k, by_s, k_main=cfg.k, title=f"{cfg.name}: dose–response of the {main_target} intervention ({n_dose} sentences per language)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): dose–response of the main target's intervention, with 95 % intervals: retrieval gain (pp; cosine, target as query), share of free generations in the target language (%) and change of held-out log-perplexity (nats/token), one row each, against the number of experts k (left column) and the strength s at the chosen k (right column); below: the retrieval gain against the perplexity cost along both dials.", "name": "fig-beyond-dose"}, "image": {"alt": "A grid of panels: gain, steering share and perplexity change against k and against strength, and below them gain against perplexity cost."}}
+fig = figs.dose_figure(
+    by_k,
+    by_s,
+    k_main=cfg.k,
+    title=f"{cfg.name}: dose–response of the {main_target} intervention ({n_dose} sentences per language)",
+)
 save_figure(fig, cfg, "dose_response")
 plt.show()
 
@@ -340,13 +395,24 @@ show_warnings()
 from steerspace.analyses.beyond_the_paper.abx import abx_error
 
 last_space = at_layer(post_layers[main_target], -1)
-errors = pd.Series({seed: abx_error(last_space, "meaning", n_triplets=cfg.abx_triplets, seed=seed) for seed in range(5)})
+errors = pd.Series(
+    {
+        seed: abx_error(
+            last_space, "meaning", n_triplets=cfg.abx_triplets, seed=seed
+        )
+        for seed in range(5)
+    }
+)
 p = errors.mean()
+se = np.sqrt(
+    p * (1 - p) / cfg.abx_triplets
+)  # binomial standard error of one estimate
 glue_all(
     {
-        "beyond_ex_abx": f"the errors range from {fmt(errors.min(), 'pct')} to {fmt(errors.max(), 'pct')}; "
-        f"the binomial standard error of one estimate at {fmt(p, 'pct')} with {fmt(cfg.abx_triplets, 'int')} "
-        f"triplets is {fmt(np.sqrt(p * (1 - p) / cfg.abx_triplets), 'pp')}",
+        "beyond_ex_abx": f"the errors range from {fmt(errors.min(), 'pct')} to "
+        f"{fmt(errors.max(), 'pct')}; the binomial standard error of one estimate "
+        f"at {fmt(p, 'pct')} with {fmt(cfg.abx_triplets, 'int')} triplets is "
+        f"{fmt(se, 'pp')}",
     }
 )  # fmt: skip
 errors.rename("meaning error, last state").to_frame()
@@ -369,12 +435,14 @@ errors.rename("meaning error, last state").to_frame()
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 from steerspace.analyses.beyond_the_paper.similarity import relate
 from steerspace.metrics.inference import above_chance
 
 dot = beyond.similarity_frame(last_pre, last_post, score="dot")
-fit = relate(dot, "typological_distance", "delta_acc", cluster="target", n_boot=cfg.n_boot)
+fit = relate(
+    dot, "typological_distance", "delta_acc", cluster="target", n_boot=cfg.n_boot
+)
 n_above = sum(
     above_chance([True] * round(a * n_sentences) + [False] * (n_sentences - round(a * n_sentences)), 1 / n_sentences, n_boot=cfg.n_boot)
     for a in dot[["acc_pre", "acc_post"]].max(axis=1)
@@ -393,4 +461,3 @@ dot.groupby("target")[["acc_pre", "acc_post"]].mean().round(3)
 #
 # ```{solution-end}
 # ```
-

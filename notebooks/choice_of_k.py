@@ -16,7 +16,11 @@
 #
 # :::{admonition} Result
 # :class: important
-# {glue:md}`k_result`
+# At the config's k = {glue:md}`k_k` experts, the share of free generations in the
+# target language is {glue:md}`k_share_k` against {glue:md}`k_share_0` for the original
+# model (means over targets); held-out log-perplexity rises by {glue:md}`k_ppl_rise` at
+# k = {glue:md}`k_kmax`. From its best k to k = {glue:md}`k_kmax`, the share falls
+# significantly for {glue:md}`k_fell` of the targets.
 #
 # ```{glue:md} k_claims_top
 # :format: myst
@@ -42,20 +46,22 @@
 # giving {paper}`100` experts for Bloom-7B and {paper}`2000` for Aya-8B and PolyLM-13B.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k_grid": [0, 100, 1000], "n_generations": 32}
 
@@ -67,16 +73,33 @@ from IPython.display import Markdown, display
 
 from steerspace import claims
 from steerspace.analyses import choice_of_k as ksweep
-from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
+from steerspace.book.chapter import (
+    chapter_header,
+    setup_chapter,
+    show_source,
+    show_warnings,
+)
 from steerspace.claims import scorecard
 from steerspace.core.generation import language_ids
+from steerspace.core.hooks import Intervention, intervening
 from steerspace.data.languages import LANGUAGES
 from steerspace.figures.choice_of_k import k_sweep_figure
 from steerspace.figures.style import save_figure
-from steerspace.text.format import fmt, glue_all
+from steerspace.text.format import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "choice_of_k", {"k_grid": [0, 100, 1000]})))
+
+# %% [markdown]
+# ## The intervention
+#
+# The intervention is a forward hook: while it is active, the input of each chosen MLP
+# down-projection has the expert units' activations replaced, at every token position,
+# by their mean over the target's sentences (`mean_pos` in the expert tables). The hooks
+# are removed when the block ends, also when it raises. This is the code that runs:
+
+# %% tags=["remove-input"]
+show_source(Intervention._apply, intervening)
 
 # %% [markdown]
 # ## The sweep
@@ -92,7 +115,7 @@ display(Markdown(chapter_header(cfg, "choice_of_k", {"k_grid": [0, 100, 1000]}))
 # interval over its generations, a change of log-perplexity a bootstrap over blocks of
 # {glue:md}`k_block` consecutive tokens (neighbouring tokens are not independent).
 
-# %%
+# %% tags=["hide-input"]
 k_grid = sorted(k for k in cfg.k_grid if k <= pipe.n_units)
 sweep = ksweep.run_sweep(pipe, k_grid, n_boot=cfg.n_boot, seed=cfg.seed)
 table = sweep.table
@@ -120,7 +143,7 @@ plt.show()
 # with an interval that resamples the generations of both points:
 # {glue:md}`k_steering_values` (verdict: **{glue:md}`k_steering_verdict`**).
 
-# %%
+# %% tags=["hide-input"]
 chosen_k = ksweep.choose_k(table)  # the book's rule, below: its verdict goes beside
 
 
@@ -128,13 +151,17 @@ def steering_at(k: int) -> claims.Assessment:
     if k not in k_grid or k == 0:
         return claims.not_testable("k.steering", f"k = {k} is not on the grid")
     evidence = ksweep.steering_evidence(sweep, k, n_boot=cfg.n_boot, seed=cfg.seed)
-    summary = ksweep.mean_steering_change(sweep, k, n_boot=cfg.n_boot, seed=cfg.seed)
+    summary = ksweep.mean_steering_change(
+        sweep, k, n_boot=cfg.n_boot, seed=cfg.seed
+    )
     return claims.assess("k.steering", evidence, summary=summary)
 
 
 steering = steering_at(cfg.k)
-texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_statements("steering", steering, "pp")
-_ = glue_all({f"k_{key}": text for key, text in texts.items()})
+texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_statements(
+    "steering", steering, "pp"
+)
+glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
 # (k-perplexity)=
@@ -145,15 +172,19 @@ _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 # tokens: {glue:md}`k_ppl_values` (verdict: **{glue:md}`k_ppl_verdict`**). The
 # middle panel of {numref}`fig-k-sweep` shows the whole curve.
 
-# %%
+# %% tags=["hide-input"]
 k_max = max(k_grid)
 perplexity = claims.assess(
     "k.perplexity",
     ksweep.perplexity_evidence(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
-    summary=ksweep.pooled_perplexity_change(sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed),
+    summary=ksweep.pooled_perplexity_change(
+        sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed
+    ),
 )
-texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_statements("ppl", perplexity, "nats")
-_ = glue_all({f"k_{key}": text for key, text in texts.items()})
+texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_statements(
+    "ppl", perplexity, "nats"
+)
+glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
 # (k-tradeoff)=
@@ -169,16 +200,20 @@ _ = glue_all({f"k_{key}": text for key, text in texts.items()})
 # most frequent languages of the generations at the largest k: {glue:md}`k_drift`.
 # Does the share change monotonically in k on the way? {glue:md}`k_dips`.
 
-# %%
+# %% tags=["hide-input"]
 tradeoff = claims.assess(
     "k.tradeoff", ksweep.tradeoff_evidence(sweep, n_boot=cfg.n_boot, seed=cfg.seed)
 )
 scorecard.record(
-    [steering, perplexity, tradeoff], cfg, at_rule_k=(chosen_k, [steering_at(chosen_k)])
+    [steering, perplexity, tradeoff],
+    cfg,
+    at_rule_k=(chosen_k, [steering_at(chosen_k)]),
 )
 best = {t: ksweep.best_k(sweep, t) for t in cfg.targets}
 decline = {
-    t: ksweep.steering_change(sweep, t, k_max, base=best[t], n_boot=cfg.n_boot, seed=cfg.seed)
+    t: ksweep.steering_change(
+        sweep, t, k_max, base=best[t], n_boot=cfg.n_boot, seed=cfg.seed
+    )
     for t in cfg.targets
 }
 texts = ksweep.claim_statements("tradeoff", tradeoff, "nats") | {
@@ -195,18 +230,26 @@ ksweep.best_k_table(table, best, decline, k_max)
 # The paper gives no formula. We make its trade-off explicit: **the smallest k at which
 # the share in the target language, averaged over targets, reaches
 # {glue:md}`k_rule_fraction` of its best value on the grid.** On this run the rule
-# picks {glue:md}`k_rule`.
+# picks **k = {glue:md}`k_rule`** (mean share {glue:md}`k_rule_share`, against the best
+# {glue:md}`k_best_share`; mean change of log-perplexity {glue:md}`k_rule_ppl`). The
+# claims are scored at the config's k = {glue:md}`k_k`, fixed before the run; the
+# scorecard shows each verdict at the rule's k too.
 
-# %%
+# %% tags=["hide-input"]
 mean = table.groupby("k")[["share", "dlog_ppl"]].mean()
 pipe.write_table(mean.reset_index().round(5), "k_choice")
 glue_all(
     {
         "k_rule_fraction": fmt(ksweep.RULE_FRACTION, "pct"),
-        "k_rule": ksweep.rule_statement(mean, chosen_k, cfg.k),
+        "k_rule": fmt(chosen_k, "int"),
+        "k_rule_share": fmt(mean.loc[chosen_k, "share"], "acc"),
+        "k_best_share": fmt(mean["share"].max(), "acc"),
+        "k_rule_ppl": fmt(mean.loc[chosen_k, "dlog_ppl"], "nats", sign=True),
     }
 )
-mean.rename(columns={"share": "mean share", "dlog_ppl": "mean Δ log-perplexity (nats)"}).round(3)
+mean.rename(
+    columns={"share": "mean share", "dlog_ppl": "mean Δ log-perplexity (nats)"}
+).round(3)
 
 # %% [markdown]
 # ## What the steered model writes
@@ -214,14 +257,16 @@ mean.rename(columns={"share": "mean share", "dlog_ppl": "mean Δ log-perplexity 
 # The first two generations at each k for {glue:md}`k_show`, with the language
 # langid.py assigns them (cut to the first characters).
 
-# %%
+# %% tags=["hide-input"]
 glue_all({"k_show": cfg.main_target})
 pd.DataFrame(
     [
         {"k": k, "langid": lang, "generation": text[:110]}
         for k in k_grid
         for lang, text in zip(
-            sweep.ids[cfg.main_target, k][:2], sweep.texts[cfg.main_target, k][:2], strict=True
+            sweep.ids[cfg.main_target, k][:2],
+            sweep.texts[cfg.main_target, k][:2],
+            strict=True,
         )
     ]
 ).set_index("k")
@@ -229,25 +274,40 @@ pd.DataFrame(
 # %% [markdown]
 # ## Deviations from the paper in this chapter
 #
-# - **Samples**: {glue:md}`k_dev_samples`, against the paper's {paper}`2048` per point
-#   (eight seeds of {paper}`256`).
+# - **Samples**: {glue:md}`k_n_generations` generations of at most
+#   {glue:md}`k_new_tokens` new tokens per (target, k), against the paper's {paper}`2048`
+#   per point (eight seeds of {paper}`256`).
 # - **Perplexity text**: held-out Bible verses of the target language
-#   ({glue:md}`k_dev_tokens`) instead of {paper}`10` million tokens of Wikipedia; the
+#   ({glue:md}`k_tokens_min` to {glue:md}`k_tokens_max` tokens per target) instead of
+#   {paper}`10` million tokens of Wikipedia; the
 #   window is the model's context (capped by the pipeline), with a stride of half a
 #   window.
 # - **Grid**: {glue:md}`k_grid`; the paper sweeps k from {paper}`100` to {paper}`5000`.
 # - **Rule for k**: made explicit above; the paper chooses by inspection.
 
 # %% tags=["hide-input"]
-texts = ksweep.deviation_statements(
-    n_tokens, n_generations=cfg.n_generations, max_new_tokens=cfg.max_new_tokens
+glue_all(
+    {
+        "k_tokens_min": fmt(min(n_tokens.values()), "int"),
+        "k_tokens_max": fmt(max(n_tokens.values()), "int"),
+    }
 )
-glue_all({f"k_{key}": text for key, text in texts.items()})
 show_warnings()
 
 # %% tags=["hide-input"]
-result = ksweep.result_statement(table, cfg.targets, cfg.k, k_max, perplexity.summary, decline)
-_ = glue_all({**scorecard.chapter_glue(cfg, "choice_of_k", "k"), "k_result": result})
+fell = ksweep.fallen(decline)
+glue_all(
+    {
+        **scorecard.chapter_glue(cfg, "choice_of_k", "k"),
+        "k_share_k": fmt(mean.loc[cfg.k, "share"], "acc")
+        if cfg.k in mean.index
+        else "not measured",
+        "k_share_0": fmt(mean.loc[0, "share"], "acc"),
+        "k_ppl_rise": fmt_ci(perplexity.summary, "nats", sign=True),
+        "k_fell": f"{len(fell)} of {len(decline)}"
+        + (f" ({', '.join(fell)})" if fell else ""),
+    }
+)
 
 # %% [markdown]
 # ## Exercises
@@ -264,10 +324,14 @@ _ = glue_all({**scorecard.chapter_glue(cfg, "choice_of_k", "k"), "k_result": res
 
 # %%
 restricted = {
-    (t, k): np.mean([i == t for i in language_ids(sweep.texts[t, k], languages=list(LANGUAGES))])
+    (t, k): np.mean(
+        [i == t for i in language_ids(sweep.texts[t, k], languages=list(LANGUAGES))]
+    )
     for t, k in sweep.texts
 }
-moved = pd.Series(restricted).unstack(0) - table.pivot(index="k", columns="target", values="share")
+moved = pd.Series(restricted).unstack(0) - table.pivot(
+    index="k", columns="target", values="share"
+)
 glue_all({"k_langid_moved": fmt(float(moved.abs().max().max()), "pp")})
 moved.round(3)
 
@@ -292,7 +356,7 @@ moved.round(3)
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 budget = 1.0  # nats per token
 budget_k = int(mean.index[mean["dlog_ppl"] < budget].max())
 glue_all(
@@ -321,10 +385,12 @@ mean.assign(within_budget=mean["dlog_ppl"] < budget).round(3)
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 change = {t: sweep.token_nll[t, k_max] - sweep.token_nll[t, 0] for t in cfg.targets}
 per_token = pd.DataFrame({t: pd.Series(d).describe() for t, d in change.items()}).T
-per_token = per_token[["mean", "25%", "50%", "75%"]].rename(columns={"50%": "median"})
+per_token = per_token[["mean", "25%", "50%", "75%"]].rename(
+    columns={"50%": "median"}
+)
 glue_all(
     {
         "k_tokens": "; ".join(

@@ -15,7 +15,7 @@
 # # Course guide
 #
 # This book can be taught as a short course on model interventions and multilingual
-# representations: {glue:md}`course_plan`, or one long day. Every chapter runs on a
+# representations: {glue:md}`course_plan:myst`, or one long day. Every chapter runs on a
 # laptop CPU; the first run of the book downloads nothing but Python packages and fills
 # an on-disk cache that later runs reuse.
 #
@@ -26,20 +26,22 @@
 # (`steerspace book --only course_guide --no-build`).
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key
 
@@ -66,7 +68,7 @@ classroom = course.load_classroom(results)
 bf16 = course.has_bf16(book)
 cold = (book or {}).get("runs", {}).get("cold", {}).get("wall_s")
 cores = (book or {}).get("machine", {}).get("usable_cpus")
-glued = glue_all(
+glue_all(
     {
         "course_plan": course.plan_summary(),
         "course_cold_book": (
@@ -92,12 +94,12 @@ glued = glue_all(
 # ## Before the first session
 #
 # ```bash
-# python3.11 -m venv .venv && . .venv/bin/activate && pip install -q -r requirements.lock -e .
+# python3.11 -m venv .venv && . .venv/bin/activate && pip install -q -r requirements-book.lock -e ".[book]"
 # steerspace book --no-build        # execute every chapter once: fills the cache
 # ```
 #
 # Run this the day before: from an empty cache the whole book took
-# {glue:md}`course_cold_book`. Afterwards a chapter that is re-run with the same
+# {glue:md}`course_cold_book:myst`. Afterwards a chapter that is re-run with the same
 # parameters reads its forward passes from the cache (`$STEERSPACE_CACHE`, default
 # `~/.cache/steerspace`), and only what an exercise changes (another k, another
 # pooling, another target) is recomputed. Each chapter opens with a *Re-run this
@@ -107,7 +109,7 @@ glued = glue_all(
 #
 # **Small machines: the `classroom` config.** On Colab's CPU runtime or a laptop, pass
 # `--config classroom` (or set `config = "classroom"` in a chapter's parameters cell):
-# {glue:md}`course_classroom_size`. {glue:md}`course_classroom_measured`. Its numbers
+# {glue:md}`course_classroom_size:myst`. {glue:md}`course_classroom_measured:myst`. Its numbers
 # are noisier than the book's: use it to try things, not to quote. Memory is set by the
 # model, not by the config's sizes: the libraries, the tokenizer of its large
 # vocabulary and the weights, in float32 where the CPU has no bfloat16. That is why the
@@ -115,8 +117,8 @@ glued = glue_all(
 # (`.binder/` builds an image for a BinderHub that gives more).
 #
 # **float32 or bfloat16.** The default `dtype: auto` computes in bfloat16 only on CPUs
-# with bfloat16 instructions ({glue:md}`course_built_bf16`) and in float32 elsewhere, so
-# a student's numbers can come from the other dtype. {glue:md}`course_dtype`
+# with bfloat16 instructions ({glue:md}`course_built_bf16:myst`) and in float32 elsewhere, so
+# a student's numbers can come from the other dtype. {glue:md}`course_dtype:myst`
 # Differences of that size are not findings.
 #
 # ## Suggested order
@@ -134,7 +136,7 @@ glued = glue_all(
 display(Markdown(course.chapter_table(root, book)))
 
 # %% [markdown]
-# {glue:md}`course_book_times`
+# {glue:md}`course_book_times:myst`
 #
 # ## Sessions
 

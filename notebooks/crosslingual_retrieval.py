@@ -61,20 +61,22 @@
 # similarity, and only where the accuracy it rests on is significantly above chance.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
@@ -97,8 +99,12 @@ from steerspace.figures.crosslingual_retrieval import (
     table2_figure,
     target_query_figure,
 )
-from steerspace.figures.style import save_figure, show_gallery_figure, symmetric_limit
-from steerspace.metrics.retrieval import VARIANT_SCORES
+from steerspace.figures.style import (
+    save_figure,
+    show_gallery_figure,
+    symmetric_limit,
+)
+from steerspace.metrics.retrieval import VARIANT_SCORES, top1_hits
 from steerspace.text.format import fmt, fmt_ci, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
@@ -119,13 +125,44 @@ display(Markdown(chapter_header(cfg, "crosslingual_retrieval", {"k": 200})))
 # embeddings), and the inner product ranks candidates mostly by their size along them;
 # cosine compares directions only ({ref}`chapter-baselines` looks at this in depth).
 
-# %%
+# %% tags=["hide-input"]
 pre, post = pipe.space(), pipe.post_spaces()
 n_sentences = len(pipe.eval_corpus)
 chance = 1.0 / n_sentences
 seen = {lang: seen_in_pretraining(lang, cfg.model) for lang in pre}
 hits = {v: xl.space_hits(pre, post, score=VARIANT_SCORES[v]) for v in SCORES}
-_ = glue_all({f"retrieval_{k}": v for k, v in xl.space_statements(pre, n_sentences, chance).items()})
+glue_all(
+    {
+        f"retrieval_{k}": v
+        for k, v in xl.space_statements(pre, n_sentences, chance).items()
+    }
+)
+
+# %% [markdown]
+# **Top-1 retrieval, by hand.** Each query sentence is scored against every candidate
+# sentence; it is a hit when its own translation (the same row) scores highest. With
+# the paper's inner product, in a few lines, equal to the library's hits:
+
+
+# %%
+def top1_hits_by_hand(queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    scores = (
+        queries @ candidates.T
+    )  # the paper's inner product, every query × candidate
+    return scores.argmax(axis=1) == np.arange(
+        len(queries)
+    )  # own translation ranked first
+
+
+target, candidate = (
+    cfg.main_target,
+    next(lang for lang in sorted(pre) if lang != cfg.main_target),
+)
+by_hand = top1_hits_by_hand(pre[target], pre[candidate])
+assert np.array_equal(by_hand, top1_hits(pre[target], pre[candidate], score="dot"))
+print(
+    f"queries {target}, candidates {candidate}: top-1 accuracy {by_hand.mean():.3f}"
+)
 
 # %% [markdown]
 # (retrieval-target-query)=
@@ -137,12 +174,17 @@ _ = glue_all({f"retrieval_{k}": v for k, v in xl.space_statements(pre, n_sentenc
 # the mean over the candidate languages; "(at chance)" marks an accuracy that is not
 # significantly above chance.
 
-# %%
-accuracy = xl.per_score(hits, xl.accuracy_table, cfg.targets, chance, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+accuracy = xl.per_score(
+    hits, xl.accuracy_table, cfg.targets, chance, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(accuracy.round(5), "retrieval_accuracy")
-summary = xl.summary_by_part(hits, cfg.targets, chance, n_boot=cfg.n_boot, seed=cfg.seed)
+summary = xl.summary_by_part(
+    hits, cfg.targets, chance, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(summary.round(5), "retrieval_summary", index=True)
 xl.summary_cells(summary[summary["part"] == "target as query"])
+
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 4 on this run (main target): top-1 retrieval accuracy with the target's sentences as queries and each other language's as candidates, before (pre) and after (post) the intervention on the target's experts, by inner product (top, the paper's score) and cosine (bottom); 95 % intervals over queries, the dashed red line is chance. Axes are scaled to the data.", "name": "fig-retrieval-main"}, "image": {"alt": "Bar charts of top-1 retrieval accuracy per candidate language, pre and post intervention, for inner product and cosine, with a chance line."}}
 def bars(target: str) -> plt.Figure:
@@ -164,8 +206,10 @@ plt.show()
 # The paper summarises Fig. 4 by the median and maximum gain (post − pre) over candidate
 # languages, in percentage points; its numbers are for the Spanish target.
 
-# %%
-gain = pd.concat({v: xl.gains(accuracy[accuracy["score"] == v]) for v in SCORES}, names=["score"])
+# %% tags=["hide-input"]
+gain = pd.concat(
+    {v: xl.gains(accuracy[accuracy["score"] == v]) for v in SCORES}, names=["score"]
+)
 pipe.write_table(gain.round(5), "retrieval_gains", index=True)
 display(gain.map(lambda x: fmt(x, "pp", sign=True)), xl.PAPER_GAINS)
 
@@ -190,7 +234,7 @@ display(gain.map(lambda x: fmt(x, "pp", sign=True)), xl.PAPER_GAINS)
 # k = {glue:md}`retrieval_rule_k`, the k the {ref}`chapter-k` chapter's rule picks
 # (shown beside each verdict on the scorecard).
 
-# %%
+# %% tags=["hide-input"]
 k_rule = rule_k(pipe)
 kw = {"model": cfg.name, "n_boot": cfg.n_boot, "seed": cfg.seed}
 assessments = xl.assessments(pre, post, seen, **kw)
@@ -208,8 +252,13 @@ glue_all(
         f"({fmt(best['ratio'], 'ratio')}, inner product)",
     }
 )
-TARGET_CLAIMS = ("retrieval.target_query", "retrieval.majority", "retrieval.two_x", "retrieval.seen_larger")
-claims.assessment_table([a for a in assessments if a.claim.id in TARGET_CLAIMS])
+TARGET_CLAIMS = (
+    "retrieval.target_query",
+    "retrieval.majority",
+    "retrieval.two_x",
+    "retrieval.seen_larger",
+)
+claims.units_table([a for a in assessments if a.claim.id in TARGET_CLAIMS])
 
 # %% [markdown]
 # (retrieval-table2)=
@@ -230,9 +279,14 @@ claims.assessment_table([a for a in assessments if a.claim.id in TARGET_CLAIMS])
 # marked `†` and gets no verdict. `r(d post, d pre)` involves distances only and is the
 # same for both scores.
 
-# %%
-kept = {v: xl.table2_frames(pre, post, seen, score=VARIANT_SCORES[v]) for v in SCORES}
-flags = {v: xl.above_chance_flags(hits[v], cfg.targets, chance, n_boot=cfg.n_boot) for v in SCORES}
+# %% tags=["hide-input"]
+kept = {
+    v: xl.table2_frames(pre, post, seen, score=VARIANT_SCORES[v]) for v in SCORES
+}
+flags = {
+    v: xl.above_chance_flags(hits[v], cfg.targets, chance, n_boot=cfg.n_boot)
+    for v in SCORES
+}
 table2 = xl.table2_per_score(kept, flags, chance)
 pipe.write_table(table2.round(5), "table2")
 texts = xl.table2_statements(kept["cosine"], seen)
@@ -240,7 +294,11 @@ glue_all({f"retrieval_{key}": text for key, text in texts.items()})
 pd.concat([xl.table2_cells(table2, f"{cfg.name} (ours)"), xl.paper_table2_cells()])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 2 as a figure: each correlation per query (= target) language, ours by inner product (filled) and cosine (hollow) with 95 % intervals over candidate languages; grey points rest on accuracies at chance and get no verdict; grey ticks are the paper's three models.", "name": "fig-retrieval-table2"}, "image": {"alt": "Four panels of Pearson correlations with intervals per query language, ours and the paper's."}}
-fig = table2_figure(table2, paper_table("table2_correlations"), title=f"{cfg.name}: Table 2, correlations over candidate languages")
+fig = table2_figure(
+    table2,
+    paper_table("table2_correlations"),
+    title=f"{cfg.name}: Table 2, correlations over candidate languages",
+)
 save_figure(fig, cfg, "table2")
 plt.show()
 
@@ -250,9 +308,13 @@ plt.show()
 # each candidate left out in turn, and the language whose removal moves r most:
 # {glue:md}`retrieval_loo`.
 
-# %%
+# %% tags=["hide-input"]
 loo = xl.sign_check(table2)
-glue_all({"retrieval_loo": f"{fmt(loo['sign_kept'].sum(), 'int')} of {fmt(len(loo), 'int')} keep their sign whichever language is left out"})
+glue_all(
+    {
+        "retrieval_loo": f"{fmt(loo['sign_kept'].sum(), 'int')} of {fmt(len(loo), 'int')} keep their sign whichever language is left out"
+    }
+)
 loo.round(2)
 
 # %% [markdown]
@@ -267,14 +329,18 @@ loo.round(2)
 # what the data allow. Distances are the same for both scores, so "positively
 # correlated" is assessed once.
 
-# %%
+# %% tags=["hide-input"]
 glue_all(
     {
-        "retrieval_medium": fmt(xl.TABLE2_CLAIMS["retrieval.alignment_correlation"][1], "r"),
-        "retrieval_band": fmt(claims.claim("table2.gain_vs_shrink").rule.margin, "r"),
+        "retrieval_medium": fmt(
+            xl.TABLE2_CLAIMS["retrieval.alignment_correlation"][1], "r"
+        ),
+        "retrieval_band": fmt(
+            claims.claim("table2.gain_vs_shrink").rule.margin, "r"
+        ),
     }
 )
-claims.assessment_table([a for a in assessments if a.claim.id in xl.TABLE2_CLAIMS])
+claims.units_table([a for a in assessments if a.claim.id in xl.TABLE2_CLAIMS])
 
 # %% [markdown]
 # (retrieval-other-queries)=
@@ -287,12 +353,30 @@ claims.assessment_table([a for a in assessments if a.claim.id in xl.TABLE2_CLAIM
 # targets; the inner product's scale is {glue:md}`retrieval_lim_ip`, cosine's
 # {glue:md}`retrieval_lim_cos`.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 5 on this run (main target): change of top-1 accuracy (post − pre) for every query language (rows) and candidate language (columns) under the main target's intervention, by inner product (left) and cosine (right); languages sorted by code, the target's row and column framed, dots where the 95 % interval excludes zero. The colour scales are shared with the other targets' heatmaps (gallery below).", "name": "fig-retrieval-delta-main"}, "image": {"alt": "Two heatmaps of the change in top-1 accuracy for every query and candidate language, inner product and cosine."}}
-marks = {v: {t: xl.delta_marks(hits[v], t, n_boot=cfg.n_boot, seed=cfg.seed) for t in cfg.targets} for v in SCORES}
-limits = {v: symmetric_limit([m["value"] for m in marks[v].values()], floor=chance) for v in SCORES}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 5 on this run (main target): change of top-1 accuracy (post − pre) for every query language (rows) and candidate language (columns) under the main target's intervention, by inner product (top) and cosine (bottom); languages sorted by code, the target's row and column framed, dots where the 95 % interval excludes zero. The colour scales are shared with the other targets' heatmaps (gallery below).", "name": "fig-retrieval-delta-main"}, "image": {"alt": "Two heatmaps of the change in top-1 accuracy for every query and candidate language, inner product and cosine."}}
+marks = {
+    v: {
+        t: xl.delta_marks(hits[v], t, n_boot=cfg.n_boot, seed=cfg.seed)
+        for t in cfg.targets
+    }
+    for v in SCORES
+}
+limits = {
+    v: symmetric_limit([m["value"] for m in marks[v].values()], floor=chance)
+    for v in SCORES
+}
 for v in SCORES:
-    pipe.write_table(pd.concat(marks[v], names=["target"]).round(5), f"retrieval_delta_{VARIANT_SCORES[v]}", index=True)
-glue_all({"retrieval_lim_ip": "±" + fmt(limits["inner product"], "acc"), "retrieval_lim_cos": "±" + fmt(limits["cosine"], "acc")})
+    pipe.write_table(
+        pd.concat(marks[v], names=["target"]).round(5),
+        f"retrieval_delta_{VARIANT_SCORES[v]}",
+        index=True,
+    )
+glue_all(
+    {
+        "retrieval_lim_ip": "±" + fmt(limits["inner product"], "acc"),
+        "retrieval_lim_cos": "±" + fmt(limits["cosine"], "acc"),
+    }
+)
 
 
 def heatmap(target: str) -> plt.Figure:
@@ -312,12 +396,16 @@ plt.show()
 # is tested on the mean change over all pairs in which neither language is the target,
 # per target, with a paired interval over the aligned queries.
 
-# %%
+# %% tags=["hide-input"]
 xl.summary_cells(summary[summary["part"] == "other queries"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the change of mean top-1 accuracy per target with the target as query (left, Fig. 4's pairs) and over the pairs without the target (right, Fig. 5's), by inner product (filled) and cosine (hollow), 95 % intervals over queries; grey where neither pre nor post accuracy is above chance (no verdict).", "name": "fig-retrieval-summary"}, "image": {"alt": "Change of mean top-1 accuracy per target, for target-as-query and other-query pairs, inner product and cosine."}}
-summary_plot = summary.reset_index().assign(testable=lambda f: f["pre_above_chance"] | f["post_above_chance"])
-fig = change_summary_figure(summary_plot, title=f"{cfg.name}: change of mean top-1 accuracy (k = {cfg.k})")
+summary_plot = summary.reset_index().assign(
+    testable=lambda f: f["pre_above_chance"] | f["post_above_chance"]
+)
+fig = change_summary_figure(
+    summary_plot, title=f"{cfg.name}: change of mean top-1 accuracy (k = {cfg.k})"
+)
 save_figure(fig, cfg, "retrieval_summary")
 plt.show()
 
@@ -351,8 +439,10 @@ glue_all(
 show_warnings()
 
 # %% tags=["hide-input"]
-change = {a.key: fmt_ci(a.summary, "pp", sign=True) for a in assessments if a.summary}
-_ = glue_all(
+change = {
+    a.key: fmt_ci(a.summary, "pp", sign=True) for a in assessments if a.summary
+}
+glue_all(
     {
         **scorecard.chapter_glue(cfg, "crosslingual_retrieval", "retrieval"),
         "retrieval_tq_ip": change["retrieval.target_query [inner product]"],
@@ -408,10 +498,19 @@ for target in cfg.targets:
 # ```
 
 # %%
-change = accuracy[(accuracy["target"] == main_target) & (accuracy["condition"] == "post − pre")]
+change = accuracy[
+    (accuracy["target"] == main_target) & (accuracy["condition"] == "post − pre")
+]
 by_score = change.pivot(index="candidate", columns="score", values="value")
-norms = pd.DataFrame({"pre": {lang: float(np.linalg.norm(x, axis=1).mean()) for lang, x in pre.items()},
-                      "post": {lang: float(np.linalg.norm(x, axis=1).mean()) for lang, x in post[main_target].items()}})  # fmt: skip
+
+
+def mean_norm(space: dict) -> dict:
+    return {
+        lang: float(np.linalg.norm(x, axis=1).mean()) for lang, x in space.items()
+    }
+
+
+norms = pd.DataFrame({"pre": mean_norm(pre), "post": mean_norm(post[main_target])})
 by_score.join(norms).sort_values("cosine", ascending=False).head().round(3)
 
 # %% [markdown]
@@ -432,7 +531,7 @@ by_score.join(norms).sort_values("cosine", ascending=False).head().round(3)
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 from steerspace.data.languages import LANGUAGES
 
 same_script = {t: f.loc[[c for c in f.index if LANGUAGES[c].script == LANGUAGES[t].script]]

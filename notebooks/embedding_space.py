@@ -41,28 +41,32 @@
 # {cite}`mcinnes2018umap`.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es"]}
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from steerspace import claims
 from steerspace.analyses import embedding_space as space
 from steerspace.analyses.choice_of_k import rule_k
 from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
@@ -73,12 +77,13 @@ from steerspace.figures.style import save_figure, show_gallery_figure
 from steerspace.metrics.geometry import (
     CENTRE_QUANTITIES,
     TABLE1_QUANTITIES,
+    language_distance,
     nearest_original,
     table1,
     table1_resampled,
 )
 from steerspace.metrics.inference import estimate_from_samples
-from steerspace.text.format import fmt, fmt_ci, glue_all, model_label
+from steerspace.text.format import corpus_label, fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "embedding_space", {"k": 200})))
@@ -90,7 +95,7 @@ display(Markdown(chapter_header(cfg, "embedding_space", {"k": 200})))
 # is cached, so the retrieval chapters read the same arrays without another forward
 # pass.
 
-# %%
+# %% tags=["hide-input"]
 pre, post = pipe.space(), pipe.post_spaces()
 n_sentences = len(pipe.eval_corpus)
 glue_all(
@@ -100,6 +105,28 @@ glue_all(
         f"k = {cfg.k} experts ({', '.join(cfg.targets)})",
     }
 )
+
+# %% [markdown]
+# **The distance between two languages, by hand.** The paper's distance is the mean
+# cosine distance over all pairs of sentences of the two languages. Scaling every
+# sentence to unit length, the mean cosine similarity over all pairs is the inner
+# product of the two languages' mean unit vectors, so no pairs need to be formed; the
+# library computes it this way, and a pairwise loop agrees:
+
+
+# %%
+def mean_cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float(
+        1.0 - (a @ b.T).mean()
+    )  # every sentence of a against every sentence of b
+
+
+first, second = sorted(pre)[:2]
+by_hand = mean_cosine_distance(pre[first], pre[second])
+assert np.isclose(by_hand, language_distance(pre[first], pre[second]))
+print(f"{first}–{second}, pre: {by_hand:.4f}")
 
 # %% [markdown]
 # (space-table1)=
@@ -124,7 +151,7 @@ glue_all(
 # paper's. The pre space is the same for every target, so its SEMs only reflect which
 # language is left out as the target.
 
-# %%
+# %% tags=["hide-input"]
 per_target, summary = table1(pre, post)
 pipe.write_table(per_target, "table1_per_target")
 pipe.write_table(summary, "table1")
@@ -140,7 +167,10 @@ def as_printed(table: pd.DataFrame, label: str) -> pd.DataFrame:
         ]
     return (
         out.pivot_table(
-            index=["model", "language"], columns="distance_type", values=["Pre", "Post"], aggfunc="first"
+            index=["model", "language"],
+            columns="distance_type",
+            values=["Pre", "Post"],
+            aggfunc="first",
         )
         .swaplevel(axis=1)
         .sort_index(axis=1, level=0, sort_remaining=False)
@@ -174,24 +204,48 @@ pd.concat(
 # **centre**, the normalised sum of all sentences' unit vectors (the medoid is the
 # sentence closest to it). Both are in the table.
 
-# %%
-samples = table1_resampled({"pre": pre, **post}, list(cfg.targets), n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+samples = table1_resampled(
+    {"pre": pre, **post}, list(cfg.targets), n_boot=cfg.n_boot, seed=cfg.seed
+)
 rows = []
 for target in cfg.targets:
     for quantity in (*TABLE1_QUANTITIES, *CENTRE_QUANTITIES):
-        pre_q, post_q = samples["pre", target, quantity], samples[target, target, quantity]
-        for which, values in (("pre", pre_q), ("post", post_q), ("post − pre", post_q - pre_q)):
+        pre_q, post_q = (
+            samples["pre", target, quantity],
+            samples[target, target, quantity],
+        )
+        for which, values in (
+            ("pre", pre_q),
+            ("post", post_q),
+            ("post − pre", post_q - pre_q),
+        ):
             est = estimate_from_samples(values, n_sentences)
-            rows.append({"target": target, "quantity": quantity, "space": which, **est.as_dict()})
+            rows.append(
+                {
+                    "target": target,
+                    "quantity": quantity,
+                    "space": which,
+                    **est.as_dict(),
+                }
+            )
 intervals = pd.DataFrame(rows)
 pipe.write_table(intervals.round(5), "table1_intervals")
 stable = space.medoid_stability(samples, ["pre", *cfg.targets], list(cfg.targets))
-glue_all({"space_n_boot": fmt(cfg.n_boot, "int"), "space_medoid_same": fmt(stable["pre"], "pct")})
+glue_all(
+    {
+        "space_n_boot": fmt(cfg.n_boot, "int"),
+        "space_medoid_same": fmt(stable["pre"], "pct"),
+    }
+)
 space.interval_cells(intervals)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 1 per target, as a figure: each of the four distances before (hollow) and after (filled) the intervention on each target's experts, with 95 % intervals from resampling sentences; the arrow goes from pre to post. Colours and markers are the targets' own.", "name": "fig-space-table1"}, "image": {"alt": "Four panels of cosine distances per intervention target, pre and post, with arrows showing the change."}}
 fig = distance_change_figure(
-    intervals[intervals["space"].isin(["pre", "post"]) & intervals["quantity"].isin(TABLE1_QUANTITIES)],
+    intervals[
+        intervals["space"].isin(["pre", "post"])
+        & intervals["quantity"].isin(TABLE1_QUANTITIES)
+    ],
     title=f"{cfg.name}: Table 1 per target (k = {cfg.k}), 95 % intervals over sentences",
 )
 save_figure(fig, cfg, "table1_per_target")
@@ -215,19 +269,27 @@ plt.show()
 # beside each whether it also holds at k = {glue:md}`space_rule_k`, the k the
 # {ref}`chapter-k` chapter's rule picks.
 
-# %%
+# %% tags=["hide-input"]
 k_rule = rule_k(pipe)
 samples_at_rule_k = table1_resampled(
-    {"pre": pre, **pipe.post_spaces(k=k_rule)}, list(cfg.targets), n_boot=cfg.n_boot, seed=cfg.seed
+    {"pre": pre, **pipe.post_spaces(k=k_rule)},
+    list(cfg.targets),
+    n_boot=cfg.n_boot,
+    seed=cfg.seed,
 )
 assessments = space.assessments(samples, list(cfg.targets), n_sentences)
 at_rule_k = space.assessments(samples_at_rule_k, list(cfg.targets), n_sentences)
 scorecard.record(assessments, cfg, at_rule_k=(k_rule, at_rule_k))
 verdicts = {a.claim.id: a for a in assessments}
 target_units = verdicts["space.target"].evidence
-closer_to_target = pd.Series(
-    [e.estimate.high < 0 for e in target_units], index=[e.unit.split(":")[0] for e in target_units]
-).groupby(level=0, sort=False).agg(["sum", "size"])
+closer_to_target = (
+    pd.Series(
+        [e.estimate.high < 0 for e in target_units],
+        index=[e.unit.split(":")[0] for e in target_units],
+    )
+    .groupby(level=0, sort=False)
+    .agg(["sum", "size"])
+)
 glue_all(
     {
         "space_k": fmt(cfg.k, "int"),
@@ -235,7 +297,16 @@ glue_all(
         "space_n_target_units": fmt(len(target_units), "int"),
     }
 )
-closer_to_target.rename(columns={"sum": "languages significantly closer", "size": "other languages"})
+claims.units_table([verdicts["space.closer"], verdicts["space.medoid"]])
+
+# %% [markdown]
+# "All languages": per target, how many of the other languages are significantly closer
+# to it after the intervention (each is a unit of the claim).
+
+# %% tags=["hide-input"]
+closer_to_target.rename(
+    columns={"sum": "languages significantly closer", "size": "other languages"}
+)
 
 # %% [markdown]
 # (space-new)=
@@ -251,11 +322,8 @@ closer_to_target.rename(columns={"sum": "languages significantly closer", "size"
 # particular). The claim holds for a target when the contrast, averaged over the
 # languages, is significantly above zero.
 
-# %%
-new_space = verdicts["space.new_space"]
-pd.DataFrame(
-    [{"target": e.unit, "contrast": fmt_ci(e.estimate, "dist", sign=True)} for e in new_space.evidence]
-).set_index("target")
+# %% tags=["hide-input"]
+claims.units_table([verdicts["space.new_space"]])
 
 # %% [markdown]
 # A second view, with no distances averaged: after the intervention, which language
@@ -263,11 +331,15 @@ pd.DataFrame(
 # target's old place has the target as its nearest original language; one that keeps
 # its identity stays nearest to itself.
 
-# %%
-nearest = pd.concat({t: nearest_original(pre, post[t]) for t in cfg.targets}, names=["target"])
+# %% tags=["hide-input"]
+nearest = pd.concat(
+    {t: nearest_original(pre, post[t]) for t in cfg.targets}, names=["target"]
+)
 pipe.write_table(nearest.round(5), "space_nearest_original", index=True)
 landing = nearest.reset_index().assign(
-    on_target=lambda f: (f["nearest"] == f["target"]) & (f["language"] != f["target"]),
+    on_target=lambda f: (
+        (f["nearest"] == f["target"]) & (f["language"] != f["target"])
+    ),
     on_itself=lambda f: f["nearest"] == f["language"],
 )
 landing.groupby("target", sort=False).agg(
@@ -321,7 +393,7 @@ plt.show()
 # %% tags=["hide-input"]
 glue_all(
     {
-        "space_deviation_data": f"{model_label(cfg.model)} in {pipe.cfg.dtype} on {cfg.corpus} sentences instead "
+        "space_deviation_data": f"{model_label(cfg.model)} in {pipe.cfg.dtype} on {corpus_label(cfg.corpus)} instead "
         f"of the paper's three 7–13B models on Flores-200 devtest; {len(pre)} languages "
         f"({', '.join(pre)}) and {n_sentences} sentences per language",
     }
@@ -397,12 +469,15 @@ summary_aligned.round(3)
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 from steerspace.metrics.geometry import distance_matrix
 
 closer_count = {
     t: int(
-        (distance_matrix(post[t]).loc[t].drop(t) < distance_matrix(pre).loc[t].drop(t)).sum()
+        (
+            distance_matrix(post[t]).loc[t].drop(t)
+            < distance_matrix(pre).loc[t].drop(t)
+        ).sum()
     )
     for t in cfg.targets
 }

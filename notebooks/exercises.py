@@ -20,20 +20,22 @@
 # that breaks fails the book's tests. {glue:md}`exercises_count`
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key
 
@@ -49,13 +51,18 @@ from steerspace.text.format import glue_all
 
 root = Path.cwd()
 names = [n for n in chapters(root) if n not in PAGES]
-exercises = [ex for n in names for ex in chapter_exercises(root / "notebooks" / f"{n}.py")]
+exercises = [
+    ex for n in names for ex in chapter_exercises(root / "notebooks" / f"{n}.py")
+]
 titles = {}
 for name in names:
     first = jupytext.read(root / "notebooks" / f"{name}.py").cells[0].source
     heading = next(line for line in first.splitlines() if line.startswith("# "))
     titles[name] = f"{{doc}}`{heading[2:]} <{name}>`"
-by_level = {d: sum(ex.difficulty == d for ex in exercises) for d in ("easy", "medium", "hard")}
+by_level = {
+    d: sum(ex.difficulty == d for ex in exercises)
+    for d in ("easy", "medium", "hard")
+}
 glue_all(
     {
         "exercises_count": f"{len(exercises)} exercises: "

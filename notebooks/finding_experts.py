@@ -16,7 +16,12 @@
 #
 # :::{admonition} Result
 # :class: important
-# {glue:md}`experts_result`
+# The {glue:md}`experts_k`-th best unit of each target reaches an AUROC of at least
+# {glue:md}`experts_weakest`, against {glue:md}`experts_chance` for the best of
+# {glue:md}`experts_n_units` units by chance. The experts crowd into the last quarter of
+# the network ({glue:md}`experts_last_share` of them, in blocks that hold
+# {glue:md}`experts_last_units` of the units). Pooling by the maximum instead of the
+# mean replaces {glue:md}`experts_pool_range` of the experts per target.
 #
 # ```{glue:md} experts_claims_top
 # :format: myst
@@ -50,27 +55,31 @@
 # activations (the input of each `down_proj`) of every transformer block.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"k": 200, "targets": ["es", "fr"]}
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from scipy.stats import rankdata
 
 from steerspace import claims
 from steerspace.analyses import finding_experts as expert_stats
@@ -88,7 +97,7 @@ from steerspace.figures.finding_experts import (
     pooling_table1_figure,
 )
 from steerspace.figures.style import save_figure
-from steerspace.text.format import fmt, glue_all
+from steerspace.text.format import corpus_label, fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "finding_experts", {"k": 200})))
@@ -109,19 +118,44 @@ display(Markdown(chapter_header(cfg, "finding_experts", {"k": 200})))
 # embedding output and each later one the output of the block before it, so a block's
 # MLP writes into the state numbered one higher than the block.
 
-# %%
+# %% tags=["hide-input"]
 tables = {target: pipe.experts(target) for target in cfg.targets}
 first = next(iter(tables.values()))
 n_units, n_blocks = len(first), int(first["layer"].nunique())
 n_pos = len(pipe.expert_corpus)
-negatives = {t: [lang for lang in pipe.expert_languages if lang != t] for t in cfg.targets}
+negatives = {
+    t: [lang for lang in pipe.expert_languages if lang != t] for t in cfg.targets
+}
 n_neg = n_pos * len(next(iter(negatives.values())))
 chance = expert_stats.chance_auroc(n_pos, n_neg, n_units)
 sizes = expert_stats.size_statements(
     n_units, n_blocks, len(tables), n_pos, n_neg,
     target=cfg.main_target, negatives=negatives[cfg.main_target],
 )  # fmt: skip
-_ = glue_all({f"experts_{key}": text for key, text in sizes.items()})
+glue_all({f"experts_{key}": text for key, text in sizes.items()})
+
+# %% [markdown]
+# **The AUROC of one unit, by hand.** Rank the unit's pooled activation over all
+# sentences, positive and negative together (tied values share their average rank). The
+# AUROC is the positives' rank sum minus its smallest possible value, over the number of
+# positive–negative pairs: the chance that a random positive sentence activates the
+# unit more than a random negative one. For the best unit of the main target, it is the
+# value the library computes for every unit at once:
+
+# %%
+best = tables[cfg.main_target].iloc[0]
+acts = {
+    lang: pipe.activations(lang)[best["module"]][:, best["unit"]]
+    for lang in pipe.expert_languages
+}
+positive = acts[cfg.main_target]
+negative = np.concatenate([acts[lang] for lang in negatives[cfg.main_target]])
+ranks = rankdata(np.concatenate([positive, negative]))  # average ranks for ties
+auroc = (ranks[: len(positive)].sum() - len(positive) * (len(positive) + 1) / 2) / (
+    len(positive) * len(negative)
+)
+assert abs(auroc - best["auroc"]) < 1e-9, (auroc, best["auroc"])
+print(f"{best['module']}, unit {best['unit']}: AUROC {auroc:.4f}")
 
 # %% [markdown]
 # ### Do experts exist, beyond chance?
@@ -136,8 +170,10 @@ _ = glue_all({f"experts_{key}": text for key, text in sizes.items()})
 # chance level. The interval treats sentences as independent; the negatives are the same
 # verses in several languages, so it is, if anything, too narrow.
 
-# %%
-k_rule = rule_k(pipe)  # the k the choice-of-k chapter's rule picks: its verdicts go beside
+# %% tags=["hide-input"]
+k_rule = rule_k(
+    pipe
+)  # the k the choice-of-k chapter's rule picks: its verdicts go beside
 exist = expert_stats.exist_assessment(tables, cfg.k, n_pos, n_neg)
 exist_at_rule_k = expert_stats.exist_assessment(tables, k_rule, n_pos, n_neg)
 ev = list(exist.evidence)
@@ -158,7 +194,9 @@ counts
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows no expert figure): AUROC of every MLP unit per transformer block, one panel per target. Boxes span the 25th–75th percentile, whiskers the 1st–99th percentile; markers are each block's best unit; dotted: no skill; red dashed: the AUROC the best of all units reaches by chance (Bonferroni).", "name": "fig-auroc-per-layer"}, "image": {"alt": "Box plots of unit AUROC per transformer block for each target language, with a no-skill line and a chance-level line."}}
 glue_all({"experts_k": fmt(cfg.k, "int")})
-fig = auroc_per_layer_figure(tables, chance=chance, title=f"{cfg.name}: AUROC of every unit per block")
+fig = auroc_per_layer_figure(
+    tables, chance=chance, title=f"{cfg.name}: AUROC of every unit per block"
+)
 save_figure(fig, cfg, "auroc_per_layer")
 plt.show()
 
@@ -176,7 +214,7 @@ plt.show()
 # which removes the upward bias a distance has on resamples). Per target:
 # {glue:md}`experts_layers_values` (verdict: **{glue:md}`experts_layers_verdict`**).
 
-# %%
+# %% tags=["hide-input"]
 units_layers = first.loc[first["auroc"].notna(), "layer"].to_numpy()
 experts = {t: top_k(tab, cfg.k) for t, tab in tables.items()}
 layers_ev = [
@@ -192,17 +230,28 @@ layers_at_rule_k = [
 scorecard.record(
     [exist, layers],
     cfg,
-    at_rule_k=(k_rule, [exist_at_rule_k, claims.assess("experts.layers", layers_at_rule_k)]),
+    at_rule_k=(
+        k_rule,
+        [exist_at_rule_k, claims.assess("experts.layers", layers_at_rule_k)],
+    ),
 )
-pipe.write_table(expert_stats.auroc_ranking(tables).round(6), "experts_auroc_all", gzip=True)
+pipe.write_table(
+    expert_stats.auroc_ranking(tables).round(6), "experts_auroc_all", gzip=True
+)
 shares = expert_stats.top_k_shares(tables, cfg.k, n_blocks)
-band = expert_stats.random_layer_band(units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed)
+band = expert_stats.random_layer_band(
+    units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(shares.rename_axis("block"), "experts_per_layer", index=True)
-where = expert_stats.layer_statements(layers_ev, layers.verdict, shares, band, n_boot=cfg.n_boot)
-_ = glue_all({f"experts_{key}": text for key, text in where.items()})
+where = expert_stats.layer_statements(
+    layers_ev, layers.verdict, shares, band, n_boot=cfg.n_boot
+)
+glue_all({f"experts_{key}": text for key, text in where.items()})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of each target's top-k experts in each transformer block, against the share of all units (dashed) and the 95 % interval of k units drawn at random (grey band).", "name": "fig-experts-per-layer"}, "image": {"alt": "Line chart of the share of experts per transformer block for each target, rising in the last blocks, against a flat band for random units."}}
-fig = experts_per_layer_figure(shares, band, k=cfg.k, title=f"{cfg.name}: where the top-{cfg.k} experts sit")
+fig = experts_per_layer_figure(
+    shares, band, k=cfg.k, title=f"{cfg.name}: where the top-{cfg.k} experts sit"
+)
 save_figure(fig, cfg, "experts_per_layer")
 plt.show()
 
@@ -230,7 +279,7 @@ plt.show()
 # unit's mean over the target's sentences) and its mean over the other languages
 # (`mean_neg`):
 
-# %%
+# %% tags=["hide-input"]
 for target, ex in experts.items():
     pipe.write_table(ex, f"experts_{target}_top{cfg.k}")
 expert_stats.top_experts_table(experts)
@@ -243,8 +292,15 @@ expert_stats.top_experts_table(experts)
 # linear near zero, logarithmic beyond.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): for each target's top-k experts, the value the intervention sets (mean over the target's sentences) against the unit's mean over the other languages, on symmetric-log axes (linear in the shaded band); dotted: no change.", "name": "fig-expert-values"}, "image": {"alt": "Scatter plots per target of set value against typical value for every expert, on symmetric-log axes."}}
-glue_all({f"experts_{key}": text for key, text in expert_stats.push_statements(experts).items()})
-fig = expert_values_figure(experts, title=f"Top-{cfg.k} experts: set value against typical value")
+glue_all(
+    {
+        f"experts_{key}": text
+        for key, text in expert_stats.push_statements(experts).items()
+    }
+)
+fig = expert_values_figure(
+    experts, title=f"Top-{cfg.k} experts: set value against typical value"
+)
 save_figure(fig, cfg, "expert_values")
 plt.show()
 
@@ -261,11 +317,15 @@ plt.show()
 # as that pipeline computes it. Top-*k* experts that change, per target:
 # {glue:md}`experts_pool_changes`.
 
-# %%
-max_pipe = pipe.variant(pooling="max")  # the same model, experts chosen by max pooling
+# %% tags=["hide-input"]
+max_pipe = pipe.variant(
+    pooling="max"
+)  # the same model, experts chosen by max pooling
 max_tables = {t: max_pipe.experts(t) for t in cfg.targets}
 max_shares = expert_stats.top_k_shares(max_tables, cfg.k, n_blocks)
-pool_table, pool = expert_stats.pooling_comparison(tables, max_tables, shares, max_shares, cfg.k)
+pool_table, pool = expert_stats.pooling_comparison(
+    tables, max_tables, shares, max_shares, cfg.k
+)
 glue_all({f"experts_{key}": text for key, text in pool.items()})
 pool_table
 
@@ -277,21 +337,30 @@ pool_table
 # spaces). The difference *max − mean* of the post distances:
 # {glue:md}`experts_pool_diff`.
 
-# %%
+# %% tags=["hide-input"]
 n = min(cfg.n_control_sentences, len(pipe.eval_corpus))
 pre = head(pipe.space(), n)
 spaces = {
-    t: {"pre": pre, "mean": head(space, n), "max": max_pipe.space(max_pipe.intervention(t), n=n)}
+    t: {
+        "pre": pre,
+        "mean": head(space, n),
+        "max": max_pipe.space(max_pipe.intervention(t), n=n),
+    }
     for t, space in pipe.post_spaces().items()
 }
-pooled, diffs = expert_stats.pooling_table1(spaces, n, n_boot=cfg.n_boot, seed=cfg.seed)
+pooled, diffs = expert_stats.pooling_table1(
+    spaces, n, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(pooled.round(5), "experts_pooling_table1")
 table1_texts = expert_stats.pooling_table1_statements(diffs, n, QUANTITY_LABELS)
 glue_all({f"experts_{key}": text for key, text in table1_texts.items()})
 diffs.pivot(index="target", columns="quantity", values="text")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's Table 1 per target (the paper's Fig. 3 quantities), pre and post, with the experts chosen by mean-pooled AUROC (this book) or by max-pooled AUROC (ml-aura's pooling); 95 % intervals over sentences.", "name": "fig-experts-pooling"}, "image": {"alt": "Grouped bar charts of four distances per target for the original model and for the two choices of experts."}}
-fig = pooling_table1_figure(pooled, title=f"{cfg.name}: Table 1 with experts chosen by mean or max pooling (k = {cfg.k})")
+fig = pooling_table1_figure(
+    pooled,
+    title=f"{cfg.name}: Table 1 with experts chosen by mean or max pooling (k = {cfg.k})",
+)
 save_figure(fig, cfg, "experts_pooling_table1")
 plt.show()
 
@@ -311,17 +380,24 @@ plt.show()
 #   {paper}`2000` for Aya-8B and PolyLM-13B. {ref}`chapter-k` sweeps k.
 
 # %% tags=["hide-input"]
-deviations = expert_stats.deviation_statements(
-    cfg.model, pipe.cfg.dtype, cfg.corpus, n_blocks=n_blocks, n_units=n_units, n_pos=n_pos, k=cfg.k
+glue_all(
+    {
+        "experts_dev_model": f"{model_label(cfg.model)} in {pipe.cfg.dtype}, "
+        f"{fmt(n_blocks, 'int')} blocks × {fmt(n_units // n_blocks, 'int')} MLP units",
+        "experts_dev_data": f"{fmt(n_pos, 'int')} {corpus_label(cfg.corpus)} per language",
+        "experts_dev_k": f"k = {fmt(cfg.k, 'int')}, {fmt(cfg.k / n_units, 'pct')} of the units",
+    }
 )
-glue_all({f"experts_{key}": text for key, text in deviations.items()})
 show_warnings()
 
 # %% tags=["hide-input"]
-result = expert_stats.result_statement(
-    exist, layers.verdict, where, pool, k=cfg.k, chance=chance, n_units=n_units
+glue_all(
+    {
+        **scorecard.chapter_glue(cfg, "finding_experts", "experts"),
+        "experts_weakest": fmt(exist.summary.value, "auroc"),
+        "experts_n_units": fmt(n_units, "int"),
+    }
 )
-_ = glue_all({**scorecard.chapter_glue(cfg, "finding_experts", "experts"), "experts_result": result})
 
 # %% [markdown]
 # ## Exercises
@@ -338,9 +414,18 @@ _ = glue_all({**scorecard.chapter_glue(cfg, "finding_experts", "experts"), "expe
 # ```
 
 # %%
-anti = {t: tab.loc[tab["auroc"] < 1 - chance, "layer"].value_counts() for t, tab in tables.items()}
+anti = {
+    t: tab.loc[tab["auroc"] < 1 - chance, "layer"].value_counts()
+    for t, tab in tables.items()
+}
 anti = pd.DataFrame(anti).fillna(0).astype(int).sort_index().rename_axis("block")
-glue_all({"experts_anti_total": ", ".join(f"{t} {fmt(n, 'int')}" for t, n in anti.sum().items())})
+glue_all(
+    {
+        "experts_anti_total": ", ".join(
+            f"{t} {fmt(n, 'int')}" for t, n in anti.sum().items()
+        )
+    }
+)
 anti.T
 
 # %% [markdown]
@@ -361,11 +446,18 @@ anti.T
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 tv = pd.Series(
-    {t: float(expert_stats.tv_distance(shares[t], max_shares[t])) for t in shares}, name="TV(mean, max)"
+    {t: float(expert_stats.tv_distance(shares[t], max_shares[t])) for t in shares},
+    name="TV(mean, max)",
 )
-glue_all({"experts_maxlayers_tv": ", ".join(f"{t} {fmt(v, 'plain')}" for t, v in tv.items())})
+glue_all(
+    {
+        "experts_maxlayers_tv": ", ".join(
+            f"{t} {fmt(v, 'plain')}" for t, v in tv.items()
+        )
+    }
+)
 tv.to_frame()
 
 # %% [markdown]
@@ -385,9 +477,11 @@ tv.to_frame()
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 k_max = {t: int((tab["auroc"] > chance).sum()) for t, tab in tables.items()}
-glue_all({"experts_kmax": ", ".join(f"{t} {fmt(k, 'int')}" for t, k in k_max.items())})
+glue_all(
+    {"experts_kmax": ", ".join(f"{t} {fmt(k, 'int')}" for t, k in k_max.items())}
+)
 pd.Series(k_max, name="largest k above chance")
 
 # %% [markdown]

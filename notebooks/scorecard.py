@@ -20,20 +20,22 @@
 # {glue:md}`score_weights`.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key
 
@@ -49,17 +51,23 @@ from steerspace.figures.style import save_figure
 from steerspace.text.format import fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
-records = scorecard.with_calibration(scorecard.load(cfg, require_all=False), seed=cfg.seed)
+records = scorecard.with_calibration(
+    scorecard.load(cfg, require_all=False), seed=cfg.seed
+)
 scorecard.write_csv(records, cfg)
 missing = scorecard.missing(records)
 if missing:
     display(Markdown(scorecard.missing_box(missing)))
 counts = scorecard.verdict_counts(records)
-paper_rows = [r for r in scorecard.primary(records) if not CLAIMS[r["claim"]].extension]
+paper_rows = [
+    r for r in scorecard.primary(records) if not CLAIMS[r["claim"]].extension
+]
 glue_all(
     {
         "score_n": fmt(len(paper_rows), "int"),
-        "score_counts": ", ".join(f"**{n}** {verdict}" for verdict, n in counts.items() if n),
+        "score_counts": ", ".join(
+            f"**{n}** {verdict}" for verdict, n in counts.items() if n
+        ),
         "score_weights": f"{model_label(cfg.model)}, computed in {pipe.cfg.dtype}",
         "score_alpha": fmt(ALPHA, "pct"),
         "score_k": fmt(cfg.k, "int"),

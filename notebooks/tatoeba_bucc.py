@@ -43,20 +43,22 @@
 # side, under the English intervention.
 
 # %% tags=["remove-cell"]
-# Colab, or anywhere the book's library is missing: install it from the repository
-# (`repository.url` and `branch` in _config.yml; tests/test_publishing.py keeps them
-# equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# Colab, or anywhere the book's library is missing: install it, with what a chapter
+# needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
+# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
 import subprocess
 import sys
 
-package = "steerspace @ git+https://github.com/steerspace/steerspace@main"
+package = "steerspace[book] @ git+https://github.com/steerspace/steerspace@v0.2.0"
 if importlib.util.find_spec("steerspace") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package], check=True
+    )
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 config = "gemma-3-270m"  # a shipped config name or a YAML path
 overrides = {}  # any config key, e.g. {"tatoeba_dir": "/data/tatoeba", "bucc_dir": "/data/bucc"}
 
@@ -79,9 +81,13 @@ from steerspace.data.languages import get_language
 from steerspace.data.paper import paper_table
 from steerspace.figures.style import save_figure
 from steerspace.figures.tatoeba_bucc import gains_figure, k_grid_figure
-from steerspace.infra.bench_results import find_repository, load_benchmark, results_directory
+from steerspace.infra.bench_results import (
+    find_repository,
+    load_benchmark,
+    results_directory,
+)
 from steerspace.metrics.retrieval import VARIANT_SCORES as SCORE_NAMES
-from steerspace.text.format import fmt, fmt_ci, glue_all, model_label
+from steerspace.text.format import corpus_label, fmt, fmt_ci, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
 display(Markdown(chapter_header(cfg, "tatoeba_bucc", {"k": 200})))
@@ -93,7 +99,7 @@ display(Markdown(chapter_header(cfg, "tatoeba_bucc", {"k": 200})))
 # knows ({func}`steerspace.data.default_tatoeba_dir`); BUCC-18 only when `bucc_dir`
 # is set. {glue:md}`tatoeba_data`
 
-# %%
+# %% tags=["hide-input"]
 wanted = [t for t in cfg.targets if t != "en" and get_language(t).tatoeba]
 folder = cfg.tatoeba_dir or default_tatoeba_dir()
 datasets, notes = {}, []
@@ -102,10 +108,15 @@ if folder is None:
 else:
     datasets["Tatoeba"] = load_tatoeba(folder, wanted)
 if cfg.bucc_dir:
-    datasets["BUCC-18"] = {t: load_bucc(cfg.bucc_dir, t) for t in wanted if t in BUCC_LANGUAGES}
+    datasets["BUCC-18"] = {
+        t: load_bucc(cfg.bucc_dir, t) for t in wanted if t in BUCC_LANGUAGES
+    }
 else:
     notes.append("BUCC-18 is not evaluated in this run (no `bucc_dir`).")
-datasets = {d: {t: c.select(stop=cfg.benchmark_pairs) for t, c in b.items()} for d, b in datasets.items()}
+datasets = {
+    d: {t: c.select(stop=cfg.benchmark_pairs) for t, c in b.items()}
+    for d, b in datasets.items()
+}
 k_rule = rule_k(pipe)  # the choice-of-k rule's k: the claims are also scored there
 ks = sorted({k for k in cfg.k_grid if k > 0} | {cfg.k, k_rule})
 glue_all({"tatoeba_data": " ".join(notes)})
@@ -131,12 +142,16 @@ hits = {
 seconds = time.perf_counter() - started
 names = {v: k for k, v in SCORE_NAMES.items()}
 tables = {
-    d: benchmarks.accuracy_table(h, n_boot=cfg.n_boot, seed=cfg.seed).assign(score=lambda f: f["score"].map(names))
+    d: benchmarks.accuracy_table(h, n_boot=cfg.n_boot, seed=cfg.seed).assign(
+        score=lambda f: f["score"].map(names)
+    )
     for d, h in hits.items()
 }
 for d, table in tables.items():
     pipe.write_table(table.round(5), "table7" if d == "Tatoeba" else "table7_bucc")
-embedded = sum(benchmarks.n_embeddings(b, cfg.targets, ks) for b in datasets.values())
+embedded = sum(
+    benchmarks.n_embeddings(b, cfg.targets, ks) for b in datasets.values()
+)
 glue_all(
     {
         "tatoeba_ks": ", ".join(f"k = {fmt(k, 'int')}" for k in ks),
@@ -155,23 +170,35 @@ glue_all(
 # paired over the same pairs; "n.s." marks a change whose accuracies are not
 # significantly above chance (nothing can be read from it).
 
-# %%
+# %% tags=["hide-input"]
 rows = []
 for d, h in hits.items():
     for score, name in SCORE_NAMES.items():
         for target, direction, s, k in h:
             if s == name and k == cfg.k:
-                ev = benchmarks.gain_evidence(h, target, direction, name, k, n_boot=cfg.n_boot, seed=cfg.seed)
+                ev = benchmarks.gain_evidence(
+                    h, target, direction, name, k, n_boot=cfg.n_boot, seed=cfg.seed
+                )
                 rows.append({"dataset": d, "score": score, "unit": ev.unit,
                              "change": fmt_ci(ev.estimate, "pp", sign=True)
                              + ("" if ev.testable else " n.s.")
                              + ("" if target in benchmarks.paper_targets(d) else " (not scored)")})  # fmt: skip
 missing = {"Tatoeba": "no Tatoeba folder found (set tatoeba_dir)",
            "BUCC-18": "no BUCC-18 data in this run (set bucc_dir)"}  # fmt: skip
-kw = {"scores": SCORE_NAMES, "missing": missing, "n_boot": cfg.n_boot, "seed": cfg.seed}
+kw = {
+    "scores": SCORE_NAMES,
+    "missing": missing,
+    "n_boot": cfg.n_boot,
+    "seed": cfg.seed,
+}
 assessments = benchmarks.assessments(hits, cfg.k, **kw)
-scorecard.record(assessments, cfg, at_rule_k=(k_rule, benchmarks.assessments(hits, k_rule, **kw)))
-at_k = pd.concat([t.assign(dataset=d) for d, t in tables.items()] or [pd.DataFrame(columns=["k"])])
+scorecard.record(
+    assessments, cfg, at_rule_k=(k_rule, benchmarks.assessments(hits, k_rule, **kw))
+)
+at_k = pd.concat(
+    [t.assign(dataset=d) for d, t in tables.items()]
+    or [pd.DataFrame(columns=["k"])]
+)
 at_k = at_k[at_k["k"].isin([0, cfg.k])].assign(
     condition=lambda f: np.where(f["k"] == 0, "pre", "post"),
     unit=lambda f: f["target"] + " " + f["direction"],
@@ -184,14 +211,19 @@ ours.join(pd.DataFrame(rows).set_index(["dataset", "score", "unit"])["change"])
 # %% [markdown]
 # The paper's Table 7, for comparison (one direction, not stated; inner product):
 
-# %%
+# %% tags=["hide-input"]
 paper_table("table7_tatoeba_bucc").pivot_table(
-    index=["dataset", "language_iso"], columns="model", values=["pre", "post"], sort=False
+    index=["dataset", "language_iso"],
+    columns="model",
+    values=["pre", "post"],
+    sort=False,
 )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Table 7 as a figure (Tatoeba): top-1 accuracy of each target and direction with the original model (pre) and under the target's experts at the config's k (post), by inner product (top) and cosine (bottom); 95 % intervals over sentence pairs; dashed line = chance (one over the number of candidates).", "name": "fig-tatoeba"}, "image": {"alt": "Bars of Tatoeba top-1 accuracy per target and direction, pre and post, with a chance line, for inner product and cosine."}}
 if "Tatoeba" in tables:
-    fig = gains_figure(tables["Tatoeba"], k=cfg.k, title=f"{cfg.name}: Tatoeba, k = {cfg.k}")
+    fig = gains_figure(
+        tables["Tatoeba"], k=cfg.k, title=f"{cfg.name}: Tatoeba, k = {cfg.k}"
+    )
     save_figure(fig, cfg, "table7")
     plt.show()
 
@@ -201,12 +233,16 @@ if "Tatoeba" in tables:
 # {glue:md}`tatoeba_rule_k`; English, which the paper's Table 7 does not have, is shown
 # beside them and not scored:
 
-# %%
-claims.assessment_table(assessments)
+# %% tags=["hide-input"]
+claims.units_table(assessments)
 
 # %% tags=["hide-input", "remove-output"]
 tatoeba = [a for a in assessments if a.claim.id == "tatoeba.gains"]
-chance = float(tables["Tatoeba"]["chance"].max()) if "Tatoeba" in tables else float("nan")
+chance = (
+    float(tables["Tatoeba"]["chance"].max())
+    if "Tatoeba" in tables
+    else float("nan")
+)
 glue_all(
     {
         "tatoeba_k": fmt(cfg.k, "int"),
@@ -263,7 +299,7 @@ glue_all(
 # The full AUROC ranking of every unit for every target is in
 # `results/<config>/experts_auroc_all.csv.gz`.
 
-# %%
+# %% tags=["hide-input"]
 fragility = load_benchmark(results_directory(find_repository()), "fragility.json")
 if fragility is None or fragility.get("config") != cfg.name:
     display(Markdown(
@@ -280,7 +316,9 @@ else:
             "tatoeba_fragile_n": fmt(int(fragile["fragile"].sum()), "int"),
             "tatoeba_fragile_of": fmt(len(fragile), "int"),
             "tatoeba_fragile_machine": fragility["machine"]["cpu"],
-            "tatoeba_fragile_ks": " and ".join(f"k = {fmt(k, 'int')}" for k in fragility["ks"]),
+            "tatoeba_fragile_ks": " and ".join(
+                f"k = {fmt(k, 'int')}" for k in fragility["ks"]
+            ),
         }
     )
     shown = moves.assign(
@@ -290,8 +328,13 @@ else:
         verdict=np.where(moves["fragile"], "fragile", ""),
     )
     display(
-        shown.pivot_table(index=["k", "measure"], columns="condition", values="change",
-                          aggfunc="first", sort=False)  # fmt: skip
+        shown.pivot_table(
+            index=["k", "measure"],
+            columns="condition",
+            values="change",
+            aggfunc="first",
+            sort=False,
+        )  # fmt: skip
     )
 
 # %% [markdown]
@@ -315,7 +358,9 @@ else:
 #   Tatoeba's short everyday sentences.
 
 # %% tags=["hide-input"]
-glue_all({"tatoeba_corpus": f"{cfg.corpus} ({model_label(cfg.model)})"})
+glue_all(
+    {"tatoeba_corpus": f"{corpus_label(cfg.corpus)} ({model_label(cfg.model)})"}
+)
 show_warnings()
 
 # %% tags=["hide-input", "remove-output"]
@@ -327,7 +372,8 @@ glue_all(
             f"On Tatoeba with k = {cfg.k}, the mean change of top-1 accuracy over targets and "
             "directions is "
             + " and ".join(
-                f"{fmt_ci(a.summary, 'pp', sign=True)} by {s}" for s, a in summary.items()
+                f"{fmt_ci(a.summary, 'pp', sign=True)} by {s}"
+                for s, a in summary.items()
             )
             + f" (95 % intervals over sentence pairs; chance {fmt(chance, 'acc')})."
             if summary
@@ -351,7 +397,11 @@ glue_all(
 # %%
 cos = table[(table["score"] == "cosine") & table["k"].isin([0, cfg.k])]
 gain = cos.pivot_table(index=["target", "direction"], columns="k", values="value")
-gain = (gain[cfg.k] - gain[0]).unstack("direction").round(3) if not gain.empty else gain
+gain = (
+    (gain[cfg.k] - gain[0]).unstack("direction").round(3)
+    if not gain.empty
+    else gain
+)
 gain
 
 # %% [markdown]
@@ -373,17 +423,27 @@ gain
 # :class: dropdown
 # ```
 
-# %%
+# %% tags=["hide-input"]
 from steerspace.metrics.retrieval import similarity
 
 files = datasets.get("Tatoeba", {})
 lang = "es" if "es" in files else next(iter(files), None)
 distinct = {}
 if lang:
-    xx, en = benchmarks.embed_pairs(pipe, files, [lang], 0, target=lang, dataset="Tatoeba")[lang]
+    xx, en = benchmarks.embed_pairs(
+        pipe, files, [lang], 0, target=lang, dataset="Tatoeba"
+    )[lang]
     for score in SCORE_NAMES.values():
-        distinct[score] = len(np.unique(similarity(xx, en, score=score).argmax(axis=1)))
-glue_all({"tatoeba_ex_hubs": ", ".join(f"{fmt(v, 'int')} by {s}" for s, v in distinct.items())})
+        distinct[score] = len(
+            np.unique(similarity(xx, en, score=score).argmax(axis=1))
+        )
+glue_all(
+    {
+        "tatoeba_ex_hubs": ", ".join(
+            f"{fmt(v, 'int')} by {s}" for s, v in distinct.items()
+        )
+    }
+)
 pd.Series(distinct, name=f"distinct candidates retrieved ({lang} → en)")
 
 # %% [markdown]

@@ -131,3 +131,23 @@ def test_benchmark_pairs_must_be_positive_or_none():
     with pytest.raises(ValueError, match="benchmark_pairs"):
         load_config("gemma-3-270m", benchmark_pairs=0)
     assert len(_corpus("es", 30).select(stop=None)) == 30
+
+
+def test_fragility_table_flags_moves_beyond_the_reference_interval():
+    from steerspace.analyses.tatoeba_bucc import fragility_table
+
+    def est(value):
+        return {"value": value, "low": value - 0.02, "high": value + 0.02, "n": 200}
+
+    result = {
+        "rows": [
+            {"k": 500, "condition": "reference", "top_k_overlap": 1.0, "retrieval cosine": est(0.10)},
+            {"k": 500, "condition": "first half", "top_k_overlap": 0.8, "retrieval cosine": est(0.11)},
+            {"k": 500, "condition": "bfloat16", "top_k_overlap": 0.9, "retrieval cosine": est(0.05)},
+        ]
+    }
+    table = fragility_table(result).set_index("condition")
+    assert not table.loc["reference", "fragile"] and table.loc["reference", "move"] == 0
+    assert not table.loc["first half", "fragile"]  # moved 0.01 < half-width 0.02
+    assert table.loc["bfloat16", "fragile"]  # moved 0.05 > 0.02
+    assert table.loc["bfloat16", "move_in_half_widths"] == pytest.approx(2.5)

@@ -155,7 +155,7 @@ def test_top_k_shares_and_the_table_of_top_experts():
     assert top["auroc"].tolist() == [0.9] * 4 and top["rank"].tolist() == [0, 1, 0, 1]
 
 
-def test_size_and_deviation_statements():
+def test_size_statements():
     sizes = es.size_statements(1200, 6, 2, 50, 200, target="es", negatives=["de", "en", "zh"])
     assert sizes == {
         "sizes": "1,200 units (6 blocks × 200) scored for 2 targets, each on 50 positive and "
@@ -163,33 +163,20 @@ def test_size_and_deviation_statements():
         "block_range": "0 to 5",
         "state_range": "0 to 6",
     }
-    dev = es.deviation_statements(
-        "/models/gemma-3-270m", "bfloat16", "bible", n_blocks=6, n_units=1200, n_pos=50, k=30
-    )
-    assert dev == {
-        "dev_model": "gemma-3-270m in bfloat16, 6 blocks × 200 MLP units",
-        "dev_data": "50 bible verses per language",
-        "dev_k": "k = 30, 2.5 % of the units",
-    }
 
 
-def test_result_and_pooling_table1_statements():
+def test_exist_assessment_and_the_full_ranking():
     tables = two_targets()
-    ev = [es.exist_evidence(t, tab, 6, 500, 2500) for t, tab in tables.items()]
-    exist = assess("experts.exist", ev, summary=ev[0].estimate)
-    where = {"last_share": "es 66.7 %, fr 33.3 %", "last_blocks": "block 5", "last_units": "16.7 %"}
-    text = es.result_statement(
-        exist, "not reproduced", where, {"pool_range": "1–3"}, k=6, chance=0.6512, n_units=1200
-    )
-    assert text.startswith(
-        f"Experts beyond chance ({exist.verdict}): the 6-th best unit of each target reaches "
-        "an AUROC of at least 0.800, against 0.651 for the best of 1,200 units by chance."
-    )
-    assert "layers (not reproduced): es 66.7 %, fr 33.3 % of the experts sit in block 5" in text
-    assert text.endswith(
-        "which hold 16.7 % of the units. Pooling by the maximum instead of the mean replaces "
-        "1–3 of the 6 experts per target."
-    )
+    exist = es.exist_assessment(tables, 6, 500, 2500)
+    assert [e.unit for e in exist.evidence] == list(tables)
+    assert exist.summary.value == min(e.estimate.value for e in exist.evidence)
+    ranking = es.auroc_ranking(tables)
+    assert list(ranking.columns) == ["layer", "unit", *(f"auroc_{t}" for t in tables)]
+    assert len(ranking) == len(next(iter(tables.values())))
+    assert ranking[["layer", "unit"]].equals(ranking[["layer", "unit"]].sort_values(["layer", "unit"]))
+
+
+def test_pooling_table1_statements():
     diffs = pd.DataFrame(
         {
             "target": ["es", "fr"],

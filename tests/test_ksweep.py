@@ -198,33 +198,8 @@ def test_best_k_table():
     assert table.loc["es", "top language at k = 1000"] == "en"
 
 
-def test_rule_deviation_and_result_statements():
-    table = make_sweep(SHARE, COST).table
-    mean = table.groupby("k")[["share", "dlog_ppl"]].mean()
-    rule = ksweep.rule_statement(mean, 100, 100)
-    assert rule.startswith("**k = 100** (mean share 0.445, best 0.445; mean Δ log-perplexity +0.1")
-    assert rule.endswith("nats). The other chapters use the config's k = 100, the same value.")
-    assert ksweep.rule_statement(mean, 100, 1000).endswith(
-        "The other chapters use the config's k = 1,000; to follow the rule, re-run the book "
-        "with `--set k=100`."
-    )
-    assert ksweep.deviation_statements(
-        {"es": 640, "fr": 1200}, n_generations=64, max_new_tokens=40
-    ) == {
-        "dev_samples": "64 generations of at most 40 new tokens per (target, k)",
-        "dev_tokens": "640–1,200 tokens per target",
-    }
-    ppl = Estimate(0.9, 0.8, 1.0, 0)
-    assert ksweep.result_statement(table, ["es", "fr"], 100, 1000, ppl, FALL) == (
-        "At k = 100 experts the share of free generations in the target language is es 0.594, "
-        "fr 0.297 (original model: es 0.000, fr 0.000); held-out log-perplexity rises by "
-        "+0.90 [+0.80, +1.00] nats at k = 1,000 (all targets' tokens). From its best k to "
-        "k = 1,000, the share falls significantly for 1 of 2 targets (es): more experts stop "
-        "steering."
-    )
-    unmeasured = ksweep.result_statement(table, ["fr"], 5, 1000, ppl, {"fr": FALL["fr"]})
-    assert "target language is not measured (original model: fr 0.000)" in unmeasured
-    assert unmeasured.endswith("the share falls significantly for 0 of 1 targets.")
+def test_fallen_names_the_targets_whose_share_falls_significantly():
+    assert ksweep.fallen(FALL) == ["es"]
 
 
 def test_dips_find_a_collapse_that_recovers_and_only_when_intervals_are_disjoint():

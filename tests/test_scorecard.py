@@ -76,3 +76,14 @@ def test_rows_of_another_configuration_are_refused(cfg):
     assert scorecard.claims_dir(other) == scorecard.claims_dir(cfg)  # same name, same folder
     with pytest.raises(ValueError, match="another configuration"):
         scorecard.load(other, require_all=False)
+
+
+def test_retired_claims_are_ignored_and_a_chapter_reads_only_its_own(cfg):
+    scorecard.record([closer(cfg)], cfg)
+    retired = scorecard.claims_dir(cfg) / "table2.predictive.json"
+    retired.write_text('{"key": "table2.predictive", "config_fingerprint": "old"}')
+    stale = scorecard.claims_dir(cfg) / "k.steering.json"
+    stale.write_text('{"key": "k.steering", "claim": "k.steering", "config_fingerprint": "old"}')
+    assert [r["key"] for r in scorecard.chapter_records(cfg, "embedding_space")] == ["space.closer"]
+    with pytest.raises(ValueError, match="another configuration"):
+        scorecard.load(cfg, require_all=False)

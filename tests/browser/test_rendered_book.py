@@ -236,6 +236,45 @@ for (const el of document.querySelectorAll('.cell_output')) {
 }
 return bad;
 """
+# What a reader must never see: a Python repr or dict printed by a cell, MyST markup that
+# was not rendered, a figure shrunk below three quarters of its natural width, a table cell
+# cut with an ellipsis, a visible code line wider than the column; on the student edition,
+# a solution or a link to the teacher's notebooks.
+RENDER_DEFECTS = """
+const student = arguments[0];
+const bad = [];
+const REPR = /<[A-Za-z_][\\w.]* object( at 0x[0-9a-f]+)?>|^\\{'[^']+': |\\bName: [^\\n]*, dtype: |^dtype: [a-z0-9]+$/m;
+for (const el of document.querySelectorAll('.cell_output')) {
+  const m = el.innerText.match(REPR);
+  if (m) bad.push('a Python repr in an output: ' + JSON.stringify(m[0].slice(0, 60)));
+}
+const main = document.querySelector('main') || document.body;
+const role = main.innerText.match(/\\{(doc|ref|numref|glue:md|glue|paper|source|cite(:[pt])?)\\}`[^`]*`/);
+if (role) bad.push('unrendered markup: ' + role[0].slice(0, 60));
+for (const img of main.querySelectorAll('img')) {
+  const natural = Number(img.getAttribute('width')) || img.naturalWidth;
+  const shown = img.getBoundingClientRect().width;
+  if (natural > 0 && shown > 0 && shown < 0.75 * natural) {
+    bad.push('a figure shown at ' + Math.round(100 * shown / natural) + ' % of its width: ' + img.src.split('/').pop());
+  }
+}
+for (const cell of main.querySelectorAll('td, th')) {
+  if (/\\w…\\s*$/.test(cell.innerText)) bad.push('a table cell cut: ' + JSON.stringify(cell.innerText.slice(-40)));
+}
+for (const pre of main.querySelectorAll('.cell_input pre')) {
+  if (pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1) {
+    bad.push('a code line wider than the column: ' + JSON.stringify(pre.innerText.split('\\n').find(l => l.length > 80) || ''));
+  }
+}
+if (student) {
+  if (main.querySelector('div.solution')) bad.push('a solution on the student edition');
+  if (/\\bsolutions?\\b/i.test(main.innerText)) bad.push('the student edition mentions solutions');
+  for (const a of document.querySelectorAll('a[href]')) {
+    if (/colab\\.research\\.google\\.com|\\.ipynb/.test(a.href)) bad.push('a link to a notebook with solutions: ' + a.href);
+  }
+}
+return bad;
+"""
 MIN_FIGURE_WIDTH = 300  # px at a 1280 px window
 # a caption names the paper's figure or table it reproduces, or says it is not the paper's
 PAPER_REFERENCE = re.compile(r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not (a figure )?(of|in) the paper|beyond the paper", re.I)
@@ -246,10 +285,12 @@ def test_every_page_renders_cleanly(site, driver, screenshots):
 
 
 def test_every_page_of_the_student_edition_renders_cleanly(student_site, driver, tmp_path):
-    check_every_page(student_site, driver, tmp_path, viewport=False)
+    check_every_page(student_site, driver, tmp_path, viewport=False, student=True)
 
 
-def check_every_page(site, driver, screenshots: Path, *, viewport: bool = True) -> None:
+def check_every_page(
+    site, driver, screenshots: Path, *, viewport: bool = True, student: bool = False
+) -> None:
     base, html, root = site
     all_pages = pages(html)
     names = chapters(root)
@@ -261,6 +302,7 @@ def check_every_page(site, driver, screenshots: Path, *, viewport: bool = True) 
         found = list(driver.execute_script(PAGE_PROBLEMS))
         found += broken_links(driver, base, html)
         found += list(driver.execute_script(LEAKS))
+        found += list(driver.execute_script(RENDER_DEFECTS, student))
         if page.stem in names and page.parent.name == "book" and has_figures(page.stem):
             if not driver.execute_script(FIGURES):
                 found.append("chapter without a figure")
@@ -288,8 +330,8 @@ def test_title_page_has_question_headline_figure_and_references(site, driver):
     base, html, _ = site
     open_page(driver, base + "book/intro.html")
     text = driver.find_element("tag name", "main").text
-    assert "question" in text and "Our headline numbers" in text
-    assert any("at a glance" in f["caption"] for f in driver.execute_script(FIGURES))
+    assert "question" in text and "The answer at a glance" in text and "Five takeaways" in text
+    assert any("paper's claims on this run" in f["caption"] for f in driver.execute_script(FIGURES))
     assert (html / "book" / "references.html").is_file()
     open_page(driver, base + "book/references.html")
     entries = driver.find_elements("css selector", "main .citation, main dl.citation > dt")
@@ -297,7 +339,7 @@ def test_title_page_has_question_headline_figure_and_references(site, driver):
 
 
 def test_scorecard_has_a_row_per_claim_with_a_verdict(site, driver):
-    from steerspace.claims.scorecard import registry_keys
+    from steerspace.claims import CLAIMS
 
     base, _, _ = site
     open_page(driver, base + "book/scorecard.html")
@@ -307,11 +349,12 @@ def test_scorecard_has_a_row_per_claim_with_a_verdict(site, driver):
     ]  # fmt: skip
     assert tables, "no table with a verdict column"
     rows = tables[0].find_elements("css selector", "tbody tr")
-    assert len(rows) >= len(registry_keys())
-    verdicts = ("reproduced", "not testable here")
-    assert all(any(v in r.text for v in verdicts) for r in rows)
+    paper_claims = [c for c in CLAIMS.values() if not c.extension]
+    assert len(rows) == len(paper_claims)
+    assert all(any(v in r.text for v in ("reproduced", "not testable")) for r in rows)
     links = tables[0].find_elements("css selector", "tbody tr a.reference.internal")
-    assert len(links) >= len(registry_keys()), "every claim links to the section that shows it"
+    assert len(links) >= len(paper_claims), "every claim links to the section that shows it"
+    assert len(tables) >= 2, "the extensions have their own table"
 
 
 # the chapters; the pages (intro, scorecard, course guide, exercises) have no Result box
@@ -387,3 +430,32 @@ def test_teachers_notes_are_in_the_teacher_edition_only(site, student_site, driv
     assert heading in driver.find_element("tag name", "main").text
     open_page(driver, student_site[0] + "book/course_guide.html")
     assert heading not in driver.find_element("tag name", "main").text
+
+
+PLANTED = {
+    "repr": ('<div class="cell_output"><pre>&lt;IPython.core.display.Markdown object&gt;</pre></div>', False),
+    "dict": ("<div class=\"cell_output\"><pre>{'score_counts': '37 rows'}</pre></div>", False),
+    "series": ('<div class="cell_output"><pre>es    3\nName: languages, dtype: int64</pre></div>', False),
+    "role": ("<p>See {doc}`course_guide` for the plan.</p>", False),
+    "shrunk figure": ('<div style="width:300px"><img width="740" style="max-width:100%" src="data:image/png;base64,'
+                      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="></div>', False),
+    "cut cell": ("<table><tr><td>Languages are closer to each oth…</td></tr></table>", False),
+    "wide code": ('<div class="cell_input"><pre style="width:200px;overflow:auto">x = ' + "1 + " * 80 + '1</pre></div>', False),
+    "student solution": ('<div class="solution"><p>the answer</p></div>', True),
+    "teacher notebook": ('<a href="https://colab.research.google.com/github/o/r/blob/main/book/x.ipynb">Colab</a>', True),
+}
+
+
+@pytest.mark.parametrize("defect", PLANTED)
+def test_each_render_check_fails_on_its_planted_defect(driver, tmp_path, defect):
+    body, student = PLANTED[defect]
+    (tmp_path / "page.html").write_text(
+        f'<html><head><meta charset="utf-8"></head><body><main>{body}</main></body></html>',
+        encoding="utf-8",
+    )
+    with serve(tmp_path) as base:
+        open_page(driver, base + "page.html")
+        assert driver.execute_script(RENDER_DEFECTS, student), f"{defect} not caught"
+        (tmp_path / "clean.html").write_text("<html><body><main><p>A clean page.</p></main></body></html>")
+        open_page(driver, base + "clean.html")
+        assert driver.execute_script(RENDER_DEFECTS, student) == []

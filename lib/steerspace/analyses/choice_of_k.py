@@ -35,6 +35,7 @@ from steerspace.text.format import fmt, fmt_ci
 Point = tuple[str, int]  # (target, k)
 BLOCK = 64  # tokens per block of the perplexity bootstrap
 RULE_FRACTION = 0.9  # the book's rule: the smallest k reaching this share of the best
+EMPTY = "(empty)"  # the language of a generation with no text: langid.py cannot tell
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def sweep_table(
     for (target, k), found in ids.items():
         n, hits = len(found), sum(i == target for i in found)
         low, high = share_interval(hits, n)
-        counts = pd.Series(list(found), dtype=object).value_counts()
+        counts = pd.Series([i or EMPTY for i in found], dtype=object).value_counts()
         nll = np.asarray(token_nll[target, k], dtype=np.float64)
         delta = block_bootstrap_delta(
             token_nll[target, 0], nll, block=BLOCK, n_boot=n_boot, seed=seed
@@ -243,7 +244,7 @@ def tradeoff_evidence(sweep: Sweep, *, n_boot: int, seed: int = 0) -> list[Evide
 def language_mix(ids: Sequence[str], *, top: int = 3) -> str:
     """The most frequent languages of a set of generations, e.g. ``en 40, es 12, la 5``
     (counts; ``?`` for empty generations)."""
-    counts = pd.Series([i or "?" for i in ids], dtype=object).value_counts().head(top)
+    counts = pd.Series([i or EMPTY for i in ids], dtype=object).value_counts().head(top)
     return ", ".join(f"{lang} {int(n)}" for lang, n in counts.items())
 
 
@@ -399,61 +400,3 @@ def best_k_table(
             f"top language at k = {k_max}": at_max["top_language"],
         }
     ).rename_axis("target")
-
-
-def rule_statement(mean: pd.DataFrame, chosen_k: int, k: int) -> str:
-    """The k the book's rule picks (``mean``: share and ``dlog_ppl`` averaged over
-    targets, per k), and whether it is the config's ``k``."""
-    return (
-        f"**k = {fmt(chosen_k, 'int')}** (mean share {fmt(mean.loc[chosen_k, 'share'], 'acc')}, "
-        f"best {fmt(mean['share'].max(), 'acc')}; mean Δ log-perplexity "
-        f"{fmt(mean.loc[chosen_k, 'dlog_ppl'], 'nats', sign=True)}). "
-        + (
-            f"The other chapters use the config's k = {fmt(k, 'int')}, the same value."
-            if chosen_k == k
-            else f"The other chapters use the config's k = {fmt(k, 'int')}; to follow the "
-            f"rule, re-run the book with `--set k={chosen_k}`."
-        )
-    )
-
-
-def deviation_statements(
-    n_tokens: Mapping[str, int], *, n_generations: int, max_new_tokens: int
-) -> dict[str, str]:
-    """The chapter's deviations from the paper: generations per point and held-out
-    tokens per target."""
-    return {
-        "dev_samples": f"{fmt(n_generations, 'int')} generations of at most "
-        f"{fmt(max_new_tokens, 'int')} new tokens per (target, k)",
-        "dev_tokens": f"{fmt(min(n_tokens.values()), 'int')}–"
-        f"{fmt(max(n_tokens.values()), 'int')} tokens per target",
-    }
-
-
-def result_statement(
-    table: pd.DataFrame,
-    targets: Sequence[str],
-    k: int,
-    k_max: int,
-    perplexity: Estimate,
-    decline: Mapping[str, Estimate],
-) -> str:
-    """The chapter's result: the share in the target language at ``k`` and at k = 0,
-    the pooled change of log-perplexity at ``k_max`` (``perplexity``), and for how
-    many targets the share falls from their best k to ``k_max`` (``decline``)."""
-    shares = table.pivot(index="target", columns="k", values="share")
-    fell = fallen(decline)
-
-    def share_list(at: int) -> str:
-        return ", ".join(f"{t} {fmt(shares.loc[t, at], 'acc')}" for t in targets)
-
-    return (
-        f"At k = {fmt(k, 'int')} experts the share of free generations in the target "
-        f"language is {share_list(k) if k in shares else 'not measured'} (original "
-        f"model: {share_list(0)}); held-out log-perplexity rises by "
-        f"{fmt_ci(perplexity, 'nats', sign=True)} at k = {fmt(k_max, 'int')} "
-        f"(all targets' tokens). From its best k to k = {fmt(k_max, 'int')}, the share "
-        f"falls significantly for {len(fell)} of {len(decline)} targets"
-        + (f" ({', '.join(fell)}): more experts stop steering" if fell else "")
-        + "."
-    )

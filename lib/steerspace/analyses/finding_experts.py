@@ -435,49 +435,6 @@ def top_experts_table(experts: dict[str, pd.DataFrame], n: int = 5) -> pd.DataFr
     return best[columns].rename(columns={"layer": "block"}).round(4)
 
 
-def deviation_statements(
-    model: str, dtype: str, corpus: str, *, n_blocks: int, n_units: int, n_pos: int, k: int
-) -> dict[str, str]:
-    """The chapter's deviations from the paper: the model (``model`` as in the config,
-    named by :func:`steerspace.text.format.model_label`) and its units, the data, and k as
-    a share of the units."""
-    from steerspace.text.format import fmt, model_label
-
-    return {
-        "dev_model": f"{model_label(model)} in {dtype}, {fmt(n_blocks, 'int')} blocks × "
-        f"{fmt(n_units // n_blocks, 'int')} MLP units",
-        "dev_data": f"{fmt(n_pos, 'int')} {corpus} verses per language",
-        "dev_k": f"k = {fmt(k, 'int')}, {fmt(k / n_units, 'pct')} of the units",
-    }
-
-
-def result_statement(
-    exist: Assessment,
-    layers_verdict: str,
-    where: dict[str, str],
-    pool: dict[str, str],
-    *,
-    k: int,
-    chance: float,
-    n_units: int,
-) -> str:
-    """The chapter's result: the weakest expert against chance (``exist``: the
-    assessment of ``experts.exist``), the experts' share in the last blocks (``where``:
-    :func:`layer_statements`) and what max pooling replaces (``pool``:
-    :func:`pooling_comparison`)."""
-    from steerspace.text.format import fmt
-
-    return (
-        f"Experts beyond chance ({exist.verdict}): the {fmt(k, 'int')}-th best unit of "
-        f"each target reaches an AUROC of at least {fmt(exist.summary.value, 'auroc')}, "
-        f"against {fmt(chance, 'auroc')} for the best of {fmt(n_units, 'int')} units by "
-        f"chance. Experts in particular layers ({layers_verdict}): {where['last_share']} of "
-        f"the experts sit in {where['last_blocks']}, which hold {where['last_units']} of the "
-        f"units. Pooling by the maximum instead of the mean replaces {pool['pool_range']} of "
-        f"the {fmt(k, 'int')} experts per target."
-    )
-
-
 def pooling_table1_statements(
     diffs: pd.DataFrame, n: int, labels: dict[str, str]
 ) -> dict[str, str]:

@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from steerspace.config import Config, field_names, load_config
+from steerspace.core.precision import AUTO, resolve_dtype
 from steerspace.figures.style import use_book_style
 from steerspace.pipeline import Pipeline
-from steerspace.core.precision import AUTO, resolve_dtype
 
 _CAUGHT: list[warnings.WarningMessage] = []
 
@@ -40,20 +40,33 @@ def setup_chapter(
     return cfg, Pipeline(cfg)
 
 
+def _readable(value: Any) -> str:
+    """A config value as a reader writes it: lists joined, nothing as a dash."""
+    if value is None or value == [] or value == ():
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+    return str(value)
+
+
 def config_table(cfg: Config) -> pd.DataFrame:
-    """The config as a two-column table (``dtype: auto`` shows what it resolved to on
-    this machine)."""
+    """The config as a two-column table of readable values (``dtype: auto`` shows what
+    it resolved to on this machine)."""
     values = cfg.as_dict()
     if cfg.dtype == AUTO:
         values["dtype"] = f"auto: {resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir)}"
     return pd.DataFrame(
-        {"key": field_names(), "value": [str(values[k]) for k in field_names()]}
+        {"key": field_names(), "value": [_readable(values[k]) for k in field_names()]}
     ).set_index("key")
 
 
 def config_dropdown(cfg: Config) -> str:
     """The config folded into a dropdown (MyST Markdown, to ``display(Markdown(...))``)."""
-    rows = "\n".join(f"| `{k}` | `{v}` |" for k, v in config_table(cfg)["value"].items())
+    rows = "\n".join(
+        f"| `{k}` | {v.replace('|', '/')} |" for k, v in config_table(cfg)["value"].items()
+    )
     return (
         f":::{{dropdown}} The configuration of this run ({cfg.name})\n"
         f"| key | value |\n|---|---|\n{rows}\n:::"
@@ -125,3 +138,19 @@ def show_warnings() -> None:
         from IPython.display import Markdown, display
 
         display(Markdown(box))
+
+
+def show_source(*objects: Any) -> None:
+    """Display the library source of ``objects`` (functions, methods, classes) as code
+    blocks: a chapter shows the computation it relies on, read from the code that ran."""
+    import inspect
+    import textwrap
+
+    from IPython.display import Markdown, display
+
+    blocks = []
+    for obj in objects:
+        source = textwrap.dedent(inspect.getsource(obj)).rstrip()
+        where = f"{obj.__module__}.{obj.__qualname__}"
+        blocks.append(f"`{where}`:\n\n```python\n{source}\n```")
+    display(Markdown("\n\n".join(blocks)))

@@ -5,8 +5,10 @@
   reader sees it as a quotation (a tooltip says so) and the prose check
   (:mod:`tests/helpers/prose.py`) knows it was not typed in place of a computed value.
 - The ``{source}`...``` role marks a fact quoted from another named source (a title
-  with its year, an edition, a licence, a file size), shown the same way with its own
-  tooltip; it is never a number of our run.
+  with its year, an edition, a licence, a file size), with its own tooltip and no
+  underline; it is never a number of our run.
+- ``static/steerspace.css`` and ``static/steerspace.js``: captions at body-text
+  contrast, wide tables that scroll, and figures that open at full resolution on click.
 
 myst-nb wraps a code cell's image output in a figure when the cell's metadata has
 ``mystnb: {figure: {caption: ..., name: ...}}``. Sphinx numbers only figures with an id,
@@ -17,6 +19,7 @@ without an id an automatic one, so that the gallery figures are numbered too.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -50,8 +53,18 @@ def source_role(name, rawtext, text, lineno, inliner, options=None, content=None
     return [node], []
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _add_static(app: Sphinx) -> None:
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(NumberCaptionedFigures)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("steerspace.css")
+    app.add_js_file("steerspace.js")
     app.add_role("paper", paper_role)
     app.add_role("source", source_role)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -48,6 +48,7 @@ __all__ = [
     "Rule",
     "assess",
     "assessment_table",
+    "units_table",
     "claim",
     "not_testable",
 ]
@@ -123,3 +124,30 @@ def assessment_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
              "verdict": a.verdict, "why": a.reason}
         )  # fmt: skip
     return pd.DataFrame(rows).set_index(["claim", "score"])
+
+
+#: how a chapter marks a unit's outcome
+OUTCOME_MARKS = {"support": "supports", "against": "contradicts", "undecided": "undecided",
+                 "untestable": "not testable"}  # fmt: skip
+
+
+def units_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """The evidence of ``assessments`` unit by unit, as a chapter shows what it measured
+    (the verdicts are in its Result box, once): one row per unit, one column per score
+    variant, each cell ``value [low, high]`` and what the unit says."""
+    rows = []
+    for a in assessments:
+        if a.claim.rule is None:
+            continue
+        kind = a.claim.format
+        for ev in a.evidence:
+            text = fmt_ci(ev.estimate, kind, sign=kind in ("pp", "dist", "nats"))
+            rows.append({"claim": a.claim.title, "unit": ev.unit, "score": a.variant or "value",
+                         "cell": f"{text}: {OUTCOME_MARKS[a.claim.rule.outcome(ev)]}"})  # fmt: skip
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    wide = frame.pivot_table(index=["claim", "unit"], columns="score", values="cell",
+                             aggfunc="first", sort=False)  # fmt: skip
+    wide.columns.name = None
+    return wide

@@ -134,18 +134,25 @@ def registry_keys() -> list[str]:
     ]
 
 
-def load(cfg: Config, *, require_all: bool = True) -> list[dict]:
-    """Every stored record of ``cfg``'s run, in registry order.
+def load(
+    cfg: Config, *, require_all: bool = True, chapter: str | None = None
+) -> list[dict]:
+    """Every stored record of ``cfg``'s run (or of one ``chapter``'s claims), in registry
+    order; files of claims the registry no longer has are ignored.
 
     Raises ``ValueError`` if a record comes from another config (re-run its chapter),
     or, with ``require_all``, if a registered claim (or one of its variants) has no
     record: the chapter that assesses it did not run.
     """
     folder = claims_dir(cfg)
+    known = set(registry_keys())
     records = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         rec = json.loads(path.read_text(encoding="utf-8"))
-        records[rec["key"]] = rec
+        if rec.get("key") in known and (
+            chapter is None or CLAIMS[rec["claim"]].chapter == chapter
+        ):
+            records[rec["key"]] = rec
     stale = sorted(
         k for k, r in records.items() if r["config_fingerprint"] != config_fingerprint(cfg)
     )
@@ -378,7 +385,7 @@ def details_markdown(records: list[dict]) -> str:
 
 def chapter_records(cfg: Config, chapter: str) -> list[dict]:
     """The stored records of the claims a chapter assesses (registry order)."""
-    return [r for r in load(cfg, require_all=False) if CLAIMS[r["claim"]].chapter == chapter]
+    return load(cfg, require_all=False, chapter=chapter)
 
 
 def chapter_glue(cfg: Config, chapter: str, prefix: str) -> dict[str, str]:

@@ -75,6 +75,15 @@ MODEL_NAMES = {
 }
 
 
+#: how prose names a corpus of the config (``corpus``), as a plural noun
+CORPUS_NAMES = {"bible": "Bible verses", "flores": "Flores-200 sentences"}
+
+
+def corpus_label(corpus: str) -> str:
+    """How prose names the sentences of a corpus: ``"Bible verses"``."""
+    return CORPUS_NAMES.get(corpus, f"{corpus} sentences")
+
+
 def model_label(model: str) -> str:
     """How prose names a model: the shipped models by name and provenance
     (:data:`MODEL_NAMES`), a hub id as it is, a local directory by its last part (a
@@ -85,16 +94,30 @@ def model_label(model: str) -> str:
     return path.name if path.is_absolute() else model
 
 
+def notebook_display():
+    """IPython's ``Markdown`` and ``display`` and myst-nb's ``glue``: what a chapter
+    shows its reader with (the ``book`` extra), or one clear error naming the extra."""
+    try:
+        from IPython.display import Markdown, display
+        from myst_nb import glue
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError(
+            f"{err.name} is missing: the chapters need the book extra; "
+            "pip install 'steerspace[book]'"
+        ) from None
+    return Markdown, display, glue
+
+
 def glue_text(name: str, text: str) -> str:
     """Glue ``text`` (Markdown) under ``name`` for ``{glue:md}`name``` in the chapter's
-    prose; returns ``text``. Outside a notebook (a plain script) it only returns it."""
-    from IPython.display import Markdown
-    from myst_nb import glue
-
-    glue(name, Markdown(text), display=False)
+    prose; returns ``text``."""
+    markdown, _, glue = notebook_display()
+    glue(name, markdown(text), display=False)
     return text
 
 
-def glue_all(values: Mapping[str, str]) -> dict[str, str]:
-    """:func:`glue_text` for every ``name: text`` pair."""
-    return {name: glue_text(name, text) for name, text in values.items()}
+def glue_all(values: Mapping[str, str]) -> None:
+    """:func:`glue_text` for every ``name: text`` pair. Returns nothing, so a call at the
+    end of a cell prints nothing on the page."""
+    for name, text in values.items():
+        glue_text(name, text)
