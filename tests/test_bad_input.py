@@ -4,6 +4,8 @@ that is rejected."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 import subprocess
@@ -16,7 +18,7 @@ import yaml
 
 import steerspace.book.cli as cli
 import steerspace.book.run as run
-from steerspace.config import field_names, load_config
+from steerspace.config import TEXT_FIELDS, field_names, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -59,14 +61,41 @@ def no_chapter_runs(monkeypatch):
     monkeypatch.setattr(run, "execute_chapter", fail)
 
 
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot write in: read-only for a user; for root, who
+    writes anywhere, /sys (no file can be created there)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "readonly"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    if not Path("/sys").is_dir():
+        pytest.skip("running as root without /sys: no folder is unwritable")
+    return Path("/sys")
+
+
+#: The files the rows' ``--config`` names, in the folder the rows run in.
+BROKEN_CONFIGS = {"unclosed.yaml": "targets: [es, fr\n", "tabs.yaml": "k: 5\n\tseed: 1\n"}
+
+
 @pytest.mark.parametrize(("command", "message"), table_rows(), ids=[r[0] for r in table_rows()])
-def test_readme_bad_input_row(command, message, tiny_config, tmp_path, no_chapter_runs, capsys):
+def test_readme_bad_input_row(
+    command, message, tiny_config, tmp_path, no_chapter_runs, capsys, monkeypatch
+):
     if "(no GPU)" in command and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    args = shlex.split(command.replace("(no GPU)", ""))
+    monkeypatch.chdir(tmp_path)
+    for name, text in BROKEN_CONFIGS.items():
+        (tmp_path / name).write_text(text)
+    command = re.sub(r"\s+\([^()]*\)$", "", command)  # a note on the case: "(no GPU)"
+    if "READONLY" in command:
+        command = command.replace("READONLY", str(unwritable_folder(tmp_path)))
+    args = shlex.split(command)
     if "--config" not in args:
         args = ["--config", str(tiny_config), *args]
-    code = cli.main(["book", *args, "--root", str(ROOT), "--out", str(tmp_path / "out")])
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    code = cli.main(["book", *args, "--root", str(ROOT)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, err
@@ -112,6 +141,82 @@ def test_the_table_covers_the_issues_cases():
     assert {"--set k=", "--only", "--set k=99999999", "--set 'targets=[es'"} <= commands
     assert "--set device=cuda (no GPU)" in commands
     assert "--set corpus=flores --set data_dir=/nonexistent" in commands
+    # the reliability issue: a config file that is not YAML, numbers for folders, a
+    # boolean seed, more sentences than the corpus has, an --out that cannot be written
+    assert {"--set tatoeba_dir=123", "--set data_dir=5", "--set seed=true"} <= commands
+    assert "--set n_eval_sentences=100000" in commands
+    assert {c.split(" (")[0] for c in commands} >= {
+        "--config unclosed.yaml", "--config tabs.yaml", "--out /nonexistent/run", "--out READONLY/run"
+    }  # fmt: skip
+
+
+def test_a_config_path_without_the_yaml_suffix_loads(tmp_path, monkeypatch):
+    (tmp_path / "myrun").write_text("name: mine\nk: 7\n")
+    assert load_config(str(tmp_path / "myrun")).k == 7
+    monkeypatch.chdir(tmp_path)
+    assert load_config("myrun").name == "mine"  # a bare name: a file when no config has it
+    (tmp_path / "classroom").write_text("k: 3\n")
+    assert load_config("classroom").name == "classroom"  # the shipped config comes first
+
+
+@pytest.mark.parametrize("make", ["missing parent", "a file", "read-only"])
+def test_a_bad_out_is_one_line_before_any_work(make, tiny_config, tmp_path, monkeypatch, capsys):
+    def no_preflight(*args, **kwargs):
+        raise AssertionError("the preflight ran despite a bad --out")
+
+    monkeypatch.setattr("steerspace.book.preflight.checks_in_child", no_preflight)
+    if make == "missing parent":
+        out = tmp_path / "no" / "such" / "run"
+    elif make == "a file":
+        out = tmp_path / "file"
+        out.write_text("")
+    else:
+        out = unwritable_folder(tmp_path) / "run"
+    argv = ["book", "--config", str(tiny_config), "--root", str(ROOT), "--out", str(out)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"steerspace: error: --out '{out}'"), err
+    assert not (tmp_path / "no").exists()
+
+
+def test_the_bible_minimum_holds_for_every_language():
+    """The preflight counts the Bible's verses only above BIBLE_MIN_ALIGNED: every set of
+    its languages shares at least that many (the set of all shares the fewest)."""
+    from steerspace.book.preflight import BIBLE_MIN_ALIGNED
+    from steerspace.data import bible_languages
+    from steerspace.data.bible import load_bible
+
+    assert len(load_bible(bible_languages())) >= BIBLE_MIN_ALIGNED
+
+
+@pytest.mark.parametrize("key", ["seed", "k", "n_boot", "k_grid", "random_seeds"])
+def test_a_boolean_for_an_integer_key_is_refused(key):
+    value = [True] if key in ("k_grid", "random_seeds") else True
+    with pytest.raises(ValueError, match=f"config key '{key}' must be"):
+        load_config("gemma-3-270m", **{key: value})
+
+
+@pytest.mark.parametrize("key", sorted(TEXT_FIELDS))
+def test_a_number_for_a_text_key_is_one_line(key):
+    with pytest.raises(ValueError) as info:
+        load_config("gemma-3-270m", **{key: 123})
+    assert str(info.value).startswith(f"config key {key!r} must be text")
+    assert "\n" not in str(info.value)
+
+
+def test_a_crash_in_the_preflight_child_is_one_line(monkeypatch, capsys):
+    """A bug in a check (not a bad input) comes back as one line, not a traceback."""
+    from steerspace.book import preflight
+
+    def crash(*args, **kwargs):
+        raise TypeError("expected str, bytes or os.PathLike object, not int")
+
+    monkeypatch.setattr(preflight, "checks", crash)
+    request = json.dumps({"config": "classroom", "overrides": {}, "model_id": False})
+    assert preflight._main([request]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer == {"error": "crash", "message": "TypeError: expected str, bytes or "
+                      "os.PathLike object, not int"}  # fmt: skip
 
 
 # A value that must be rejected, for every config key that has invalid values. Keys that

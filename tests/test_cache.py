@@ -172,3 +172,50 @@ def test_prune_by_age_and_model_and_leftovers(tmp_path):
     assert [e.meta["key"]["model"] for e in cache.entries()] == ["b"] and not cache.leftovers()
     cache.prune(model="b")
     assert not cache.entries()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_entries_results_manifests_and_folders_follow_the_umask(tmp_path, umask):
+    """A cache shared by a class: what one user writes, the others (umask 002: the group)
+    can read. ``tempfile`` creates files 0600 and folders 0700 whatever the umask; every
+    file and folder steerspace writes has the umask's mode instead."""
+    from pathlib import Path
+
+    from steerspace.infra.cache_archive import pack, unpack
+    from steerspace.infra.chapter_cache import ChapterCache
+    from steerspace.infra.converted_model import finish_converted_folder
+    from steerspace.infra.manifest import write_manifest
+
+    previous = os.umask(umask)
+    try:
+        cache = Cache(tmp_path / "cache", stages=STAGES_V1)
+        cache.array("emb", {"k": 1}, lambda: np.arange(3.0))  # an entry and its manifest
+        cache.json("j", {"k": 1}, lambda: [1, 2])
+        results = tmp_path / "results" / "tiny"
+        atomic_write(results / "table.csv", lambda tmp: tmp.write_text("a\n1\n"))  # a result
+        write_manifest(results / "manifest.json", {"status": "ok"})  # a run's manifest
+        notebook = tmp_path / "book" / "ch.ipynb"
+        notebook.parent.mkdir()
+        notebook.write_text("{}")
+        ChapterCache(cache.root).store(  # an executed chapter: a folder
+            {"chapter": "ch"}, notebook, results, [results / "table.csv"], seconds=1.0
+        )
+        model = cache.root / "models" / "m"  # a converted model, saved 0600 as
+        model.mkdir(parents=True)  # save_pretrained does
+        for name in ("config.json", "model.safetensors"):
+            (model / name).write_text("{}")
+            (model / name).chmod(0o600)
+        finish_converted_folder(model)
+        pack(cache, tmp_path / "class.tar", with_model=True)
+        student = Cache(tmp_path / "student")
+        unpack(tmp_path / "class.tar", student)
+    finally:
+        os.umask(previous)
+    written = [p for p in Path(tmp_path).rglob("*") if p.name != "class.tar"]
+    assert len([p for p in written if p.is_file()]) > 15
+    wrong = {
+        str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777)
+        for p in written
+        if p.stat().st_mode & 0o777 != (0o777 if p.is_dir() else 0o666) & ~umask
+    }
+    assert wrong == {}

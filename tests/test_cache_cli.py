@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,181 @@ def test_a_usage_error_is_one_line(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("steerspace: error: argument --edition")
+
+
+# ------------------------------------------------------------------ refused archives
+def make_archive(path, files: dict[str, bytes], manifest: dict | None = None) -> None:
+    """A tar (gzip for .gz) with a manifest listing ``files`` (sizes and sha256 right)
+    unless ``manifest`` is given, then the files."""
+    import hashlib
+
+    listing = [
+        {"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in files.items()
+    ]
+    manifest = manifest if manifest is not None else {"format": 1, "files": listing}
+    with tarfile.open(path, "w:gz" if str(path).endswith(".gz") else "w") as tar:
+        for name, data in [(MANIFEST, json.dumps(manifest).encode()), *files.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def refused(tmp_path, capsys, archive) -> str:
+    """Unpack ``archive`` with the CLI: exit 2, one line, nothing in the cache."""
+    student = tmp_path / "student"
+    code = main(["cache", "--cache-dir", str(student), "unpack", str(archive)])
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and not captured.out, captured
+    assert err[0].startswith(f"steerspace: error: cache archive '{archive}'"), err[0]
+    assert err[0].endswith("; nothing was unpacked"), err[0]
+    assert not student.exists() or not [p for p in student.rglob("*") if p.is_file()]
+    return err[0]
+
+
+def entry_files(tmp_path) -> dict[str, bytes]:
+    """The files of a real cache's two entries, by archive path."""
+    cache = Cache(tmp_path / "teacher")
+    cache.json("units", {"model": "m"}, lambda: 128)
+    cache.array("embeddings", {"model": "m"}, lambda: np.arange(10.0), label="m")
+    return {
+        p.relative_to(cache.root).as_posix(): p.read_bytes()
+        for p in sorted(cache.root.rglob("*"))
+        if p.is_file() and ".locks" not in p.parts
+    }
+
+
+def test_a_file_that_is_not_a_tar_archive_is_refused(tmp_path, capsys):
+    junk = tmp_path / "class.tar"
+    junk.write_bytes(b"this is not a tar archive\n" * 40)
+    assert "is not a tar archive" in refused(tmp_path, capsys, junk)
+
+
+@pytest.mark.parametrize("name", ["class.tar", "class.tar.gz"])
+def test_a_truncated_archive_is_refused(tmp_path, capsys, name):
+    whole = tmp_path / f"whole-{name}"
+    pack(filled(tmp_path / "teacher"), whole)
+    cut = tmp_path / name
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    assert "truncated" in refused(tmp_path, capsys, cut)
+
+
+def test_a_plain_tar_named_tar_gz_is_refused(tmp_path, capsys):
+    plain = tmp_path / "class.tar"
+    pack(filled(tmp_path / "teacher"), plain)
+    misnamed = tmp_path / "class.tar.gz"
+    misnamed.write_bytes(plain.read_bytes())
+    assert "is not gzip-compressed" in refused(tmp_path, capsys, misnamed)
+
+
+def test_a_manifest_without_files_is_refused(tmp_path, capsys):
+    archive = tmp_path / "class.tar"
+    make_archive(archive, entry_files(tmp_path), manifest={"format": 1, "entries": 2})
+    assert "has a manifest without 'files'" in refused(tmp_path, capsys, archive)
+
+
+def test_only_complete_entries_are_unpacked(tmp_path, capsys):
+    files = entry_files(tmp_path)
+    data = next(name for name in files if name.endswith(".npy"))
+    cases = {
+        "an executed chapter": {**files, "chapters/intro-0123/meta.json": b"{}"},
+        "a file without its manifest": {k: v for k, v in files.items() if k != f"{data}.meta.json"},
+        "a manifest without its file": {k: v for k, v in files.items() if k != data},
+        "a stray file": {**files, "model-ids.json": b"{}"},
+        "a model without checksums": {**files, "models/m/config.json": b"{}"},
+    }
+    for i, (case, content) in enumerate(cases.items()):
+        archive = tmp_path / f"case{i}.tar"
+        make_archive(archive, content)
+        line = refused(tmp_path, capsys, archive)
+        assert "only complete cache entries and converted models are unpacked" in line, case
+
+
+def test_an_entry_whose_manifest_does_not_match_its_data_is_refused(tmp_path, capsys):
+    files = entry_files(tmp_path)
+    data = next(name for name in files if name.endswith(".npy"))
+    meta = json.loads(files[f"{data}.meta.json"])
+    meta["sha256"] = "0" * 64  # the archive's listing is right; the entry is not
+    files[f"{data}.meta.json"] = json.dumps(meta).encode()
+    make_archive(tmp_path / "class.tar", files)
+    line = refused(tmp_path, capsys, tmp_path / "class.tar")
+    assert "whose manifest does not match its data" in line
+
+
+def test_a_failed_commit_undoes_every_rename(tmp_path, monkeypatch):
+    """All or nothing: the third rename into the cache fails; the two before are
+    undone, and a file that one of them replaced is back as it was."""
+    import os
+
+    import steerspace.infra.cache_archive as archive_module
+
+    teacher = filled(tmp_path / "teacher")
+    pack(teacher, tmp_path / "class.tar")
+    student = Cache(tmp_path / "student")
+    first = sorted(p for p in teacher.root.rglob("*") if p.is_file() and ".locks" not in p.parts)[0]
+    old = student.root / first.relative_to(teacher.root)
+    old.parent.mkdir(parents=True)
+    old.write_text("an older file")
+    real, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len([d for d in calls if ".replaced" not in str(d)]) == 3:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(archive_module.os, "replace", flaky)
+    with pytest.raises(OSError, match="nothing was unpacked"):
+        unpack(tmp_path / "class.tar", student)
+    left = [p for p in student.root.rglob("*") if p.is_file()]
+    assert left == [old] and old.read_text() == "an older file"
+
+
+# ------------------------------------------------------------------ converted models
+def fake_converted_model(cache_root: Path) -> Path:
+    """A converted model's folder as the conversion leaves it (random bytes for the
+    weights; nothing is converted), with its checksum file."""
+    from steerspace.core.models import EMBEDDED_DIR
+    from steerspace.infra.converted_model import write_model_checksums
+
+    folder = cache_root / "models" / EMBEDDED_DIR
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"model_type": "gemma3_text"}')
+    (folder / "model.safetensors").write_bytes(np.random.default_rng(0).bytes(4096))
+    (folder / "tokenizer.json").write_text("{}")
+    write_model_checksums(folder)
+    return folder
+
+
+def test_a_converted_model_travels_with_its_checksums(tmp_path, capsys):
+    teacher = filled(tmp_path / "teacher")
+    fake_converted_model(teacher.root)
+    manifest = pack(teacher, tmp_path / "class.tar", with_model=True)
+    assert manifest["skipped"] == {}
+    student = tmp_path / "student"
+    assert main(["cache", "--cache-dir", str(student), "unpack", str(tmp_path / "class.tar")]) == 0
+    assert main(["cache", "--cache-dir", str(student), "verify"]) == 0
+    assert "models: 1 intact, 0 damaged" in capsys.readouterr().out
+
+
+def test_verify_reports_a_damaged_converted_model(tmp_path, capsys):
+    root = tmp_path / "cache"
+    filled(root)
+    weights = fake_converted_model(root) / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert main(["cache", "--cache-dir", str(root), "verify"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "models/gemma-3-270m-q4_k_m-f32: damaged model (model.safetensors does not match " \
+        "its checksum (corrupted)); its next use converts it again" in out  # fmt: skip
+    assert out[-1] == "3 intact, 0 broken; models: 0 intact, 1 damaged"
+    # a damaged model is left out of an archive, and refused by unpack
+    assert pack(Cache(root), tmp_path / "c.tar", with_model=True)["skipped"]
+    archive = tmp_path / "bad-model.tar"
+    make_archive(archive, {
+        f"models/m/{p.name}": p.read_bytes() for p in weights.parent.iterdir() if p.is_file()
+        and not p.name.startswith(".")
+    })  # fmt: skip
+    assert "which is damaged" in refused(tmp_path, capsys, archive)

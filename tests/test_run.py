@@ -174,3 +174,103 @@ def test_jobs_must_be_positive(book_root, capsys):
     code = main(["book", "--root", str(book_root), "--jobs", "0"])
     assert code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+# ------------------------------------------------------------ partial runs (--only)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fake_preflight(*args, **kwargs):
+    """The preflight's answer, without its child process (the config is not the point)."""
+    dtype = {"dtype": "float32", "device": "cpu", "reason": "set in the config"}
+    return {"n_units": 128, "dtype": dtype, "model_id": "tiny"}
+
+
+def fake_chapter(root, name, parameters, *, out):
+    """An executed chapter without a kernel: its title, and (the intro) a link to a
+    chapter that a partial book leaves out."""
+    import nbformat
+
+    text = f"# {name}\n" + ("\nSee {ref}`experts-auroc`.\n" if name == "intro" else "")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}  # fmt: skip
+    target = out / "book" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    return target
+
+
+@pytest.fixture
+def no_kernels(monkeypatch, tmp_path):
+    import steerspace.book.run as run
+
+    monkeypatch.setattr(run, "execute_chapter", fake_chapter)
+    monkeypatch.setattr("steerspace.book.preflight.checks_in_child", fake_preflight)
+    monkeypatch.setenv("STEERSPACE_CACHE", str(tmp_path / "cache"))
+
+
+def test_only_builds_what_was_run_in_a_new_folder(tmp_path, no_kernels, capsys):
+    """`--only languages_and_data --out NEW`: the book built has the chapters run (and
+    the summary pages that follow them) and the pages that need no execution; its
+    links to the chapters left out are plain text, not a failed build."""
+    out = tmp_path / "class"
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\ncache_dir: {tmp_path / 'cache'}\n")
+    argv = ["book", "--config", str(config), "--root", str(ROOT), "--out", str(out)]
+    assert main([*argv, "--only", "languages_and_data"]) == 0, capsys.readouterr().err
+    assert "building the 3 executed chapters; the table of contents leaves out" in (
+        capsys.readouterr().out
+    )
+    html = out / "_build" / "html" / "book"
+    built = {p.stem for p in html.glob("*.html")}
+    assert {"intro", "scorecard", "languages_and_data", "references", "licences"} <= built
+    assert not built & {"finding_experts", "exercises", "course_guide"}
+    assert (out / "_toc.yml").read_text() == (ROOT / "_toc.yml").read_text()  # untouched
+    manifest = json.loads((out / "results" / "tiny" / "manifest.json").read_text())
+    assert manifest["only"] == ["languages_and_data", "scorecard", "intro"]
+    # the student edition of the same folder, without executing anything
+    assert main([*argv, "--no-execute", "--edition", "student"]) == 0
+    student = out / "_build" / "student" / "html" / "book"
+    assert (student / "languages_and_data.html").is_file()
+    assert not (student / "finding_experts.html").exists()
+
+
+def test_a_partial_run_of_the_default_config_merges_into_the_committed_manifest(
+    tmp_path, no_kernels, monkeypatch, capsys
+):
+    """`steerspace book --only X` with the default config writes into the repository:
+    it updates X's entry (noting its own dtype) and keeps the full run's record; an
+    interrupted one records `interrupted`, not `failed`."""
+    from conftest import copy_book_sources
+
+    import steerspace.book.run as run
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    copy_book_sources(root)
+    results = root / "results" / "gemma-3-270m"
+    results.mkdir(parents=True)
+    committed = json.loads((ROOT / "results" / "gemma-3-270m" / "manifest.json").read_text())
+    (results / "manifest.json").write_text(json.dumps(committed))
+    argv = ["book", "--root", str(root), "--no-build"]
+    assert main([*argv, "--only", "finding_experts"]) == 0
+    manifest = json.loads((results / "manifest.json").read_text())
+    for key in ("settings", "dtype", "started_utc", "git_commit", "machine", "packages"):
+        assert manifest[key] == committed[key], key
+    others = {n: s for n, s in committed["steps"].items() if n != "finding_experts"}
+    assert {n: manifest["steps"][n] for n in others} == others
+    step = manifest["steps"]["finding_experts"]
+    assert step["status"] == "ok" and step["dtype"]["dtype"] == "float32"
+    assert manifest["partial_runs"][-1]["only"] == ["finding_experts"]
+
+    def interrupted(root, name, parameters, *, out):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "execute_chapter", interrupted)
+    assert main([*argv, "--only", "choice_of_k"]) == 130
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["steps"]["choice_of_k"]["status"] == "interrupted"
+    assert manifest["steps"]["finding_experts"] == step
+    assert manifest["status"] == "interrupted" and len(manifest["partial_runs"]) == 2
+    assert manifest["partial_runs"][-1]["status"] == "interrupted"

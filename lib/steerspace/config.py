@@ -25,6 +25,19 @@ DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
 INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "own_mean_seeds", "dose_k_grid")
 FLOAT_TUPLE_FIELDS = ("dose_strengths",)
+#: Keys whose value is text (a folder, a split's name): a YAML number there is a mistake.
+TEXT_FIELDS = {
+    "data_dir": "a folder or hf:<hub id>",
+    "pawsx_dir": "a folder or hf:<hub id>",
+    "tatoeba_dir": "a folder or hf:<hub id>",
+    "bucc_dir": "a folder",
+    "cache_dir": "a folder",
+    "results_dir": "a folder",
+    "expert_split": "a split's name",
+    "eval_split": "a split's name",
+    "device": "cpu, cuda, cuda:N or mps",
+    "modules": "a regex over module names",
+}
 
 
 @dataclass(frozen=True)
@@ -179,17 +192,18 @@ def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) 
     ValueError
         An unknown key or an invalid value, naming the allowed ones.
     """
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"config {str(name_or_path)!r} not found; use one of {available_configs()} "
-            "or a path to a YAML file"
-        )
-    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    path = config_path(name_or_path)
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(
+            f"config file {str(path)!r} is not valid YAML ({_yaml_problem(err)})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise ValueError(f"config file {str(path)!r} cannot be read ({reason})") from None
     if not isinstance(values, dict):
-        raise ValueError(f"config file {path} must hold a mapping of keys to values")
+        raise ValueError(f"config file {str(path)!r} must hold a mapping of keys to values")
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - set(field_names()))
     if unknown:
@@ -206,6 +220,34 @@ def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) 
     return Config(**values)
 
 
+def config_path(name_or_path: str | Path) -> Path:
+    """The YAML file of a config: a shipped config by name (``"classroom"``), or any
+    existing file, with or without the ``.yaml`` suffix. A bare name is a shipped
+    config first, then a file of that name.
+
+    Raises ``FileNotFoundError`` (one line) when it is neither.
+    """
+    text = str(name_or_path)
+    shipped = CONFIG_DIR / f"{text}.yaml"
+    bare = Path(text).name == text and not Path(text).suffix
+    if bare and shipped.is_file():
+        return shipped
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    raise FileNotFoundError(
+        f"config {text!r} not found; use one of {available_configs()} or a path to a YAML file"
+    )
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML error in one line: what is wrong and where (``line 3, column 5``)."""
+    problem = str(getattr(err, "problem", None) or type(err).__name__).strip()
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())
+
+
 def _as_tuple(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in re.split(r"[,\s]+", value) if v]
@@ -217,6 +259,8 @@ def _as_tuple(key: str, value: Any) -> tuple[str, ...]:
 def _as_int_tuple(key: str, value: Any) -> tuple[int, ...]:
     items = _as_tuple(key, value) if isinstance(value, str) else value
     try:
+        if any(isinstance(v, bool) for v in items):  # int(True) would be 1
+            raise ValueError
         return tuple(int(v) for v in items)
     except (TypeError, ValueError):
         raise ValueError(f"config key {key!r} must be a list of integers, got {value!r}") from None
@@ -225,6 +269,8 @@ def _as_int_tuple(key: str, value: Any) -> tuple[int, ...]:
 def _as_float_tuple(key: str, value: Any) -> tuple[float, ...]:
     items = _as_tuple(key, value) if isinstance(value, str) else value
     try:
+        if any(isinstance(v, bool) for v in items):
+            raise ValueError
         return tuple(float(v) for v in items)
     except (TypeError, ValueError):
         raise ValueError(f"config key {key!r} must be a list of numbers, got {value!r}") from None
@@ -235,9 +281,14 @@ def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"config key {key!r} must be one of {list(allowed)}, got {value!r}")
 
 
+def _shown(value: Any) -> str:
+    """A value as the message shows it: YAML's ``true``/``false`` for booleans."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def _check_positive(key: str, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"config key {key!r} must be a positive integer, got {value!r}")
+        raise ValueError(f"config key {key!r} must be a positive integer, got {_shown(value)}")
 
 
 def _validate(cfg: Config) -> None:
@@ -279,8 +330,16 @@ def _validate(cfg: Config) -> None:
         )
     if not isinstance(cfg.include_bos, bool):
         raise ValueError(f"config key 'include_bos' must be true or false, got {cfg.include_bos!r}")
-    if not isinstance(cfg.seed, int):
-        raise ValueError(f"config key 'seed' must be an integer, got {cfg.seed!r}")
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ValueError(f"config key 'seed' must be an integer, got {_shown(cfg.seed)}")
+    for key in TEXT_FIELDS:
+        value = getattr(cfg, key)
+        if value is not None and not isinstance(value, str):
+            hint = f"; quote a folder named by digits, e.g. --set \"{key}='{value}'\""
+            raise ValueError(
+                f"config key {key!r} must be text ({TEXT_FIELDS[key]}), got {_shown(value)}"
+                + (hint if key.endswith("_dir") else "")
+            )
     if cfg.device_map is not None:
         _check_choice("device_map", cfg.device_map, DEVICE_MAPS)
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):

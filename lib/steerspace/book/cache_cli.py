@@ -1,7 +1,9 @@
 """``steerspace cache list|verify|prune|pack|unpack``: look after the on-disk cache.
 
 Every subcommand takes ``--cache-dir`` (default ``$STEERSPACE_CACHE`` or
-``~/.cache/steerspace``). ``verify`` exits 1 when an entry is broken; the others 0.
+``~/.cache/steerspace``). ``verify`` exits 1 when an entry or a converted model is
+broken; the others 0. ``unpack`` refuses an archive that ``pack`` did not write, or a
+damaged one, in one line (exit 2), writing nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def add_cache_parser(sub) -> None:
 
 def run_cache_command(args: argparse.Namespace) -> int:
     """Run one ``steerspace cache`` action; returns the exit code."""
-    from steerspace.infra.cache_archive import pack, unpack
+    from steerspace.infra.cache_archive import model_folders, pack, unpack
+    from steerspace.infra.converted_model import check_model_folder
 
     cache = Cache(args.cache_dir)
     if args.action == "list":
@@ -73,8 +76,26 @@ def run_cache_command(args: argparse.Namespace) -> int:
         problems = cache.verify()
         for path, problem in problems.items():
             print(f"{path.relative_to(cache.root)}: {problem}")
-        print(f"{len(cache.entries()) - len(problems)} intact, {len(problems)} broken")
-        return 1 if problems else 0
+        broken_models, unchecked = 0, 0
+        for folder in model_folders(cache):
+            problem = check_model_folder(folder)
+            name = folder.relative_to(cache.root)
+            if problem == "no checksum file":  # converted before checksums were kept
+                unchecked += 1
+                print(f"{name}: no checksums recorded yet (its next use records them)")
+            elif problem is not None:
+                broken_models += 1
+                print(f"{name}: damaged model ({problem}); its next use converts it again")
+        models = len(model_folders(cache))
+        print(
+            f"{len(cache.entries()) - len(problems)} intact, {len(problems)} broken"
+            + (
+                f"; models: {models - broken_models - unchecked} intact, {broken_models} damaged"
+                if models
+                else ""
+            )
+        )
+        return 1 if problems or broken_models else 0
     if args.action == "prune":
         removed = cache.prune(
             older_than_days=args.older_than,
@@ -89,6 +110,8 @@ def run_cache_command(args: argparse.Namespace) -> int:
         return 0
     if args.action == "pack":
         manifest = pack(cache, args.archive, model=args.model, with_model=args.with_model)
+        for name, problem in manifest["skipped"].items():
+            print(f"left out {name}: damaged model ({problem})")
         size = Path(args.archive).stat().st_size
         print(
             f"packed {manifest['entries']} entries ({_size(manifest['bytes'])}) "

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -50,6 +54,45 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"steerspace: error: {message}; see {self.prog} --help\n")
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt: the run stops the same way (the
+    kernel stopped, temporary files removed, the manifest written), exit status 143."""
+
+
+@contextlib.contextmanager
+def interrupts() -> Iterator[None]:
+    """While the command runs, Ctrl-C raises ``KeyboardInterrupt`` and SIGTERM
+    :class:`Terminated`, once: a second signal is ignored, so that the cleanup it
+    starts (the kernel stopped, the manifest written) is not cut short. A signal that
+    was ignored when the command started (``nohup``, a background job) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def stop(signum: int, frame: Any) -> None:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _report(err: BaseException, message: str) -> None:
+    """Print ``message`` (the error) and, each on its line, what went wrong beside it
+    (the notes of ``err``: a manifest that could not be written, say)."""
+    print(message, file=sys.stderr)
+    for note in getattr(err, "__notes__", []):
+        print(f"steerspace: also: {note}", file=sys.stderr)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="steerspace", description=__doc__.splitlines()[0])
@@ -102,41 +145,40 @@ def main(argv: list[str] | None = None) -> int:
     add_cache_parser(sub)
     args = parser.parse_args(argv)
     try:
-        if args.command == "cache":
-            return run_cache_command(args)
-        timings = run_book(
-            args.config,
-            parse_sets(args.set),
-            root=args.root,
-            only=args.only,
-            build=not args.no_build,
-            out=args.out,
-            edition=args.edition,
-            execute=not args.no_execute,
-            jobs=args.jobs,
-            rerun=args.rerun,
+        with interrupts():
+            if args.command == "cache":
+                return run_cache_command(args)
+            timings = run_book(
+                args.config,
+                parse_sets(args.set),
+                root=args.root,
+                only=args.only,
+                build=not args.no_build,
+                out=args.out,
+                edition=args.edition,
+                execute=not args.no_execute,
+                jobs=args.jobs,
+                rerun=args.rerun,
+            )
+    except KeyboardInterrupt as err:
+        what = "terminated" if isinstance(err, Terminated) else "interrupted"
+        _report(
+            err,
+            f"steerspace: {what}; finished cache entries are kept, run the same command "
+            "again to resume",
         )
-    except KeyboardInterrupt:
-        print(
-            "steerspace: interrupted; finished cache entries are kept, run the same "
-            "command again to resume",
-            file=sys.stderr,
-        )
-        return 130
+        return 143 if isinstance(err, Terminated) else 130
     except (ValueError, FileNotFoundError) as err:
-        print(f"steerspace: error: {err}", file=sys.stderr)
+        _report(err, f"steerspace: error: {err}")
         return 2
     except RuntimeError as err:  # ChapterFailed, or the preflight process crashed
-        print(f"steerspace: error: {err}", file=sys.stderr)
+        _report(err, f"steerspace: error: {err}")
         return 1
     except OSError as err:  # e.g. CacheWriteError: a full disk
-        print(f"steerspace: error: {err}", file=sys.stderr)
+        _report(err, f"steerspace: error: {err}")
         return 1
     except subprocess.CalledProcessError as err:
-        print(
-            f"steerspace: error: {err.cmd[0]} failed (exit {err.returncode}); see above",
-            file=sys.stderr,
-        )
+        _report(err, f"steerspace: error: {err.cmd[0]} failed (exit {err.returncode}); see above")
         return 1
     print("[steerspace] timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     return 0

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from steerspace.book.structure import build_book, copy_book_pages
+
+if TYPE_CHECKING:
+    import nbformat
 
 EDITIONS = ("teacher", "student")
 TEACHER_TAG = "teacher"
@@ -44,13 +46,26 @@ def _strip_text(text: str, inside: bool) -> tuple[str, bool]:
             pos, inside = start.end(), True
 
 
+def _nbformat() -> Any:
+    """``nbformat``, imported on first use, so the command line (``steerspace cache``,
+    ``--version``) starts without the ``book`` extra (ImportError in one line naming it)."""
+    try:
+        import nbformat
+    except ImportError as err:
+        raise ImportError(
+            "the book's editions need nbformat, of the extra 'book' of steerspace: "
+            "pip install 'steerspace[book]'"
+        ) from err
+    return nbformat
+
+
 def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of an executed notebook without solutions and teacher's notes.
 
     Raises ``ValueError`` when a solution is never closed (the rest of the chapter
     would silently disappear).
     """
-    out = nbformat.from_dict(notebook)
+    out = _nbformat().from_dict(notebook)
     cells, inside = [], False
     for cell in out.cells:
         if TEACHER_TAG in cell.get("metadata", {}).get("tags", []):
@@ -74,6 +89,7 @@ def write_student_sources(out: Path, tree: Path) -> Path:
     if tree.exists():
         shutil.rmtree(tree)
     copy_book_pages(out, tree)
+    nbformat = _nbformat()
     for path in sorted((out / "book").glob("*.ipynb")):
         if path.name.endswith(".failed.ipynb"):
             continue
@@ -85,11 +101,12 @@ def write_student_sources(out: Path, tree: Path) -> Path:
     return tree
 
 
-def build_student_edition(out: Path) -> Path:
+def build_student_edition(out: Path, *, toc: dict[str, Any] | None = None) -> Path:
     """Build the student edition of the executed book in ``out`` into
-    ``out/_build/student/html``; returns its ``index.html``."""
+    ``out/_build/student/html`` (with ``toc`` instead of the book's table of contents,
+    if given: :func:`steerspace.book.structure.partial_toc`); returns its ``index.html``."""
     tree = write_student_sources(out, out / "_build" / "student-src")
-    index = build_book(tree)
+    index = build_book(tree, toc=toc)
     target = out / "_build" / "student" / "html"
     if target.exists():
         shutil.rmtree(target)

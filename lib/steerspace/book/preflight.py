@@ -66,6 +66,36 @@ def check_corpus_languages(cfg: Config) -> None:
         )
 
 
+#: Every set of languages of the embedded Bible shares at least this many verses (all
+#: 18 languages share 27,547; ``tests/test_bad_input.py`` checks it): smaller requests
+#: need no count, which reads the whole Bible (seconds).
+BIBLE_MIN_ALIGNED = 27_000
+SIZE_KEYS = ("n_expert_sentences", "n_eval_sentences", "n_heldout_sentences")
+
+
+def check_corpus_sizes(cfg: Config, languages: list[str]) -> None:
+    """The Bible's verses shared by ``languages`` (those the run reads) are enough for
+    the disjoint expert, evaluation and held-out sets (Flores has fixed splits, which a
+    larger ``n_*`` only reads whole)."""
+    if cfg.corpus != "bible":
+        return
+    sizes = {key: getattr(cfg, key) for key in SIZE_KEYS}
+    total = sum(sizes.values())
+    if total <= BIBLE_MIN_ALIGNED:
+        return
+    from steerspace.data.bible import load_bible
+
+    have = len(load_bible(languages))
+    if total > have:
+        largest = max(sizes, key=sizes.get)
+        raise ValueError(
+            f"config key {largest!r}: {' + '.join(map(str, sizes.values()))} = {total} "
+            f"sentences asked for ({' + '.join(sizes)}), but the Bible has {have} aligned "
+            f"verses in the {len(languages)} languages of this run; lower {largest} so that "
+            f"the three add up to at most {have}"
+        )
+
+
 def check_k(cfg: Config, n_units: int) -> None:
     """``k`` and every value of the k grids is at most the model's unit count."""
     asked = {"k": [cfg.k], "k_grid": list(cfg.k_grid), "dose_k_grid": list(cfg.dose_k_grid)}
@@ -83,13 +113,17 @@ def preflight(cfg: Config) -> int:
 
     Raises ``ValueError`` or ``FileNotFoundError`` with a one-line message.
     """
-    from steerspace.core.models import check_device
+    from steerspace.core.models import EMBEDDED_MODEL, check_device, embedded_model_dir
     from steerspace.pipeline import Pipeline
 
     check_device(cfg.device)
     check_data_dirs(cfg)
     check_corpus_languages(cfg)
-    n_units = Pipeline(cfg, progress=False).n_units  # cached, or counted from the config
+    if cfg.model == EMBEDDED_MODEL:  # converted, every file's checksum checked (a damaged
+        embedded_model_dir(cfg.cache_dir, verify=True)  # model is converted again), here
+    pipe = Pipeline(cfg, progress=False)
+    check_corpus_sizes(cfg, list(dict.fromkeys([*pipe.expert_languages, *pipe.eval_languages])))
+    n_units = pipe.n_units  # cached, or counted from the config
     check_k(cfg, n_units)
     return n_units
 
@@ -125,12 +159,15 @@ def checks_in_child(
     calling process never imports torch. A failed check is raised here, as the same
     exception type with the same one-line message."""
     request = json.dumps({"config": config, "overrides": dict(overrides), "model_id": model_id})
-    # stderr passes through: the model's first conversion reports itself there
+    # stderr passes through: the model's first conversion reports itself there. In its
+    # own session, so that Ctrl-C reaches the runner only, which then stops the child
+    # (subprocess.run kills it) and reports the interrupt in one line.
     proc = subprocess.run(
         [sys.executable, "-m", "steerspace.book.preflight", request],
         stdout=subprocess.PIPE,
         text=True,
         check=False,
+        start_new_session=True,
     )
     *other, last = proc.stdout.strip().splitlines() or [""]
     for line in other:
@@ -142,18 +179,26 @@ def checks_in_child(
             f"the preflight checks crashed (exit {proc.returncode}); see the lines above"
         ) from None
     if "error" in answer:
+        if answer["error"] not in CHECK_ERRORS:  # a bug, not a bad input
+            raise RuntimeError(f"the preflight checks crashed ({answer['message']})")
         raise CHECK_ERRORS[answer["error"]](answer["message"])
     return answer
 
 
 def _main(argv: list[str]) -> int:
-    """The child's side of :func:`checks_in_child`: one JSON line on stdout."""
+    """The child's side of :func:`checks_in_child`: one JSON line on stdout, also for
+    an unexpected error (its type and first line; the runner reports it in one line)."""
     request = json.loads(argv[0])
     try:
         answer = checks(request["config"], request["overrides"], model_id=request["model_id"])
     except tuple(CHECK_ERRORS.values()) as err:
         print(json.dumps({"error": type(err).__name__, "message": str(err)}))
         return 2
+    except Exception as err:  # noqa: BLE001 - reported in one line, never a traceback
+        first = (str(err).strip().splitlines() or [""])[0]
+        message = f"{type(err).__name__}: {first}" if first else type(err).__name__
+        print(json.dumps({"error": "crash", "message": message}))
+        return 1
     print(json.dumps(answer, default=str))
     return 0
 

@@ -15,9 +15,11 @@ Every run writes ``manifest.json`` next to its results (:mod:`steerspace.infra.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,13 +31,21 @@ from typing import Any
 
 import yaml
 
-from steerspace.infra.cache import key_hash
+from steerspace.infra.cache import atomic_write, key_hash
 from steerspace.infra.chapter_cache import ENV_VAR as OUTPUTS_VAR
 from steerspace.infra.chapter_cache import ChapterCache, cacheable, chapter_key, outputs_listed
 from steerspace.config import load_config
 from steerspace.book.edition import EDITIONS, build_student_edition
-from steerspace.book.structure import DEFAULT_CONFIG, SUMMARY_PAGES, build_book, chapters, copy_book_pages
-from steerspace.infra.manifest import run_manifest, utc_now, write_manifest
+from steerspace.book.structure import (
+    DEFAULT_CONFIG,
+    SUMMARY_PAGES,
+    build_book,
+    chapters,
+    copy_book_pages,
+    partial_toc,
+    toc_files,
+)
+from steerspace.infra.manifest import record_run, run_manifest, utc_now
 from steerspace.infra.progress import forward_progress
 
 #: Environment variables that cap a kernel's CPU threads (OpenMP, MKL, OpenBLAS).
@@ -43,9 +53,10 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 
 class ChapterFailed(RuntimeError):
-    """A chapter raised; ``notebook`` is its executed notebook, error output included."""
+    """A chapter raised; ``notebook`` is its executed notebook, error output included
+    (``None`` when it could not be kept)."""
 
-    def __init__(self, name: str, notebook: Path, error: BaseException | str) -> None:
+    def __init__(self, name: str, notebook: Path | None, error: BaseException | str) -> None:
         if isinstance(error, str):  # the reason, as a worker process reported it
             what = error
         else:
@@ -55,9 +66,12 @@ class ChapterFailed(RuntimeError):
                 else f"{type(error).__name__}: {error}"
             ).splitlines()[0]
         self.what = what
-        super().__init__(
-            f"chapter {name} failed ({what}); its executed notebook, with the error: {notebook}"
+        where = (
+            f"its executed notebook, with the error: {notebook}"
+            if notebook is not None
+            else "its executed notebook could not be kept"
         )
+        super().__init__(f"chapter {name} failed ({what}); {where}")
         self.name, self.notebook = name, notebook
 
 
@@ -102,7 +116,7 @@ def tidy_executed_notebook(path: Path) -> None:
     for key in ("input_path", "output_path"):
         if record.get(key):
             record[key] = Path(record[key]).name
-    nbformat.write(notebook, path)
+    atomic_write(path, lambda tmp: nbformat.write(notebook, str(tmp)))
 
 
 def run_name(name: str, overrides: Mapping[str, Any]) -> str:
@@ -143,8 +157,10 @@ def execute_chapter(
 
     The notebook is written to a temporary name and renamed on success, so a failed
     chapter leaves the previous executed version in place; the failed execution is
-    kept as ``<name>.failed.ipynb`` beside it, with the error, and :class:`ChapterFailed`
-    names it.
+    renamed (whole, never half-written) to ``<name>.failed.ipynb`` beside it, with the
+    error, and :class:`ChapterFailed` names it. An interrupt (Ctrl-C, SIGTERM) stops
+    the kernel at once and leaves no temporary file; a temporary file that cannot be
+    removed is reported in a line, never instead of the chapter's own error.
     """
     import jupytext
     import papermill
@@ -155,8 +171,8 @@ def execute_chapter(
     staged = target.with_name(f".{name}.src.ipynb")
     partial = target.with_name(f".{name}.run.ipynb")
     failed = target.with_name(f"{name}.failed.ipynb")
-    jupytext.write(jupytext.read(source), staged)
     try:
+        jupytext.write(jupytext.read(source), staged)
         papermill.execute_notebook(
             str(staged),
             str(partial),
@@ -165,6 +181,9 @@ def execute_chapter(
             kernel_name=kernel,
             progress_bar=sys.stderr.isatty(),
             log_output=False,
+            # the kernel is killed when the chapter ends or is interrupted: a graceful
+            # shutdown of a busy kernel prints its own traceback on the terminal
+            shutdown_kernel="immediate",
         )
         tidy_executed_notebook(partial)
         partial.replace(target)
@@ -172,11 +191,19 @@ def execute_chapter(
     except Exception as err:
         if not partial.is_file():
             raise
-        partial.replace(failed)
+        try:
+            partial.replace(failed)
+        except OSError as keep_error:
+            failure = ChapterFailed(name, None, err)
+            failure.add_note(f"{failed} could not be written: {keep_error}")
+            raise failure from err
         raise ChapterFailed(name, failed, err) from err
     finally:
-        staged.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
+        for leftover in (staged, partial):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError as cleanup_error:
+                print(f"[steerspace] could not remove {leftover}: {cleanup_error}", file=sys.stderr)
     return target
 
 
@@ -281,13 +308,33 @@ def _largest_kernel_mb() -> int | None:
     return None if largest is None else int(largest / 2**20)
 
 
+def _worker_init() -> None:
+    """A worker process ignores Ctrl-C while it waits for a chapter (the runner reports
+    the interrupt; an idle worker would print a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupt_once(signum: int, frame: Any) -> None:
+    """SIGINT in a worker's chapter: stop it (once; a second SIGINT, the runner's
+    forwarded one after the terminal's, would cut the kernel's cleanup short)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _chapter_worker(job: ChapterJob) -> dict[str, Any]:
     """:func:`_run_chapter` in a worker process: a failure comes back as data (the
-    exception, with its notebook, does not cross processes)."""
+    exception, with its notebook, does not cross processes); an interrupt stops the
+    chapter quietly (the runner reports it)."""
+    signal.signal(signal.SIGINT, _interrupt_once)
     try:
         return _run_chapter(job)
     except ChapterFailed as err:
-        return {"failed": str(err.notebook), "error": err.what}
+        notebook = None if err.notebook is None else str(err.notebook)
+        return {"failed": notebook, "error": err.what}
+    except KeyboardInterrupt:
+        return {"interrupted": True}
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _done(name: str, result: dict[str, Any], steps: dict, timings: dict) -> None:
@@ -324,37 +371,114 @@ def _run_parallel(
     # spawn, not fork: a fresh interpreter per worker is safe wherever the runner has
     # threads (forking one is deprecated from Python 3.12) and is the same on every OS
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=spawn, initializer=_worker_init
+    ) as pool:
         futures = {}
         for job in jobs:
-            steps[job.name] = {"status": "failed"}
+            steps[job.name] = {"status": RUNNING}
             futures[pool.submit(_chapter_worker, replace(job, threads=threads))] = job.name
         try:
             for future in as_completed(futures):
                 name, result = futures[future], future.result()
                 if "failed" in result:
-                    raise ChapterFailed(name, Path(result["failed"]), result["error"])
+                    notebook = None if result["failed"] is None else Path(result["failed"])
+                    raise ChapterFailed(name, notebook, result["error"])
+                if "interrupted" in result:  # a worker stopped by a signal of its own
+                    raise KeyboardInterrupt
                 _done(name, result, steps, timings)
-        except BaseException:
+        except BaseException as err:
             for future in futures:
                 future.cancel()
+            if isinstance(err, KeyboardInterrupt):  # stop the chapters running (SIGTERM
+                for process in list(getattr(pool, "_processes", {}).values()):  # reaches
+                    with contextlib.suppress(OSError):  # only the runner)
+                        os.kill(process.pid, signal.SIGINT)
             raise
 
 
 def build_only(root: Path, out: str | Path | None, edition: str) -> dict[str, float]:
     """Build ``edition`` from the executed notebooks in ``out`` (default ``root``),
     executing nothing and writing no manifest."""
-    out = Path(out).resolve() if out is not None else root
-    missing = [n for n in chapters(root) if not (out / "book" / f"{n}.ipynb").is_file()]
-    if missing:
+    out = Path(out).expanduser().resolve() if out is not None else root
+    present = [n for n in chapters(root) if (out / "book" / f"{n}.ipynb").is_file()]
+    root_page = Path(toc_files(root)[0]).name
+    if root_page in chapters(root) and root_page not in present:
+        missing = [n for n in chapters(root) if n not in present]
         raise FileNotFoundError(
             f"--no-execute needs executed notebooks, and {out / 'book'} lacks {missing}; "
             "run without --no-execute first"
         )
     start = time.perf_counter()
-    index = build_student_edition(out) if edition == "student" else build_book(out)
+    index = _build(root, out, edition, present)
     print(f"[steerspace] {edition} edition built: {index}", flush=True)
     return {"jupyter-book build": time.perf_counter() - start}
+
+
+def _build(root: Path, out: Path, edition: str, present: list[str]) -> Path:
+    """Build ``edition`` of the book in ``out`` from the executed chapters ``present``:
+    all of them, or (after ``--only``, in a folder without the others) a table of
+    contents of just those and of the pages that need no execution."""
+    toc = partial_toc(out if (out / "_toc.yml").is_file() else root, root, present)
+    if toc is not None:
+        left_out = [n for n in chapters(root) if n not in present]
+        print(
+            f"[steerspace] building the {len(present)} executed chapters; the table of "
+            f"contents leaves out {left_out} (not executed in {out})",
+            flush=True,
+        )
+    if edition == "student":
+        return build_student_edition(out, toc=toc)
+    return build_book(out, toc=toc)
+
+
+def check_out(out: Path, *, explicit: bool) -> None:
+    """The run's folder can be written, before any work starts: an ``--out`` whose
+    parent folder is missing (a typo would otherwise create a tree of folders), that
+    is a file, or that cannot be written fails in one line (``ValueError``)."""
+    name = f"--out {str(out)!r}" if explicit else f"the run's folder {str(out)!r}"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{name} is a file, not a folder; choose a folder")
+    if explicit and not out.exists() and not out.parent.is_dir():
+        raise ValueError(
+            f"{name}: its parent folder {str(out.parent)!r} does not exist; create it "
+            "first or choose another folder"
+        )
+    probe_dir = out
+    while not probe_dir.exists():
+        probe_dir = probe_dir.parent
+    try:
+        fd, probe = tempfile.mkstemp(dir=probe_dir, prefix=".steerspace-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(
+            f"{name}: cannot write there ({err.strerror or err}); choose a folder you can"
+            " write to"
+        ) from None
+
+
+#: A chapter's status while it runs; the manifest never keeps it: a run that stops
+#: records ``failed`` (the chapter that raised), ``interrupted`` (Ctrl-C, SIGTERM) or
+#: ``stopped`` (chapters cut short by another's failure).
+RUNNING = "running"
+
+
+def _settle(steps: dict[str, dict[str, Any]], error: BaseException) -> None:
+    """Give every step still :data:`RUNNING` the status that ``error`` decides."""
+    if isinstance(error, ChapterFailed) and error.name in steps:
+        steps[error.name]["status"] = "failed"
+        if error.notebook is not None:
+            steps[error.name]["notebook"] = str(error.notebook)
+    if isinstance(error, KeyboardInterrupt):
+        status = "interrupted"
+    elif isinstance(error, ChapterFailed):
+        status = "stopped"
+    else:
+        status = "failed"
+    for step in steps.values():
+        if step["status"] == RUNNING:
+            step["status"] = status
 
 
 def run_book(
@@ -378,18 +502,27 @@ def run_book(
     chapter cache (:mod:`steerspace.infra.chapter_cache`) instead of executed, unless
     ``rerun``.
 
-    The config is validated before any chapter starts. The executed notebooks go to
-    ``out/book/``, the results to ``out/results/<config name>/`` with ``manifest.json``
-    and the HTML to ``out/_build/html``; ``out`` defaults to :func:`default_out`.
-    ``edition="student"`` builds the edition without solutions and teacher's notes
-    into ``out/_build/student/html`` instead (:mod:`steerspace.book.edition`);
-    ``execute=False`` only builds, from the executed notebooks already in ``out/book``.
-    Returns seconds per step.
+    The config and the run's folder are validated before any chapter starts. The
+    executed notebooks go to ``out/book/``, the results to ``out/results/<config
+    name>/`` with ``manifest.json`` and the HTML to ``out/_build/html``; ``out``
+    defaults to :func:`default_out`. ``edition="student"`` builds the edition without
+    solutions and teacher's notes into ``out/_build/student/html`` instead
+    (:mod:`steerspace.book.edition`); ``execute=False`` only builds, from the executed
+    notebooks already in ``out/book``. With ``only``, the book built has the chapters
+    executed in ``out`` (those run, and any run there before) and the pages that need
+    no execution, in any folder. Returns seconds per step.
+
+    The manifest: a run of every chapter writes it whole; a partial run (``only``), or
+    one that stopped, merges its chapters into the one there
+    (:func:`steerspace.infra.manifest.record_run`), so the committed record of a full
+    run is never replaced by one chapter's. A run stopped by Ctrl-C or SIGTERM records
+    ``interrupted``.
 
     Raises
     ------
     ChapterFailed
-        A chapter raised (after the manifest, which records it, was written).
+        A chapter raised (after the manifest, which records it, was written). An error
+        in writing the manifest is added to it as a note, never raised instead of it.
     """
     from steerspace.book.preflight import checks_in_child
 
@@ -404,7 +537,8 @@ def run_book(
         return build_only(root, out, edition)
     overrides = dict(overrides or {})
     cfg = load_config(config, **overrides)  # fail fast on a bad key or value
-    names = chapters(root)
+    every = chapters(root)
+    names = every
     if only is not None and not only:
         raise ValueError(f"--only needs at least one chapter name; chapters are {names}")
     if only:
@@ -413,7 +547,13 @@ def run_book(
             raise ValueError(f"unknown chapter(s) {unknown}; chapters are {names}")
         # the summary pages follow any chapter they summarise, so they never go stale
         names = [n for n in names if n in only or (build and n in SUMMARY_PAGES)]
-    out = Path(out).resolve() if out is not None else default_out(root, config, overrides, cfg.name)
+    partial = names != every
+    explicit_out = out is not None
+    if explicit_out:
+        out = Path(out).expanduser().resolve()
+    else:
+        out = default_out(root, config, overrides, cfg.name)
+    check_out(out, explicit=explicit_out)
     # device, data folders, languages, k and the dtype, before any chapter, in a child
     # process: the runner stays alive beside every kernel, without torch
     machine_checks = checks_in_child(config, overrides, model_id=not rerun)
@@ -422,12 +562,20 @@ def run_book(
         f"[steerspace] config checked: {n_units} candidate units, device {cfg.device}", flush=True
     )
     parameters = {"config": config, "overrides": overrides}
+    if out != root:
+        try:  # also with --set results_dir: the folder builds as a book of its own
+            copy_book_pages(root, out)
+        except OSError as err:
+            what = f"--out {str(out)!r}" if explicit_out else f"the run's folder {str(out)!r}"
+            raise ValueError(
+                f"{what}: cannot write there ({err.strerror or err}); choose a folder you "
+                "can write to"
+            ) from None
     if out != root and overrides.get("results_dir") is None:
         results = out / "results"
         where = results.relative_to(root) if results.is_relative_to(root) else results
         parameters["overrides"] = {**overrides, "results_dir": str(where)}
         cfg = cfg.replace(results_dir=str(where))
-        copy_book_pages(root, out)
     print(f"[steerspace] writing the run to {out}", flush=True)
     dtype = machine_checks["dtype"]
     if cfg.dtype == "auto":
@@ -441,11 +589,12 @@ def run_book(
         root, names, parameters, out, results, cfg, dtype, machine_checks["model_id"],
         use_cache=not rerun,
     )  # fmt: skip
+    failure: BaseException | None = None
     try:
         if jobs == 1:
             for i, job in enumerate(chapter_jobs, 1):
                 print(f"[steerspace] executing {job.name} ({i}/{len(names)}) ...", flush=True)
-                steps[job.name] = {"status": "failed"}
+                steps[job.name] = {"status": RUNNING}
                 _done(job.name, _run_chapter(job), steps, timings)
         else:
             # the summary pages read every other chapter's results: they run last
@@ -455,29 +604,44 @@ def run_book(
                 _run_parallel(group, jobs, steps, timings)
         if build:
             start = time.perf_counter()
-            steps["jupyter-book build"] = {"status": "failed"}
-            index = build_student_edition(out) if edition == "student" else build_book(out)
+            steps["jupyter-book build"] = {"status": RUNNING}
+            present = [n for n in every if (out / "book" / f"{n}.ipynb").is_file()]
+            index = _build(root, out, edition, present)
             timings["jupyter-book build"] = time.perf_counter() - start
             steps["jupyter-book build"] = {
                 "status": "ok",
                 "seconds": round(timings["jupyter-book build"], 1),
             }
             print(f"[steerspace] book built: {index}", flush=True)
-    except ChapterFailed as err:
-        steps[err.name]["notebook"] = str(err.notebook)
+    except BaseException as err:
+        failure = err
+        _settle(steps, err)
         raise
     finally:
-        manifest = run_manifest(
-            config=config,
-            overrides=overrides,
-            settings=cfg.as_dict(),
-            dtype={"requested": cfg.dtype, **dtype},
-            root=root,
-            out=out,
-            started_utc=started,
-            steps=steps,
-        )
-        path = write_manifest(results / "manifest.json", manifest)
-        print(f"[steerspace] manifest: {path}", flush=True)
+        try:
+            manifest = run_manifest(
+                config=config,
+                overrides=overrides,
+                settings=cfg.as_dict(),
+                dtype={"requested": cfg.dtype, **dtype},
+                root=root,
+                out=out,
+                started_utc=started,
+                steps=steps,
+                only=names if partial else None,
+            )
+            if failure is not None and manifest["status"] == "ok":  # stopped between steps
+                interrupted = isinstance(failure, KeyboardInterrupt)
+                manifest["status"] = "interrupted" if interrupted else "failed"
+            # only a run that executed every chapter replaces the record: one that ran
+            # some (--only), or stopped, merges the chapters it ran into it
+            merge = partial or failure is not None
+            path = record_run(results / "manifest.json", manifest, partial=merge)
+            print(f"[steerspace] manifest: {path}", flush=True)
+        except Exception as err:  # noqa: BLE001 - beside the run's own error, never instead
+            problem = f"the run's manifest could not be written to {results / 'manifest.json'}"
+            reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+            if failure is None:
+                raise OSError(getattr(err, "errno", None), f"{problem} ({reason})") from err
+            failure.add_note(f"{problem} ({reason})")
     return timings
-

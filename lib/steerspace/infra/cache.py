@@ -43,6 +43,11 @@ from steerspace.infra.stages import Stage, stage_version
 DEFAULT_CACHE_ENV = "STEERSPACE_CACHE"
 META_SUFFIX = ".meta.json"
 LOCK_DIR = ".locks"
+#: Folders of the cache root that hold no entries: converted models, executed chapters
+#: (:mod:`steerspace.infra.chapter_cache`) and the locks.
+NOT_ENTRIES = (LOCK_DIR, "models", "chapters")
+#: Prefix of the staging folder of an unpack (:mod:`steerspace.infra.cache_archive`).
+UNPACK_PREFIX = ".unpack-"
 _MISSING = object()
 
 
@@ -76,8 +81,32 @@ class CacheWriteError(OSError):
     """A cache entry could not be written (full disk, no permission); nothing was kept."""
 
 
+def current_umask() -> int:
+    """This process's umask, read without changing it where the OS allows
+    (``/proc/self/status`` on Linux; elsewhere set and restored at once)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def set_umask_mode(path: Path) -> None:
+    """Give ``path`` the mode a plain ``open``/``mkdir`` would have under the umask
+    (0666 or 0777 less the umask): ``tempfile`` creates files 0600 and folders 0700,
+    which other users of a shared cache (a class on one server) could not read."""
+    full = 0o777 if path.is_dir() else 0o666
+    os.chmod(path, full & ~current_umask())
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``.
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``
+    (with the mode of the umask, :func:`set_umask_mode`).
 
     If ``write`` raises, the temporary file is removed and ``path`` is untouched.
     """
@@ -87,6 +116,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        set_umask_mode(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -425,7 +455,7 @@ class Cache:
         if not self.root.is_dir():
             return found
         for kind_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            if kind_dir.name in (LOCK_DIR, "models"):
+            if kind_dir.name in NOT_ENTRIES or kind_dir.name.startswith("."):
                 continue
             for path in sorted(kind_dir.iterdir()):
                 name = path.name
@@ -445,6 +475,7 @@ class Cache:
             return []
         found = [p for p in self.root.rglob(".*.tmp")]
         found += [p for p in (self.root / "models").glob(".convert-*")]
+        found += [p for p in self.root.glob(f"{UNPACK_PREFIX}*")]
         found += [
             p
             for p in self.root.glob(f"*/*{META_SUFFIX}")

@@ -38,7 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from steerspace.infra.cache import file_sha256, key_hash
+from steerspace.infra.cache import file_sha256, key_hash, set_umask_mode
 
 #: Environment variable naming the file where a running chapter lists what it wrote.
 ENV_VAR = "STEERSPACE_OUTPUTS"
@@ -201,6 +201,7 @@ class ChapterCache:
                 "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=1, default=str), "utf-8")
+            set_umask_mode(staging)  # mkdtemp makes it 0700: unreadable to a shared cache
             if entry.exists():
                 shutil.rmtree(entry)
             staging.rename(entry)

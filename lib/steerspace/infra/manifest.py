@@ -1,8 +1,9 @@
 """What produced a run's results: config, dtype, commit, packages, machine, timings.
 
 ``steerspace book`` writes :func:`run_manifest` as ``manifest.json`` next to the
-results of every run (``results/<config name>/``), whether it succeeded or not; the
-benchmarks record :func:`machine` with every JSON they write.
+results of every run (``results/<config name>/``), whether it succeeded or not (a run of
+some chapters merges them into the manifest there, :func:`record_run`); the benchmarks
+record :func:`machine` with every JSON they write.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ def run_manifest(
     out: str | Path,
     started_utc: str,
     steps: dict[str, dict[str, Any]],
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
     """The manifest of one ``steerspace book`` run.
 
@@ -149,10 +151,14 @@ def run_manifest(
     dtype : the requested and resolved dtype, the device and why (``DtypeChoice``).
     root, out : the repository and the folder the run wrote (notebooks, results).
     started_utc : when the run started (:func:`utc_now`).
-    steps : per chapter (and the ``jupyter-book build``), ``{"status": "ok" | "failed",
-        "seconds": ...}`` and, for a failed chapter, the path of its executed notebook.
+    steps : per chapter (and the ``jupyter-book build``), ``{"status": "ok" | "failed" |
+        "interrupted" | "stopped", "seconds": ...}`` and, for a failed chapter, the path
+        of its executed notebook.
+    only : the chapters of a partial run (``--only``), which :func:`record_run` merges
+        into the manifest already there.
     """
     return {
+        **({"only": list(only)} if only is not None else {}),
         "config": config,
         "overrides": overrides,
         "settings": settings,
@@ -162,11 +168,61 @@ def run_manifest(
         "git_commit": git_commit(root),
         "started_utc": started_utc,
         "finished_utc": utc_now(),
-        "status": "ok" if all(c["status"] == "ok" for c in steps.values()) else "failed",
+        "status": overall_status(steps),
         "steps": steps,
         "packages": package_versions(),
         "machine": machine(),
     }
+
+
+def overall_status(steps: dict[str, dict[str, Any]]) -> str:
+    """``ok`` when every step is; else ``failed`` if one failed, else ``interrupted``."""
+    statuses = {step.get("status") for step in steps.values()}
+    if statuses <= {"ok"}:
+        return "ok"
+    if "failed" in statuses or "interrupted" not in statuses:
+        return "failed"
+    return "interrupted"
+
+
+#: What a partial run records of itself beside the chapters it merges.
+PARTIAL_RUN_KEYS = (
+    "only", "overrides", "dtype", "git_commit", "started_utc", "finished_utc", "status",
+)  # fmt: skip
+
+
+def merge_partial(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """A partial run's manifest (``current``, with ``only``) merged into the one already
+    there: the other chapters' entries are kept as they were, each chapter of this run
+    replaces its own entry, noting this run's dtype and start; the run itself is listed
+    under ``partial_runs``. Without a previous manifest, ``current`` as it is."""
+    if not isinstance(previous, dict) or not isinstance(previous.get("steps"), dict):
+        return current
+    merged = dict(previous)
+    steps = dict(previous["steps"])
+    for name, step in current["steps"].items():
+        steps[name] = {**step, "dtype": current["dtype"], "run_started_utc": current["started_utc"]}
+    merged["steps"] = steps
+    merged["status"] = overall_status(steps)
+    run = {key: current.get(key) for key in PARTIAL_RUN_KEYS}
+    merged["partial_runs"] = [*previous.get("partial_runs", []), run]
+    return merged
+
+
+def record_run(path: str | Path, manifest: dict[str, Any], *, partial: bool) -> Path:
+    """Write a run's ``manifest`` to ``path``: whole for a run of every chapter, merged
+    chapter by chapter into the manifest there for a ``partial`` run (``--only``, or a
+    run that stopped: :func:`merge_partial`), so that one chapter's run never replaces
+    the record of the whole book."""
+    path = Path(path)
+    if partial:
+        previous = None
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet, or unreadable: this run's own
+            pass
+        manifest = merge_partial(previous, manifest)
+    return write_manifest(path, manifest)
 
 
 def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
