@@ -33,6 +33,18 @@ TINY_BOOK_CONFIG = {
 }
 
 
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run only where ``-m`` names them (``-m browser``): a ``-m`` on
+    the command line (the fast loop's ``-m "not slow"``) replaces the ``-m 'not browser'``
+    of the settings' addopts, which would otherwise let them in."""
+    if "browser" in (config.getoption("markexpr") or ""):
+        return
+    browser = [item for item in items if item.get_closest_marker("browser") is not None]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if item.get_closest_marker("browser") is None]
+
+
 @pytest.fixture(scope="session")
 def tokenizer():
     return tiny_tokenizer()

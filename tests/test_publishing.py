@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import jupytext
@@ -20,6 +21,9 @@ from steerspace.book.structure import chapters
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 URL, BRANCH = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+#: the install cell of every chapter: the book extra, at the release it was executed with
+PACKAGE = f"steerspace[book] @ git+{URL}@v{VERSION}"
 
 
 def code_cells(name: str) -> list:
@@ -37,7 +41,7 @@ def test_each_chapter_installs_the_library_first_from_the_configured_repository(
         f"{name}: the install cell must precede the parameters cell"
     )
     assert installs[0] == 0, f"{name}: the install cell must be the first code cell"
-    assert f'"steerspace @ git+{URL}@{BRANCH}"' in cells[installs[0]].source
+    assert f'"{PACKAGE}"' in cells[installs[0]].source
 
 
 def test_the_install_cell_installs_only_where_the_library_is_missing(monkeypatch):
@@ -49,13 +53,15 @@ def test_the_install_cell_installs_only_where_the_library_is_missing(monkeypatch
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # as on Colab
     exec(source, {})
     assert calls == [
-        ([sys.executable, "-m", "pip", "install", "-q", f"steerspace @ git+{URL}@{BRANCH}"], True)
+        ([sys.executable, "-m", "pip", "install", "-q", PACKAGE], True)
     ]
 
 
 def test_citation_names_the_configured_repository():
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert citation["repository-code"] == URL
+    assert URL in (ROOT / "CHANGELOG.md").read_text()
+    assert URL in (ROOT / ".zenodo.json").read_text()
 
 
 #: mybinder.org's memory per session
@@ -76,13 +82,13 @@ def test_binder_installs_after_the_checkout_with_the_lock():
     post_build = ROOT / ".binder" / "postBuild"
     assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
     script = post_build.read_text()
-    assert re.search(r"pip install .*-r requirements\.lock -e \.", script)
+    assert re.search(r'pip install .*-r requirements-book\.lock -e "\.\[book\]"', script)
     # repo2docker reads only .binder/ when it exists: no install there before the copy
     assert sorted(p.name for p in (ROOT / ".binder").iterdir()) == ["postBuild", "runtime.txt"]
 
 
 def test_set_repository_rewrites_the_setting_and_its_copies(tmp_path):
-    for name in ("_config.yml", "CITATION.cff"):
+    for name in ("_config.yml", "CITATION.cff", "CHANGELOG.md", ".zenodo.json"):
         (tmp_path / name).write_text((ROOT / name).read_text())
     (tmp_path / "notebooks").mkdir()
     first = chapters(ROOT)[0]
@@ -97,8 +103,11 @@ def test_set_repository_rewrites_the_setting_and_its_copies(tmp_path):
     config = yaml.safe_load((tmp_path / "_config.yml").read_text())
     assert config["repository"] == {**CONFIG["repository"], "url": url, "branch": "course"}
     assert yaml.safe_load((tmp_path / "CITATION.cff").read_text())["repository-code"] == url
+    for name in ("CHANGELOG.md", ".zenodo.json"):
+        text = (tmp_path / name).read_text()
+        assert url in text and URL not in text, name
     chapter = (tmp_path / "notebooks" / f"{first}.py").read_text()
-    assert f'"steerspace @ git+{url}@course"' in chapter
+    assert f'"steerspace[book] @ git+{url}@v{VERSION}"' in chapter
     bad = subprocess.run([sys.executable, str(script), "not-a-url"], capture_output=True)
     assert bad.returncode == 2 and b"usage" in bad.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,57 @@ def test_tests_run_the_readme_command_on_three_pythons():
     job = load("tests.yml")["jobs"]["test"]
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
     script = job["steps"][-1]["run"]
-    assert "-r requirements.lock" in script and "python -m pytest" in script
+    assert '-r requirements-test.lock -e ".[book,test]"' in script
+    assert "python -m pytest" in script
+
+
+#: the workflows that build the book, and what they must not install: the test tools
+BOOK_WORKFLOWS = {"book.yml": "build", "gpu-book.yml": "execute", "release.yml": "release"}
+TEST_TOOLS = ("requirements-test.lock", "test]", "pytest", "ruff", "actionlint", "zizmor")
+
+
+@pytest.mark.parametrize("name", sorted(BOOK_WORKFLOWS))
+def test_book_workflows_install_the_book_lock_and_no_test_tools(name):
+    steps = load(name)["jobs"][BOOK_WORKFLOWS[name]]["steps"]
+    script = "\n".join(s.get("run", "") for s in steps)
+    assert '-r requirements-book.lock -e ".[book]"' in script
+    installs = [line for line in script.splitlines() if "pip install" in line]
+    assert installs and not [t for t in TEST_TOOLS for line in installs if t in line]
+
+
+def _build_lines(name: str, job: str) -> list[str]:
+    """The install and build commands of a workflow's job, one per line."""
+    script = "\n".join(s.get("run", "") for s in load(name)["jobs"][job]["steps"])
+    return [ln.strip() for ln in script.splitlines() if "pip install" in ln or "jupyter-book" in ln]
+
+
+def test_a_version_tag_releases_the_book_the_pages_render():
+    workflow = load("release.yml")
+    assert workflow["on"] == {"push": {"tags": ["v*"]}}
+    job = workflow["jobs"]["release"]
+    assert job["permissions"] == {"contents": "write"}
+    # the release renders the book exactly as the Pages workflow does
+    assert _build_lines("release.yml", "release") == _build_lines("book.yml", "build")
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "gh release create" in script and "--verify-tag" in script
+    assert '"steerspace-$TAG-html.zip" "steerspace-$TAG-results.zip"' in script
+    assert "CHANGELOG.md" in script and 'pyproject.toml' in script
+
+
+def test_release_notes_come_from_the_changelog_section_of_the_tag(tmp_path):
+    # the release step's awk program, run on this repository's CHANGELOG.md
+    step = next(
+        s["run"] for s in load("release.yml")["jobs"]["release"]["steps"] if "awk" in s.get("run", "")
+    )
+    program = step.split("awk -v v=\"$version\" '")[1].split("' CHANGELOG.md")[0]
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    notes = subprocess.run(
+        ["awk", "-v", f"v={version}", program, str(ROOT / "CHANGELOG.md")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    section = changelog.split(f"## [{version}]")[1].split("\n## [")[0]
+    assert notes.strip() and notes.strip() == section.split("\n", 1)[1].strip()
 
 
 def test_pages_render_the_committed_notebooks_without_executing():

@@ -43,6 +43,19 @@ HUB_IDS: dict[str, str] = {
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
+def _datasets() -> Any:
+    """The ``datasets`` module, imported on first use: it is the ``hf`` extra, not a
+    dependency of the library (ImportError in one line naming the extra)."""
+    try:
+        import datasets
+    except ImportError as err:
+        raise ImportError(
+            "hf: data sources need Hugging Face datasets, the extra 'hf' of steerspace: "
+            "pip install 'steerspace[hf]'"
+        ) from err
+    return datasets
+
+
 def is_hf_source(source: object) -> bool:
     """Whether a data key's value asks for ``datasets`` (``"hf:..."``)."""
     return isinstance(source, str) and source.startswith(HF_PREFIX)
@@ -64,8 +77,7 @@ def _local_dir(target: str) -> Path | None:
 
 def _from_disk(root: Path, split: str, what: str) -> Any:
     """One split of a local copy: save_to_disk (DatasetDict or Dataset) or parquet."""
-    import datasets
-
+    datasets = _datasets()
     if (root / "dataset_dict.json").is_file():
         saved = datasets.load_from_disk(str(root))
         if split not in saved:
@@ -101,8 +113,7 @@ def open_split(source: str, *, subset: str | None, split: str, what: str) -> Any
     if local is not None:
         root = local / subset if subset and (local / subset).is_dir() else local
         return _from_disk(root, split, what)
-    import datasets
-
+    datasets = _datasets()
     try:
         return datasets.load_dataset(target, subset, split=split)
     except Exception as err:  # the hub, the network, a gate: all end here, in one line
