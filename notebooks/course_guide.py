@@ -28,7 +28,8 @@
 # %% tags=["remove-cell"]
 # Colab, or anywhere the book's library is missing: install it, with what a chapter
 # needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
-# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# the release this book was executed with (tests/test_publishing.py keeps them equal).
+# Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
@@ -146,9 +147,8 @@ display(Markdown(course.sessions_markdown(root)))
 # %% [markdown]
 # ## Working on the exercises
 #
-# Every chapter ends with exercises, each with its difficulty; the solutions are folded
-# under each one and run with the chapter, and {doc}`exercises` lists them all. Most
-# are a single re-run with other parameters:
+# Every chapter ends with exercises, each with its difficulty, and {doc}`exercises`
+# lists them all. Most are a single re-run with other parameters:
 #
 # ```bash
 # steerspace book --only finding_experts --set k=200 --no-build

@@ -15,14 +15,19 @@
 # # All exercises
 #
 # Every exercise of the book, numbered by chapter (Exercise 4.2 is the second exercise
-# of Chapter 4), with its difficulty. Each links to its chapter, where the solution
-# follows it, folded. Every solution is code that runs with its chapter, so a solution
-# that breaks fails the book's tests. {glue:md}`exercises_count`
+# of Chapter 4), with its difficulty and a link to its chapter.
+# {glue:md}`exercises_count`
+
+# %% [markdown] tags=["teacher"]
+# In this edition the solution follows each exercise in its chapter, folded. Every
+# solution is code that runs with its chapter, so a solution that breaks fails the
+# book's tests.
 
 # %% tags=["remove-cell"]
 # Colab, or anywhere the book's library is missing: install it, with what a chapter
 # needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
-# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# the release this book was executed with (tests/test_publishing.py keeps them equal).
+# Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util

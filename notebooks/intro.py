@@ -48,7 +48,8 @@
 # %% tags=["remove-cell"]
 # Colab, or anywhere the book's library is missing: install it, with what a chapter
 # needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
-# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# the release this book was executed with (tests/test_publishing.py keeps them equal).
+# Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util
@@ -183,10 +184,14 @@ else:
 
 # %% [markdown]
 # New here? The {doc}`course_guide` suggests an order, the time each chapter takes on a
-# CPU, and what to learn from it. Each chapter opens with its result, says how to
-# re-run it with other parameters, and ends with its scorecard rows and numbered
-# exercises with solutions that run.
-#
+# CPU, and what to learn from it. Each chapter opens with its result and the claims it
+# tests, says how to re-run it with other parameters, and ends with numbered exercises.
+
+# %% [markdown] tags=["teacher"]
+# In this edition each exercise is followed by its solution, folded: code that runs
+# with the chapter.
+
+# %% [markdown]
 # ## How this book is made
 #
 # Every number and figure comes from running the chapters: the notebooks in

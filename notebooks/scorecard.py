@@ -22,7 +22,8 @@
 # %% tags=["remove-cell"]
 # Colab, or anywhere the book's library is missing: install it, with what a chapter
 # needs (the `book` extra), from the repository (`repository.url` in _config.yml) at
-# the release this book was executed with (tests/test_publishing.py keeps them equal). Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
+# the release this book was executed with (tests/test_publishing.py keeps them equal).
+# Elsewhere this does nothing. On 2 CPU cores, set config = "classroom" below
 # for a small run (a few minutes per chapter from an empty cache; the course guide
 # lists the memory each chapter needs).
 import importlib.util

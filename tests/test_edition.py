@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -44,3 +46,21 @@ def test_an_unclosed_solution_is_an_error():
     nb = V4.new_notebook(cells=[V4.new_markdown_cell("```{solution-start} ex-a\n```")])
     with pytest.raises(ValueError, match="no \\{solution-end\\}"):
         student_notebook(nb)
+
+
+def test_the_student_edition_has_no_launch_button_to_the_teachers_notebooks(tmp_path):
+    import yaml
+
+    from steerspace.book.edition import write_student_sources
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out"
+    (out / "book").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        (out / name).write_text((root / name).read_text(encoding="utf-8"), encoding="utf-8")
+    nbformat.write(chapter(), out / "book" / "chapter.ipynb")
+    tree = write_student_sources(out, tmp_path / "tree")
+    settings = yaml.safe_load((tree / "_config.yml").read_text(encoding="utf-8"))
+    assert "launch_buttons" not in settings
+    assert "launch_buttons" in yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    assert "solution" not in (tree / "book" / "chapter.ipynb").read_text(encoding="utf-8")

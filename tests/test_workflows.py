@@ -95,7 +95,11 @@ def test_book_workflows_install_the_book_lock_and_no_test_tools(name):
 def _build_lines(name: str, job: str) -> list[str]:
     """The install and build commands of a workflow's job, one per line."""
     script = "\n".join(s.get("run", "") for s in load(name)["jobs"][job]["steps"])
-    return [ln.strip() for ln in script.splitlines() if "pip install" in ln or "jupyter-book" in ln]
+    return [
+        ln.strip()
+        for ln in script.splitlines()
+        if any(word in ln for word in ("pip install", "jupyter-book", "steerspace book"))
+    ]
 
 
 def test_a_version_tag_releases_the_book_the_pages_render():
@@ -108,6 +112,7 @@ def test_a_version_tag_releases_the_book_the_pages_render():
     script = "\n".join(s.get("run", "") for s in job["steps"])
     assert "gh release create" in script and "--verify-tag" in script
     assert '"steerspace-$TAG-html.zip" "steerspace-$TAG-results.zip"' in script
+    assert "steerspace.pdf" in script  # the print edition
     assert "CHANGELOG.md" in script and 'pyproject.toml' in script
 
 
@@ -130,7 +135,9 @@ def test_release_notes_come_from_the_changelog_section_of_the_tag(tmp_path):
 def test_pages_render_the_committed_notebooks_without_executing():
     workflow = load("book.yml")
     script = "\n".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
-    assert "jupyter-book build" in script and "steerspace book" not in script
+    # renders and prints the executed notebooks, executing nothing
+    assert "steerspace book --no-execute --pdf" in script
+    assert "papermill" not in script and "steerspace book --no-build" not in script
     assert "deploy-pages" in workflow["jobs"]["deploy"]["steps"][0]["uses"]
 
 

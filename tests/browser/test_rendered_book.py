@@ -270,7 +270,7 @@ if (student) {
   if (main.querySelector('div.solution')) bad.push('a solution on the student edition');
   if (/\\bsolutions?\\b/i.test(main.innerText)) bad.push('the student edition mentions solutions');
   for (const a of document.querySelectorAll('a[href]')) {
-    if (/colab\\.research\\.google\\.com|\\.ipynb/.test(a.href)) bad.push('a link to a notebook with solutions: ' + a.href);
+    if (/colab\\.research\\.google\\.com|github\\.com\\/.*\\.ipynb/.test(a.href)) bad.push('a link to a notebook with solutions: ' + a.href);
   }
 }
 return bad;

@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="execute every chapter, even those unchanged since they last ran",
     )
+    book.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the built edition as one PDF (out/_build/pdf; needs Chromium)",
+    )
     book.add_argument("--root", default=".", help="repository root (with _toc.yml)")
     book.add_argument(
         "--out",
@@ -159,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 execute=not args.no_execute,
                 jobs=args.jobs,
                 rerun=args.rerun,
+                pdf=args.pdf,
             )
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, Terminated) else "interrupted"

@@ -89,6 +89,7 @@ def write_student_sources(out: Path, tree: Path) -> Path:
     if tree.exists():
         shutil.rmtree(tree)
     copy_book_pages(out, tree)
+    _without_launch_buttons(tree / "_config.yml")
     nbformat = _nbformat()
     for path in sorted((out / "book").glob("*.ipynb")):
         if path.name.endswith(".failed.ipynb"):
@@ -99,6 +100,17 @@ def write_student_sources(out: Path, tree: Path) -> Path:
         except ValueError as err:
             raise ValueError(f"{path.name}: {err}") from None
     return tree
+
+
+def _without_launch_buttons(config: Path) -> None:
+    """Drop the launch buttons from the student edition's ``_config.yml``: they open the
+    repository's notebooks, which hold the solutions (a student downloads the page's own
+    notebook, without them, from the download button)."""
+    import yaml
+
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings.pop("launch_buttons", None)
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
 
 
 def build_student_edition(out: Path, *, toc: dict[str, Any] | None = None) -> Path:

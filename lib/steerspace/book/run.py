@@ -35,6 +35,7 @@ from steerspace.infra.cache import atomic_write, key_hash
 from steerspace.infra.chapter_cache import ENV_VAR as OUTPUTS_VAR
 from steerspace.infra.chapter_cache import ChapterCache, cacheable, chapter_key, outputs_listed
 from steerspace.config import load_config
+from steerspace.book.pdf import print_pdf
 from steerspace.book.edition import EDITIONS, build_student_edition
 from steerspace.book.structure import (
     DEFAULT_CONFIG,
@@ -397,7 +398,9 @@ def _run_parallel(
             raise
 
 
-def build_only(root: Path, out: str | Path | None, edition: str) -> dict[str, float]:
+def build_only(
+    root: Path, out: str | Path | None, edition: str, *, pdf: bool = False
+) -> dict[str, float]:
     """Build ``edition`` from the executed notebooks in ``out`` (default ``root``),
     executing nothing and writing no manifest."""
     out = Path(out).expanduser().resolve() if out is not None else root
@@ -412,7 +415,21 @@ def build_only(root: Path, out: str | Path | None, edition: str) -> dict[str, fl
     start = time.perf_counter()
     index = _build(root, out, edition, present)
     print(f"[steerspace] {edition} edition built: {index}", flush=True)
-    return {"jupyter-book build": time.perf_counter() - start}
+    timings = {"jupyter-book build": time.perf_counter() - start}
+    if pdf:
+        timings["pdf"] = _print_pdf(index.parent, root, out, edition)
+    return timings
+
+
+def _print_pdf(html: Path, root: Path, out: Path, edition: str) -> float:
+    """Print the built ``html`` site as one PDF (:mod:`steerspace.book.pdf`) in
+    ``out/_build/pdf/``; returns the seconds it took."""
+    start = time.perf_counter()
+    pages = [f"{entry}.html" for entry in toc_files(root) if (html / f"{entry}.html").is_file()]
+    name = "steerspace.pdf" if edition == "teacher" else f"steerspace-{edition}.pdf"
+    pdf = print_pdf(html, pages, out / "_build" / "pdf" / name)
+    print(f"[steerspace] print edition: {pdf}", flush=True)
+    return time.perf_counter() - start
 
 
 def _build(root: Path, out: Path, edition: str, present: list[str]) -> Path:
@@ -493,8 +510,10 @@ def run_book(
     execute: bool = True,
     jobs: int = 1,
     rerun: bool = False,
+    pdf: bool = False,
 ) -> dict[str, float]:
-    """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build.
+    """Execute chapters (all, or ``only``) with ``config`` + ``overrides``, then build
+    (and, with ``pdf``, print the built edition as one PDF in ``out/_build/pdf``).
 
     ``jobs`` > 1 executes that many chapters at a time, each kernel on its share of the
     CPUs (:func:`_run_parallel`); the summary pages still run after all others.
@@ -534,7 +553,7 @@ def run_book(
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"--jobs must be a positive integer, got {jobs!r}; e.g. --jobs 2")
     if not execute:
-        return build_only(root, out, edition)
+        return build_only(root, out, edition, pdf=pdf)
     overrides = dict(overrides or {})
     cfg = load_config(config, **overrides)  # fail fast on a bad key or value
     every = chapters(root)
@@ -613,6 +632,8 @@ def run_book(
                 "seconds": round(timings["jupyter-book build"], 1),
             }
             print(f"[steerspace] book built: {index}", flush=True)
+            if pdf:
+                timings["pdf"] = _print_pdf(index.parent, root, out, edition)
     except BaseException as err:
         failure = err
         _settle(steps, err)
