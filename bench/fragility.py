@@ -102,7 +102,9 @@ def overlap(a, b, k: int) -> float:
 def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--ks", default="500,2000", help="numbers of experts (comma-separated)")
-    parser.add_argument("--other-dtype", default=None, help="default: the dtype this run does not use")
+    parser.add_argument(
+        "--other-dtype", default=None, help="default: the dtype this run does not use"
+    )
     args = parser.parse_args()
     from steerspace.data import default_tatoeba_dir, load_tatoeba
     from steerspace.pipeline import Pipeline
@@ -138,7 +140,8 @@ def main() -> None:
             )
     seconds = time.perf_counter() - started
     worst = max(
-        abs(r[m]["value"] - ref_row[m]["value"]) / max(1e-9, (ref_row[m]["high"] - ref_row[m]["low"]) / 2)
+        abs(r[m]["value"] - ref_row[m]["value"])
+        / max(1e-9, (ref_row[m]["high"] - ref_row[m]["low"]) / 2)
         for ref_row in rows
         if ref_row["condition"] == "reference"
         for r in rows

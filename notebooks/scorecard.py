@@ -108,8 +108,8 @@ plt.show()
 #   own wording says), and at least half of all units were testable;
 # - **partly reproduced**: at least two units, and at least half of the testable ones,
 #   support it, and more support it than contradict it;
-# - **not reproduced**: at least one unit contradicts it, and at least as many
-#   contradict it as support it;
+# - **not reproduced**: more units contradict it than support it, or as many do and
+#   they make at least half of the testable units;
 # - **not testable: too wide**: too few units decide either way;
 # - **not testable here**: no unit was testable, or the claim needs what this run does
 #   not have (several models, a data set).

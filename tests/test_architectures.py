@@ -74,7 +74,12 @@ ARCHITECTURES: dict[str, tuple[Callable[[int], PretrainedConfig], str, int]] = {
     ),
     "gpt2-polylm": (
         lambda v: GPT2Config(
-            vocab_size=v, n_embd=HIDDEN, n_layer=LAYERS, n_head=2, n_inner=MLP, n_positions=256,
+            vocab_size=v,
+            n_embd=HIDDEN,
+            n_layer=LAYERS,
+            n_head=2,
+            n_inner=MLP,
+            n_positions=256,
             **IDS,
         ),  # fmt: skip
         _shipped("polylm-13b"),
@@ -89,8 +94,13 @@ ARCHITECTURES: dict[str, tuple[Callable[[int], PretrainedConfig], str, int]] = {
     ),
     "gpt-neox": (
         lambda v: GPTNeoXConfig(
-            vocab_size=v, hidden_size=HIDDEN, intermediate_size=MLP, num_hidden_layers=LAYERS,
-            num_attention_heads=2, max_position_embeddings=256, **IDS,
+            vocab_size=v,
+            hidden_size=HIDDEN,
+            intermediate_size=MLP,
+            num_hidden_layers=LAYERS,
+            num_attention_heads=2,
+            max_position_embeddings=256,
+            **IDS,
         ),  # fmt: skip
         r"gpt_neox\.layers\.\d+\.mlp\.dense_4h_to_h",
         MLP,

@@ -307,9 +307,19 @@ def test_score_conditions_and_intervals_compare_the_same_queries():
     assert set(table["space"]) == {"pre", "post"} and (table["n"] == 30).all()
     # the intervention here *is* language centering: no change between the two
     same = paired_change(
-        hits, list(pre), "a", "all pairs", "dot", ("pre", "language_centering"), ("a", "none"), n_boot=300)
+        hits,
+        list(pre),
+        "a",
+        "all pairs",
+        "dot",
+        ("pre", "language_centering"),
+        ("a", "none"),
+        n_boot=300,
+    )
     assert same.value == 0.0 and same.low == 0.0 and same.high == 0.0
-    gain = paired_change(hits, list(pre), "a", "all pairs", "dot", ("pre", "none"), ("a", "none"), n_boot=300)
+    gain = paired_change(
+        hits, list(pre), "a", "all pairs", "dot", ("pre", "none"), ("a", "none"), n_boot=300
+    )
     assert gain.value > 0 and gain.low > 0
 
 
@@ -428,9 +438,12 @@ def test_target_changes_stand_post_for_each_targets_own_space():
         own = (t, "none")
         expected = paired_change(hits, langs, t, VIEWS[0], "dot", own, standardised, n_boot=30)
         assert changes[t] == expected
-    cosine = target_changes(hits, langs, ["a"], ("pre", "none"), ("post", "none"), score="cosine", n_boot=300)
+    cosine = target_changes(
+        hits, langs, ["a"], ("pre", "none"), ("post", "none"), score="cosine", n_boot=300
+    )
     assert cosine["a"] == paired_change(
-        hits, langs, "a", "target as query", "cosine", ("pre", "none"), ("a", "none"), n_boot=300)
+        hits, langs, "a", "target as query", "cosine", ("pre", "none"), ("a", "none"), n_boot=300
+    )
 
 
 def test_statistics_table_has_a_row_per_space():

@@ -141,9 +141,24 @@ def test_fragility_table_flags_moves_beyond_the_reference_interval():
 
     result = {
         "rows": [
-            {"k": 500, "condition": "reference", "top_k_overlap": 1.0, "retrieval cosine": est(0.10)},
-            {"k": 500, "condition": "first half", "top_k_overlap": 0.8, "retrieval cosine": est(0.11)},
-            {"k": 500, "condition": "bfloat16", "top_k_overlap": 0.9, "retrieval cosine": est(0.05)},
+            {
+                "k": 500,
+                "condition": "reference",
+                "top_k_overlap": 1.0,
+                "retrieval cosine": est(0.10),
+            },
+            {
+                "k": 500,
+                "condition": "first half",
+                "top_k_overlap": 0.8,
+                "retrieval cosine": est(0.11),
+            },
+            {
+                "k": 500,
+                "condition": "bfloat16",
+                "top_k_overlap": 0.9,
+                "retrieval cosine": est(0.05),
+            },
         ]
     }
     table = fragility_table(result).set_index("condition")

@@ -28,9 +28,7 @@ def committed_records() -> dict[str, dict]:
 
 RECORDS = committed_records()
 TESTED = [
-    c.id + (f" [{c.primary}]" if c.primary else "")
-    for c in CLAIMS.values()
-    if c.rule is not None
+    c.id + (f" [{c.primary}]" if c.primary else "") for c in CLAIMS.values() if c.rule is not None
 ]
 
 
@@ -63,7 +61,9 @@ def test_every_rule_is_calibrated_on_this_runs_units(key):
     if not units or not any(u.testable for u in units):
         pytest.skip(f"{key}: no testable unit on this run ({rec['reason']})")
     cal = calibrate(claim, units, n_sim=4000, seed=1)
-    assert cal.null_rate <= ALPHA, f"{key}: (partly) reproduced in {cal.null_rate:.1%} of null replays"
+    assert cal.null_rate <= ALPHA, (
+        f"{key}: (partly) reproduced in {cal.null_rate:.1%} of null replays"
+    )
 
 
 SYNTHETIC = {

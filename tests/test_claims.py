@@ -24,7 +24,9 @@ from steerspace.metrics.inference import Estimate
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def ev(low: float, high: float, *, ref: float = 0.0, testable: bool = True, margin=None) -> Evidence:
+def ev(
+    low: float, high: float, *, ref: float = 0.0, testable: bool = True, margin=None
+) -> Evidence:
     return Evidence(
         "u",
         Estimate((low + high) / 2, low, high, 10),
@@ -120,6 +122,13 @@ def test_partly_needs_half_of_the_testable_units_and_more_support_than_against()
     assert Rule("above").verdict([s, s] + [u] * 2)[0] == "partly reproduced"
     assert Rule("above").verdict([s, s] + [u] * 3)[0] == "not testable: too wide"
     assert Rule("above").verdict([s, s, a, a])[0] == "not reproduced"
+
+
+def test_a_tie_of_few_decided_units_is_too_wide_and_any_lean_against_is_not_reproduced():
+    s, a, u = (unit("above", o) for o in ("support", "against", "undecided"))
+    assert Rule("above", "most").verdict([s, a, u, u, u])[0] == "not testable: too wide"
+    assert Rule("above", "most").verdict([s, a, s, a, u])[0] == "not reproduced"
+    assert Rule("above", "most").verdict([a, u, u, u, u])[0] == "not reproduced"
 
 
 def test_untestable_units_name_their_reason_and_do_not_count():

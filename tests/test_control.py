@@ -69,7 +69,9 @@ def test_draws_are_a_unit_of_the_interval():
 def test_distance_changes_put_random_minus_pre_beside_random_minus_experts():
     samples = control.distance_samples(_spaces(random_shift=0.0), n_boot=100, seed=0)
     changes = control.distance_changes(samples, 30, n_boot=100).set_index("comparison")
-    assert {"experts − pre", "experts' values − pre", "experts' values − experts"} <= set(changes.index)
+    assert {"experts − pre", "experts' values − pre", "experts' values − experts"} <= set(
+        changes.index
+    )
     total = changes.loc["experts' values − pre", "value"]
     assert total == pytest.approx(changes.loc["experts' values − experts", "value"]
                                   + changes.loc["experts − pre", "value"])  # fmt: skip
@@ -139,7 +141,9 @@ def test_paraphrase_claims():
     negative, small = control.paraphrase_assessments(hits, {}, variant="cosine", n_boot=200)
     assert negative.claim.id == "control.paraphrase" and negative.verdict == "reproduced"
     assert small.claim.id == "control.paraphrase_small" and small.verdict == "not reproduced"
-    none = control.paraphrase_assessments({}, {"ja": "one translation"}, variant="cosine", n_boot=10)
+    none = control.paraphrase_assessments(
+        {}, {"ja": "one translation"}, variant="cosine", n_boot=10
+    )
     assert all(a.verdict == "not testable here" for a in none)
     assert "ja: one translation" in none[0].reason
 

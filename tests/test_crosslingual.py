@@ -76,9 +76,13 @@ def test_ratios_are_per_target_and_the_best_pair_is_only_described():
     hits = xl.space_hits(pre_ok, post, score="cosine")
     (unit,), overall = xl.ratio_evidence(hits, ["es"], CHANCE, n_boot=300)
     block = xl.target_block
-    expected = block(hits["es"], "es").to_numpy().mean() / block(hits["pre"], "es").to_numpy().mean()
+    expected = (
+        block(hits["es"], "es").to_numpy().mean() / block(hits["pre"], "es").to_numpy().mean()
+    )
     assert unit.testable and unit.reference == 2.0
-    assert unit.estimate.value == pytest.approx(expected) and overall.value == pytest.approx(expected)
+    assert unit.estimate.value == pytest.approx(expected) and overall.value == pytest.approx(
+        expected
+    )
     best = xl.best_pair(hits, ["es"], CHANCE, n_boot=300)
     assert best["pair"].startswith("es→") and best["ratio"] >= unit.estimate.value
 
@@ -86,7 +90,9 @@ def test_ratios_are_per_target_and_the_best_pair_is_only_described():
 def test_majority_counts_the_candidates_that_gain():
     hits = all_hits()
     (unit,), overall = xl.majority_evidence(hits, ["es"], CHANCE, n_boot=300)
-    gains = (xl.target_block(hits["es"], "es").astype(float) - xl.target_block(hits["pre"], "es")).mean()
+    gains = (
+        xl.target_block(hits["es"], "es").astype(float) - xl.target_block(hits["pre"], "es")
+    ).mean()
     assert unit.estimate.value == pytest.approx((gains > 0).mean()) and unit.reference == 0.5
     assert Rule("above").outcome(unit) == "support"
 
@@ -151,7 +157,9 @@ def test_delta_marks_flags_pairs_whose_interval_excludes_zero():
 
 def test_formatted_cells_use_the_books_number_format():
     hits = all_hits()
-    summary = xl.summary_table(hits, ["es"], CHANCE, n_boot=300).assign(score="cosine", part="target")
+    summary = xl.summary_table(hits, ["es"], CHANCE, n_boot=300).assign(
+        score="cosine", part="target"
+    )
     cells = xl.summary_cells(summary)
     row = cells.loc["target", "cosine", "es"]
     assert row["pre"].endswith("(at chance)") and row["post − pre"].endswith(" pp")

@@ -63,7 +63,10 @@ def test_ratio_against_two():
     ev = hits_ratio("es", hits(40), hits(120), chance=0.005, n_boot=B)
     assert ev.estimate.value == pytest.approx(3.0)
     assert Rule("above").outcome(ev) == "support"
-    assert Rule("above").outcome(hits_ratio("x", hits(40), hits(44), chance=0.005, n_boot=B)) == "against"
+    assert (
+        Rule("above").outcome(hits_ratio("x", hits(40), hits(44), chance=0.005, n_boot=B))
+        == "against"
+    )
 
 
 def test_share_of_candidates_gaining():

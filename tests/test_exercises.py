@@ -30,7 +30,7 @@ def test_labels_are_unique_across_the_book():
     assert len(labels) == len(set(labels))
 
 
-SOURCE = '''\
+SOURCE = """\
 # %% [markdown]
 # :::{exercise}
 # :label: ex-x-one
@@ -47,7 +47,7 @@ print(1 + 1)
 # %% [markdown]
 # ```{solution-end}
 # ```
-'''
+"""
 
 
 def test_parser_reads_difficulty_and_solution_and_refuses_gaps(tmp_path):

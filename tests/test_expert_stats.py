@@ -173,7 +173,9 @@ def test_exist_assessment_and_the_full_ranking():
     ranking = es.auroc_ranking(tables)
     assert list(ranking.columns) == ["layer", "unit", *(f"auroc_{t}" for t in tables)]
     assert len(ranking) == len(next(iter(tables.values())))
-    assert ranking[["layer", "unit"]].equals(ranking[["layer", "unit"]].sort_values(["layer", "unit"]))
+    assert ranking[["layer", "unit"]].equals(
+        ranking[["layer", "unit"]].sort_values(["layer", "unit"])
+    )
 
 
 def test_pooling_table1_statements():

@@ -226,7 +226,9 @@ def test_a_running_chapter_stops_cleanly_on_ctrl_c_and_sigterm(
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)
     (root / "book").mkdir()
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/slow\n")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/slow\n"
+    )
     (root / "_config.yml").write_text("title: t\n")
     (root / "book" / "intro.md").write_text("# Intro\n")
     (root / "notebooks" / "slow.py").write_text(SLEEPING_CHAPTER)

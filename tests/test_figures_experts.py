@@ -48,7 +48,9 @@ def test_auroc_per_layer_panels_by_code_with_chance_line_and_integer_blocks():
         fig.canvas.draw()
         ticks = ax.get_xticks()
         assert np.allclose(ticks, np.round(ticks))
-        shown = [(t, label.get_text()) for t, label in zip(ticks, ax.get_xticklabels(), strict=True)]
+        shown = [
+            (t, label.get_text()) for t, label in zip(ticks, ax.get_xticklabels(), strict=True)
+        ]
         assert all(text == str(int(t)) for t, text in shown if -0.5 <= t <= BLOCKS - 0.5)
         assert ax.get_xlim() == (-0.5, BLOCKS - 0.5)
     assert {t.get_text() for t in fig.legends[0].get_texts()} >= {"best of all units by chance"}

@@ -89,7 +89,9 @@ def test_change_summary_greys_untestable_targets():
                              "change_low": 0.01, "change_high": 0.03, "testable": ok})  # fmt: skip
     fig = change_summary_figure(pd.DataFrame(rows), title="t")
     ax = fig.axes[0]
-    colours = {matplotlib.colors.to_hex(ln.get_color()) for ln in ax.get_lines() if len(ln.get_xdata())}
+    colours = {
+        matplotlib.colors.to_hex(ln.get_color()) for ln in ax.get_lines() if len(ln.get_xdata())
+    }
     assert style.language_color("es").lower() in colours
     assert "#bbbbbb" in colours and style.language_color("de").lower() not in colours
     assert ax.get_ylabel().endswith("(percentage points)")
@@ -104,7 +106,9 @@ def test_table2_figure_draws_ours_and_the_papers_values():
                 rows.append({"score": score, "correlation": name, "query_language": target,
                              "r": -0.5, "ci_low": -0.8, "ci_high": -0.2,
                              "testable": name == "r(d_post,d_pre)" or score == "cosine"})  # fmt: skip
-    paper = pd.DataFrame([{"query_language_iso": "es", "correlation": "r(acc_pre,d_pre)", "r": -0.9}])
+    paper = pd.DataFrame(
+        [{"query_language_iso": "es", "correlation": "r(acc_pre,d_pre)", "r": -0.9}]
+    )
     fig = table2_figure(pd.DataFrame(rows), paper, title="t")
     first = fig.axes[0]
     assert first.get_xlim() == (-1.05, 1.05)
@@ -112,8 +116,13 @@ def test_table2_figure_draws_ours_and_the_papers_values():
     paper_ticks = [ln for ln in first.get_lines() if ln.get_marker() == "|" and len(ln.get_xdata())
                    and matplotlib.colors.to_hex(ln.get_color()) == "#555555"]  # fmt: skip
     assert [list(t.get_xdata()) for t in paper_ticks if len(t.get_xdata())] == [[-0.9]]
-    greys = [ln for ln in first.get_lines() if ln.get_marker() not in ("|", "_", "")
-             and matplotlib.colors.to_hex(ln.get_color()) == "#bbbbbb" and len(ln.get_xdata())]
+    greys = [
+        ln
+        for ln in first.get_lines()
+        if ln.get_marker() not in ("|", "_", "")
+        and matplotlib.colors.to_hex(ln.get_color()) == "#bbbbbb"
+        and len(ln.get_xdata())
+    ]
     assert len(greys) == 2  # inner product, r(acc_pre, d_pre): at chance for both targets
     plt.close(fig)
 

@@ -67,12 +67,17 @@ def test_best_k_choose_k_and_language_mix():
 
 def test_steering_evidence_supports_a_rise_and_contradicts_a_fall():
     up = make_sweep(SHARE, COST)
-    outcomes = [CLAIMS["k.steering"].rule.outcome(ev) for ev in ksweep.steering_evidence(up, 100, n_boot=300)]
+    outcomes = [
+        CLAIMS["k.steering"].rule.outcome(ev)
+        for ev in ksweep.steering_evidence(up, 100, n_boot=300)
+    ]
     assert outcomes == ["support", "support"]
     down = make_sweep({key: 0.0 for key in SHARE}, COST, pre_share=0.5)
     ev = ksweep.steering_evidence(down, 100, n_boot=300)
     assert [CLAIMS["k.steering"].rule.outcome(e) for e in ev] == ["against", "undecided"]
-    assert assess("k.steering", ksweep.steering_evidence(up, 100, n_boot=300)).verdict == "reproduced"
+    assert (
+        assess("k.steering", ksweep.steering_evidence(up, 100, n_boot=300)).verdict == "reproduced"
+    )
     mean = ksweep.mean_steering_change(up, 100, n_boot=300)
     assert mean.value == pytest.approx((int(0.6 * N) + int(0.3 * N)) / (2 * N))
     assert 0 < mean.low < mean.value < mean.high
@@ -80,7 +85,10 @@ def test_steering_evidence_supports_a_rise_and_contradicts_a_fall():
 
 def test_perplexity_evidence_reaches_support_and_against():
     rising = make_sweep(SHARE, COST)
-    assert assess("k.perplexity", ksweep.perplexity_evidence(rising, 1000, n_boot=300)).verdict == "reproduced"
+    assert (
+        assess("k.perplexity", ksweep.perplexity_evidence(rising, 1000, n_boot=300)).verdict
+        == "reproduced"
+    )
     falling = make_sweep(SHARE, {key: -0.5 for key in COST})
     assert (
         assess("k.perplexity", ksweep.perplexity_evidence(falling, 1000, n_boot=300)).verdict

@@ -29,7 +29,7 @@ def test_the_print_page_holds_every_article_in_order_and_nothing_else(tmp_path):
     assert page.index("first") < page.index("second")
     assert page.count('class="bd-article steerspace-print"') == 2
     assert "menu" not in page and "footer" not in page
-    assert '../_static/x.css' in page  # the site's styles resolve from book/
+    assert "../_static/x.css" in page  # the site's styles resolve from book/
     with pytest.raises(FileNotFoundError, match="build it first"):
         print_page(html, ["book/missing.html"])
 

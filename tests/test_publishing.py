@@ -52,9 +52,7 @@ def test_the_install_cell_installs_only_where_the_library_is_missing(monkeypatch
     assert calls == []
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # as on Colab
     exec(source, {})
-    assert calls == [
-        ([sys.executable, "-m", "pip", "install", "-q", PACKAGE], True)
-    ]
+    assert calls == [([sys.executable, "-m", "pip", "install", "-q", PACKAGE], True)]
 
 
 def test_citation_names_the_configured_repository():

@@ -113,19 +113,23 @@ def test_a_version_tag_releases_the_book_the_pages_render():
     assert "gh release create" in script and "--verify-tag" in script
     assert '"steerspace-$TAG-html.zip" "steerspace-$TAG-results.zip"' in script
     assert "steerspace.pdf" in script  # the print edition
-    assert "CHANGELOG.md" in script and 'pyproject.toml' in script
+    assert "CHANGELOG.md" in script and "pyproject.toml" in script
 
 
 def test_release_notes_come_from_the_changelog_section_of_the_tag(tmp_path):
     # the release step's awk program, run on this repository's CHANGELOG.md
     step = next(
-        s["run"] for s in load("release.yml")["jobs"]["release"]["steps"] if "awk" in s.get("run", "")
+        s["run"]
+        for s in load("release.yml")["jobs"]["release"]["steps"]
+        if "awk" in s.get("run", "")
     )
-    program = step.split("awk -v v=\"$version\" '")[1].split("' CHANGELOG.md")[0]
+    program = step.split('awk -v v="$version" \'')[1].split("' CHANGELOG.md")[0]
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     notes = subprocess.run(
         ["awk", "-v", f"v={version}", program, str(ROOT / "CHANGELOG.md")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     changelog = (ROOT / "CHANGELOG.md").read_text()
     section = changelog.split(f"## [{version}]")[1].split("\n## [")[0]

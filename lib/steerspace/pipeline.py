@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from steerspace.config import Config
+from steerspace.core.checks import check_k
 from steerspace.core.experts import expert_table, make_intervention, random_k, top_k
 from steerspace.core.forward import embed, embed_layers, record_activations
 from steerspace.core.generation import generate_free, perplexity
@@ -339,13 +340,9 @@ class Pipeline:
         return table.set_index("code")
 
     def check_k(self, k: int) -> int:
-        """``k`` if it is a valid number of experts for this model, else ``ValueError``."""
-        if k > self.n_units:
-            raise ValueError(
-                f"k={k} is larger than the {self.n_units} units matched by modules="
-                f"{self.cfg.modules!r}; choose k <= {self.n_units}"
-            )
-        return k
+        """``k`` if it is a valid number of experts for this model, else ``ValueError``
+        (:func:`steerspace.core.experts.check_k`)."""
+        return check_k(k, self.n_units, units=f"units matched by modules={self.cfg.modules!r}")
 
     def _activations_key(self, language: str, pooling: str) -> dict:
         cfg = self.cfg

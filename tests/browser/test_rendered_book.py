@@ -277,7 +277,10 @@ return bad;
 """
 MIN_FIGURE_WIDTH = 300  # px at a 1280 px window
 # a caption names the paper's figure or table it reproduces, or says it is not the paper's
-PAPER_REFERENCE = re.compile(r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not (a figure )?(of|in) the paper|beyond the paper", re.I)
+PAPER_REFERENCE = re.compile(
+    r"paper's (Fig|Table|App)|Figs?\. \d|Tables? \d|not (a figure )?(of|in) the paper|beyond the paper",
+    re.I,
+)
 
 
 def test_every_page_renders_cleanly(site, driver, screenshots):
@@ -433,16 +436,33 @@ def test_teachers_notes_are_in_the_teacher_edition_only(site, student_site, driv
 
 
 PLANTED = {
-    "repr": ('<div class="cell_output"><pre>&lt;IPython.core.display.Markdown object&gt;</pre></div>', False),
+    "repr": (
+        '<div class="cell_output"><pre>&lt;IPython.core.display.Markdown object&gt;</pre></div>',
+        False,
+    ),
     "dict": ("<div class=\"cell_output\"><pre>{'score_counts': '37 rows'}</pre></div>", False),
-    "series": ('<div class="cell_output"><pre>es    3\nName: languages, dtype: int64</pre></div>', False),
+    "series": (
+        '<div class="cell_output"><pre>es    3\nName: languages, dtype: int64</pre></div>',
+        False,
+    ),
     "role": ("<p>See {doc}`course_guide` for the plan.</p>", False),
-    "shrunk figure": ('<div style="width:300px"><img width="740" style="max-width:100%" src="data:image/png;base64,'
-                      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="></div>', False),
+    "shrunk figure": (
+        '<div style="width:300px"><img width="740" style="max-width:100%" src="data:image/png;base64,'
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="></div>',
+        False,
+    ),
     "cut cell": ("<table><tr><td>Languages are closer to each oth…</td></tr></table>", False),
-    "wide code": ('<div class="cell_input"><pre style="width:200px;overflow:auto">x = ' + "1 + " * 80 + '1</pre></div>', False),
+    "wide code": (
+        '<div class="cell_input"><pre style="width:200px;overflow:auto">x = '
+        + "1 + " * 80
+        + "1</pre></div>",
+        False,
+    ),
     "student solution": ('<div class="solution"><p>the answer</p></div>', True),
-    "teacher notebook": ('<a href="https://colab.research.google.com/github/o/r/blob/main/book/x.ipynb">Colab</a>', True),
+    "teacher notebook": (
+        '<a href="https://colab.research.google.com/github/o/r/blob/main/book/x.ipynb">Colab</a>',
+        True,
+    ),
 }
 
 
@@ -456,6 +476,8 @@ def test_each_render_check_fails_on_its_planted_defect(driver, tmp_path, defect)
     with serve(tmp_path) as base:
         open_page(driver, base + "page.html")
         assert driver.execute_script(RENDER_DEFECTS, student), f"{defect} not caught"
-        (tmp_path / "clean.html").write_text("<html><body><main><p>A clean page.</p></main></body></html>")
+        (tmp_path / "clean.html").write_text(
+            "<html><body><main><p>A clean page.</p></main></body></html>"
+        )
         open_page(driver, base + "clean.html")
         assert driver.execute_script(RENDER_DEFECTS, student) == []

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import eigh
 
-from steerspace.metrics.geometry import as_matrix, unit_rows
+from steerspace.metrics.geometry import Space, as_matrix, unit_rows
 from steerspace.metrics.inference import (
     Estimate,
     bootstrap_hits,
@@ -45,8 +45,6 @@ from steerspace.metrics.inference import (
 from steerspace.metrics.retrieval import SCORES
 from steerspace.text.format import fmt, fmt_ci
 from steerspace.text.statements import as_estimate, decided, per_unit, value_range
-
-Space = Mapping[str, np.ndarray]
 
 __all__ = [
     "BASELINES",

@@ -137,9 +137,7 @@ def steering_change(
     )
 
 
-def perplexity_change(
-    sweep: Sweep, target: str, k: int, *, n_boot: int, seed: int = 0
-) -> Estimate:
+def perplexity_change(sweep: Sweep, target: str, k: int, *, n_boot: int, seed: int = 0) -> Estimate:
     """Log-perplexity of the held-out ``target`` text at ``k`` minus at k = 0, with a
     block bootstrap over its tokens."""
     return block_bootstrap_delta(
@@ -201,9 +199,7 @@ def mean_steering_change(
     return Estimate(point / targets, low, high, pre.shape[0])
 
 
-def pooled_perplexity_change(
-    sweep: Sweep, k: int, *, n_boot: int, seed: int = 0
-) -> Estimate:
+def pooled_perplexity_change(sweep: Sweep, k: int, *, n_boot: int, seed: int = 0) -> Estimate:
     """Log-perplexity at ``k`` minus at k = 0 over the held-out tokens of all targets
     together (each target's text in turn), block bootstrap over tokens."""
     before = np.concatenate([sweep.token_nll[t, 0] for t in sweep.targets])
@@ -218,9 +214,7 @@ def steering_evidence(sweep: Sweep, k: int, *, n_boot: int, seed: int = 0) -> li
     ]
 
 
-def perplexity_evidence(
-    sweep: Sweep, k: int, *, n_boot: int, seed: int = 0
-) -> list[Evidence]:
+def perplexity_evidence(sweep: Sweep, k: int, *, n_boot: int, seed: int = 0) -> list[Evidence]:
     """Claim ``k.perplexity``: per target, the log-perplexity at ``k`` minus at k = 0."""
     return [
         Evidence(t, perplexity_change(sweep, t, k, n_boot=n_boot, seed=seed)) for t in sweep.targets

@@ -20,6 +20,7 @@ import pandas as pd
 from steerspace import claims
 from steerspace.claims import Assessment, Evidence
 from steerspace.claims.evidence import correlation, hits_change, hits_ratio, share_gaining
+from steerspace.metrics.geometry import Space
 from steerspace.metrics.inference import (
     CI_LEVEL,
     Estimate,
@@ -38,7 +39,6 @@ from steerspace.metrics.retrieval import (
 )
 from steerspace.text.format import fmt, fmt_ci
 
-Space = Mapping[str, np.ndarray]
 #: which accuracy a Table 2 correlation rests on: it is tested only where that one is
 #: above chance ("either": pre or post; "none": distances only)
 TABLE2_REQUIRES = {
@@ -172,7 +172,9 @@ def delta_marks(
     diff = post.to_numpy(float) - pre.to_numpy(float)
     rows = [
         {"query": q, "candidate": c, **est.as_dict(), "excludes_zero": est.excludes(0.0)}
-        for (q, c), est in zip(pre.columns, bootstrap_columns(diff, n_boot=n_boot, seed=seed), strict=True)
+        for (q, c), est in zip(
+            pre.columns, bootstrap_columns(diff, n_boot=n_boot, seed=seed), strict=True
+        )
     ]
     return pd.DataFrame(rows)
 
@@ -491,7 +493,9 @@ def table2_assessments(
             used = [(row.query_language, row.correlation)
                     for row, unit in zip(part.itertuples(index=False), units, strict=True)
                     if unit.testable]  # fmt: skip
-            summary = mean_correlation(frames[score], used, n_boot=n_boot, seed=seed) if used else None
+            summary = (
+                mean_correlation(frames[score], used, n_boot=n_boot, seed=seed) if used else None
+            )
             variant = score if variants != ("",) else ""
             out.append(claims.assess(claim_id, units, variant=variant, summary=summary))
     return out
@@ -608,9 +612,9 @@ def summary_by_part(
     with ``score`` and ``part`` (``"target as query"``, ``"other queries"``) columns."""
     parts = {"target as query": "target", "other queries": "other"}
     return pd.concat(
-        per_score(
-            hits, summary_table, targets, chance, part=part, n_boot=n_boot, seed=seed
-        ).assign(part=name)
+        per_score(hits, summary_table, targets, chance, part=part, n_boot=n_boot, seed=seed).assign(
+            part=name
+        )
         for name, part in parts.items()
     )
 
@@ -623,8 +627,7 @@ def table2_per_score(
     """:func:`table2_checked` for every score (``frames[score]``, ``flags[score]``),
     stacked with a ``score`` column."""
     return pd.concat(
-        table2_checked(f, flags[score], chance).assign(score=score)
-        for score, f in frames.items()
+        table2_checked(f, flags[score], chance).assign(score=score) for score, f in frames.items()
     )
 
 

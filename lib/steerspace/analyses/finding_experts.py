@@ -90,9 +90,7 @@ def exist_evidence(
     return Evidence(unit, Estimate(auc, low, high, n_pos + n_neg), threshold)
 
 
-def exist_assessment(
-    tables: dict[str, pd.DataFrame], k: int, n_pos: int, n_neg: int
-) -> Assessment:
+def exist_assessment(tables: dict[str, pd.DataFrame], k: int, n_pos: int, n_neg: int) -> Assessment:
     """Claim ``experts.exist`` at ``k``: per target, :func:`exist_evidence`; the summary
     the weakest target's k-th best AUROC."""
     evidence = [exist_evidence(t, table, k, n_pos, n_neg) for t, table in tables.items()]
@@ -107,9 +105,7 @@ def auroc_ranking(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     first = next(iter(tables.values()))
     out = first[["layer", "unit"]].sort_values(["layer", "unit"], ignore_index=True)
     for target, table in tables.items():
-        aligned = table.set_index(["layer", "unit"])["auroc"].reindex(
-            pd.MultiIndex.from_frame(out)
-        )
+        aligned = table.set_index(["layer", "unit"])["auroc"].reindex(pd.MultiIndex.from_frame(out))
         out[f"auroc_{target}"] = aligned.to_numpy()
     return out
 

@@ -79,8 +79,14 @@ def preserved_evidence(
     margin of :func:`steerspace.claims.evidence.hits_equivalent` (testable only where
     pre is above chance); and the mean change over the languages' queries."""
     units = [
-        hits_equivalent(lang, hits[lang]["pre"], hits[lang]["post"], chance_of(hits[lang]),
-                        n_boot=n_boot, seed=seed)  # fmt: skip
+        hits_equivalent(
+            lang,
+            hits[lang]["pre"],
+            hits[lang]["post"],
+            chance_of(hits[lang]),
+            n_boot=n_boot,
+            seed=seed,
+        )  # fmt: skip
         for lang in languages
     ]
     return units, _pooled_change(hits, languages, "post", n_boot=n_boot, seed=seed)
@@ -92,16 +98,21 @@ def mixed_evidence(
     """Claim ``paraphrase.mixed_drops``: per language, mixed − pre (paired over queries;
     a drop needs pre above chance); and the mean change over the languages' queries."""
     units = [
-        hits_change(lang, hits[lang]["pre"], hits[lang]["mixed"], chance_of(hits[lang]),
-                    n_boot=n_boot, require="before", seed=seed)  # fmt: skip
+        hits_change(
+            lang,
+            hits[lang]["pre"],
+            hits[lang]["mixed"],
+            chance_of(hits[lang]),
+            n_boot=n_boot,
+            require="before",
+            seed=seed,
+        )  # fmt: skip
         for lang in languages
     ]
     return units, _pooled_change(hits, languages, "mixed", n_boot=n_boot, seed=seed)
 
 
-def assessments(
-    hits: Mapping[str, Hits], *, n_boot: int, seed: int = 0
-) -> list[Assessment]:
+def assessments(hits: Mapping[str, Hits], *, n_boot: int, seed: int = 0) -> list[Assessment]:
     """Claims ``paraphrase.preserved`` and ``paraphrase.mixed_drops`` for every score
     variant (``hits[variant]``: language → condition → hits)."""
     out = []

@@ -23,7 +23,7 @@ import pandas as pd
 
 from steerspace.claims import Assessment, Evidence, assess, not_testable
 from steerspace.claims.evidence import margin_above_chance, over_draws, testable
-from steerspace.metrics.geometry import TABLE1_QUANTITIES, table1_resampled
+from steerspace.metrics.geometry import TABLE1_QUANTITIES, Space, table1_resampled
 from steerspace.metrics.inference import (
     Estimate,
     estimate_from_samples,
@@ -42,7 +42,6 @@ CONTROLS = {"experts' values": "experts", "own means": "own"}
 #: the conditions every control table holds, in the order figures draw them
 CONDITIONS = ("pre", "experts", *CONTROLS)
 
-Space = Mapping[str, np.ndarray]
 Key = tuple[str, str, int]  # (target, control, seed)
 
 
@@ -351,7 +350,10 @@ def geometry_assessments(
     minus under the experts, over draws and sentences; the summary the mean over
     targets."""
     out = []
-    for claim_id, control in (("control.geometry", PAPER_CONTROL), ("control.geometry_own", "own means")):
+    for claim_id, control in (
+        ("control.geometry", PAPER_CONTROL),
+        ("control.geometry_own", "own means"),
+    ):
         if not any(c == control for _, c, _, _ in samples):
             continue  # no draws of this control in this run
         units, per_target = [], []
@@ -396,7 +398,9 @@ def retrieval_assessments(
         ok, why = testable(pre[0], experts[0], chance, "either", n_boot=n_boot)
         smaller.append(change_over_draws(target, experts, random, ok=ok, why_not=why, **kw))
         per_improve.append([mean_samples((r.astype(float) - pre[0]).mean(1), **kw) for r in random])
-        per_smaller.append([mean_samples((r.astype(float) - experts[0]).mean(1), **kw) for r in random])
+        per_smaller.append(
+            [mean_samples((r.astype(float) - experts[0]).mean(1), **kw) for r in random]
+        )
     n = len(next(iter(hits.values())))
     return [
         assess("control.retrieval", improve, variant=variant,
@@ -434,8 +438,12 @@ def paraphrase_assessments(
         ):
             ok, why = testable(before[0], before[0], chance, "before", n_boot=n_boot)
             units, arrays = claims_[claim_id]
-            units.append(change_over_draws(target, before, random, ok=ok, why_not=why, **extra, **kw))
-            arrays.append([mean_samples((r.astype(float) - before[0]).mean(1), **kw) for r in random])
+            units.append(
+                change_over_draws(target, before, random, ok=ok, why_not=why, **extra, **kw)
+            )
+            arrays.append(
+                [mean_samples((r.astype(float) - before[0]).mean(1), **kw) for r in random]
+            )
     out = []
     for claim_id, (units, arrays) in claims_.items():
         if not units:

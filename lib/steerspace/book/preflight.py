@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from steerspace.core.checks import check_k as check_k_value
 from steerspace.config import Config, load_config
 from steerspace.data.hf import HF_PREFIX, is_hf_source
 
@@ -99,13 +100,15 @@ def check_corpus_sizes(cfg: Config, languages: list[str]) -> None:
 def check_k(cfg: Config, n_units: int) -> None:
     """``k`` and every value of the k grids is at most the model's unit count."""
     asked = {"k": [cfg.k], "k_grid": list(cfg.k_grid), "dose_k_grid": list(cfg.dose_k_grid)}
+    units = f"units matched by modules={cfg.modules!r}"
     for key, values in asked.items():
-        too_big = [k for k in values if k > n_units]
-        if too_big:
-            raise ValueError(
-                f"config key {key!r}: {too_big} is more than the {n_units} units matched by "
-                f"modules={cfg.modules!r}; choose values <= {n_units}"
-            )
+        for k in values:
+            if k == 0 and key == "k_grid":
+                continue  # the grid's 0 is the original model
+            try:
+                check_k_value(k, n_units, units=units)
+            except ValueError as err:
+                raise ValueError(f"config key {key!r}: {err}") from None
 
 
 def preflight(cfg: Config) -> int:

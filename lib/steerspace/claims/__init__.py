@@ -118,7 +118,11 @@ def assessment_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
     rows = []
     for a in assessments:
         kind = a.claim.format
-        value = "—" if a.summary is None else fmt_ci(a.summary, kind, sign=kind in ("pp", "dist", "nats"))
+        value = (
+            "—"
+            if a.summary is None
+            else fmt_ci(a.summary, kind, sign=kind in ("pp", "dist", "nats"))
+        )
         rows.append(
             {"claim": a.claim.title, "score": a.variant or "—", "our value": value,
              "verdict": a.verdict, "why": a.reason}

@@ -92,7 +92,7 @@ def hits_equivalent(
     share: float = SHARE,
     seed: int = 0,
 ) -> Evidence:
-    """"Largely unchanged": the change after − before, with a margin of ``share`` of
+    """ "Largely unchanged": the change after − before, with a margin of ``share`` of
     the accuracy before above chance (for an ``equivalent`` rule). Needs the accuracy
     before above chance, else there is nothing to keep."""
     before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)

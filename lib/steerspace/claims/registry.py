@@ -90,7 +90,9 @@ def _claim(entry: dict[str, Any]) -> Claim:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}, missing keys {missing}")
     values = {**_OPTIONAL, **entry}
     if values["format"] not in FORMATS:
-        raise ValueError(f"{where}: format must be one of {list(FORMATS)}, got {values['format']!r}")
+        raise ValueError(
+            f"{where}: format must be one of {list(FORMATS)}, got {values['format']!r}"
+        )
     rule = values["rule"]
     if rule is None:
         if not values["untestable"]:

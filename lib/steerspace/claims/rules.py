@@ -25,7 +25,8 @@ whose prerequisite fails (an accuracy that is not significantly above chance) is
    least two, "most" = more than half) and at least half of all units are testable →
    **reproduced**;
 3. ``S ≥ max(2, ⌈T/2⌉)`` and ``S > A`` → **partly reproduced**;
-4. ``A ≥ 1`` and ``A ≥ S`` → **not reproduced**;
+4. more units contradict than support (``A > S``), or as many do (``A = S ≥ 1``) and
+   they are at least half of the testable units → **not reproduced**;
 5. otherwise → **not testable: too wide** (too few units decide either way).
 
 Under a null effect each unit supports with probability 2.5 % at most, so one lucky
@@ -144,7 +145,7 @@ class Rule:
                 n == 0,
                 (s >= required) & (2 * n >= total),
                 (s >= np.maximum(2, -(-n // 2))) & (s > a),
-                (a >= 1) & (a >= s),
+                (a > s) | ((a == s) & (a >= 1) & (2 * (a + s) >= n)),
             ],
             [4, 0, 1, 2],
             default=3,

@@ -134,9 +134,7 @@ def registry_keys() -> list[str]:
     ]
 
 
-def load(
-    cfg: Config, *, require_all: bool = True, chapter: str | None = None
-) -> list[dict]:
+def load(cfg: Config, *, require_all: bool = True, chapter: str | None = None) -> list[dict]:
     """Every stored record of ``cfg``'s run (or of one ``chapter``'s claims), in registry
     order; files of claims the registry no longer has are ignored.
 
@@ -149,9 +147,7 @@ def load(
     records = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         rec = json.loads(path.read_text(encoding="utf-8"))
-        if rec.get("key") in known and (
-            chapter is None or CLAIMS[rec["claim"]].chapter == chapter
-        ):
+        if rec.get("key") in known and (chapter is None or CLAIMS[rec["claim"]].chapter == chapter):
             records[rec["key"]] = rec
     stale = sorted(
         k for k, r in records.items() if r["config_fingerprint"] != config_fingerprint(cfg)
@@ -174,9 +170,7 @@ def load(
 def missing(records: list[dict]) -> dict[str, str]:
     """Registry rows without a record → the chapter that assesses them."""
     have = {rec["key"] for rec in records}
-    return {
-        key: CLAIMS[key.split(" [")[0]].chapter for key in registry_keys() if key not in have
-    }
+    return {key: CLAIMS[key.split(" [")[0]].chapter for key in registry_keys() if key not in have}
 
 
 def _estimate(d: dict) -> Estimate:
@@ -257,9 +251,7 @@ def table(records: list[dict]) -> pd.DataFrame:
                 "rule_k": None if alt is None else alt["k"],
                 "verdict_at_rule_k": None if alt is None else alt["verdict"],
                 "value_at_rule_k": None if alt is None else value_text(rec, alt["summary"]),
-                **{
-                    f"verdict_{o['variant']}": o["verdict"] for o in others(records, rec)
-                },
+                **{f"verdict_{o['variant']}": o["verdict"] for o in others(records, rec)},
                 "chapter": claim.chapter,
                 "quote": claim.quote,
                 "paper": claim.paper,
@@ -352,8 +344,7 @@ def details_markdown(records: list[dict]) -> str:
         variant = f", {rec['variant']}" if rec["variant"] else ""
         cal = rec.get("calibration")
         lines = [
-            f"**{claim.title}** (`{rec['claim']}`{variant}, {claim.section}): "
-            f"**{rec['verdict']}**",
+            f"**{claim.title}** (`{rec['claim']}`{variant}, {claim.section}): **{rec['verdict']}**",
             "",
             f"> {claim.quote}",
             "",

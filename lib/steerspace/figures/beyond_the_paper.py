@@ -331,7 +331,9 @@ def dose_figure(
     ax = fig.add_subplot(grid[-1, :])
     labels: dict[str, tuple[float, float]] = {}
     for frame, name in ((by_k, "k"), (by_strength, "s")):
-        ax.plot(frame["dlogppl"], 100 * frame["gain"], label=f"varying {name}", **_DIAL_STYLES[name])
+        ax.plot(
+            frame["dlogppl"], 100 * frame["gain"], label=f"varying {name}", **_DIAL_STYLES[name]
+        )
         for _, row in frame.iterrows():
             same = int(row["k"]) == k_main and float(row["strength"]) == 1.0
             text = (

@@ -62,8 +62,12 @@ def k_sweep_figure(table: pd.DataFrame, *, label_target: str, title: str) -> plt
         rows = table[table["target"] == target].sort_values("k")
         style = {"color": language_color(target), "marker": language_marker(target), "ms": 5,
                  "capsize": 2, "lw": 1.2, "label": target}  # fmt: skip
-        top.errorbar(rows["k"], rows["share"],
-                     yerr=error_bars(rows["share"], rows["share_low"], rows["share_high"]), **style)
+        top.errorbar(
+            rows["k"],
+            rows["share"],
+            yerr=error_bars(rows["share"], rows["share_low"], rows["share_high"]),
+            **style,
+        )
         mid.errorbar(rows["k"], rows["dlog_ppl"],
                      yerr=error_bars(rows["dlog_ppl"], rows["dlog_low"], rows["dlog_high"]), **style)  # fmt: skip
         bottom.plot(rows["dlog_ppl"], rows["share"], color=style["color"], marker=style["marker"],
@@ -93,4 +97,3 @@ def k_sweep_figure(table: pd.DataFrame, *, label_target: str, title: str) -> plt
     _legend(bottom)
     fig.suptitle(title, fontsize=11)
     return fig
-

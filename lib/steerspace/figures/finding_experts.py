@@ -166,7 +166,9 @@ def expert_values_figure(experts: Mapping[str, pd.DataFrame], *, title: str) -> 
     (``mean_neg``), on symmetric-log axes shared by all panels so that a few units far
     out do not squash the rest; dotted: the diagonal (no change)."""
     targets = language_order(experts)
-    values = np.concatenate([experts[t][["mean_pos", "mean_neg"]].to_numpy().ravel() for t in targets])
+    values = np.concatenate(
+        [experts[t][["mean_pos", "mean_neg"]].to_numpy().ravel() for t in targets]
+    )
     linthresh = symlog_threshold(values)
     edge = nice_ceiling(float(np.nanmax(np.abs(values))) * 1.1)
     fig, axes = _panels(len(targets), height=3.0, extra=0.8)
@@ -186,7 +188,9 @@ def expert_values_figure(experts: Mapping[str, pd.DataFrame], *, title: str) -> 
         ax.set_xlabel("mean over the other languages")
     for ax in axes[:: min(NCOLS, len(targets))]:
         ax.set_ylabel("set value (mean over the target)")
-    fig.suptitle(f"{title}\n(symmetric-log axes, linear within ±{linthresh:g} (shaded))", fontsize=10)
+    fig.suptitle(
+        f"{title}\n(symmetric-log axes, linear within ±{linthresh:g} (shaded))", fontsize=10
+    )
     return fig
 
 

@@ -40,7 +40,7 @@ def verdict_figure(records: list[dict], *, title: str, width: float = PAGE_WIDTH
     rows = [r for r in rows if not CLAIMS[r["claim"]].extension]
     most = max([len(r["evidence"]) for r in rows] + [1])
     per_row = min(most, 20)
-    n_sections = len({_section(r['claim']) for r in rows})
+    n_sections = len({_section(r["claim"]) for r in rows})
     height = 1.0 + 0.24 * (len(rows) + 0.9 * n_sections)
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     square = 1.0

@@ -54,7 +54,12 @@ def gains_figure(frame: pd.DataFrame, *, k: int, title: str) -> plt.Figure:
                 width=0.4,
                 label=label,
             )
-            ax.errorbar(x + offset, rows["value"], yerr=error_bars(rows["value"], rows["low"], rows["high"]), **_ERR)
+            ax.errorbar(
+                x + offset,
+                rows["value"],
+                yerr=error_bars(rows["value"], rows["low"], rows["high"]),
+                **_ERR,
+            )
         chance = float(part["chance"].max())
         add_chance(ax, chance, label=chance_label(chance))
         accuracy_axis(ax, shown["high"], chance)

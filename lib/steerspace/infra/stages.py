@@ -41,7 +41,9 @@ INTERVENE = ("steerspace.core.hooks:Intervention", "steerspace.core.hooks:interv
 STAGES: dict[str, Stage] = {
     "dtype": Stage(1, code=("steerspace.core.precision:_probe_cpu",)),
     "corpus_statistics": Stage(1, code=("steerspace.data.statistics:corpus_statistics",)),
-    "units": Stage(1, code=("steerspace.core.models:count_units", "steerspace.core.hooks:find_modules")),
+    "units": Stage(
+        1, code=("steerspace.core.models:count_units", "steerspace.core.hooks:find_modules")
+    ),
     "activations": Stage(
         1,
         code=(
@@ -61,9 +63,15 @@ STAGES: dict[str, Stage] = {
         ),
     ),
     "embeddings": Stage(1, code=("steerspace.core.forward:embed", *FORWARD, *INTERVENE)),
-    "layer_embeddings": Stage(1, code=("steerspace.core.forward:embed_layers", *FORWARD, *INTERVENE)),
+    "layer_embeddings": Stage(
+        1, code=("steerspace.core.forward:embed_layers", *FORWARD, *INTERVENE)
+    ),
     "umap": Stage(
-        1, code=("steerspace.metrics.geometry:umap_pre_post", "steerspace.metrics.geometry:umap_projection")
+        1,
+        code=(
+            "steerspace.metrics.geometry:umap_pre_post",
+            "steerspace.metrics.geometry:umap_projection",
+        ),
     ),
     # 2: own sampling loop (top-k, then top-p on the kept logits; a seeded generator per
     # batch) instead of model.generate: the same distribution, other draws

@@ -28,6 +28,9 @@ import numpy as np
 import pandas as pd
 
 PAIRS = ("all", "aligned")
+#: a space: language code → (sentences, hidden) embeddings, row i of every language the
+#: same sentence (validated by ``_check_space``)
+Space = Mapping[str, np.ndarray]
 
 __all__ = [
     "cosine_distances",
@@ -657,8 +660,7 @@ def table1_resampled(
             ]
             to_target = {o: dist(units[o], units[target]) for o in others}
             contrast = [
-                shift[x, target]
-                - np.mean([shift[x, y] for y in others if y != x], axis=0)
+                shift[x, target] - np.mean([shift[x, y] for y in others if y != x], axis=0)
                 for x in others
             ]
             out[label, target, "all_languages"] = np.mean(pair_dist, axis=0)
@@ -696,5 +698,7 @@ def nearest_original(pre: Mapping[str, np.ndarray], post: Mapping[str, np.ndarra
         d = 1.0 - pre_means @ unit_rows(x).mean(axis=0)
         best = int(np.argmin(d))
         own = float(d[pre_langs.index(lang)]) if lang in pre_space else float("nan")
-        rows.append({"language": lang, "nearest": pre_langs[best], "distance": float(d[best]), "own": own})
+        rows.append(
+            {"language": lang, "nearest": pre_langs[best], "distance": float(d[best]), "own": own}
+        )
     return pd.DataFrame(rows).set_index("language")

@@ -388,9 +388,7 @@ def fisher_pearson(
     }
 
 
-def two_level_samples(
-    per_draw: np.ndarray, *, n_boot: int, seed: int = 0
-) -> np.ndarray:
+def two_level_samples(per_draw: np.ndarray, *, n_boot: int, seed: int = 0) -> np.ndarray:
     """Resamples of a mean over random draws whose values are themselves resampled.
 
     ``per_draw`` is (draws, 1 + n_boot): for each draw (e.g. one random choice of units
