@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from steerspace.book.cli import main
-from steerspace.book.run import default_out, run_book, run_name
+from steerspace.book.run import run_book
+from steerspace.book.structure import default_out, run_name
 
 CHAPTER = """# ---
 # jupyter:
@@ -274,3 +275,53 @@ def test_a_partial_run_of_the_default_config_merges_into_the_committed_manifest(
     assert manifest["steps"]["finding_experts"] == step
     assert manifest["status"] == "interrupted" and len(manifest["partial_runs"]) == 2
     assert manifest["partial_runs"][-1]["status"] == "interrupted"
+
+
+NO_CLOBBER_CHAPTER = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+config = "gemma-3-270m"
+overrides = {}
+
+# %%
+from steerspace.book.chapter import setup_chapter
+
+cfg, _ = setup_chapter(config, overrides)
+cfg.results_path.mkdir(parents=True, exist_ok=True)
+(cfg.results_path / "table.csv").write_text(f"k\\n{cfg.k}\\n")
+"""
+
+
+def test_papermill_with_other_parameters_never_writes_the_committed_results(tmp_path, monkeypatch):
+    """The chapters' re-run box: ``papermill ... -p config gemma-3-270m -y "overrides:
+    {k: 200}"`` in the repository writes to runs/<run name>/, and the committed
+    results/gemma-3-270m/ stays byte for byte (the model is never loaded here)."""
+    import papermill
+
+    committed = tmp_path / "results" / "gemma-3-270m"
+    committed.mkdir(parents=True)
+    (committed / "table.csv").write_text("k\n500\n")
+    before = {p.name: p.read_bytes() for p in committed.iterdir()}
+    source = tmp_path / "chapter.ipynb"
+    import jupytext
+
+    jupytext.write(jupytext.reads(NO_CLOBBER_CHAPTER, fmt="py:percent"), source)
+    monkeypatch.chdir(tmp_path)
+    for overrides in ({"k": 200}, {"targets": ["es"]}):
+        papermill.execute_notebook(
+            str(source),
+            str(tmp_path / "out.ipynb"),
+            parameters={"config": "gemma-3-270m", "overrides": overrides},
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )
+    assert {p.name: p.read_bytes() for p in committed.iterdir()} == before
+    ran = tmp_path / "runs" / "gemma-3-270m_k=200" / "results" / "gemma-3-270m" / "table.csv"
+    assert ran.read_text() == "k\n200\n"
+    assert (tmp_path / "runs" / "gemma-3-270m_targets=es" / "results").is_dir()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from steerspace.book.structure import default_out
 from steerspace.config import Config, field_names, load_config
 from steerspace.core.precision import AUTO, resolve_dtype
 from steerspace.figures.style import use_book_style
@@ -31,8 +33,17 @@ def setup_chapter(
 
     ``config`` is a shipped config name or a YAML path; ``overrides`` any config keys
     (see :class:`steerspace.config.Config`), e.g. ``{"k": 200, "targets": ["es"]}``.
+    A run with other parameters than the committed book's writes its results where the
+    runner would (:func:`steerspace.book.structure.default_out`: ``runs/<run name>/``),
+    whether the chapter runs under ``steerspace book``, papermill or by hand, unless
+    ``results_dir`` is given.
     """
-    cfg = load_config(config, **dict(overrides or {}))
+    overrides = dict(overrides or {})
+    cfg = load_config(config, **overrides)
+    if "results_dir" not in overrides:
+        out = default_out(Path.cwd(), config, overrides, cfg.name)
+        if out != Path.cwd():
+            cfg = cfg.replace(results_dir=str(out.relative_to(Path.cwd()) / "results"))
     use_book_style()
     _CAUGHT.clear()
     warnings.simplefilter("default")

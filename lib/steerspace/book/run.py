@@ -38,6 +38,8 @@ from steerspace.config import load_config
 from steerspace.book.pdf import print_pdf
 from steerspace.book.edition import EDITIONS, build_student_edition
 from steerspace.book.structure import (
+    default_out,
+    run_name,
     DEFAULT_CONFIG,
     SUMMARY_PAGES,
     build_book,
@@ -118,31 +120,6 @@ def tidy_executed_notebook(path: Path) -> None:
         if record.get(key):
             record[key] = Path(record[key]).name
     atomic_write(path, lambda tmp: nbformat.write(notebook, str(tmp)))
-
-
-def run_name(name: str, overrides: Mapping[str, Any]) -> str:
-    """The folder name of a run: the config's ``name`` and its overrides, e.g.
-    ``gemma-3-270m_k=200_targets=es+fr``; characters unsafe in a path become ``-``,
-    and then (or beyond 80 characters) a hash of the overrides keeps names apart."""
-    parts = [name]
-    for key in sorted(overrides):
-        value = overrides[key]
-        if value is not None:
-            text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-            parts.append(f"{key}={text}")
-    raw = "_".join(parts)
-    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "-", raw)
-    if safe != raw or len(safe) > 80:
-        safe = f"{safe[:70]}-{key_hash(dict(overrides))[:8]}"
-    return safe
-
-
-def default_out(root: Path, config: str, overrides: Mapping[str, Any], name: str) -> Path:
-    """Where a run writes: ``root`` (the committed book) for :data:`DEFAULT_CONFIG`
-    without overrides, else ``root/runs/<run name>``."""
-    if config == DEFAULT_CONFIG and all(v is None for v in overrides.values()):
-        return root
-    return root / "runs" / run_name(name, overrides)
 
 
 def execute_chapter(

@@ -8,13 +8,17 @@ runner (:mod:`steerspace.book.run`) executes into ``book/<name>.ipynb``;
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from steerspace.infra.cache import key_hash
 
 #: The config whose run, without overrides, is the committed book.
 DEFAULT_CONFIG = "gemma-3-270m"
@@ -137,3 +141,31 @@ def build_book(root: Path, *, toc: dict[str, Any] | None = None) -> Path:
     if not index.is_file():
         raise FileNotFoundError(f"jupyter-book build finished but wrote no {index}")
     return index
+
+
+def run_name(name: str, overrides: Mapping[str, Any]) -> str:
+    """The folder name of a run: the config's ``name`` and its overrides, e.g.
+    ``gemma-3-270m_k=200_targets=es+fr``; characters unsafe in a path become ``-``,
+    and then (or beyond 80 characters) a hash of the overrides keeps names apart."""
+    parts = [name]
+    for key in sorted(overrides):
+        value = overrides[key]
+        if value is not None:
+            text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            parts.append(f"{key}={text}")
+    raw = "_".join(parts)
+    safe = re.sub(r"[^A-Za-z0-9._=+-]+", "-", raw)
+    if safe != raw or len(safe) > 80:
+        safe = f"{safe[:70]}-{key_hash(dict(overrides))[:8]}"
+    return safe
+
+
+def default_out(root: Path, config: str, overrides: Mapping[str, Any], name: str) -> Path:
+    """Where a run writes: ``root`` (the committed book) for :data:`DEFAULT_CONFIG`
+    without overrides, else ``root/runs/<run name>``. The one place that decides it:
+    the runner, papermill and a notebook opened by hand all come here
+    (:func:`steerspace.book.chapter.setup_chapter`), so no run with other parameters
+    writes over the committed results."""
+    if config == DEFAULT_CONFIG and all(v is None for v in overrides.values()):
+        return root
+    return root / "runs" / run_name(name, overrides)
