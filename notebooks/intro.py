@@ -37,7 +37,8 @@
 # On {glue:md}`intro_run`, every claim of the paper was measured and decided by a rule
 # written in code. Of the paper's {glue:md}`intro_n` claims: {glue:md}`intro_counts`
 # ({ref}`chapter-scorecard` has the table, the rules, every unit's value, and whether
-# each verdict also holds at the k the book's own rule picks).
+# each verdict also holds at the k the book's own rule picks). This edition was
+# executed {glue:md}`intro_built`.
 #
 # **Why this k.** The verdicts are scored at the config's k = {glue:md}`intro_k` experts,
 # fixed before the run between the paper's own choices ({paper}`100` for Bloom-7B,
@@ -80,6 +81,7 @@ from steerspace.figures.intro import (
 )
 from steerspace.figures.scorecard import verdict_figure
 from steerspace.figures.style import save_figure
+from steerspace.infra.manifest import git_commit, utc_now
 from steerspace.text.format import corpus_label, fmt, glue_all, model_label
 
 cfg, pipe = setup_chapter(config, overrides)
@@ -95,6 +97,8 @@ glue_all(
         "intro_run": f"{model_label(cfg.model)}, computed in {pipe.cfg.dtype}, with k = "
         f"{cfg.k} experts per target (targets {', '.join(cfg.targets)}) on "
         f"{corpus_label(cfg.corpus)}",
+        "intro_built": f"on {utc_now()[:10]}"
+        + (f" from commit `{commit}`" if (commit := git_commit(".")) else ""),
         "intro_n": fmt(len(paper_rows), "int"),
         "intro_k": fmt(cfg.k, "int"),
         "intro_rule_k": next(

@@ -281,3 +281,43 @@ def test_a_missing_data_folder_fails_in_preflight(key):
 
     with pytest.raises(FileNotFoundError, match=f"config key '{key}': directory"):
         check_data_dirs(load_config("gemma-3-270m", **{key: "/nonexistent"}))
+
+
+def test_k_is_checked_before_the_embedded_model_is_converted(tmp_path, monkeypatch):
+    from steerspace.book import preflight
+    from steerspace.core import models
+
+    def convert(*args):
+        raise AssertionError("the model was converted before k was checked")
+
+    monkeypatch.setattr(models, "_convert_gguf", convert)
+    cfg = load_config("gemma-3-270m", k=99999999, cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=r"^config key 'k': .*99999999"):
+        preflight.preflight(cfg)
+
+
+def test_an_unreachable_hub_id_fails_in_one_line_within_seconds(monkeypatch):
+    import socket
+    import time
+
+    from steerspace.core.models import check_model_reachable
+
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *a, **k: None)
+    asked = []
+
+    def no_network(address, timeout):
+        asked.append((address, timeout))
+        raise OSError(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    start = time.monotonic()
+    with pytest.raises(
+        ValueError,
+        match=r"^model 'owner/name' is not in the local Hugging Face "
+        r"cache and \S+ cannot be reached \(Name or service not known\); connect",
+    ):
+        check_model_reachable("owner/name")
+    assert time.monotonic() - start < 5 and asked and asked[0][1] <= 5
+    check_model_reachable("embedded:gemma-3-270m")  # the embedded model needs no network

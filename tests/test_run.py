@@ -114,7 +114,9 @@ def test_a_run_with_overrides_writes_its_own_folder_and_manifest(book_root, caps
     assert manifest["steps"]["ok"]["status"] == "ok" and manifest["steps"]["ok"]["seconds"] > 0
     assert manifest["packages"]["torch"] and manifest["packages"]["steerspace"]
     assert manifest["machine"]["cpu"] and "cpu_flags" in manifest["machine"]
-    assert manifest["out"] == str(out)
+    # repository-relative: a committed manifest names no machine's folders
+    assert manifest["out"] == "runs/small_k=3" and "root" not in manifest
+    assert manifest["config"] == "small.yaml"
 
 
 @pytest.mark.slow
@@ -325,3 +327,18 @@ def test_papermill_with_other_parameters_never_writes_the_committed_results(tmp_
     ran = tmp_path / "runs" / "gemma-3-270m_k=200" / "results" / "gemma-3-270m" / "table.csv"
     assert ran.read_text() == "k\n200\n"
     assert (tmp_path / "runs" / "gemma-3-270m_targets=es" / "results").is_dir()
+
+
+def test_the_shipped_embedded_config_is_the_one_its_conversion_writes(book_root):
+    # preflight counts the units (and checks k) from the shipped file, before converting
+    from transformers import AutoConfig
+
+    from steerspace.core.models import count_units, embedded_model_config, embedded_model_dir
+
+    converted = AutoConfig.from_pretrained(embedded_model_dir(book_root / ".cache"))
+    shipped = embedded_model_config()
+    ignore = {"_name_or_path", "_model_name_or_path", "dtype", "transformers_version"}
+    assert {k: v for k, v in shipped.to_dict().items() if k not in ignore} == {
+        k: v for k, v in converted.to_dict().items() if k not in ignore
+    }
+    assert count_units(shipped, r"model\.layers\.\d+\.mlp\.down_proj", "input") == 18 * 2048

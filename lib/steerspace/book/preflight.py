@@ -116,18 +116,24 @@ def preflight(cfg: Config) -> int:
 
     Raises ``ValueError`` or ``FileNotFoundError`` with a one-line message.
     """
-    from steerspace.core.models import EMBEDDED_MODEL, check_device, embedded_model_dir
+    from steerspace.core.models import (
+        EMBEDDED_MODEL,
+        check_device,
+        check_model_reachable,
+        embedded_model_dir,
+    )
     from steerspace.pipeline import Pipeline
 
     check_device(cfg.device)
+    check_model_reachable(cfg.model)
     check_data_dirs(cfg)
     check_corpus_languages(cfg)
-    if cfg.model == EMBEDDED_MODEL:  # converted, every file's checksum checked (a damaged
-        embedded_model_dir(cfg.cache_dir, verify=True)  # model is converted again), here
     pipe = Pipeline(cfg, progress=False)
     check_corpus_sizes(cfg, list(dict.fromkeys([*pipe.expert_languages, *pipe.eval_languages])))
-    n_units = pipe.n_units  # cached, or counted from the config
+    n_units = pipe.n_units  # cached, or counted from the config: no weights needed
     check_k(cfg, n_units)
+    if cfg.model == EMBEDDED_MODEL:  # converted, every file's checksum checked (a damaged
+        embedded_model_dir(cfg.cache_dir, verify=True)  # model is converted again), last
     return n_units
 
 

@@ -48,7 +48,7 @@ from steerspace.book.structure import (
     partial_toc,
     toc_files,
 )
-from steerspace.infra.manifest import record_run, run_manifest, utc_now
+from steerspace.infra.manifest import record_run, relative_to, run_manifest, utc_now
 from steerspace.infra.progress import forward_progress
 
 #: Environment variables that cap a kernel's CPU threads (OpenMP, MKL, OpenBLAS).
@@ -162,6 +162,10 @@ def execute_chapter(
             # the kernel is killed when the chapter ends or is interrupted: a graceful
             # shutdown of a busy kernel prints its own traceback on the terminal
             shutdown_kernel="immediate",
+            # the kernel's own log (e.g. ipykernel's warning that a local kernel talks
+            # over TCP) is not the reader's business; chapter warnings still reach the
+            # notebook and the terminal through show_warnings
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         tidy_executed_notebook(partial)
         partial.replace(target)
@@ -458,12 +462,13 @@ def check_out(out: Path, *, explicit: bool) -> None:
 RUNNING = "running"
 
 
-def _settle(steps: dict[str, dict[str, Any]], error: BaseException) -> None:
-    """Give every step still :data:`RUNNING` the status that ``error`` decides."""
+def _settle(steps: dict[str, dict[str, Any]], error: BaseException, root: Path) -> None:
+    """Give every step still :data:`RUNNING` the status that ``error`` decides (a failed
+    chapter's notebook named relative to ``root``)."""
     if isinstance(error, ChapterFailed) and error.name in steps:
         steps[error.name]["status"] = "failed"
         if error.notebook is not None:
-            steps[error.name]["notebook"] = str(error.notebook)
+            steps[error.name]["notebook"] = relative_to(error.notebook, root)
     if isinstance(error, KeyboardInterrupt):
         status = "interrupted"
     elif isinstance(error, ChapterFailed):
@@ -613,7 +618,7 @@ def run_book(
                 timings["pdf"] = _print_pdf(index.parent, root, out, edition)
     except BaseException as err:
         failure = err
-        _settle(steps, err)
+        _settle(steps, err, root)
         raise
     finally:
         try:

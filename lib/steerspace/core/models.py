@@ -147,6 +147,10 @@ def _convert_gguf(gguf_pkg, target: Path) -> None:
     """Dequantise the packaged GGUF into ``target`` (safetensors), via a temporary
     directory renamed into place: a conversion killed half-way leaves only a
     ``.convert-*`` directory, which ``steerspace cache prune`` removes."""
+    from transformers.utils import logging as hf_logging
+
+    if not sys.stderr.isatty():  # a log file gets our one line, not a bar per tensor group
+        hf_logging.disable_progress_bar()
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".convert-") as tmp:
         gguf_path = gguf_pkg.assemble(Path(tmp) / gguf_pkg.MODEL_NAME)
         model = AutoModelForCausalLM.from_pretrained(
@@ -222,18 +226,31 @@ def input_device(model: nn.Module) -> torch.device:
 
 
 def model_config(model: str, *, cache_dir: str | Path | None = None):
-    """The model's ``transformers`` config, read without loading any weights (the
-    embedded model is converted first if it never was). Raises ``ValueError`` in one
+    """The model's ``transformers`` config, read without loading any weights (for the
+    embedded model, :func:`embedded_model_config`, before any conversion). Raises ``ValueError`` in one
     line when it cannot be read (a typo in the id, no network for a hub id)."""
-    source = embedded_model_dir(cache_dir) if model == EMBEDDED_MODEL else model
+    if model == EMBEDDED_MODEL:
+        return embedded_model_config()
     try:
-        return AutoConfig.from_pretrained(source)
+        return AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(
             f"cannot read the config of model {model!r} ({first}); give a Hugging Face id "
             "that exists (and network or a local copy), or a local model directory"
         ) from None
+
+
+#: The embedded model's config as its conversion writes it (``config.json``), shipped
+#: so that the unit count and ``k`` are checked before the weights are converted; the
+#: package is pinned exactly, and a test compares this file with a fresh conversion.
+EMBEDDED_CONFIG = Path(__file__).with_name("embedded_model_config.json")
+
+
+def embedded_model_config():
+    """The embedded model's ``transformers`` config, without converting its weights."""
+    values = json.loads(EMBEDDED_CONFIG.read_text(encoding="utf-8"))
+    return AutoConfig.for_model(values.pop("model_type"), **values)
 
 
 def count_units(config, modules: str, capture: str) -> int:
@@ -327,6 +344,37 @@ def _directory_digest(path: Path, cache_dir: str | Path | None) -> str:
     payload = json.dumps(memo, indent=1)
     atomic_write(memo_path, lambda tmp: tmp.write_text(payload, "utf-8"))
     return value
+
+
+def check_model_reachable(model: str, *, timeout_s: float = 5.0) -> None:
+    """Fail in one line, within ``timeout_s``, when ``model`` is a Hugging Face id that
+    is neither in the local hub cache nor reachable (offline, a firewall, a proxy that
+    does not answer), instead of the hub client's retries (about 30 s, a dozen lines)."""
+    if model == EMBEDDED_MODEL or Path(model).expanduser().is_dir() or not HUB_ID.fullmatch(model):
+        return
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(model, "config.json"), str):
+        return
+    fix = "connect to the network, or give a local model directory"
+    if constants.HF_HUB_OFFLINE:
+        raise ValueError(
+            f"model {model!r} is not in the local Hugging Face cache and "
+            f"HF_HUB_OFFLINE is set; unset it and {fix}"
+        )
+    endpoint = urlparse(constants.ENDPOINT)
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise ValueError(
+            f"model {model!r} is not in the local Hugging Face cache and {host} cannot be "
+            f"reached ({err.strerror or err}); {fix}"
+        ) from None
 
 
 def _hub_revision(model_id: str) -> str:

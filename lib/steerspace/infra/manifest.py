@@ -149,7 +149,9 @@ def run_manifest(
     config, overrides : what was asked for (config name or path, ``--set`` values).
     settings : the config after overrides (:meth:`Config.as_dict`).
     dtype : the requested and resolved dtype, the device and why (``DtypeChoice``).
-    root, out : the repository and the folder the run wrote (notebooks, results).
+    root, out : the repository and the folder the run wrote (notebooks, results); the
+        manifest records ``out`` relative to ``root`` (``"."`` for the committed book),
+        so a committed manifest names no machine's folders.
     started_utc : when the run started (:func:`utc_now`).
     steps : per chapter (and the ``jupyter-book build``), ``{"status": "ok" | "failed" |
         "interrupted" | "stopped", "seconds": ...}`` and, for a failed chapter, the path
@@ -159,12 +161,11 @@ def run_manifest(
     """
     return {
         **({"only": list(only)} if only is not None else {}),
-        "config": config,
+        "config": relative_to(config, root) if Path(config).suffix in (".yaml", ".yml") else config,
         "overrides": overrides,
         "settings": settings,
         "dtype": dtype,
-        "root": str(root),
-        "out": str(out),
+        "out": relative_to(out, root),
         "git_commit": git_commit(root),
         "started_utc": started_utc,
         "finished_utc": utc_now(),
@@ -173,6 +174,16 @@ def run_manifest(
         "packages": package_versions(),
         "machine": machine(),
     }
+
+
+def relative_to(path: str | Path, root: str | Path) -> str:
+    """``path`` relative to ``root`` when inside it (``"."`` for ``root`` itself), else
+    as given: a folder the user named outside the repository."""
+    path, root = Path(path), Path(root)
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
 
 
 def overall_status(steps: dict[str, dict[str, Any]]) -> str:
