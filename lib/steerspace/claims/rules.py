@@ -67,6 +67,13 @@ class Evidence:
     improve"); ``margin`` the half-width of the "no effect" band of an equivalence
     claim (``None``: the rule's); ``testable`` is false when a prerequisite fails, and
     ``why_not`` says which.
+
+    Examples
+    --------
+    >>> from steerspace import Estimate, Evidence, Rule
+    >>> ratio = Evidence("es", Estimate(1.4, 1.1, 1.7, n=200), reference=2.0)  # "doubles"
+    >>> Rule("above").outcome(ratio)
+    'against'
     """
 
     unit: str
@@ -152,7 +159,21 @@ class Rule:
         )
 
     def verdict(self, evidence: Sequence[Evidence]) -> tuple[str, str]:
-        """The verdict over all units, and a one-line reason that counts them."""
+        """The verdict over all units, and a one-line reason that counts them.
+
+        Examples
+        --------
+        "The intervention increases top-1 accuracy" on three targets, each an
+        estimated gain in points with its 95 % interval:
+
+        >>> from steerspace import Estimate, Evidence, Rule
+        >>> gains = {"de": (4.0, 1.5, 6.5), "es": (2.0, -0.5, 4.5), "fr": (5.0, 2.0, 8.0)}
+        >>> evidence = [Evidence(t, Estimate(v, lo, hi, n=200)) for t, (v, lo, hi) in gains.items()]
+        >>> Rule("above", quantifier="all").verdict(evidence)
+        ('partly reproduced', '2 of 3 units support it, 0 contradict it, 1 undecided')
+        >>> Rule("above", quantifier="most").verdict(evidence)[0]
+        'reproduced'
+        """
         if not evidence:
             raise ValueError("a claim needs at least one unit of evidence")
         outcomes = [self.outcome(ev) for ev in evidence]

@@ -16,7 +16,8 @@ import torch
 from scipy.stats import rankdata
 
 from steerspace.core.checks import check_k
-from steerspace.core.hooks import Intervention, layer_of
+from steerspace.core.forward import record_activations
+from steerspace.core.hooks import Intervention, find_modules, layer_of
 
 
 def auroc(scores: np.ndarray, labels: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
@@ -145,6 +146,74 @@ def expert_table(
     return rank_experts(table)
 
 
+def find_experts(
+    model: torch.nn.Module,
+    tokenizer,
+    positive: Sequence[str],
+    negative: Sequence[str],
+    *,
+    modules: str,
+    k: int,
+    capture: str = "input",
+    pooling: str = "mean",
+    batch_size: int = 16,
+    target: str = "",
+) -> pd.DataFrame:
+    r"""The ``k`` units that best tell ``positive`` sentences from ``negative`` ones.
+
+    The paper's §3.2 (after Suau et al.): every unit of the modules matching
+    ``modules`` is scored by the AUROC of its mean-pooled activation as a detector of
+    the positive sentences (:func:`auroc`), and the ``k`` best are the experts. The
+    chapters run the same steps through the cache (:class:`steerspace.pipeline.Pipeline`).
+
+    Parameters
+    ----------
+    model, tokenizer
+        A causal LM and its tokenizer, e.g. from :func:`steerspace.load_model`.
+    positive, negative
+        Sentences of the target language, and of the other languages.
+    modules
+        A regular expression on module names, e.g. ``r"model\.layers\.\d+\.mlp\.down_proj"``
+        (Gemma, Llama); the shipped configs give one per architecture.
+    k
+        How many experts, at most the number of units with a defined AUROC.
+    capture
+        ``"input"`` (the module's input: the MLP's units, the paper's choice) or
+        ``"output"``.
+    pooling, batch_size
+        How a sentence's tokens are pooled, and sentences per forward pass.
+    target
+        A label written in the table's ``target`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per expert, best first: ``target, module, layer, unit, auroc,
+        mean_pos, mean_neg, rank``; ``mean_pos`` is the value
+        :func:`make_intervention` sets the unit to.
+
+    Examples
+    --------
+    >>> from steerspace import find_experts, load_model
+    >>> model, tokenizer = load_model(model_dir)  # a hub id or a local folder
+    >>> experts = find_experts(
+    ...     model, tokenizer,
+    ...     positive=["el perro come", "la casa es grande", "el sol brilla"],
+    ...     negative=["the dog eats", "the house is big", "the sun shines"],
+    ...     modules=r"model\.layers\.\d+\.mlp\.down_proj", k=5, target="es",
+    ... )
+    >>> len(experts), list(experts.columns[:5])
+    (5, ['target', 'module', 'layer', 'unit', 'auroc'])
+    >>> bool(experts["auroc"].is_monotonic_decreasing)
+    True
+    """
+    found = find_modules(model, modules)
+    options = dict(capture=capture, pooling=pooling, batch_size=batch_size)
+    pos = record_activations(model, tokenizer, positive, found, **options)
+    neg = record_activations(model, tokenizer, negative, found, **options)
+    return top_k(expert_table(pos, neg, target=target), k)
+
+
 def rank_experts(table: pd.DataFrame) -> pd.DataFrame:
     """Sort by AUROC (descending, NaN last), ties by layer then unit; add ``rank`` from 0."""
     out = table.sort_values(
@@ -189,8 +258,38 @@ def make_intervention(
     strength: float = 1.0,
     values: Sequence[float] | None = None,
 ) -> Intervention:
-    """An :class:`~steerspace.core.hooks.Intervention` setting each row's unit to ``mean_pos``
-    (or to ``values``, one per row, if given)."""
+    """The paper's intervention: each expert's unit fixed to its typical value.
+
+    Parameters
+    ----------
+    experts
+        Rows with ``module``, ``unit`` and ``mean_pos``, e.g. from :func:`find_experts`.
+    label
+        A name for caches and figures, e.g. ``"es-top500"``.
+    capture
+        ``"input"`` or ``"output"``: the side of the module the units are on (as when
+        they were found).
+    strength
+        In [0, 1]: 1 sets the units (the paper), 0 leaves the model as it is.
+    values
+        One value per row instead of ``mean_pos``.
+
+    Returns
+    -------
+    Intervention
+        To use with :func:`~steerspace.core.hooks.intervening` or ``intervention=`` of
+        :func:`~steerspace.core.forward.embed`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from steerspace import make_intervention
+    >>> experts = pd.DataFrame({"module": ["model.layers.1.mlp.down_proj"] * 2,
+    ...                         "unit": [3, 7], "mean_pos": [0.5, -1.25]})
+    >>> intervention = make_intervention(experts, label="es-top2")
+    >>> intervention.size, intervention.values["model.layers.1.mlp.down_proj"].tolist()
+    (2, [0.5, -1.25])
+    """
     vals = np.asarray(experts["mean_pos"] if values is None else values, dtype=np.float32)
     units: dict[str, torch.Tensor] = {}
     targets: dict[str, torch.Tensor] = {}

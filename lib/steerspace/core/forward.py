@@ -179,7 +179,35 @@ def embed(
     max_length: int = 128,
     progress: bool | str = False,
 ) -> np.ndarray:
-    """Sentence embeddings: pooled last hidden state, (n, hidden_size) float32."""
+    """Sentence embeddings: the last hidden state pooled over each sentence's tokens.
+
+    The paper's §4–§6 compare these before and after the intervention.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A causal LM and its tokenizer, e.g. from :func:`steerspace.load_model`.
+    sentences
+        The sentences to embed.
+    intervention
+        Applied during the pass (:func:`steerspace.make_intervention`), or ``None``.
+    pooling
+        ``"mean"`` (the paper) or ``"max"`` over the sentence's tokens.
+    include_bos, batch_size, max_length, progress
+        Whether the BOS token is pooled; sentences per pass; tokens kept; a bar.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(sentences), hidden_size)`` float32.
+
+    Examples
+    --------
+    >>> from steerspace import embed, load_model
+    >>> model, tokenizer = load_model(model_dir)
+    >>> embed(model, tokenizer, ["the dog eats", "el perro come"]).shape
+    (2, 32)
+    """
     return forward_pooled(
         model,
         tokenizer,

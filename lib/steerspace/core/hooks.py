@@ -174,10 +174,29 @@ class Intervention:
 
 @contextmanager
 def intervening(model: nn.Module, intervention: Intervention | None) -> Iterator[None]:
-    """Set the intervention's units at every token position for the ``with`` block.
+    r"""Set the intervention's units at every token position for the ``with`` block.
 
     ``None`` is a no-op, so callers can treat "pre" and "post" alike. The hooks are
     removed on exit, also when the block raises.
+
+    Examples
+    --------
+    Steer a generation (or any forward pass) with the experts of a target:
+
+    >>> import torch
+    >>> from steerspace import find_experts, intervening, load_model, make_intervention
+    >>> model, tokenizer = load_model(model_dir)
+    >>> experts = find_experts(model, tokenizer, ["el perro"], ["the dog"],
+    ...                        modules=r"model\.layers\.\d+\.mlp\.down_proj", k=4)
+    >>> ids = tokenizer("the dog", return_tensors="pt").input_ids
+    >>> with torch.no_grad():
+    ...     before = model(ids).logits
+    ...     with intervening(model, make_intervention(experts, label="es")):
+    ...         after = model(ids).logits
+    >>> bool((before != after).any())
+    True
+    >>> torch.equal(model(ids).logits, before)  # the hooks are gone after the block
+    True
     """
     if intervention is None or intervention.size == 0:
         yield

@@ -188,10 +188,34 @@ def load_model(
     to ``device``; the hooks and interventions work on the sharded modules, and inputs go
     to the device of the input embeddings (:func:`input_device`).
 
+    Parameters
+    ----------
+    model
+        A Hugging Face id (``"bigscience/bloom-7b1"``), a local model folder, or
+        :data:`EMBEDDED_MODEL` (the book's default, converted once into the cache).
+    dtype
+        ``"float32"``, ``"bfloat16"``, ``"float16"`` or ``"auto"``.
+    device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    cache_dir, device_map, offload_folder
+        Where the embedded model is converted to; sharding, as above.
+
+    Returns
+    -------
+    (model, tokenizer)
+        The model in eval mode and its tokenizer (with a pad token).
+
     Raises
     ------
     ValueError
         Unknown dtype, or a device that this machine does not have (checked first).
+
+    Examples
+    --------
+    >>> from steerspace import load_model
+    >>> model, tokenizer = load_model(model_dir, dtype="float32")
+    >>> model.training, tokenizer.pad_token is not None
+    (False, True)
     """
     if dtype not in (AUTO, *DTYPES):
         raise ValueError(f"dtype must be one of {[AUTO, *DTYPES]}, got {dtype!r}")

@@ -37,7 +37,15 @@ CI_LEVEL = 0.95
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with its confidence interval and the number of independent
-    units it rests on (queries, sentences, generations, targets)."""
+    units it rests on (queries, sentences, generations, targets).
+
+    Examples
+    --------
+    >>> from steerspace import Estimate
+    >>> gain = Estimate(value=3.5, low=0.5, high=6.5, n=200)  # points of top-1 accuracy
+    >>> gain.excludes(0.0), gain.excludes(5.0)
+    (True, False)
+    """
 
     value: float
     low: float

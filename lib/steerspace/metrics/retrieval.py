@@ -129,6 +129,20 @@ def top1_accuracy(queries: np.ndarray, candidates: np.ndarray, *, score: str = "
 
     Used by the retrieval chapters (paper §5 Fig. 4–5, §6 Table 3, App. H Table 7).
     The mean of :func:`top1_hits`; see there for the parameters and tie rule.
+
+    Examples
+    --------
+    Row i of the queries (say, English sentences) should retrieve row i of the
+    candidates (their translations):
+
+    >>> import numpy as np
+    >>> from steerspace import top1_accuracy
+    >>> queries = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    >>> candidates = np.array([[3.0, 0.0], [0.0, 1.0], [0.6, 0.6]])
+    >>> top1_accuracy(queries, candidates)  # the long first row wins the third query
+    0.6666666666666666
+    >>> top1_accuracy(queries, candidates, score="cosine")
+    1.0
     """
     return float(top1_hits(queries, candidates, score=score).mean())
 
