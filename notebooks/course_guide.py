@@ -58,7 +58,7 @@ from steerspace.book.structure import DEFAULT_CONFIG
 from steerspace.config import load_config
 from steerspace.data.languages import LANGUAGES
 from steerspace.infra.bench_results import load_benchmark
-from steerspace.text.format import fmt, glue_all
+from steerspace.text.format import glue_all
 
 root = Path.cwd()  # papermill runs the chapters in the repository root
 names = {code: lang.name for code, lang in LANGUAGES.items()}
@@ -68,13 +68,12 @@ dtype = load_benchmark(results, course.DTYPE_BENCHMARK)
 classroom = course.load_classroom(results)
 bf16 = course.has_bf16(book)
 cold = (book or {}).get("runs", {}).get("cold", {}).get("wall_s")
-cores = (book or {}).get("machine", {}).get("usable_cpus")
 glue_all(
     {
         "course_plan": course.plan_summary(),
         "course_cold_book": (
-            f"{course.duration(cold)} on {fmt(cores, 'int')} CPU cores"
-            if cold is not None and cores
+            f"{course.duration(cold)} on {course.machine_text(book)}"
+            if cold is not None
             else f"a time that is {course.NOT_MEASURED} here (`{course.BOOK_BENCHMARK_COMMAND}`)"
         ),
         "course_classroom_size": course.classroom_size(

@@ -437,7 +437,8 @@ def classroom_text(classroom: dict[str, Any] | None) -> str:
         else "in the dtype `auto` chose on a CPU with bfloat16"
     )
     text = (
-        f"`{command}` measured each chapter alone from an empty cache, {how}: "
+        f"`{command}` measured each chapter alone from an empty cache on "
+        f"{machine_text(classroom)}, {how}: "
         f"{fmt(len(results), 'int')} chapters, the slowest ({{doc}}`{slowest}`) "
         f"{duration(results[slowest]['seconds'])}; "
     )
