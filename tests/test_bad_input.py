@@ -1,6 +1,8 @@
-"""Every bad input fails in one line, with exit status 2, before any chapter starts: each
-row of the README's bad-input table is run here, and every config key has a bad value
-that is rejected."""
+"""Every bad input fails in one line, with exit status 2, before any chapter starts and
+without changing a file of the repository: each row of the README's bad-input table is
+run here (against a copy of the repository's book and results), and every config key
+has a bad value that is rejected. The bad archives of ``cache unpack`` are the table of
+tests/test_cache_cli.py."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +56,28 @@ def tiny_config(tmp_path, tiny_model_dir) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory) -> Path:
+    """A copy of what a run could overwrite in the repository (book sources, executed
+    chapters, results), for the rows to run against."""
+    from conftest import copy_book_sources
+
+    root = tmp_path_factory.mktemp("repository")
+    copy_book_sources(root)
+    for notebook in (ROOT / "book").glob("*.ipynb"):
+        shutil.copy(notebook, root / "book" / notebook.name)
+    shutil.copytree(ROOT / "results", root / "results")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int] | None]:
+    """Every file (its size and modification time) and folder (``None``) under ``root``."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None
+        for p in root.rglob("*")
+    }
+
+
 @pytest.fixture
 def no_chapter_runs(monkeypatch):
     def fail(*args, **kwargs):
@@ -75,32 +100,40 @@ def unwritable_folder(tmp_path: Path) -> Path:
 
 
 #: The files the rows' ``--config`` names, in the folder the rows run in.
-BROKEN_CONFIGS = {"unclosed.yaml": "targets: [es, fr\n", "tabs.yaml": "k: 5\n\tseed: 1\n"}
+BROKEN_CONFIGS = {
+    "unclosed.yaml": b"targets: [es, fr\n",
+    "tabs.yaml": b"k: 5\n\tseed: 1\n",
+    "latin1.yaml": "name: café\n".encode("latin-1"),
+}
 
 
 @pytest.mark.parametrize(("command", "message"), table_rows(), ids=[r[0] for r in table_rows()])
 def test_readme_bad_input_row(
-    command, message, tiny_config, tmp_path, no_chapter_runs, capsys, monkeypatch
+    command, message, tiny_config, tmp_path, repository, no_chapter_runs, capsys, monkeypatch
 ):
+    """Exit 2, one line, no chapter started, no file of the repository (copy) changed
+    and nothing written where the run would write (the copy's runs/, or --out)."""
     if "(no GPU)" in command and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     monkeypatch.chdir(tmp_path)
-    for name, text in BROKEN_CONFIGS.items():
-        (tmp_path / name).write_text(text)
+    for name, data in BROKEN_CONFIGS.items():
+        (tmp_path / name).write_bytes(data)
     command = re.sub(r"\s+\([^()]*\)$", "", command)  # a note on the case: "(no GPU)"
     if "READONLY" in command:
         command = command.replace("READONLY", str(unwritable_folder(tmp_path)))
+    if "FILE" in command:
+        (tmp_path / "a-file").write_text("not a folder")
+        command = command.replace("FILE", str(tmp_path / "a-file"))
     args = shlex.split(command)
     if "--config" not in args:
         args = ["--config", str(tiny_config), *args]
-    if "--out" not in args:
-        args += ["--out", str(tmp_path / "out")]
-    code = cli.main(["book", *args, "--root", str(ROOT)])
+    before = snapshot(repository)
+    code = cli.main(["book", *args, "--root", str(repository)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, err
     assert re.fullmatch("steerspace: error: " + as_pattern(message), err[0]), err[0]
-    assert not (tmp_path / "out" / "results").exists()
+    assert snapshot(repository) == before
 
 
 RUNNER_UNTIL_FIRST_CHAPTER = """
@@ -146,8 +179,17 @@ def test_the_table_covers_the_issues_cases():
     assert {"--set tatoeba_dir=123", "--set data_dir=5", "--set seed=true"} <= commands
     assert "--set n_eval_sentences=100000" in commands
     assert {c.split(" (")[0] for c in commands} >= {
-        "--config unclosed.yaml", "--config tabs.yaml", "--out /nonexistent/run", "--out READONLY/run"
+        "--config unclosed.yaml", "--config tabs.yaml", "--config latin1.yaml",
+        "--out /nonexistent/run", "--out READONLY/run", "--set cache_dir=FILE/cache",
     }  # fmt: skip
+    # cache unpack: a non-tar, a truncated, a mislabelled and a manifest-less archive,
+    # and one that would plant an executed chapter
+    from test_cache_cli import BAD_ARCHIVES
+
+    assert {
+        "not a tar archive", "a truncated tar", "a truncated tar.gz",
+        "a plain tar named .tar.gz", "a manifest without files", "a planted executed chapter",
+    } <= set(BAD_ARCHIVES)  # fmt: skip
 
 
 def test_a_config_path_without_the_yaml_suffix_loads(tmp_path, monkeypatch):
@@ -300,9 +342,9 @@ def test_an_unreachable_hub_id_fails_in_one_line_within_seconds(monkeypatch):
     import socket
     import time
 
-    from steerspace.core.models import check_model_reachable
-
     import huggingface_hub
+
+    from steerspace.core.models import check_model_reachable
 
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *a, **k: None)
     asked = []

@@ -102,6 +102,67 @@ def test_a_damaged_entry_is_reported_and_recomputed_never_loaded(tmp_path, damag
     assert Cache(tmp_path, stages=STAGES_V1).verify() == {}
 
 
+def damage_entry(path, damage: str) -> str:
+    """Truncate or bit-flip the data file at ``path``; the word its check reports."""
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+        return "truncated"
+    data[-5] ^= 0x10
+    path.write_bytes(bytes(data))
+    return "checksum mismatch"
+
+
+def peek_then_put(cache: Cache, value: np.ndarray) -> None:
+    """What the pipeline does for embeddings and layer embeddings: the stored array, or
+    the one it computed stored."""
+    if cache.peek_array("emb", {"k": 1}) is None:
+        cache.put_array("emb", {"k": 1}, value)
+
+
+# how each of the cache's readers and writers meets an entry that a run computed before:
+# the kind, the entry's extension and the call (put_arrays: the max-pooled activations)
+FINDERS = {
+    "array": ("emb", "npy", lambda c, v: c.array("emb", {"k": 1}, lambda: v)),
+    "peek_array+put_array": ("emb", "npy", peek_then_put),
+    "put_array": ("emb", "npy", lambda c, v: c.put_array("emb", {"k": 1}, v)),
+    "put_arrays": ("a", "npz", lambda c, v: c.put_arrays("a", {"k": 1}, {"x": v})),
+}
+
+
+@pytest.mark.parametrize("under_runner", [True, False], ids=["steerspace book", "plain python"])
+@pytest.mark.parametrize("finder", sorted(FINDERS))
+@pytest.mark.parametrize("damage", ["truncate", "bitflip"])
+def test_a_repair_is_one_line_on_the_terminal_whoever_finds_it(
+    tmp_path, monkeypatch, capsys, damage, finder, under_runner
+):
+    """Under ``steerspace book`` the line goes to the progress file (the runner prints
+    it, prefixed with the chapter; a kernel's stderr would land in the notebook), in a
+    plain session to stderr; exactly one line, naming the entry, and the entry whole."""
+    from steerspace.infra.progress import ENV_VAR
+
+    kind, ext, find = FINDERS[finder]
+    good = np.arange(1000.0)
+    cache = Cache(tmp_path / "cache", stages=STAGES_V1)
+    find(cache, good)
+    path = cache.path(kind, {"k": 1}, ext=ext)
+    word = damage_entry(path, damage)
+    log = tmp_path / "progress.log"
+    if under_runner:
+        monkeypatch.setenv(ENV_VAR, str(log))
+    else:
+        monkeypatch.delenv(ENV_VAR, raising=False)
+    capsys.readouterr()
+    find(Cache(tmp_path / "cache", stages=STAGES_V1), good)
+    err = capsys.readouterr().err.splitlines()
+    lines = log.read_text().splitlines() if under_runner else err
+    assert under_runner is False or err == []  # nothing for the notebook
+    prefix = "" if under_runner else "[steerspace] "
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{prefix}cache: {kind}/{path.name}: {word}"), lines[0]
+    assert Cache(tmp_path / "cache", stages=STAGES_V1).verify() == {}
+
+
 def test_a_missing_data_file_is_recomputed(tmp_path):
     cache = Cache(tmp_path, stages=STAGES_V1)
     cache.json("j", {"k": 1}, lambda: [1])

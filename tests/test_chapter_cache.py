@@ -1,5 +1,5 @@
 """The chapter cache: an unchanged chapter is restored, not executed; any change to what
-it depends on executes it again; a broken entry is a miss."""
+it depends on executes it again; a broken entry is reported in one line and a miss."""
 
 from __future__ import annotations
 
@@ -152,7 +152,12 @@ def test_pages_key_what_they_read_outside_the_cache(book):
     assert not chapter_cache.cacheable("scorecard") and chapter_cache.cacheable("one")
 
 
-def test_a_corrupted_entry_is_a_miss_and_writes_nothing(book, tmp_path):
+def test_a_corrupted_entry_is_one_line_and_a_miss_and_writes_nothing(
+    book, tmp_path, monkeypatch, capsys
+):
+    from steerspace.infra.progress import ENV_VAR
+
+    monkeypatch.delenv(ENV_VAR, raising=False)  # the runner restores, outside any chapter
     store = ChapterCache(tmp_path / "cache")
     key = key_for(book)
     results, notebook = tmp_path / "results", tmp_path / "run" / "one.ipynb"
@@ -168,10 +173,17 @@ def test_a_corrupted_entry_is_a_miss_and_writes_nothing(book, tmp_path):
     fresh = tmp_path / "fresh"
     assert store.restore(key, fresh / "one.ipynb", fresh / "results") is not None
     assert (fresh / "results" / "figures" / "f.png").read_bytes() == b"png"
+    capsys.readouterr()
     (entry / "files" / "figures" / "f.png").write_bytes(b"pnG")  # one flipped byte
     again = tmp_path / "again"
     assert store.restore(key, again / "one.ipynb", again / "results") is None
     assert not again.exists()
+    assert capsys.readouterr().err.splitlines() == [
+        f"[steerspace] cache: chapters/{entry.name}: figures/f.png does not match its "
+        "checksum; executing the chapter again"
+    ]
+    assert store.restore(key_for(book, model_id="other"), again / "x.ipynb", again) is None
+    assert capsys.readouterr().err == ""  # no entry at all: a plain miss
 
 
 def test_record_output_lists_paths_only_when_asked(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -380,6 +381,7 @@ PIPELINE_SETTINGS = {
 }
 PIPELINE = """
 import json
+import shlex
 from steerspace.config import load_config
 from steerspace.pipeline import Pipeline
 cfg = load_config("gemma-3-270m", model=sys.argv[1], cache_dir=sys.argv[2],
@@ -437,3 +439,210 @@ def test_a_run_killed_mid_chapter_resumes_to_identical_results(tmp_path, tiny_mo
     np.testing.assert_array_equal(resumed["post-es"], fresh["post-es"])
     csv = Path("gemma-3-270m") / "experts_es.csv"
     assert (tmp_path / "r1" / csv).read_bytes() == (tmp_path / "r2" / csv).read_bytes()
+
+
+# ---------------------------------------------------------------- repairs are visible
+def damage(path: Path, how: str) -> None:
+    """Truncate or bit-flip the file at ``path``."""
+    data = bytearray(path.read_bytes())
+    if how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        data[len(data) // 2] ^= 0x10
+        path.write_bytes(bytes(data))
+
+
+def damage_every_entry(root: Path) -> list[str]:
+    """Truncate or bit-flip (alternately) every entry of the cache at ``root``; their
+    paths relative to it."""
+    damaged = []
+    for i, entry in enumerate(Cache(root).entries()):
+        damage(entry.path, "truncate" if i % 2 else "bitflip")
+        damaged.append(entry.path.relative_to(root).as_posix())
+    return damaged
+
+
+def test_every_damaged_entry_a_chapter_meets_is_one_line_on_the_terminal(
+    tmp_path, tiny_model_dir, monkeypatch, capsys
+):
+    """Every entry of a chapter's first stages damaged (activations of both poolings,
+    one through put_arrays; expert tables; the unit count; layer embeddings, through
+    peek_array and put_array), then computed again as a chapter's kernel does under
+    ``steerspace book``: one line per entry in the progress file, none on stderr (which
+    would land in the notebook), and the results of the undamaged run."""
+    from steerspace.infra.progress import ENV_VAR
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    cache = tmp_path / "cache"
+    before = pipeline_results(tiny_model_dir, cache, tmp_path / "r1")
+    damaged = damage_every_entry(cache)
+    assert {path.split("/")[0] for path in damaged} == {
+        "activations", "experts", "units", "layer_embeddings"
+    }  # fmt: skip
+    log = tmp_path / "progress.log"
+    monkeypatch.setenv(ENV_VAR, str(log))
+    capsys.readouterr()
+    after = pipeline_results(tiny_model_dir, cache, tmp_path / "r2")
+    assert "cache:" not in capsys.readouterr().err
+    lines = log.read_text().splitlines()
+    named = sorted(line.split(": ")[1] for line in lines)
+    assert len(lines) == len(damaged) and named == sorted(damaged), lines
+    assert all(line.startswith("cache: ") for line in lines), lines
+    for key in ("experts-es", "experts-fr"):
+        pd.testing.assert_frame_equal(after[key], before[key])
+    np.testing.assert_array_equal(after["post-es"], before["post-es"])
+    assert Cache(cache).verify() == {}
+
+
+# a chapter whose kernel meets two damaged entries: one read with array, one with
+# peek_array and put_array
+REPAIRING_CHAPTER = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+cache_dir = ""
+
+# %%
+import numpy as np
+
+from steerspace.infra.cache import Cache
+from steerspace.infra.stages import Stage
+
+cache = Cache(cache_dir, stages={"emb": Stage(1)})
+value = cache.array("emb", {"k": 1}, lambda: np.arange(1000.0))
+if cache.peek_array("emb", {"k": 2}) is None:
+    cache.put_array("emb", {"k": 2}, np.arange(1000.0))
+print("sum", value.sum())
+"""
+
+
+def test_a_repair_in_a_chapters_kernel_reaches_the_terminal_not_the_notebook(
+    tmp_path, monkeypatch, capsys
+):
+    """A real kernel under the runner's chapter loop: each damaged entry is one line on
+    the runner's terminal, prefixed with the chapter, and nothing of it is in the
+    executed notebook."""
+    import steerspace.book.run as run
+    from steerspace.infra.progress import ENV_VAR
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "notebooks" / "repairs.py").write_text(REPAIRING_CHAPTER)
+    cache = Cache(tmp_path / "cache", stages=STAGES)
+    for k in (1, 2):
+        cache.array("emb", {"k": k}, lambda: np.arange(1000.0))
+    damage(cache.path("emb", {"k": 1}), "truncate")
+    damage(cache.path("emb", {"k": 2}), "bitflip")
+    out = tmp_path / "out"
+    job = run.ChapterJob(root, "repairs", {"cache_dir": str(cache.root)}, out, out / "results")
+    capsys.readouterr()
+    run._run_chapter(job)
+    err = [line for line in capsys.readouterr().err.splitlines() if "cache:" in line]
+    assert sorted(err) == sorted([
+        f"[steerspace] repairs · cache: emb/{cache.path('emb', {'k': 1}).name}: truncated "
+        "(4064 of 8128 bytes); recomputing it",
+        f"[steerspace] repairs · cache: emb/{cache.path('emb', {'k': 2}).name}: checksum "
+        "mismatch (corrupted); recomputing it",
+    ]), err  # fmt: skip
+    notebook = (out / "book" / "repairs.ipynb").read_text()
+    assert "sum 499500.0" in notebook
+    assert "cache:" not in notebook and "recomputing" not in notebook
+    assert Cache(tmp_path / "cache", stages=STAGES).verify() == {}
+
+
+def test_a_repair_in_the_preflight_child_reaches_the_terminal(tmp_path, tiny_model_dir, capfd):
+    """The runner's checks run in a child process whose stderr is the terminal: the
+    damaged unit count it meets is one line there."""
+    from steerspace.book.preflight import checks_in_child
+    from steerspace.config import load_config
+    from steerspace.pipeline import Pipeline
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\nmodel: {tiny_model_dir}\ncache_dir: {tmp_path / 'cache'}\n"
+                      "dtype: float32\nk: 5\nk_grid: [0, 5]\ndose_k_grid: [5]\n")  # fmt: skip
+    assert Pipeline(load_config(str(config)), progress=False).n_units > 5
+    (units,) = damage_every_entry(tmp_path / "cache")
+    capfd.readouterr()
+    assert checks_in_child(str(config), {}, model_id=False)["n_units"] > 5
+    err = [line for line in capfd.readouterr().err.splitlines() if "cache:" in line]
+    assert len(err) == 1 and err[0].startswith(f"[steerspace] cache: {units}: "), err
+    assert err[0].endswith("; recomputing it")
+
+
+# ------------------------------------------------------- no orphaned preflight child
+# the preflight child, with a check that hangs (standing in for a first run's model
+# conversion, 2.4 GB for a minute): the real module run as __main__, as the runner
+# starts it, after load_config is replaced
+HANGING_PREFLIGHT = """
+import ctypes, os, runpy, sys, threading, time
+import steerspace.config
+
+def hang(*args, **kwargs):
+    threads = " ".join(t.name for t in threading.enumerate())
+    with open(os.environ["STEERSPACE_TEST_MARK"], "w") as fh:
+        fh.write(f"{os.getpid()} {threads}")
+    time.sleep(600)
+
+real_cdll = ctypes.CDLL
+
+def no_prctl(*args, **kwargs):  # once, as on an OS without prctl: the watchdog thread
+    ctypes.CDLL = real_cdll
+    raise OSError("no prctl")
+
+steerspace.config.load_config = hang
+if os.environ.get("STEERSPACE_TEST_WATCHDOG"):
+    ctypes.CDLL = no_prctl
+sys.argv = sys.argv[2:]  # this script -m steerspace.book.preflight REQUEST PARENT
+runpy.run_module("steerspace.book.preflight", run_name="__main__", alter_sys=True)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` is alive (a zombie, dead and not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+@pytest.mark.parametrize("how", ["prctl", "watchdog"])
+def test_a_killed_runner_takes_its_preflight_child_with_it(tmp_path, monkeypatch, how):
+    """SIGKILL of the runner while its preflight child works: the child is gone within
+    seconds (Linux's parent-death signal, or the watchdog thread elsewhere)."""
+    script = tmp_path / "hanging_preflight.py"
+    script.write_text(HANGING_PREFLIGHT)
+    python = tmp_path / "python"  # the runner's sys.executable: the hanging child
+    python.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {script} "$@"\n')
+    python.chmod(0o755)
+    mark = tmp_path / "child.pid"
+    monkeypatch.setenv("STEERSPACE_TEST_MARK", str(mark))
+    if how == "watchdog":
+        monkeypatch.setenv("STEERSPACE_TEST_WATCHDOG", "1")
+    body = """
+    sys.executable = sys.argv[1]
+    from steerspace.book.preflight import checks_in_child
+    checks_in_child("classroom", {})
+    """
+    runner = spawn(body, str(python))
+    deadline = time.monotonic() + 120
+    while not mark.is_file() or not mark.read_text():
+        assert runner.poll() is None and time.monotonic() < deadline, runner.communicate()
+        time.sleep(0.2)
+    child, *threads = mark.read_text().split()
+    child = int(child)
+    assert running(child) and ("steerspace-parent" in threads) == (how == "watchdog")
+    assert kill(runner) == -signal.SIGKILL
+    deadline = time.monotonic() + 5
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if running(child):
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError(f"the preflight child (pid {child}) outlived its killed runner")

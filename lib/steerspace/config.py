@@ -199,8 +199,13 @@ def load_config(name_or_path: str | Path = "gemma-3-270m", /, **overrides: Any) 
         raise ValueError(
             f"config file {str(path)!r} is not valid YAML ({_yaml_problem(err)})"
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"config file {str(path)!r} is not UTF-8 text (byte {err.object[err.start]:#04x} "
+            f"at position {err.start}); save it as UTF-8"
+        ) from None
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
         raise ValueError(f"config file {str(path)!r} cannot be read ({reason})") from None
     if not isinstance(values, dict):
         raise ValueError(f"config file {str(path)!r} must hold a mapping of keys to values")

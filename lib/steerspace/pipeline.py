@@ -464,7 +464,13 @@ class Pipeline:
         pooled state (``layers=True``, opened memory-mapped when read from the cache).
 
         Two processes missing the same groups at once both compute them (the first to
-        store wins); the cache's lock per entry keeps every entry whole."""
+        store wins); the cache's lock per entry keeps every entry whole.
+
+        An entry's key names its own sentences, not the groups computed with it, and its
+        bytes depend on them a little (other batches, other float32 sums): a group
+        computed alone or in company agrees to max |Δ| <= 2e-4 x its mean |x|, with the
+        same top-1 retrieval choices (:mod:`steerspace.infra.stages` has the measured
+        values; ``tests/test_pipeline.py`` checks it)."""
         cfg = self.cfg
         kind = "layer_embeddings" if layers else "embeddings"
         condition = "pre" if intervention is None else intervention.label

@@ -8,20 +8,28 @@ count (read from the model's config, with no weights loaded).
 ``steerspace book`` runs these checks, and the choice of ``dtype: auto``, in a child
 process (:func:`checks_in_child`): they import torch and transformers, and the runner,
 which stays alive beside every chapter's kernel, then never holds them (about 0.4 GB).
+The child ends with the runner, also when the runner is killed (:func:`die_with_parent`):
+a first run's model conversion (about 2.4 GB) never goes on alone.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from steerspace.core.checks import check_k as check_k_value
 from steerspace.config import Config, load_config
+from steerspace.core.checks import check_k as check_k_value
 from steerspace.data.hf import HF_PREFIX, is_hf_source
+from steerspace.infra.cache import DEFAULT_CACHE_ENV, default_cache_dir
 
 DATA_KEYS = {
     "data_dir": "the Flores-200 or Flores+ directory",
@@ -49,6 +57,24 @@ def check_data_dirs(cfg: Config) -> None:
             raise FileNotFoundError(
                 f"config key {key!r}: directory {value!r} does not exist; point it at {what}"
             )
+
+
+def check_cache_dir(cfg: Config) -> None:
+    """The cache folder (``cache_dir``, else ``$STEERSPACE_CACHE`` or the default) is a
+    folder or can become one: no file stands where it or a folder above it should be.
+    A folder that cannot be written is no error: a shared cache may be read only."""
+    root = Path(cfg.cache_dir).expanduser() if cfg.cache_dir else default_cache_dir()
+    if cfg.cache_dir:
+        what = f"config key 'cache_dir': {cfg.cache_dir!r}"
+    elif os.environ.get(DEFAULT_CACHE_ENV):
+        what = f"${DEFAULT_CACHE_ENV} {os.environ[DEFAULT_CACHE_ENV]!r}"
+    else:
+        what = f"the cache folder {str(root)!r}"
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(
+            f"{what} cannot be a folder: {str(existing)!r} is a file; choose another folder"
+        )
 
 
 def check_corpus_languages(cfg: Config) -> None:
@@ -125,6 +151,7 @@ def preflight(cfg: Config) -> int:
     from steerspace.pipeline import Pipeline
 
     check_device(cfg.device)
+    check_cache_dir(cfg)
     check_model_reachable(cfg.model)
     check_data_dirs(cfg)
     check_corpus_languages(cfg)
@@ -161,6 +188,41 @@ def checks(config: str, overrides: Mapping[str, Any], *, model_id: bool = True) 
     return {"n_units": n_units, "dtype": dtype, "model_id": identity}
 
 
+#: Linux's ``prctl`` option: the signal a process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
+#: Seconds between two looks at the parent, where the OS cannot signal its end.
+WATCH_INTERVAL_S = 0.5
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL: Linux sends it SIGKILL
+    (``PR_SET_PDEATHSIG``); elsewhere a daemon thread looks for the parent every
+    :data:`WATCH_INTERVAL_S` seconds. A parent that has already ended ends it now."""
+    if not _parent_death_signal():
+        threading.Thread(
+            target=_watch_parent, args=(parent,), name="steerspace-parent", daemon=True
+        ).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; whether that worked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit the process as soon as its parent is no longer ``parent``."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_INTERVAL_S)
+    os._exit(1)
+
+
 def checks_in_child(
     config: str, overrides: Mapping[str, Any], *, model_id: bool = True
 ) -> dict[str, Any]:
@@ -170,9 +232,10 @@ def checks_in_child(
     request = json.dumps({"config": config, "overrides": dict(overrides), "model_id": model_id})
     # stderr passes through: the model's first conversion reports itself there. In its
     # own session, so that Ctrl-C reaches the runner only, which then stops the child
-    # (subprocess.run kills it) and reports the interrupt in one line.
+    # (subprocess.run kills it) and reports the interrupt in one line; a runner killed
+    # outright takes the child with it (die_with_parent, given this process's pid).
     proc = subprocess.run(
-        [sys.executable, "-m", "steerspace.book.preflight", request],
+        [sys.executable, "-m", "steerspace.book.preflight", request, str(os.getpid())],
         stdout=subprocess.PIPE,
         text=True,
         check=False,
@@ -213,4 +276,5 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    die_with_parent(int(sys.argv[2]))
+    raise SystemExit(_main(sys.argv[1:2]))

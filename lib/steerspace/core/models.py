@@ -34,6 +34,7 @@ from steerspace.infra.converted_model import (
     model_checksums,
     write_model_checksums,
 )
+from steerspace.infra.progress import report
 
 __all__ = [
     "EMBEDDED_MODEL",
@@ -112,18 +113,14 @@ def embedded_model_dir(cache_dir: str | Path | None = None, *, verify: bool = Fa
             problem = check_model_folder(target, full=verify)
             if problem is None:
                 return target
-            print(
-                f"[steerspace] the converted model in {target} is damaged ({problem}); "
-                "converting it again (about a minute) ...",
-                file=sys.stderr,
-                flush=True,
+            report(
+                f"the converted model in {target} is damaged ({problem}); "
+                "converting it again (about a minute) ..."
             )
         else:
-            print(
-                f"[steerspace] converting the embedded model to safetensors in {target} "
-                "(once; about a minute) ...",
-                file=sys.stderr,
-                flush=True,
+            report(
+                f"converting the embedded model to safetensors in {target} "
+                "(once; about a minute) ..."
             )
         _convert_gguf(gguf_pkg, target)
     release_memory()  # the conversion peaks at about 3 GB and would keep 1 GB of it

@@ -9,7 +9,9 @@ stage version, the library version, the creation time, its size and sha256.
 
 - **Integrity.** An entry is loaded only when its manifest exists and its size and
   checksum match; a truncated, bit-flipped or half-deleted entry is reported in one line
-  and recomputed.
+  on the terminal (:func:`steerspace.infra.progress.report`, also from a chapter's
+  kernel, never into its notebook) and recomputed, once, whichever method reads or
+  stores it.
 - **Crash safety.** Data and manifest are each written to a temporary file and renamed
   into place, the manifest last: a run killed at any point leaves either a complete
   entry or one without a manifest, which is never loaded.
@@ -26,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock
 
+from steerspace.infra.progress import report
 from steerspace.infra.stages import Stage, stage_version
 
 DEFAULT_CACHE_ENV = "STEERSPACE_CACHE"
@@ -147,10 +149,6 @@ def library_version() -> str:
         return "unknown"
 
 
-def _say(message: str) -> None:
-    print(f"[steerspace] cache: {message}", file=sys.stderr, flush=True)
-
-
 @dataclass(frozen=True)
 class Entry:
     """One stored entry as :meth:`Cache.entries` lists it."""
@@ -233,6 +231,12 @@ class Cache:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
+    def _repair(self, path: Path, problem: str, action: str) -> None:
+        """Report the damaged entry at ``path`` in one line and remove it (only under
+        the key's lock, so that one process reports it, once)."""
+        report(f"cache: {path.relative_to(self.root)}: {problem}; {action}")
+        self._remove(path)
+
     def _load(self, path: Path, load: Callable[[Path], Any], *, repair: bool) -> Any:
         """The stored value, or ``_MISSING``. With ``repair`` (only under the key's
         lock) a broken entry is reported in one line and removed."""
@@ -245,8 +249,7 @@ class Cache:
             except Exception as err:  # noqa: BLE001 - any unreadable file is a miss
                 problem = f"unreadable ({type(err).__name__})"
         if repair:
-            _say(f"{path.relative_to(self.root)}: {problem}; recomputing it")
-            self._remove(path)
+            self._repair(path, problem, "recomputing it")
         return _MISSING
 
     # -------------------------------------------------------------- storing
@@ -374,22 +377,40 @@ class Cache:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **{name: np.asarray(arr) for name, arr in value.items()})
 
+        self._put(path, kind, parts, save)
+
+    def _put(
+        self, path: Path, kind: str, parts: dict[str, Any], save: Callable[[Path], None]
+    ) -> None:
+        """Store the entry at ``path`` with ``save`` unless a valid one is there (another
+        process may have stored it meanwhile); a damaged one is reported and replaced."""
         with file_lock(self._lock_path(path)):
-            if self.check(path) is not None:
-                self._remove(path)
-                self._store(path, kind, self.full_key(kind, parts), save)
-                self.computed.append(kind)
+            problem = self.check(path)
+            if problem is None:
+                return
+            if problem != "missing":
+                self._repair(path, problem, "replacing it with the values just computed")
+            self._store(path, kind, self.full_key(kind, parts), save)
+            self.computed.append(kind)
 
     def peek_array(
         self, kind: str, parts: dict[str, Any], *, label: str = "", mmap: bool = False
     ) -> np.ndarray | None:
         """The stored :meth:`array` for ``parts`` if a valid one is there, else ``None``
-        (nothing is computed): for a caller that computes several missing entries in
-        one pass (:meth:`put_array` stores them)."""
+        (nothing is computed; a damaged entry is reported in one line and removed): for
+        a caller that computes several missing entries in one pass (:meth:`put_array`
+        stores them)."""
         path = self.path(kind, parts, label=label, ext="npy")
-        value = self._load(
-            path, lambda p: np.load(p, mmap_mode="r" if mmap else None), repair=False
-        )
+
+        def load(p: Path) -> np.ndarray:
+            return np.load(p, mmap_mode="r" if mmap else None)
+
+        value = self._load(path, load, repair=False)
+        if value is _MISSING and self.check(path) != "missing":
+            # damaged: repaired under the key's lock, unless another process stored it
+            # whole meanwhile
+            with file_lock(self._lock_path(path)):
+                value = self._load(path, load, repair=True)
         return None if value is _MISSING else value
 
     def put_array(
@@ -403,11 +424,7 @@ class Cache:
             with open(tmp, "wb") as fh:
                 np.save(fh, np.asarray(value))
 
-        with file_lock(self._lock_path(path)):
-            if self.check(path) is not None:
-                self._remove(path)
-                self._store(path, kind, self.full_key(kind, parts), save)
-                self.computed.append(kind)
+        self._put(path, kind, parts, save)
 
     def table(
         self,

@@ -136,10 +136,12 @@ def pack(
     return {**manifest, "skipped": skipped}
 
 
-def _safe_relative(name: str) -> PurePosixPath:
+def _safe_relative(archive: Path, name: str) -> PurePosixPath:
+    """``name`` as a path inside the cache; an absolute path, ``..`` or an odd spelling
+    refuses ``archive``."""
     rel = PurePosixPath(name)
     if rel.is_absolute() or ".." in rel.parts or not rel.parts or name != rel.as_posix():
-        raise ValueError(f"archive member {name!r} would leave the cache directory; not unpacked")
+        raise ArchiveError(archive, f"holds {name!r}, a path that would leave the cache directory")
     return rel
 
 
@@ -171,7 +173,7 @@ def _files_of(archive: Path, manifest: object) -> dict[str, dict]:
             raise ArchiveError(archive, f"has a malformed item in its manifest's files: {item!r}")
         if item["path"] in files:
             raise ArchiveError(archive, f"lists {item['path']!r} twice")
-        _safe_relative(item["path"])
+        _safe_relative(archive, item["path"])
         files[item["path"]] = item
     return files
 
@@ -249,7 +251,7 @@ def _stage(archive: Path, staging: Path, files: dict[str, dict]) -> None:
         for member in tar:
             if member is first:  # iterating a tar starts again from its first member
                 continue
-            rel = _safe_relative(member.name)
+            rel = _safe_relative(archive, member.name)
             item = files.get(member.name)
             if item is None or not member.isfile() or member.name in seen:
                 raise ArchiveError(

@@ -20,7 +20,9 @@ A hit restores the executed notebook and the files the chapter wrote under
 ``results/<config name>/`` (recorded while it ran, :func:`record_output`) in a fraction
 of a second; ``steerspace book --rerun`` executes every chapter regardless. Entries are
 folders written whole under a temporary name and renamed into place, with a manifest
-of every file's sha256 checked on restore: a broken entry is a miss, never a wrong page.
+of every file's sha256 checked on restore: a broken entry is reported in one line
+(:func:`steerspace.infra.progress.report`) and the chapter executed again, never a
+wrong page.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from steerspace.infra.cache import file_sha256, key_hash, set_umask_mode
+from steerspace.infra.progress import report
 
 #: Environment variable naming the file where a running chapter lists what it wrote.
 ENV_VAR = "STEERSPACE_OUTPUTS"
@@ -152,15 +155,22 @@ class ChapterCache:
     def restore(self, key: Mapping[str, Any], notebook: Path, results: Path) -> dict | None:
         """Put the cached notebook at ``notebook`` and its outputs under ``results``;
         the entry's manifest, or ``None`` (nothing written) when there is no intact
-        entry."""
+        entry (a damaged one is reported in one line)."""
         entry = self._entry(key)
+        if not entry.is_dir():
+            return None
         try:
             meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
             files = {rel: entry / "files" / rel for rel in meta["outputs"]}
             files["notebook"] = entry / "notebook.ipynb"
-            if any(file_sha256(path) != meta["sha256"][rel] for rel, path in files.items()):
-                return None
-        except (OSError, ValueError, KeyError, TypeError):
+            damaged = [
+                rel for rel, path in files.items() if file_sha256(path) != meta["sha256"][rel]
+            ]
+            problem = f"{damaged[0]} does not match its checksum" if damaged else None
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            problem = f"unreadable ({type(err).__name__})"
+        if problem is not None:
+            report(f"cache: chapters/{entry.name}: {problem}; executing the chapter again")
             return None
         notebook.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(files.pop("notebook"), notebook)

@@ -4,7 +4,8 @@ Inside a chapter executed by papermill a progress bar goes into the notebook, no
 the terminal that started the book. So the library's loops also append one line now
 and then (stage, done/total, elapsed, ETA) to the file named by ``$STEERSPACE_PROGRESS``,
 when it is set; ``steerspace book`` sets it for each chapter (:func:`forward_progress`)
-and prints the lines as they come, prefixed with the chapter.
+and prints the lines as they come, prefixed with the chapter. Repairs (a damaged cache
+entry recomputed) reach the terminal the same way (:func:`report`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def _append(path: str, line: str) -> None:
             fh.write(line + "\n")
     except OSError:  # the runner has gone; progress is best effort
         pass
+
+
+def report(line: str) -> None:
+    """Tell the user ``line`` (one line: a damaged cache entry recomputed, a model
+    converted again) on the terminal, whichever process finds it. Under ``steerspace
+    book`` (``$STEERSPACE_PROGRESS`` set) it is appended to the progress file, which the
+    runner prints prefixed with the chapter, so it never lands in an executed
+    notebook's outputs; elsewhere (the preflight child, a plain Python session) it is
+    printed to stderr as ``[steerspace] <line>``."""
+    path = os.environ.get(ENV_VAR)
+    if path:
+        _append(path, line)
+    else:
+        print(f"[steerspace] {line}", file=sys.stderr, flush=True)
 
 
 @contextmanager
