@@ -300,9 +300,9 @@ def test_an_unreachable_hub_id_fails_in_one_line_within_seconds(monkeypatch):
     import socket
     import time
 
-    from steerspace.core.models import check_model_reachable
-
     import huggingface_hub
+
+    from steerspace.core.models import check_model_reachable
 
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *a, **k: None)
     asked = []
