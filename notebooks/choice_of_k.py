@@ -199,8 +199,8 @@ glue_all({f"k_{key}": text for key, text in texts.items()})
 # most frequent languages of the generations at the largest k: {glue:md}`k_drift`
 # (langid.py codes, counts out of {glue:md}`k_n_generations`).
 # Does the share change monotonically in k on the way? {glue:md}`k_dips_answer`.
-# Targets whose share falls at one k and rises again at a larger k, with disjoint 95 %
-# Wilson intervals (the lowest share, then the highest at a larger k):
+# Targets whose share falls at one k and rises again at a larger k, with disjoint
+# Wilson 95 % intervals (the lowest share, then the highest at a larger k):
 # {glue:md}`k_dips`.
 
 # %% tags=["hide-input"]
