@@ -17,8 +17,8 @@
 # :::{admonition} Result
 # :class: important
 # {glue:md}`base_best_cap`, applied to the original space without any intervention,
-# beats the intervention on the paper's retrieval task (inner product, target as
-# query) by {glue:md}`base_versus_range`. Applied after the intervention, each baseline
+# gains {glue:md}`base_versus_range` over the intervention on the paper's retrieval
+# task (inner product, target as query). Applied after the intervention, each baseline
 # leaves the intervention this much to add: {glue:md}`base_added_range`. Intervals per
 # target are in {ref}`baselines-findings`.
 # :::
@@ -129,10 +129,7 @@ plain = acc[acc.baseline == "none"]
 pipe.write_table(plain.round(5), "baselines_similarity")
 gains = {s: changes(("pre", "none"), ("post", "none"), score=s) for s in SCORES}
 glue_all(
-    {
-        f"base_{k}": v
-        for k, v in bl.similarity_statements(plain, gains, chance).items()
-    }
+    {f"base_{k}": v for k, v in bl.similarity_values(plain, gains, chance).items()}
 )
 plain.pivot_table(
     index=["view", "target"], columns=["score", "space"], values="value"
@@ -148,10 +145,13 @@ save_figure(fig, cfg, "baselines_similarity")
 plt.show()
 
 # %% [markdown]
-# Before any intervention, all-pairs accuracy is {glue:md}`base_pairs_pre`. The
-# intervention's gain with the target as query is, by inner product,
+# Before any intervention, all-pairs accuracy is {glue:md}`base_pairs_dot` by inner
+# product and {glue:md}`base_pairs_cosine` by cosine (chance {glue:md}`base_chance`).
+# The intervention's gain with the target as query is, by inner product,
 # {glue:md}`base_gain_dot`; by cosine, {glue:md}`base_gain_cosine`. Compared
-# unrounded, the signs of the two gains {glue:md}`base_sign`.
+# unrounded, the two gains have opposite signs for {glue:md}`base_sign_differ`; of
+# these, both gains are distinguishable from zero, so that the two scores contradict
+# each other, for {glue:md}`base_sign_contradict`.
 #
 # ### Why the two scores disagree: a few huge dimensions
 #
@@ -164,7 +164,7 @@ plt.show()
 # %% tags=["hide-input"]
 stats = bl.statistics_table(pre, post, targets, min(5, dim))
 pipe.write_table(stats.round(5), "baselines_anisotropy", index=True)
-glue_all({"base_top": bl.anisotropy_statement(pre, stats)})
+glue_all({f"base_{k}": v for k, v in bl.anisotropy_values(pre, stats).items()})
 stats.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): share of the mean squared norm (left) and of the variance (right) held by each dimension, sorted from the largest, in the original space (black, dashed) and under each target's intervention (the target's colour); dotted: an isotropic space (one over the dimension).", "name": "fig-baselines-dimensions"}, "image": {"alt": "Log-log curves of per-dimension norm and variance shares for the original and intervened spaces."}}
@@ -178,8 +178,12 @@ save_figure(fig, cfg, "baselines_dimension_shares")
 plt.show()
 
 # %% [markdown]
-# In the original space {glue:md}`base_top`. A candidate that is large along that
-# dimension can win an inner product whatever the query; cosine removes that advantage.
+# In the original space dimension {glue:md}`base_top_dim` holds
+# {glue:md}`base_top_norm` of the mean squared norm and {glue:md}`base_top_var` of the
+# variance (an isotropic dimension: {glue:md}`base_iso`); the mean cosine between two
+# sentences is {glue:md}`base_cos_pre`, after the interventions
+# {glue:md}`base_cos_post`. A candidate that is large along that dimension can win an
+# inner product whatever the query; cosine removes that advantage.
 #
 # (baselines-vs)=
 # ## Baselines on the original model, against the intervention
@@ -193,7 +197,7 @@ base_gain, versus = changes(("pre", "none"), ("pre", best)), changes(("post", "n
 glue_all(
     {
         f"base_{k}": v
-        for k, v in bl.versus_statements(labels[best], base_gain, versus).items()
+        for k, v in bl.versus_values(labels[best], base_gain, versus).items()
     }
 )
 table.pivot_table(
@@ -215,7 +219,7 @@ plt.show()
 # %% [markdown]
 # The best baseline over all pairs by inner product is {glue:md}`base_best`. With the
 # target as query it gains {glue:md}`base_best_gain` over the original space, and
-# beats the intervention by {glue:md}`base_versus`.
+# {glue:md}`base_versus` over the intervention.
 #
 # ### Table 1 distances under each baseline
 #
@@ -229,7 +233,7 @@ dist = bl.distance_intervals(
     pre, post, n_components=n_pc, n_boot=cfg.n_boot, seed=cfg.seed
 )
 pipe.write_table(dist.round(5), "baselines_table1")
-glue_all({f"base_{k}": v for k, v in bl.distance_statements(dist, labels).items()})
+glue_all({f"base_{k}": v for k, v in bl.distance_values(dist, labels).items()})
 bl.distance_cells(dist)
 
 # %% [markdown]
@@ -286,7 +290,7 @@ grid = sorted(
 )
 sweep = bl.sweep_intervals(pre, grid, n_boot=cfg.n_boot, seed=cfg.seed)
 pipe.write_table(sweep.round(5), "baselines_abtt_sweep")
-glue_all({"base_sweep": bl.sweep_statement(sweep, n_pc)})
+glue_all({f"base_{k}": v for k, v in bl.sweep_values(sweep, n_pc).items()})
 sweep.pivot_table(index="components", columns="score", values="value").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): all-pairs top-1 accuracy after all-but-the-top on the original space against the number of removed principal components, by inner product and cosine, with 95 % intervals over queries (bands); the dotted line is the chapter's threshold, a hundredth of the dimension.", "name": "fig-baselines-sweep"}, "image": {"alt": "Accuracy against the number of removed components, two scores, with interval bands and the chance line."}}
@@ -300,8 +304,10 @@ save_figure(fig, cfg, "baselines_abtt_sweep")
 plt.show()
 
 # %% [markdown]
-# Of this grid, {glue:md}`base_sweep`; the comparisons keep the rule, the conservative
-# choice for the baseline.
+# Of this grid, {glue:md}`base_sweep_best` components give
+# {glue:md}`base_sweep_best_acc` by inner product, the rule's
+# {glue:md}`base_sweep_rule` {glue:md}`base_sweep_rule_acc`; the comparisons keep the
+# rule, the conservative choice for the baseline.
 #
 # (baselines-combination)=
 # ## The intervention followed by each baseline
@@ -317,7 +323,7 @@ comb = bl.combination_intervals(
 )
 comb["baseline"] = comb["baseline"].map(labels)
 pipe.write_table(comb.round(5), "baselines_combination")
-glue_all({f"base_{k}": v for k, v in bl.combination_statements(comb).items()})
+glue_all({f"base_{k}": v for k, v in bl.combination_values(comb).items()})
 comb.pivot_table(index=["baseline", "target"], columns="part", values="value").mul(
     100
 ).round(1)
@@ -370,7 +376,7 @@ pipe.write_table(alignment.round(5), "baselines_shift_alignment", index=True)
 glue_all(
     {
         f"base_{k}": v
-        for k, v in bl.shift_statements(
+        for k, v in bl.shift_values(
             moves, alignment, labels["language_centering"]
         ).items()
     }
@@ -401,11 +407,13 @@ show_warnings()
 # ## What this chapter finds
 #
 # - **Similarity.** All-pairs accuracy of the original space is
-#   {glue:md}`base_pairs_pre`. The intervention's gain with the target as query is, by
-#   inner product, {glue:md}`base_gain_dot`; by cosine, {glue:md}`base_gain_cosine`.
+#   {glue:md}`base_pairs_dot` by inner product and {glue:md}`base_pairs_cosine` by
+#   cosine (chance {glue:md}`base_chance`). The intervention's gain with the target as
+#   query is, by inner product, {glue:md}`base_gain_dot`; by cosine,
+#   {glue:md}`base_gain_cosine`.
 # - **Baselines.** {glue:md}`base_best_cap`, on the original space and without any
-#   intervention, beats the intervention (inner product, target as query) by
-#   {glue:md}`base_versus`.
+#   intervention, gains {glue:md}`base_versus` over the intervention (inner product,
+#   target as query).
 # - **Distances.** The intervention changes the distance between the non-target
 #   languages by {glue:md}`base_d_change`. Mean over targets: {glue:md}`base_d_all`.
 # - **Combination.** What the intervention adds on top of each baseline:

@@ -91,7 +91,10 @@ display(Markdown(chapter_header(cfg, "beyond_the_paper", {"abx_triplets": 5000})
 # ## Hidden states and blocks
 #
 # One forward pass gives every layer's pooled state, cached by {ref}`chapter-space`:
-# {glue:md}`beyond_states`. Figures and tables below count **hidden states**; the
+# {glue:md}`beyond_n_states` states per sentence for {glue:md}`beyond_n_blocks`
+# blocks: state zero is the embedding output, state *s* the output of block *s* minus
+# one (`model.layers.{s-1}`), and state {glue:md}`beyond_last_state` is the last
+# block's output after the final norm, the paper's embedding. Figures and tables below count **hidden states**; the
 # experts are named by the **block** they sit in, and an expert in block *b* can only
 # change the states after block *b*. Where the top-*k* experts sit, by block:
 
@@ -103,9 +106,7 @@ depth = n_layers(pre_layers)
 n_sentences = len(pipe.eval_corpus)
 chance = 1 / n_sentences
 blocks = {t: pipe.experts(t).nsmallest(cfg.k, "rank")["layer"] for t in targets}
-glue_all(
-    {f"beyond_{k}": v for k, v in beyond.state_statements(depth, blocks).items()}
-)
+glue_all({f"beyond_{k}": v for k, v in beyond.state_values(depth, blocks).items()})
 beyond.experts_per_block(blocks)
 
 # %% [markdown]
@@ -130,7 +131,7 @@ distances = distance_intervals_by_layer(
 )
 pipe.write_table(distances.round(5), "layers_distances")
 last = depth - 1
-glue_all({"beyond_n_boot": fmt(cfg.n_boot, "int")} | {f"beyond_{k}": v for k, v in beyond.distance_statements(distances).items()})  # fmt: skip
+glue_all({"beyond_n_boot": fmt(cfg.n_boot, "int")} | {f"beyond_{k}": v for k, v in beyond.distance_values(distances).items()})  # fmt: skip
 beyond.at_states_table(distances, [last], ["quantity", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's Table 1 distances at every hidden state. Top: mean cosine distance between the non-target languages (left) and of the other languages to the target (right), in the original model (dashed, hollow markers) and under each target's intervention (solid), log scale. Bottom: the change relative to the original distance at that state, (post − pre) / pre, with 95 % intervals over sentences (bands).", "name": "fig-beyond-layer-distances"}, "image": {"alt": "Per-state cosine distances pre and post for each target, and their relative change with interval bands."}}
@@ -164,7 +165,7 @@ retrieval = retrieval_intervals_by_layer(
 pipe.write_table(retrieval.round(5), "layers_retrieval")
 best = beyond.best_state(retrieval)
 glue_all({"beyond_n_candidates": fmt(n_sentences, "int"), "beyond_best": fmt(best, "int")}
-         | {f"beyond_{k}": v for k, v in beyond.retrieval_statements(retrieval, best).items()})  # fmt: skip
+         | {f"beyond_{k}": v for k, v in beyond.retrieval_values(retrieval, best).items()})  # fmt: skip
 beyond.at_states_table(retrieval, [best, last], ["score", "layer", "target"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Ours (not in the paper): the paper's §5 retrieval at every hidden state, with the target's sentences as queries (mean over candidate languages), by inner product (left) and cosine (right). Top: accuracy pre (dashed, hollow) and post (solid) with the chance line; bottom: the change post − pre in percentage points with 95 % intervals over queries (bands).", "name": "fig-beyond-layer-retrieval"}, "image": {"alt": "Per-state top-1 retrieval accuracy pre and post for each target, and the change with interval bands."}}
@@ -203,7 +204,7 @@ abx = beyond.abx_by_task(
     spaces, n_triplets=cfg.abx_triplets, seed=cfg.seed, n_boot=cfg.n_boot
 )
 pipe.write_table(abx.round(5), "abx_by_layer")
-glue_all({"beyond_triplets": fmt(cfg.abx_triplets, "int")} | {f"beyond_abx_{k}": v for k, v in beyond.abx_statements(abx, best).items()})  # fmt: skip
+glue_all({"beyond_triplets": fmt(cfg.abx_triplets, "int")} | {f"beyond_abx_{k}": v for k, v in beyond.abx_values(abx, best).items()})  # fmt: skip
 beyond.at_states_table(
     abx[abx.condition == "error"], [best, last], ["task", "layer"], "space"
 )
@@ -216,13 +217,16 @@ save_figure(fig, cfg, "abx_by_layer")
 plt.show()
 
 # %% [markdown]
-# The original last state has an ABX error of {glue:md}`beyond_abx_pre_last`. There the
+# The original last state has an ABX error of {glue:md}`beyond_abx_pre_last_language`
+# (language) and {glue:md}`beyond_abx_pre_last_meaning` (meaning). There the
 # intervention changes the language error by {glue:md}`beyond_abx_language_last` and
 # the meaning error by {glue:md}`beyond_abx_meaning_last`. At state
 # {glue:md}`beyond_best`, where retrieval is best, the original meaning error is
-# {glue:md}`beyond_abx_pre_best`; the intervention changes it by
-# {glue:md}`beyond_abx_meaning_best`, {glue:md}`beyond_abx_middle`, and the language
-# error by {glue:md}`beyond_abx_language_best`.
+# {glue:md}`beyond_abx_pre_best`. There the intervention changes the meaning error by
+# {glue:md}`beyond_abx_meaning_best`, distinguishably from zero for
+# {glue:md}`beyond_abx_middle_moved` of {glue:md}`beyond_abx_middle_targets` targets
+# (for these it changes the middle of the network), and the language error by
+# {glue:md}`beyond_abx_language_best`.
 #
 # (beyond-similarity)=
 # ## Linguistic similarity to the target
@@ -272,7 +276,7 @@ texts = {"wals": beyond.wals_list(), "n_targets": fmt(len(targets), "int")}
 glue_all(
     {
         f"beyond_{k}": v
-        for k, v in (texts | beyond.similarity_statements(fits, loo)).items()
+        for k, v in (texts | beyond.similarity_values(fits, loo)).items()
     }
 )
 relations.round(3)
@@ -287,8 +291,10 @@ save_figure(fig, cfg, "similarity_scatter")
 plt.show()
 
 # %% [markdown]
-# The retrieval gain and the typological distance correlate at
-# {glue:md}`beyond_sim_main`: {glue:md}`beyond_sim_verdict`. Leaving out one target at
+# The retrieval gain and the typological distance correlate at r =
+# {glue:md}`beyond_sim_r` over {glue:md}`beyond_sim_pairs` pairs from
+# {glue:md}`beyond_sim_clusters` targets: the interval {glue:md}`beyond_sim_interval`
+# zero (a relation is distinguishable only where it excludes zero). Leaving out one target at
 # a time gives r = {glue:md}`beyond_sim_loo_target`; leaving out the most influential
 # single pairs: {glue:md}`beyond_sim_loo_pair`. The other relations (`delta_acc`: gain
 # in accuracy, `delta_d`: drop in distance): {glue:md}`beyond_sim_others`.
@@ -318,10 +324,7 @@ texts = {
     "n_gen": fmt(cfg.n_generations, "int"),
 }
 glue_all(
-    {
-        f"beyond_{k}": v
-        for k, v in (texts | beyond.dose_statements(by_k, by_s)).items()
-    }
+    {f"beyond_{k}": v for k, v in (texts | beyond.dose_values(by_k, by_s)).items()}
 )
 dose.drop(columns=[c for c in dose.columns if c.endswith(("_low", "_high"))]).round(
     3
@@ -372,8 +375,10 @@ show_warnings()
 # - **ABX.** At state {glue:md}`beyond_best` the meaning error changes by
 #   {glue:md}`beyond_abx_meaning_best`; at the last state by
 #   {glue:md}`beyond_abx_meaning_last`.
-# - **Similarity.** Retrieval gain against typological distance:
-#   {glue:md}`beyond_sim_main`; {glue:md}`beyond_sim_verdict`.
+# - **Similarity.** Retrieval gain against typological distance: r =
+#   {glue:md}`beyond_sim_r` over {glue:md}`beyond_sim_pairs` pairs from
+#   {glue:md}`beyond_sim_clusters` targets; the interval
+#   {glue:md}`beyond_sim_interval` zero.
 # - **Dose.** Along k, the share of generations in the target language is
 #   {glue:md}`beyond_dose_k_share`, and the log-perplexity changes by
 #   {glue:md}`beyond_dose_k_dlogppl`.

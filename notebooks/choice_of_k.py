@@ -20,7 +20,7 @@
 # target language is {glue:md}`k_share_k` against {glue:md}`k_share_0` for the original
 # model (means over targets); held-out log-perplexity rises by {glue:md}`k_ppl_rise` at
 # k = {glue:md}`k_kmax`. From its best k to k = {glue:md}`k_kmax`, the share falls
-# significantly for {glue:md}`k_fell` of the targets.
+# significantly for {glue:md}`k_fell` targets ({glue:md}`k_fell_names`).
 #
 # ```{glue:md} k_claims_top
 # :format: myst
@@ -109,7 +109,8 @@ show_source(Intervention._apply, intervening)
 # original model, shared by all targets): {glue:md}`k_n_generations` free generations of at most
 # {glue:md}`k_new_tokens` new tokens, their language by langid.py (all of its
 # languages), and the loss of the model on the target's held-out verses (used neither
-# for finding experts nor for evaluation): {glue:md}`k_heldout`. Every point is cached,
+# for finding experts nor for evaluation): {glue:md}`k_n_heldout` verses per target,
+# {glue:md}`k_heldout_tokens`. Every point is cached,
 # so the later chapters and a warm re-run cost nothing.
 #
 # Intervals resample the independent unit: a share of generations has a Wilson 95 %
@@ -122,7 +123,7 @@ sweep = ksweep.run_sweep(pipe, k_grid, n_boot=cfg.n_boot, seed=cfg.seed)
 table = sweep.table
 pipe.write_table(table.round(5), "k_sweep")
 n_tokens = {t: len(sweep.token_nll[t, 0]) for t in cfg.targets}
-texts = ksweep.sweep_statements(
+texts = ksweep.sweep_values(
     k_grid, len(pipe.heldout_corpus), n_tokens,
     n_generations=cfg.n_generations, max_new_tokens=cfg.max_new_tokens,
 )  # fmt: skip
@@ -159,9 +160,7 @@ def steering_at(k: int) -> claims.Assessment:
 
 
 steering = steering_at(cfg.k)
-texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_statements(
-    "steering", steering, "pp"
-)
+texts = {"k": fmt(cfg.k, "int")} | ksweep.claim_values("steering", steering, "pp")
 glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
@@ -182,9 +181,7 @@ perplexity = claims.assess(
         sweep, k_max, n_boot=cfg.n_boot, seed=cfg.seed
     ),
 )
-texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_statements(
-    "ppl", perplexity, "nats"
-)
+texts = {"kmax": fmt(k_max, "int")} | ksweep.claim_values("ppl", perplexity, "nats")
 glue_all({f"k_{key}": text for key, text in texts.items()})
 
 # %% [markdown]
@@ -197,9 +194,14 @@ glue_all({f"k_{key}": text for key, text in texts.items()})
 # {glue:md}`k_tradeoff_values` (verdict: **{glue:md}`k_tradeoff_verdict`**).
 #
 # Do more experts buy more steering? From each target's best k to the largest k of the
-# grid, the share changes by {glue:md}`k_decline` (intervals over generations). The
-# most frequent languages of the generations at the largest k: {glue:md}`k_drift`.
-# Does the share change monotonically in k on the way? {glue:md}`k_dips`.
+# grid, the share changes by {glue:md}`k_decline` (intervals over generations). It
+# falls significantly for {glue:md}`k_fell` targets ({glue:md}`k_fell_names`). The
+# most frequent languages of the generations at the largest k: {glue:md}`k_drift`
+# (langid.py codes, counts out of {glue:md}`k_n_generations`).
+# Does the share change monotonically in k on the way? {glue:md}`k_dips_answer`.
+# Targets whose share falls at one k and rises again at a larger k, with disjoint
+# Wilson 95 % intervals (the lowest share, then the highest at a larger k):
+# {glue:md}`k_dips`.
 
 # %% tags=["hide-input"]
 tradeoff = claims.assess(
@@ -217,11 +219,12 @@ decline = {
     )
     for t in cfg.targets
 }
-texts = ksweep.claim_statements("tradeoff", tradeoff, "nats") | {
-    "decline": ksweep.decline_statement(decline, best),
-    "dips": ksweep.dips_statement(table),
-    "drift": ksweep.drift_statement(sweep, cfg.targets, k_max, cfg.n_generations),
-}
+texts = (
+    ksweep.claim_values("tradeoff", tradeoff, "nats")
+    | ksweep.decline_values(decline, best)
+    | ksweep.dips_values(table)
+    | ksweep.drift_values(sweep, cfg.targets, k_max)
+)
 glue_all({f"k_{key}": text for key, text in texts.items()})
 ksweep.best_k_table(table, best, decline, k_max)
 
@@ -296,7 +299,6 @@ glue_all(
 show_warnings()
 
 # %% tags=["hide-input"]
-fell = ksweep.fallen(decline)
 glue_all(
     {
         **scorecard.chapter_glue(cfg, "choice_of_k", "k"),
@@ -305,8 +307,6 @@ glue_all(
         else "not measured",
         "k_share_0": fmt(mean.loc[0, "share"], "acc"),
         "k_ppl_rise": fmt_ci(perplexity.summary, "nats", sign=True),
-        "k_fell": f"{len(fell)} of {len(decline)}"
-        + (f" ({', '.join(fell)})" if fell else ""),
     }
 )
 

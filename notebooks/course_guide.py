@@ -15,7 +15,10 @@
 # # Course guide
 #
 # This book can be taught as a short course on model interventions and multilingual
-# representations: {glue:md}`course_plan:myst`, or one long day. Every chapter runs on a
+# representations: {glue:md}`course_sessions:myst` sessions of
+# {glue:md}`course_min_minutes:myst` to {glue:md}`course_max_minutes:myst` minutes of
+# class, {glue:md}`course_minutes:myst` minutes in all
+# ({glue:md}`course_optional:myst` of them optional), or one long day. Every chapter runs on a
 # laptop CPU; the first run of the book downloads nothing but Python packages and fills
 # an on-disk cache that later runs reuse.
 #
@@ -68,25 +71,28 @@ dtype = load_benchmark(results, course.DTYPE_BENCHMARK)
 classroom = course.load_classroom(results)
 bf16 = course.has_bf16(book)
 cold = (book or {}).get("runs", {}).get("cold", {}).get("wall_s")
+values = (
+    course.plan_values()
+    | course.classroom_size_values(
+        load_config("classroom"), load_config(DEFAULT_CONFIG), names
+    )
+    | course.classroom_values(classroom)
+    | course.dtype_values(dtype, names)
+    | course.book_times_values(book)
+)
+glue_all({f"course_{key}": text for key, text in values.items()})
 glue_all(
     {
-        "course_plan": course.plan_summary(),
         "course_cold_book": (
-            f"{course.duration(cold)} on {course.machine_text(book)}"
+            f"{course.duration(cold)} on {course.machine_label(book)}"
             if cold is not None
             else f"a time that is {course.NOT_MEASURED} here (`{course.BOOK_BENCHMARK_COMMAND}`)"
         ),
-        "course_classroom_size": course.classroom_size(
-            load_config("classroom"), load_config(DEFAULT_CONFIG), names
-        ),
-        "course_classroom_measured": course.classroom_text(classroom),
         "course_built_bf16": {
             True: "the book's benchmarks ran on one",
             False: "the book's benchmarks ran on a CPU without them",
             None: "the book's benchmarks did not record their CPU",
         }[bf16],
-        "course_dtype": course.dtype_text(dtype, names),
-        "course_book_times": course.book_times_text(book),
     }
 )
 
@@ -109,7 +115,23 @@ glue_all(
 #
 # **Small machines: the `classroom` config.** On Colab's CPU runtime or a laptop, pass
 # `--config classroom` (or set `config = "classroom"` in a chapter's parameters cell):
-# {glue:md}`course_classroom_size:myst`. {glue:md}`course_classroom_measured:myst`. Its numbers
+# {glue:md}`course_size_targets:myst` targets ({glue:md}`course_size_target_names:myst`)
+# instead of {glue:md}`course_size_default_targets:myst`,
+# {glue:md}`course_size_languages:myst` evaluation languages instead of
+# {glue:md}`course_size_default_languages:myst`, {glue:md}`course_size_expert:myst`
+# expert and {glue:md}`course_size_eval:myst` evaluation sentences per language instead
+# of {glue:md}`course_size_default_expert:myst` and
+# {glue:md}`course_size_default_eval:myst`. {glue:md}`course_cls_command:myst` measures
+# each chapter alone from an empty cache on {glue:md}`course_cls_machine:myst`, in
+# {glue:md}`course_cls_dtype:myst` (most
+# students' CPUs have no bfloat16 instructions). Its results
+# ({glue:md}`course_cls_results:myst`): {glue:md}`course_cls_chapters:myst` chapters,
+# the slowest ({glue:md}`course_cls_slowest:myst`)
+# {glue:md}`course_cls_slowest_time:myst`; the notebook's kernel alone (as Jupyter or
+# Colab runs it) took at most {glue:md}`course_cls_kernel:myst` of memory,
+# {glue:md}`course_cls_within:myst` of them within {glue:md}`course_cls_limit:myst`
+# (over it: {glue:md}`course_cls_over:myst`), and `steerspace book` with its runner
+# beside the kernel at most {glue:md}`course_cls_tree:myst`. Its numbers
 # are noisier than the book's: use it to try things, not to quote. Memory is set by the
 # model, not by the config's sizes: the libraries, the tokenizer of its large
 # vocabulary and the weights, in float32 where the CPU has no bfloat16. That is why the
@@ -118,8 +140,23 @@ glue_all(
 #
 # **float32 or bfloat16.** The default `dtype: auto` computes in bfloat16 only on CPUs
 # with bfloat16 instructions ({glue:md}`course_built_bf16:myst`) and in float32 elsewhere, so
-# a student's numbers can come from the other dtype. {glue:md}`course_dtype:myst`
-# Differences of that size are not findings.
+# a student's numbers can come from the other dtype. `python bench/dtype.py` measures
+# how much the two differ (its results: {glue:md}`course_dtype_results:myst`) on a
+# subset of the {glue:md}`course_dtype_config:myst` config:
+# {glue:md}`course_dtype_n_expert:myst` expert sentences per language, targets
+# {glue:md}`course_dtype_targets:myst`, {glue:md}`course_dtype_n_eval:myst` evaluation
+# sentences per language; on {glue:md}`course_dtype_machine:myst`. The top
+# {glue:md}`course_dtype_k:myst` experts of the two dtypes agree to
+# {glue:md}`course_dtype_overlap:myst` (largest AUROC difference
+# {glue:md}`course_dtype_auroc:myst`), a sentence's embedding has cosine
+# {glue:md}`course_dtype_cos_pre:myst` (at least {glue:md}`course_dtype_cos_pre_min:myst`)
+# between the two dtypes before the intervention and
+# {glue:md}`course_dtype_cos_post:myst` (at least
+# {glue:md}`course_dtype_cos_post_min:myst`) after it, Table 1's distances differ by at
+# most {glue:md}`course_dtype_table1:myst`, and top-1 retrieval accuracy by at most
+# {glue:md}`course_dtype_retrieval:myst` (with pools of
+# {glue:md}`course_dtype_n_eval:myst` sentences). Differences of that size are not
+# findings.
 #
 # ## Suggested order
 #
@@ -136,7 +173,15 @@ glue_all(
 display(Markdown(course.chapter_table(root, book)))
 
 # %% [markdown]
-# {glue:md}`course_book_times:myst`
+# Times from `python bench/book.py` (on an otherwise idle machine it runs the whole book
+# twice; its results: {glue:md}`course_book_results:myst`) with the
+# {glue:md}`course_book_config:myst` config, on {glue:md}`course_book_machine:myst`.
+# **Cold** ({glue:md}`course_book_cold_cache:myst`): the whole book took
+# {glue:md}`course_book_cold:myst`. **Warm** ({glue:md}`course_book_warm_cache:myst`):
+# the whole book took {glue:md}`course_book_warm:myst`,
+# {glue:md}`course_book_warm_min:myst` to {glue:md}`course_book_warm_max:myst` per
+# chapter, mostly kernel start-up and imports. Measured on
+# {glue:md}`course_book_date:myst`.
 #
 # ## Sessions
 

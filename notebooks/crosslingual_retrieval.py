@@ -135,7 +135,7 @@ hits = {v: xl.space_hits(pre, post, score=VARIANT_SCORES[v]) for v in SCORES}
 glue_all(
     {
         f"retrieval_{k}": v
-        for k, v in xl.space_statements(pre, n_sentences, chance).items()
+        for k, v in xl.space_values(pre, n_sentences, chance).items()
     }
 )
 
@@ -270,7 +270,8 @@ claims.units_table([a for a in assessments if a.claim.id in TARGET_CLAIMS])
 # Fisher-z 95 % intervals; `*` marks `p < 0.05` from the same transform, so a star appears
 # exactly where the interval excludes zero (the paper bootstraps its intervals and
 # greys out p > {paper}`0.05`, and the two can disagree). The paper keeps
-# only candidates seen in pre-training: {glue:md}`retrieval_seen_table2`
+# only candidates seen in pre-training. For this model the flags are
+# {glue:md}`retrieval_seen_flags`, so we keep {glue:md}`retrieval_seen_kept`
 # ({glue:md}`retrieval_n_candidates` per query).
 #
 # **Caveat.** Accuracies near chance ({glue:md}`retrieval_chance`) are a handful of hits
@@ -290,7 +291,7 @@ flags = {
 }
 table2 = xl.table2_per_score(kept, flags, chance)
 pipe.write_table(table2.round(5), "table2")
-texts = xl.table2_statements(kept["cosine"], seen)
+texts = xl.table2_values(kept["cosine"], seen)
 glue_all({f"retrieval_{key}": text for key, text in texts.items()})
 pd.concat([xl.table2_cells(table2, f"{cfg.name} (ours)"), xl.paper_table2_cells()])
 

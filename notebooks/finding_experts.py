@@ -110,7 +110,11 @@ display(Markdown(chapter_header(cfg, "finding_experts", {"k": 200})))
 # One forward pass per language over the expert sentences records the pooled
 # activations of all units (cached; later chapters reuse them), and the AUROC of all
 # units is computed at once from ranks (the Mann–Whitney statistic, equal to
-# scikit-learn's `roc_auc_score` unit by unit): {glue:md}`experts_sizes`.
+# scikit-learn's `roc_auc_score` unit by unit): {glue:md}`experts_n_units` units
+# ({glue:md}`experts_n_blocks` blocks × {glue:md}`experts_units_per_block`) scored for
+# {glue:md}`experts_n_targets` targets, each on {glue:md}`experts_n_pos` positive and
+# {glue:md}`experts_n_neg` negative sentences (the same verses in
+# {glue:md}`experts_negatives` for {glue:md}`experts_target`).
 #
 # **Blocks, not hidden states.** An expert's "layer" is the index of the transformer
 # block whose MLP it sits in, {glue:md}`experts_block_range`; the tables and figures of
@@ -129,7 +133,7 @@ negatives = {
 }
 n_neg = n_pos * len(next(iter(negatives.values())))
 chance = expert_stats.chance_auroc(n_pos, n_neg, n_units)
-sizes = expert_stats.size_statements(
+sizes = expert_stats.size_values(
     n_units, n_blocks, len(tables), n_pos, n_neg,
     target=cfg.main_target, negatives=negatives[cfg.main_target],
 )  # fmt: skip
@@ -180,7 +184,7 @@ exist_at_rule_k = expert_stats.exist_assessment(tables, k_rule, n_pos, n_neg)
 ev = list(exist.evidence)
 counts = expert_stats.expert_counts(tables, chance, ev, cfg.k)
 pipe.write_table(counts, "expert_counts", index=True)
-texts = expert_stats.exist_statements(ev, counts, exist.verdict, chance)
+texts = expert_stats.exist_values(ev, counts, exist.verdict, chance)
 glue_all({f"experts_{key}": text for key, text in texts.items()})
 counts
 
@@ -244,7 +248,7 @@ band = expert_stats.random_layer_band(
     units_layers, cfg.k, n_draws=cfg.n_boot, seed=cfg.seed
 )
 pipe.write_table(shares.rename_axis("block"), "experts_per_layer", index=True)
-where = expert_stats.layer_statements(
+where = expert_stats.layer_values(
     layers_ev, layers.verdict, shares, band, n_boot=cfg.n_boot
 )
 glue_all({f"experts_{key}": text for key, text in where.items()})
@@ -296,7 +300,7 @@ expert_stats.top_experts_table(experts)
 glue_all(
     {
         f"experts_{key}": text
-        for key, text in expert_stats.push_statements(experts).items()
+        for key, text in expert_stats.push_values(experts).items()
     }
 )
 fig = expert_values_figure(
@@ -335,8 +339,9 @@ pool_table
 # distances of each target, pre and post, with the experts chosen either way, on the
 # first {glue:md}`experts_pool_n` evaluation sentences per language, each with a 95 %
 # interval from resampling the sentences (paired: one resample serves the three
-# spaces). The difference *max − mean* of the post distances:
-# {glue:md}`experts_pool_diff`.
+# spaces). The difference *max − mean* of the post distances lies beyond its interval
+# for {glue:md}`experts_pool_decided` of the {glue:md}`experts_pool_pairs` (target,
+# distance) pairs: {glue:md}`experts_pool_named`.
 
 # %% tags=["hide-input"]
 n = min(cfg.n_control_sentences, len(pipe.eval_corpus))
@@ -353,7 +358,7 @@ pooled, diffs = expert_stats.pooling_table1(
     spaces, n, n_boot=cfg.n_boot, seed=cfg.seed
 )
 pipe.write_table(pooled.round(5), "experts_pooling_table1")
-table1_texts = expert_stats.pooling_table1_statements(diffs, n, QUANTITY_LABELS)
+table1_texts = expert_stats.pooling_table1_values(diffs, n, QUANTITY_LABELS)
 glue_all({f"experts_{key}": text for key, text in table1_texts.items()})
 diffs.pivot(index="target", columns="quantity", values="text")
 
@@ -396,7 +401,6 @@ glue_all(
     {
         **scorecard.chapter_glue(cfg, "finding_experts", "experts"),
         "experts_weakest": fmt(exist.summary.value, "auroc"),
-        "experts_n_units": fmt(n_units, "int"),
     }
 )
 

@@ -158,7 +158,7 @@ values = {}
 for name, key in TAKEAWAYS.items():
     rec = by_key.get(key)
     values[f"intro_{name}"] = (
-        "not run yet" if rec is None else scorecard.value_text(rec)
+        "not run yet" if rec is None else scorecard.summary_value(rec)
     )
     values[f"intro_{name}_verdict"] = (
         "not run yet" if rec is None else rec["verdict"]

@@ -16,7 +16,10 @@
 #
 # :::{admonition} Result
 # :class: important
-# {glue:md}`perf_result`
+# {glue:md}`perf_passed` of {glue:md}`perf_judged` measured targets are met (missed:
+# {glue:md}`perf_missed`). The cost model predicts the paper's protocol at
+# {glue:md}`perf_a100` on one A100 (MFU {glue:md}`perf_mfu_range`); the Wikipedia
+# perplexity of the k sweep is {glue:md}`perf_ppl_share_min` or more of it.
 # :::
 #
 # *Paper App. I* {cite}`sundar2025steering` states the paper's compute in two sentences:
@@ -91,13 +94,16 @@ cost_model = perf.cost_model_module(
     repo
 )  # bench/cost_model.py, None without bench/
 NO_BENCH = "not available (no `bench/` beside this book)"
-glue_all({f"perf_{key}": text for key, text in perf.benchmark_texts(res).items()})
+values = perf.benchmark_values(res) | perf.results_values(res, results_dir, repo)
+glue_all({f"perf_{key}": text for key, text in values.items()})
 
 # %% tags=["remove-input"]
 display(Markdown(config_dropdown(cfg)))
-display(Markdown(perf.results_note(res, results_dir, repo)))
 
 # %% [markdown]
+# Results from {glue:md}`perf_results_dir`. Not run yet (their numbers below are
+# n/a): {glue:md}`perf_not_run`. Measured on: {glue:md}`perf_machines`.
+#
 # ## The book's performance targets, and what we measured
 #
 # The book's performance targets, as the benchmarks record them: the AUROCs of all units
@@ -133,7 +139,12 @@ if a:
     plt.show()
 
 # %% [markdown]
-# {glue:md}`perf_auroc`
+# The library is **{glue:md}`perf_auroc_speedup`** faster than the per-unit loop and
+# agrees with it to {glue:md}`perf_auroc_diff` on {glue:md}`perf_auroc_timed` random
+# units (the loop's time is their per-unit time × {glue:md}`perf_auroc_all_units`).
+# The float64 rankdata path is **{glue:md}`perf_auroc_ranking_speedup`** faster than
+# the loop and equal to the sort path to {glue:md}`perf_auroc_ranking_diff` on all
+# units. The benchmark's note: {glue:md}`perf_auroc_note`.
 #
 # ## Forward passes: what the hooks cost
 #
@@ -153,14 +164,26 @@ if f:
     plt.show()
 
 # %% [markdown]
-# {glue:md}`perf_forward`
+# {glue:md}`perf_fwd_real` real tokens ({glue:md}`perf_fwd_padded` with padding),
+# {glue:md}`perf_fwd_mflop` MFLOP per token (N = {glue:md}`perf_fwd_params`
+# non-embedding parameters, {glue:md}`perf_fwd_layers` layers). Recording
+# {glue:md}`perf_fwd_modules` modules costs {glue:md}`perf_fwd_record` of throughput,
+# the intervention on {glue:md}`perf_fwd_units` units
+# {glue:md}`perf_fwd_intervention` (negative = faster, i.e. within noise). The plain
+# pass reaches {glue:md}`perf_fwd_peak_share` of the measured
+# {glue:md}`perf_fwd_gflops` GFLOP/s {glue:md}`perf_fwd_dtype` matmul rate.
 #
 # ### Where the pass spends its time
 #
 # A profile of one plain pass (PyTorch's profiler) splits its time by the operators
 # that run: the linear layers, attention, dtype conversions, GELU, the norms and the
-# other elementwise operators, and the rest (tokenisation, Python, dispatch).
-# {glue:md}`perf_profile`
+# other elementwise operators, and the rest (tokenisation, Python, dispatch). The
+# linear layers take {glue:md}`perf_prof_linear` of the pass and run there at
+# {glue:md}`perf_prof_linear_rate` of the rate they reach alone on the same shapes
+# ({glue:md}`perf_prof_gflops` GFLOP/s); the other {glue:md}`perf_prof_rest` goes to
+# operators that move memory more than they compute: the norms (each upcast to
+# float32 and back), rotary embeddings, GELU and attention, plus the Python around
+# them. The pass as a whole reaches {glue:md}`perf_prof_peak` of a large matmul's rate.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Seconds of one plain embedding pass over the forward benchmark's sentences by part, with its share of the whole (not a figure of the paper).", "name": "fig-perf-profile"}, "image": {"alt": "Horizontal bars of the seconds the linear layers, elementwise operators, GELU, dtype conversions, attention and the rest take in one embedding pass."}}
 if f and "profile_s" in f:
@@ -182,7 +205,11 @@ if b:
     plt.show()
 
 # %% [markdown]
-# {glue:md}`perf_batching`
+# Best: {glue:md}`perf_bat_best_tps` tokens/s at batch {glue:md}`perf_bat_best`; by
+# the rule ({glue:md}`perf_bat_rule`) the batch size is
+# **{glue:md}`perf_bat_recommended`**. The config's batch size
+# {glue:md}`perf_bat_config` is {glue:md}`perf_bat_supported`; at that size, sorting
+# gives {glue:md}`perf_bat_sorting` the shuffled throughput.
 #
 # ## The whole book: cold and warm
 #
@@ -197,11 +224,17 @@ if bk:
     plt.show()
 
 # %% [markdown]
-# {glue:md}`perf_book`
+# Peak memory of the whole process tree: {glue:md}`perf_book_rss` (largest single
+# process {glue:md}`perf_book_rss_single`). Cold cache:
+# {glue:md}`perf_book_cold_cache`.
 #
 # **The model's work.** While the cold run builds the book, every forward pass,
 # generation and perplexity run records the sentences it ran, by content, and their
-# tokens ({mod}`steerspace.infra.ledger`): the table sums them by kind. {glue:md}`perf_work`
+# tokens ({mod}`steerspace.infra.ledger`): the table sums them by kind. The cold run
+# put {glue:md}`perf_work_tokens` tokens through the model;
+# {glue:md}`perf_work_repeated` of them ({glue:md}`perf_work_share`) were a sentence
+# already run under the same condition (the ledger compares sentences by content; a
+# sentence that occurs twice in one pass's data runs once).
 
 # %% tags=["hide-input"]
 work = perf.work_table(bk)
@@ -216,7 +249,16 @@ work if work is not None else Markdown(perf.not_measured("book"))
 #
 # **CPUs without bfloat16 instructions.** Most laptops and the free Colab and Binder
 # CPUs have no bfloat16 matrix instructions; there `dtype: auto` computes in float32.
-# {glue:md}`perf_other_cpu`
+# Restricted to AVX2 and {glue:md}`perf_cpu_dtype` ({glue:md}`perf_cpu_env`; float32
+# is what `dtype: auto` chooses where bfloat16 is emulated), the embedding pass runs at
+# {glue:md}`perf_cpu_tps` tokens/s, {glue:md}`perf_cpu_slower` slower than the
+# {glue:md}`perf_cpu_here_tps` tokens/s measured here in
+# {glue:md}`perf_cpu_here_dtype`. The cold run spent {glue:md}`perf_cpu_model` of its
+# {glue:md}`perf_cpu_cold` in the model; at the slower rate the same book would take
+# about **{glue:md}`perf_cpu_projected`** (a projection from two measurements, not a
+# run; the target for such a CPU is {glue:md}`perf_cpu_target`,
+# {glue:md}`perf_cpu_met`). A real AVX2 machine has its own memory bandwidth and
+# clock; this one only lacks the instructions.
 #
 # **Past one GPU.** A model too large for one GPU loads sharded with accelerate from the
 # config (`device_map: auto`, or `balanced`, `sequential`), and the hooks and
@@ -233,7 +275,8 @@ work if work is not None else Markdown(perf.not_measured("book"))
 # No GPU was used for this book, so the paper-scale cost is predicted, not measured.
 # Every stage of the paper's protocol is a number of tokens through the model, counted
 # from the paper's text: Flores dev sentences for the experts,
-# {glue:md}`perf_protocol_eval` Flores devtest sentences pre and post for each target,
+# {glue:md}`perf_protocol_languages` languages × {glue:md}`perf_protocol_sentences`
+# Flores devtest sentences pre and post for each target,
 # PAWS-X, the random control, Tatoeba, and for the choice of k free generations and the
 # perplexity of {glue:md}`perf_protocol_ppl` Wikipedia tokens per target and k, in
 # windows of the model's maximum context with a stride of
@@ -262,10 +305,10 @@ if cost_model is not None:
     display(costs.set_index(["model", "variant"]).round(2))
 source = cm["tokens_per_sentence_source"] if cm else "assumed (no cost_model.json)"
 n_small = getattr(cost_model, "SMALL_PERPLEXITY_TOKENS", 0)
-cost_text = perf.cost_texts(
+cost_values = perf.cost_values(
     prediction, small_tokens=n_small, source=source, unavailable=NO_BENCH
 )
-glue_all({f"perf_{key}": text for key, text in cost_text.items()})
+glue_all({f"perf_{key}": text for key, text in cost_values.items()})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Predicted hours on one H100 of the paper's protocol for each model (not a figure of the paper): as a plain Hugging Face implementation runs it, through our pipeline, through our pipeline with a smaller perplexity sample, and our shipped paper-scale config (bars: the middle of the assumed model-FLOPs utilisation range, whiskers: its ends, as the title states; log scale). Stars: the paper's reported A100 hours, converted to H100 hours at equal utilisation.", "name": "fig-perf-cost-model"}, "image": {"alt": "Grouped bars of predicted H100 hours per model and variant on a log scale, with the paper's hours as stars."}}
 if cost_model is not None:
@@ -287,7 +330,11 @@ if cost_model is not None:
 # cheaper.
 #
 # **Against the paper's A100 hours.** The same FLOPs on one A100 at MFU
-# {glue:md}`perf_mfu_range` take {glue:md}`perf_a100`. {glue:md}`perf_a100_verdict`
+# {glue:md}`perf_mfu_range` take {glue:md}`perf_a100`. Within the range:
+# {glue:md}`perf_a100_inside`. Predicted above the reported time (which suggests a
+# shorter perplexity window or fewer tokens than the text states):
+# {glue:md}`perf_a100_above`. Predicted below it (lower MFU, or work the text does not
+# list): {glue:md}`perf_a100_below`.
 #
 # ### A sanity anchor: the default model on this CPU
 #
@@ -301,7 +348,12 @@ if anchor:
     display(pd.DataFrame(anchor["stages"])[["stage", "tokens", "share"]].round(3))
 
 # %% [markdown]
-# {glue:md}`perf_anchor`
+# Measured embedding pass: {glue:md}`perf_anchor_tps` tokens/s =
+# {glue:md}`perf_anchor_gflops` GFLOP/s ({glue:md}`perf_anchor_share` of the
+# {glue:md}`perf_anchor_peak` GFLOP/s matmul rate). At that rate the default book's
+# forward work is **{glue:md}`perf_anchor_forward`**, against
+# {glue:md}`perf_anchor_cold` measured for the whole cold book (which adds model
+# loading, kernel start-up, UMAP, token-by-token generation and the book build).
 #
 # ## Deviations and caveats
 #
@@ -317,23 +369,29 @@ if anchor:
 #   BUCC-18 is left out (no sizes given). The perplexity stage dominates whatever these
 #   are.
 # - **Sentence length.** Tokens per Flores sentence are approximated by the default
-#   tokenizer on our Bible verses ({glue:md}`perf_tps`); the paper's models have
+#   tokenizer on our Bible verses ({glue:md}`perf_tps` tokens per sentence,
+#   {glue:md}`perf_tps_source`); the paper's models have
 #   multilingual vocabularies of similar size ({glue:md}`perf_vocabs`).
 # - **CPU noise.** Timings on a shared machine vary between runs; each benchmark reports
-#   the best and the median of its repeats. {glue:md}`perf_noise`
+#   the best and the median of its repeats. For the plain embedding pass they differ
+#   by {glue:md}`perf_noise_plain`; by the median, the recording hooks cost
+#   {glue:md}`perf_noise_record` and the intervention
+#   {glue:md}`perf_noise_intervention`: hook costs of that size are within the noise.
 #
 # ## Summary
 #
 # - `python bench/run_all.py` measures AUROC, forward throughput and batching, and
 #   writes the cost model; `python bench/book.py` times the whole book.
-# - {glue:md}`perf_passed`, in the table at the top.
+# - {glue:md}`perf_passed` of {glue:md}`perf_judged` measured targets are met (missed:
+#   {glue:md}`perf_missed`), in the table at the top.
 # - At the paper's protocol, {glue:md}`perf_ppl_share_min` or more of the compute is the
 #   Wikipedia perplexity of the k sweep; the rest of the paper's experiments costs at
 #   most {glue:md}`perf_rest_hours` per model on one H100 (MFU at the middle of the range).
 
 # %% tags=["hide-input"]
-summary = perf.summary_texts(targets, cost_text if prediction else None)
-glue_all({f"perf_{key}": text for key, text in summary.items()})
+glue_all(
+    {f"perf_{key}": text for key, text in perf.summary_values(targets).items()}
+)
 show_warnings()
 
 # %% [markdown]
@@ -351,13 +409,17 @@ show_warnings()
 # ```
 
 # %%
+sorting = dict.fromkeys(perf.SORTING_KEYS, perf.NA)
 if b:
     curve, sorting = perf.sorting_gain(b)
     display(curve.round(3))
-glue_all({"perf_ex_sorting": sorting if b else perf.not_measured("batching")})
+glue_all({f"perf_ex_{key}": text for key, text in sorting.items()})
 
 # %% [markdown]
-# Sorting gains most at {glue:md}`perf_ex_sorting`. A shuffled batch is as long as its
+# Sorting gains most at batch {glue:md}`perf_ex_sorting_batch`: sorted batches give
+# {glue:md}`perf_ex_sorting_gain` the shuffled tokens/s, with
+# {glue:md}`perf_ex_sorting_pad_sorted` of the computed tokens padding against
+# {glue:md}`perf_ex_sorting_pad_shuffled`. A shuffled batch is as long as its
 # longest sentence, so its padding grows with the batch; sorted batches pad little until
 # the batch spans many lengths. Sorting matters most when lengths vary a lot, as they
 # do across scripts.
@@ -381,14 +443,16 @@ if cost_model is not None:
     hours, window_text = perf.short_window(cost_model, prediction)
     display(hours.round(1))
 else:
-    window_text = dict.fromkeys(["window", "drop", "hours", "verdict"], NO_BENCH)
+    window_text = dict.fromkeys(perf.WINDOW_KEYS, NO_BENCH)
 glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
 
 # %% [markdown]
-# With a {glue:md}`perf_ex_window_window`, every Wikipedia token is computed fewer times
+# With a {glue:md}`perf_ex_window_short`-token window, not
+# {glue:md}`perf_ex_window_full`, every Wikipedia token is computed fewer times
 # (window / stride) with a shorter attention context: the prediction is
 # {glue:md}`perf_ex_window_drop` smaller, {glue:md}`perf_ex_window_hours` at MFU
-# {glue:md}`perf_mfu_range`, which {glue:md}`perf_ex_window_verdict`.
+# {glue:md}`perf_mfu_range`, which {glue:md}`perf_ex_window_verdict` the reported time.
+# Only where it brackets it may the paper's window have been the shorter one.
 #
 # ```{solution-end}
 # ```

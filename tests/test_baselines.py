@@ -15,18 +15,18 @@ from steerspace.analyses.baselines import (
     all_but_the_top,
     all_pairs_hits,
     all_pairs_top1,
-    anisotropy_statement,
+    anisotropy_values,
     apply_baseline,
     baseline_labels,
     best_baseline,
     center_languages,
     combination_intervals,
-    combination_statements,
+    combination_values,
     default_n_components,
     dimension_shares,
     distance_cells,
     distance_intervals,
-    distance_statements,
+    distance_values,
     method_table,
     pair_deltas,
     paired_change,
@@ -34,19 +34,19 @@ from steerspace.analyses.baselines import (
     removed_directions,
     score_conditions,
     shift_alignment,
-    shift_statements,
-    sign_statement,
-    similarity_statements,
+    shift_values,
+    sign_values,
+    similarity_values,
     space_statistics,
     standardise,
     statistics_table,
     sweep_intervals,
-    sweep_statement,
+    sweep_values,
     target_changes,
     top_dimensions,
     translation_share,
     translation_share_intervals,
-    versus_statements,
+    versus_values,
     view_hits,
 )
 from steerspace.metrics.inference import Estimate
@@ -392,7 +392,7 @@ def test_sweep_and_alignment_tables():
     assert table.loc[("language_centering", "a"), "mean cosine (languages)"] == pytest.approx(-1.0)
 
 
-def test_statements_of_the_baselines_chapter():
+def test_values_of_the_baselines_chapter():
     from steerspace.metrics.inference import Estimate
 
     up, zero, down = (
@@ -400,16 +400,17 @@ def test_statements_of_the_baselines_chapter():
         Estimate(-0.001, -0.01, 0.01, 9),
         Estimate(-0.02, -0.03, -0.01, 9),
     )
-    assert sign_statement({"a": up, "b": up}, {"a": up, "b": up}) == "agree for every target"
-    text = sign_statement({"a": up, "b": up}, {"a": zero, "b": down})
-    assert text.startswith("differ for a, b; both gains are distinguishable from zero for b")
-    assert "contradict each other nowhere" in sign_statement({"a": up}, {"a": zero})
+    none = {"sign_differ": "none", "sign_contradict": "none"}
+    assert sign_values({"a": up, "b": up}, {"a": up, "b": up}) == none
+    text = sign_values({"a": up, "b": up}, {"a": zero, "b": down})
+    assert text == {"sign_differ": "a, b", "sign_contradict": "b"}
+    assert sign_values({"a": up}, {"a": zero}) == {"sign_differ": "a", "sign_contradict": "none"}
     pre, post, _ = _toy_conditions()
     dist = distance_intervals(pre, post, n_components=1, n_boot=30)
-    out = distance_statements(dist, baseline_labels(1))
+    out = distance_values(dist, baseline_labels(1))
     assert out["d_all"].startswith("original ") and "the intervention" in out["d_all"]
     moves = {"a": translation_share_intervals(pre, post["a"], n_boot=30)}
-    shift = shift_statements(
+    shift = shift_values(
         moves,
         alignment_table(pre, post, n_components=1).rename(
             index=baseline_labels(1), level="baseline"
@@ -419,13 +420,14 @@ def test_statements_of_the_baselines_chapter():
     assert shift["own"] == "a −1.00" and shift["translation"].startswith("**a** 100.0")
 
 
-def test_anisotropy_statement_names_the_dominant_dimension():
+def test_anisotropy_values_name_the_dominant_dimension():
     rng = np.random.default_rng(0)
     pre = {lang: rng.normal(size=(20, 4)) * [1.0, 1.0, 10.0, 1.0] for lang in "ab"}
     stats = pd.DataFrame({"pre": space_statistics(pre), "post a": space_statistics(pre)}).T
-    text = anisotropy_statement(pre, stats)
-    assert text.startswith("dimension 2 holds 9") and "isotropic dimension: 25.0 %" in text
-    assert text.endswith(f"after the interventions a {stats.loc['pre', 'mean_cosine']:.2f}")
+    text = anisotropy_values(pre, stats)
+    assert text["top_dim"] == "2" and text["top_norm"].startswith("9") and text["iso"] == "25.0 %"
+    assert text["cos_pre"] == f"{stats.loc['pre', 'mean_cosine']:.2f}"
+    assert text["cos_post"] == f"a {stats.loc['post a', 'mean_cosine']:.2f}"
 
 
 def test_target_changes_stand_post_for_each_targets_own_space():
@@ -453,7 +455,7 @@ def test_statistics_table_has_a_row_per_space():
     assert stats.loc["post a"].to_dict() == pytest.approx(space_statistics(post["a"], 2))
 
 
-def test_similarity_versus_and_best_baseline_statements():
+def test_similarity_versus_and_best_baseline_values():
     up, flat = Estimate(0.05, 0.02, 0.08, 30), Estimate(-0.01, -0.03, 0.01, 30)
     rows = [
         {
@@ -468,16 +470,15 @@ def test_similarity_versus_and_best_baseline_statements():
         for sc, v in (("dot", 0.2), ("cosine", 0.5))
     ]
     plain = pd.DataFrame(rows)
-    text = similarity_statements(plain, {"dot": {"a": up}, "cosine": {"a": flat}}, 1 / 30)
-    assert text["pairs_pre"] == (
-        "0.200 [0.100, 0.300] by inner product and 0.500 [0.400, 0.600] by cosine (chance 0.033)"
-    )
+    text = similarity_values(plain, {"dot": {"a": up}, "cosine": {"a": flat}}, 1 / 30)
+    assert text["pairs_dot"] == "0.200 [0.100, 0.300]"
+    assert text["pairs_cosine"] == "0.500 [0.400, 0.600]" and text["chance"] == "0.033"
     assert text["gain_dot"] == (
         "**a** +5.0 [+2.0, +8.0] pp (1 of 1 above zero (a), 0 below, 0 not distinguishable from zero)"
     )
     assert text["gain_cosine"].startswith("**a** −1.0 [−3.0, +1.0] pp (0 of 1 above zero")
-    assert text["sign"] == sign_statement({"a": up}, {"a": flat})
-    versus = versus_statements("language centering", {"a": up}, {"a": flat})
+    assert text["sign_differ"] == sign_values({"a": up}, {"a": flat})["sign_differ"] == "a"
+    versus = versus_values("language centering", {"a": up}, {"a": flat})
     assert versus == {
         "best": "language centering",
         "best_cap": "Language centering",
@@ -497,7 +498,7 @@ def test_similarity_versus_and_best_baseline_statements():
     )
 
 
-def test_distance_cells_sweep_and_combination_statements():
+def test_distance_cells_sweep_and_combination_values():
     pre, post, hits = _toy_conditions()
     dist = distance_intervals(pre, post, n_components=1, n_boot=20)
     cells = distance_cells(dist)
@@ -517,12 +518,15 @@ def test_distance_cells_sweep_and_combination_statements():
             "n": 30,
         }
     )
-    assert sweep_statement(sweep, 1) == (
-        "2 components give 0.500 [0.400, 0.600] by inner product, the rule's 1 0.300 [0.200, 0.400]"
-    )
+    assert sweep_values(sweep, 1) == {
+        "sweep_best": "2",
+        "sweep_best_acc": "0.500 [0.400, 0.600]",
+        "sweep_rule": "1",
+        "sweep_rule_acc": "0.300 [0.200, 0.400]",
+    }
     comb = combination_intervals(hits, list(pre), ["a"], n_boot=20)
     comb["baseline"] = comb["baseline"].map(baseline_labels(1))
-    text = combination_statements(comb)
+    text = combination_values(comb)
     lines = text["added"].split("\n")
     assert [line.split("**")[1] for line in lines] == list(baseline_labels(1).values())[1:]
     added = comb[(comb.part == "added") & (comb.baseline == "standardise")].iloc[0]

@@ -34,7 +34,7 @@ def spaces():
     return pre, post
 
 
-def test_distance_summary_and_statements(spaces):
+def test_distance_summary_and_values(spaces):
     pre, post = spaces
     frame = distance_intervals_by_layer(pre, post, n_boot=40)
     summary = beyond.distance_summary(frame)
@@ -47,7 +47,7 @@ def test_distance_summary_and_statements(spaces):
     assert summary["change_last"]["en"].value == pytest.approx(
         rows[rows.target == "en"]["value"].iloc[0]
     )
-    text = beyond.distance_statements(frame)
+    text = beyond.distance_values(frame)
     assert set(text) == {
         "pre_inner",
         "pre_final",
@@ -60,7 +60,7 @@ def test_distance_summary_and_statements(spaces):
     assert "×" in text["rel_ratio"] and "below" in text["rel_peak_decided"]
 
 
-def test_best_state_retrieval_and_abx_statements(spaces):
+def test_best_state_retrieval_and_abx_values(spaces):
     pre, post = spaces
     retrieval = retrieval_intervals_by_layer(pre, post, n_boot=40)
     best = beyond.best_state(retrieval)
@@ -68,16 +68,17 @@ def test_best_state_retrieval_and_abx_statements(spaces):
     assert best == int(pre_cos.groupby("layer")["value"].mean().idxmax())
     unchanged = beyond.at_state(retrieval[retrieval.score == "cosine"], 0, condition="change")
     assert all(e.value == 0 and e.low == 0 and e.high == 0 for e in unchanged.values())
-    text = beyond.retrieval_statements(retrieval, 0)
+    text = beyond.retrieval_values(retrieval, 0)
     assert "5 not" not in text["gain_best"] and "2 not distinguishable" in text["gain_best"]
     abx = pd.concat(
         [abx_intervals({"pre": pre} | {f"post {t}": post[t] for t in TARGETS}, task, n_triplets=200,
                        n_boot=40).assign(task=task) for task in ("language", "meaning")]
     )  # fmt: skip
     assert set(beyond.abx_at_state(abx, 3, "meaning")) == set(TARGETS)
-    statements = beyond.abx_statements(abx, 0)
-    assert statements["middle"].startswith("so at this state no change")  # state 0 is untouched
-    assert beyond.abx_statements(abx, 3)["middle"].startswith("so the intervention does change")
+    values = beyond.abx_values(abx, 0)
+    assert values["middle_moved"] == "0" and values["middle_targets"] == "2"  # state 0 is untouched
+    assert beyond.abx_values(abx, 3)["middle_moved"] != "0"
+    assert values["pre_last_language"].endswith(" %") and values["pre_best"].endswith(" %")
 
 
 def test_similarity_frame_relations_and_leave_one_out(spaces):
@@ -91,8 +92,11 @@ def test_similarity_frame_relations_and_leave_one_out(spaces):
     assert list(table["outcome"]) == ["delta_acc", "delta_d"] and (table["r_n"] == 2).all()
     loo = beyond.leave_one_out(sim, "typological_distance", "delta_acc")
     assert set(loo["target"]["left_out"]) == set(TARGETS) and len(loo["pair"]) == 6
-    text = beyond.similarity_statements(fits, loo)
-    assert text["sim_main"].endswith("over 6 pairs from 2 targets")
+    text = beyond.similarity_values(fits, loo)
+    assert text["sim_pairs"] == "6" and text["sim_clusters"] == "2"
+    assert text["sim_interval"] == (
+        "excludes" if fits["typological_distance", "delta_acc"].r.excludes(0.0) else "includes"
+    )
     assert "`delta_d`" in text["sim_others"]
 
 
@@ -114,13 +118,10 @@ def test_tables_at_states_and_abx_by_task(spaces):
     assert wide.loc[("meaning", 0)].nunique() == 1
 
 
-def test_state_statements_and_experts_per_block():
+def test_state_values_and_experts_per_block():
     blocks = {"es": pd.Series([4, 5, 5, 17]), "fr": pd.Series([0, 2, 2])}
-    text = beyond.state_statements(19, blocks)
-    assert text["states"].startswith(
-        "19 states per sentence for 18 blocks: state 0 is the embedding output, state *s* the "
-        "output of block *s* − 1 (`model.layers.{s-1}`), and state 18 is the last block's output"
-    )
+    text = beyond.state_values(19, blocks)
+    assert (text["n_states"], text["n_blocks"], text["last_state"]) == ("19", "18", "18")
     assert text["median_block"] == "**es** block 5 (state 6); **fr** block 2 (state 3)"
     counts = beyond.experts_per_block(blocks)
     assert list(counts.index) == ["es", "fr"] and counts.columns.name == "block"
@@ -128,7 +129,7 @@ def test_state_statements_and_experts_per_block():
     assert counts.to_numpy().sum() == 7
 
 
-def test_wals_list_and_dose_statements():
+def test_wals_list_and_dose_values():
     wals = beyond.wals_list().split("\n")
     assert wals[0] == "- `81A` *Order of Subject, Object and Verb*: SVO, SOV, none"
     assert len(wals) == 4 and all(line.startswith("- `") for line in wals)
@@ -148,7 +149,7 @@ def test_wals_list_and_dose_statements():
             "dlogppl_high": [0.2, 1.6, 0.05],
         }
     )
-    text = beyond.dose_statements(dose[dose.dial == "k"], dose[dose.dial == "strength"])
+    text = beyond.dose_values(dose[dose.dial == "k"], dose[dose.dial == "strength"])
     assert text["dose_k"] == "100, 1,000" and text["dose_s"] == "0.50"
     assert (
         text["dose_k_gain"] == "k = 100: +10.0 [+0.0, +20.0] pp; k = 1,000: +20.0 [+10.0, +30.0] pp"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,34 @@ def test_book_html_has_every_chapter_and_results(built_book):
         if has_figures(name):
             assert "<img" in page, name
     assert (root / "results" / "tiny" / "expert_counts.csv").is_file()
+
+
+#: a glued name in a chapter's Markdown: {glue:md}`name`, {glue:md}`name:myst`,
+#: {glue}`name`, {glue:figure}`name` and the ```{glue:md} name``` directive
+GLUE_USE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)|^```\{glue(?::\w+)?\}\s+(\S+)", re.M)
+
+
+def glued_names(notebook: dict) -> set[str]:
+    """The names a chapter's executed notebook glued (myst-nb's ``scrapbook`` outputs)."""
+    return {
+        output["metadata"]["scrapbook"]["name"]
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "scrapbook" in output.get("metadata", {})
+    }
+
+
+@pytest.mark.slow
+def test_every_glued_name_in_the_prose_is_glued_by_its_chapter(built_book):
+    root, _ = built_book
+    for name in chapters(ROOT):
+        path = root / "book" / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        nb = json.loads(path.read_text())
+        prose = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        used = {a or b for a, b in GLUE_USE.findall(prose)}
+        assert not used - glued_names(nb), f"{name}: glued names that no cell glues"
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from steerspace.book import course
-from steerspace.book.structure import chapters
+from steerspace.book.structure import DEFAULT_CONFIG, chapters
+from steerspace.config import load_config
 from steerspace.infra.bench_results import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,9 +65,12 @@ def test_a_missing_benchmark_says_not_measured_and_names_the_command(tmp_path):
     assert load_benchmark(tmp_path, course.BOOK_BENCHMARK) is None
     rows = _rows(course.chapter_table(ROOT, None))
     assert rows and all(r[3] == r[4] == "not measured" for r in rows)
-    text = course.book_times_text(None)
-    assert "not measured" in text and "`python bench/book.py`" in text
-    assert "not measured" in course.dtype_text(None) and "bench/dtype.py" in course.dtype_text(None)
+    times = course.book_times_values(None)
+    assert times["book_cold"] == times["book_warm"] == "not measured"
+    assert "not run here" in times["book_results"] and "book.json" in times["book_results"]
+    dtype = course.dtype_values(None)
+    assert "not run here" in dtype["dtype_results"] and "dtype.json" in dtype["dtype_results"]
+    assert dtype["dtype_overlap"] == course.NA
 
 
 def test_a_chapter_missing_from_the_benchmark_is_not_measured(tmp_path):
@@ -78,11 +82,14 @@ def test_a_chapter_missing_from_the_benchmark_is_not_measured(tmp_path):
 
 def test_the_machine_of_the_timing_is_stated(tmp_path):
     book = json.loads(_book_json(tmp_path / "b.json", {"baselines": 1.0}).read_text())
-    text = course.book_times_text(book)
-    assert "Test CPU" in text and "3 CPU cores" in text and "with bfloat16" in text
-    assert "25.0 min" in text and "3.3 min" in text and "2026-01-02" in text
+    times = course.book_times_values(book)
+    machine = times["book_machine"]
+    assert "Test CPU" in machine and "3 CPU cores" in machine and "with bfloat16" in machine
+    assert (times["book_cold"], times["book_warm"]) == ("25.0 min", "3.3 min")
+    assert times["book_warm_min"] == times["book_warm_max"] == "12 s"
+    assert times["book_date"] == "2026-01-02" and times["book_config"] == "`gemma-3-270m`"
     plain = json.loads(_book_json(tmp_path / "c.json", {}, bf16=False).read_text())
-    assert "without bfloat16" in course.machine_text(plain)
+    assert "without bfloat16" in course.machine_label(plain)
     assert course.has_bf16(book) is True and course.has_bf16(plain) is False
 
 
@@ -131,19 +138,20 @@ def test_a_chapter_without_a_plan_fails(tmp_path, monkeypatch):
         course.plan_for(ROOT)
 
 
-def test_dtype_text_reads_the_benchmark_fields():
+def test_dtype_values_read_the_benchmark_fields():
     dtype = json.loads((ROOT / "bench" / "results" / "dtype.json").read_text())
-    text = course.dtype_text(dtype, {"es": "Spanish", "en": "English"})
-    assert f"top-{dtype['k']} experts" in text and "Spanish and English" in text
-    assert f"{dtype['table1_max_abs_diff']:.4f}" in text
+    values = course.dtype_values(dtype, {"es": "Spanish", "en": "English"})
+    assert values["dtype_k"] == f"{dtype['k']:,}"
+    assert set(values["dtype_targets"].split(" and ")) <= {"Spanish", "English"}
+    assert values["dtype_table1"] == f"{dtype['table1_max_abs_diff']:.4f}"
     assert course._cosine(0.9999909) == "0.999991" and course._cosine(0.99941) == "0.9994"
 
 
 def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_path):
-    from steerspace.book.course import classroom_text, load_classroom
+    from steerspace.book.course import classroom_values, load_classroom
 
     assert load_classroom(tmp_path) is None
-    assert "not measured here" in classroom_text(None)
+    assert "not run here" in classroom_values(None)["cls_results"]
     chapters = {
         "finding_experts": {"seconds": 150.0, "peak_kernel_rss_bytes": 2.1e9},
         "intro": {"seconds": 6.0, "peak_kernel_rss_bytes": 0.6e9},
@@ -159,9 +167,20 @@ def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_pat
         (tmp_path / f"{name}.json").write_text(json.dumps(record))
     chosen = load_classroom(tmp_path)
     assert chosen["benchmark"] == "classroom-no-bf16"
-    text = classroom_text(chosen)
-    assert "`python bench/classroom.py --no-bf16`" in text and "in float32" in text
-    assert "at most 2.10 GB" in text and "at most 2.50 GB" in text
-    assert "1 of them within 2.00 GB (not {doc}`finding_experts`)" in text
-    other = classroom_text({**chosen, "benchmark": "classroom"})
-    assert "--no-bf16" not in other and "float32" not in other
+    values = classroom_values(chosen)
+    assert values["cls_command"] == "`python bench/classroom.py --no-bf16`"
+    assert values["cls_dtype"].startswith("float32")
+    assert (values["cls_kernel"], values["cls_tree"]) == ("2.10 GB", "2.50 GB")
+    assert (values["cls_within"], values["cls_limit"]) == ("1", "2.00 GB")
+    assert values["cls_over"] == "{doc}`finding_experts`"
+    other = classroom_values({**chosen, "benchmark": "classroom"})
+    assert "--no-bf16" not in other["cls_command"] and "float32" not in other["cls_dtype"]
+
+
+def test_the_plan_and_the_classroom_size_as_values():
+    plan = course.plan_values()
+    minutes = [course.session_minutes(s) for s in course.SESSIONS]
+    assert plan["minutes"] == f"{sum(minutes):,}" and plan["max_minutes"] == str(max(minutes))
+    assert plan["sessions"] == course._number_word(len(course.SESSIONS))
+    size = course.classroom_size_values(load_config("classroom"), load_config(DEFAULT_CONFIG))
+    assert size["size_expert"] == f"{load_config('classroom').n_expert_sentences:,}"

@@ -180,10 +180,10 @@ def both_scores():
     return pre, post, {v: xl.space_hits(pre, post, score=s) for v, s in VARIANT_SCORES.items()}
 
 
-def test_space_statements_name_the_largest_dimension():
+def test_space_values_name_the_largest_dimension():
     pre = {"de": np.array([[3.0, 1.0], [3.0, 1.0]]), "en": np.array([[1.0, 0.0], [1.0, 0.0]])}
     # mean squares per dimension: (9 + 1) / 2 = 5 and 0.5: the largest holds 5 / 5.5
-    assert xl.space_statements(pre, 2, 0.5) == {"n": "2", "chance": "0.500", "top_share": "90.9 %"}
+    assert xl.space_values(pre, 2, 0.5) == {"n": "2", "chance": "0.500", "top_share": "90.9 %"}
 
 
 def test_per_score_tables_and_the_chapters_claims():
@@ -211,7 +211,7 @@ def test_per_score_tables_and_the_chapters_claims():
     assert sorted(e.unit for e in high.evidence) == ["es (post)", "es (pre)"]
 
 
-def test_table2_per_score_and_its_statements():
+def test_table2_per_score_and_its_values():
     pre, post, hits = both_scores()
     seen = {lang: lang != "it" for lang in LANGS}
     kept = {v: xl.table2_frames(pre, post, seen, score=s) for v, s in VARIANT_SCORES.items()}
@@ -220,9 +220,11 @@ def test_table2_per_score_and_its_statements():
     assert list(dict.fromkeys(table["score"])) == ["inner product", "cosine"]
     assert len(table) == 2 * len(xl.TABLE2_REQUIRES)
     assert ((table["ci_low"] > 0) | (table["ci_high"] < 0)).eq(table["p_value"] < 0.05).all()
-    assert xl.table2_statements(kept["cosine"], seen) == {
+    assert xl.table2_values(kept["cosine"], seen) == {
         "n_candidates": "4",  # es's candidates without the unseen it
-        "seen_table2": "we keep them too",
+        "seen_flags": "known",
+        "seen_kept": "the seen ones",
     }
     unknown = dict.fromkeys(LANGS)
+    assert xl.table2_values(kept["cosine"], unknown)["seen_kept"] == "all"
     assert xl.seen_unknown(unknown) and not xl.seen_unknown(seen)

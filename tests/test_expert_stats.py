@@ -155,11 +155,17 @@ def test_top_k_shares_and_the_table_of_top_experts():
     assert top["auroc"].tolist() == [0.9] * 4 and top["rank"].tolist() == [0, 1, 0, 1]
 
 
-def test_size_statements():
-    sizes = es.size_statements(1200, 6, 2, 50, 200, target="es", negatives=["de", "en", "zh"])
+def test_size_values():
+    sizes = es.size_values(1200, 6, 2, 50, 200, target="es", negatives=["de", "en", "zh"])
     assert sizes == {
-        "sizes": "1,200 units (6 blocks × 200) scored for 2 targets, each on 50 positive and "
-        "200 negative sentences (the same verses in de, en, zh for es)",
+        "n_units": "1,200",
+        "n_blocks": "6",
+        "units_per_block": "200",
+        "n_targets": "2",
+        "n_pos": "50",
+        "n_neg": "200",
+        "negatives": "de, en, zh",
+        "target": "es",
         "block_range": "0 to 5",
         "state_range": "0 to 6",
     }
@@ -178,7 +184,7 @@ def test_exist_assessment_and_the_full_ranking():
     )
 
 
-def test_pooling_table1_statements():
+def test_pooling_table1_values():
     diffs = pd.DataFrame(
         {
             "target": ["es", "fr"],
@@ -188,15 +194,19 @@ def test_pooling_table1_statements():
             "text": ["+0.020 [+0.010, +0.030]", "+0.000 [−0.020, +0.020]"],
         }
     )
-    out = es.pooling_table1_statements(diffs, 1500, {"all_languages": "between\nlanguages"})
+    labels = {"all_languages": "between\nlanguages"}
+    out = es.pooling_table1_values(diffs, 1500, labels)
     assert out == {
         "pool_n": "1,500",
-        "pool_diff": "1 of 2 (target, distance) pairs differ beyond their interval: es, "
-        "between languages +0.020 [+0.010, +0.030]",
+        "pool_decided": "1",
+        "pool_pairs": "2",
+        "pool_named": "es, between languages +0.020 [+0.010, +0.030]",
     }
+    undecided = diffs.assign(low=-0.01)
+    assert es.pooling_table1_values(undecided, 1500, labels)["pool_named"] == "none"
 
 
-def test_expert_counts_and_exist_statements():
+def test_expert_counts_and_exist_values():
     tables = two_targets()
     ev = [es.exist_evidence(t, tab, 6, 500, 2500) for t, tab in tables.items()]
     counts = es.expert_counts(tables, 0.6, ev, 6)
@@ -204,7 +214,7 @@ def test_expert_counts_and_exist_statements():
     assert counts.columns[5] == "AUROC > chance (0.600)"
     assert counts.loc["es"].iloc[:6].tolist() == [6, 4, 0, 0, 0, 6]
     assert counts.loc["fr", "6-th best AUROC [95 % interval]"].startswith("0.800 [")
-    text = es.exist_statements(ev, counts, "reproduced", 0.6)
+    text = es.exist_values(ev, counts, "reproduced", 0.6)
     assert text["alpha"] == "0.05" and text["chance"] == "0.600"
     assert text["exist_verdict"] == "reproduced" and text["above_chance"] == "es 6, fr 6"
     assert (
@@ -213,14 +223,14 @@ def test_expert_counts_and_exist_statements():
     )
 
 
-def test_last_quarter_and_layer_statements():
+def test_last_quarter_and_layer_values():
     assert es.last_quarter(18) == (range(14, 18), "blocks 14–17")
     assert es.last_quarter(3) == (range(2, 3), "block 2")
     tables = two_targets()
     shares = es.top_k_shares(tables, 6, N_LAYERS)
     band = es.random_layer_band(np.repeat(np.arange(N_LAYERS), PER_LAYER), 6, n_draws=50)
     ev = [es.layers_evidence(t, tab, 6, n_boot=50) for t, tab in tables.items()]
-    text = es.layer_statements(ev, "reproduced", shares, band, n_boot=50)
+    text = es.layer_values(ev, "reproduced", shares, band, n_boot=50)
     assert text["last_blocks"] == "block 5" and text["last_units"] == "16.7 %"
     assert text["last_share"] == "es 66.7 %, fr 33.3 %"
     assert text["null_q"] == "95th percentile" and text["n_boot"] == "50"
@@ -229,10 +239,10 @@ def test_last_quarter_and_layer_statements():
     )
 
 
-def test_push_statements_name_the_farthest_experts():
+def test_push_values_name_the_farthest_experts():
     experts = {t: top_k(tab, 6) for t, tab in two_targets().items()}
     experts["fr"].loc[0, "mean_pos"] = 5.0
-    text = es.push_statements(experts)
+    text = es.push_values(experts)
     assert text["push_median"] == "1.00"
     assert text["far"] == (
         "fr block 0 unit 196: 0.00 → 5.00; es block 5 unit 0: 0.00 → 1.00; "

@@ -161,29 +161,38 @@ def test_results_are_read_from_a_directory_and_paths_left_out(tmp_path):
     (tmp_path / "auroc.json").write_text(json.dumps(AUROC))
     results = perf.load_results(tmp_path)
     assert results["auroc"] == AUROC and results["book"] is None
-    note = perf.results_note(results, tmp_path, tmp_path.parent)
-    assert note.startswith(f"Results from `{tmp_path.name}`") and "**book**" in note
-    assert "Test CPU" in note
+    where = perf.results_values(results, tmp_path, tmp_path.parent)
+    assert where["results_dir"] == f"`{tmp_path.name}`" and "**book**" in where["not_run"]
+    assert "**auroc**" not in where["not_run"] and where["machines"] == "Test CPU"
+    assert perf.results_values(results, None, None)["not_run"] == "every benchmark"
     assert perf.without_paths("10 verses, /root/.cache/m/gemma-f32") == "10 verses, gemma-f32"
 
 
-def test_texts_of_the_prose_and_what_they_say_without_results():
+def test_values_of_the_prose_and_what_they_are_without_results():
     results = {"auroc": AUROC, "forward": None, "batching": BATCHING, "book": BOOK}
-    texts = perf.benchmark_texts(results)
-    assert "**200.00×** faster" in texts["auroc"]
-    assert texts["forward"] == "not measured: run `python bench/forward.py`."
-    assert "recommended" not in texts["batching"] and "**4**" in texts["batching"]
-    assert perf.cost_texts(None, unavailable="n/a") == dict.fromkeys(perf.COST_TEXT_KEYS, "n/a")
-    cost = perf.cost_texts(prediction(), small_tokens=5e5, source="10 verses, /root/x/model")
-    assert tuple(cost) == perf.COST_TEXT_KEYS
+    values = perf.benchmark_values(results)
+    assert values["auroc_speedup"] == "200.00×" and values["auroc_note"] == "none"
+    assert values["auroc_all_units"] == "1,000" and values["auroc_timed"] == "100"
+    assert all(values[key] == perf.NA for key in perf.FORWARD_KEYS + perf.PROFILE_KEYS)
+    assert values["bat_recommended"] == "4" and values["bat_best"] == "8"
+    assert values["bat_supported"] == "supported by the curve" and values["bat_sorting"] == "1.20×"
+    assert values["book_rss"] == "2.00 GB" and values["work_tokens"] == perf.NA
+    assert values["cpu_met"] == perf.NA and values["cpu_target"] == "30.0 min"
+    assert values["anchor_tps"] == perf.NA
+    assert set(values) >= set(perf.AUROC_KEYS + perf.BATCHING_KEYS + perf.OTHER_CPU_KEYS)
+    assert perf.cost_values(None, unavailable="n/a") == dict.fromkeys(perf.COST_KEYS, "n/a")
+    cost = perf.cost_values(prediction(), small_tokens=5e5, source="10 verses, /root/x/model")
+    assert tuple(cost) == perf.COST_KEYS
     assert cost["ppl_share_min"] == "90.0 %" and cost["small_tokens"] == "500,000"
     assert cost["ppl_repeats"].startswith("4× with m1's 2,048-token window")
     assert cost["a100"].startswith("10–20 h (m1; paper 100 h)")
-    assert (
-        cost["a100_verdict"]
-        == "Predicted below the reported time: m1, m2 (lower MFU, or work the text does not list)."
+    assert (cost["a100_inside"], cost["a100_above"], cost["a100_below"]) == (
+        "none",
+        "none",
+        "m1, m2",
     )
-    assert cost["tps"] == "40.00 tokens per sentence, 10 verses, model"
+    assert cost["tps"] == "40.00" and cost["tps_source"] == "10 verses, model"
+    assert (cost["protocol_languages"], cost["protocol_sentences"]) == ("22", "1,012")
 
 
 PROFILE = {
@@ -195,17 +204,22 @@ PROFILE = {
 }
 
 
-def test_profile_figure_and_text_say_where_the_pass_spends_its_time():
+def test_profile_figure_and_values_say_where_the_pass_spends_its_time():
     fig = perf.profile_figure(PROFILE)
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "matmul (linear layers)"
     assert [t.get_text() for t in ax.texts] == ["50.0 %", "25.0 %", "25.0 %"]
     plt.close(fig)
-    text = perf.profile_text(PROFILE)
+    values = perf.profile_values(PROFILE)
     # 2·1e6·1000 FLOPs in 1 s against 4 GFLOP/s alone: half their own rate
-    assert "take 50.0 % of the pass and run there at 50.0 %" in text
-    assert "reaches 50.0 % of a large matmul's rate" in text
-    assert "not measured" in perf.profile_text(None)
+    assert values == {
+        "prof_linear": "50.0 %",
+        "prof_linear_rate": "50.0 %",
+        "prof_gflops": "4",
+        "prof_rest": "50.0 %",
+        "prof_peak": "50.0 %",
+    }
+    assert perf.profile_values(None) == dict.fromkeys(perf.PROFILE_KEYS, perf.NA)
 
 
 def test_work_table_and_the_repeated_work_target():
@@ -241,21 +255,26 @@ def test_the_other_cpu_projection_scales_only_the_models_seconds():
     book = {**BOOK, "runs": {"cold": {**BOOK["runs"]["cold"], "model_work": work}}}
     slow = {**FORWARD, "dtype": "float32",
             "conditions": {"plain": {"tokens_per_s_best": 250.0}}}  # fmt: skip
-    text = perf.other_cpu_projection(book, FORWARD, slow)
+    values = perf.other_cpu_values(book, FORWARD, slow)
     # 600 s cold, 500 s of it the model, 4× slower: 100 + 2,000 s = 35 min
-    assert "4.00× slower" in text and "**35.0 min**" in text and "missed" in text
-    assert "Not measured" in perf.other_cpu_projection(book, FORWARD, None)
+    assert values["cpu_slower"] == "4.00×" and values["cpu_projected"] == "35.0 min"
+    assert values["cpu_met"] == "missed" and values["cpu_model"] == "8.3 min"
+    assert "`ATEN_CPU_CAPABILITY=avx2`" in values["cpu_env"]
+    assert perf.other_cpu_values(book, FORWARD, None)["cpu_projected"] == perf.NA
 
 
 def test_summary_and_the_exercises_computations():
     table = perf.targets_table(
         {"auroc": AUROC, "forward": FORWARD, "batching": BATCHING, "book": BOOK}
     )
-    summary = perf.summary_texts(table, None)
-    assert summary["passed"].startswith("7 of 9 measured targets are met (missed: ")
-    assert summary["result"] == summary["passed"] + "."
-    curve, text = perf.sorting_gain(BATCHING)
-    assert list(curve.index) == [1, 4, 8] and text.startswith("batch 1: sorted batches give 1.00×")
+    summary = perf.summary_values(table)
+    assert (summary["passed"], summary["judged"]) == ("7", "9")
+    assert summary["missed"] == (
+        "Forward: intervention cost; Forward: FLOP/s against the measured matmul rate"
+    )
+    curve, values = perf.sorting_gain(BATCHING)
+    assert list(curve.index) == [1, 4, 8] and tuple(values) == perf.SORTING_KEYS
+    assert values["sorting_batch"] == "1" and values["sorting_gain"] == "1.00×"
     by_stage, stages_text = perf.largest_stages(prediction())
     assert list(by_stage.columns) == ["m1", "m2"]
     assert stages_text.startswith("m1: Wikipedia perplexity 90.0 %, then embeddings 10.0 %")

@@ -140,20 +140,21 @@ def test_run_sweep_asks_the_pipeline_for_every_point():
         ksweep.run_sweep(FakePipe(), [5], n_boot=50, seed=0)
 
 
-# --- the choice-of-k chapter's tables and computed sentences ------------------------
+# --- the choice-of-k chapter's tables and the values its prose glues ----------------
 
 FALL = {"es": Estimate(-0.5, -0.6, -0.4, N), "fr": Estimate(0.2, -0.1, 0.5, N)}
 
 
-def test_sweep_statements_and_cells():
-    text = ksweep.sweep_statements(
+def test_sweep_values_and_cells():
+    text = ksweep.sweep_values(
         [0, 100, 1000], 250, {"es": 640, "fr": 1200}, n_generations=64, max_new_tokens=40
     )
     assert text == {
         "grid": "0, 100, 1,000",
         "n_generations": "64",
         "new_tokens": "40",
-        "heldout": "250 verses per target, es 640 tokens, fr 1,200 tokens",
+        "n_heldout": "250",
+        "heldout_tokens": "es 640 tokens, fr 1,200 tokens",
         "block": "64",
     }
     cells = ksweep.sweep_cells(make_sweep(SHARE, COST).table)
@@ -163,35 +164,37 @@ def test_sweep_statements_and_cells():
     assert dlog[0] == "+0.00 [+0.00, +0.00] nats" and dlog[1000].startswith("+1.5")
 
 
-def test_claim_statements_name_units_untestable_ones_and_the_reason():
+def test_claim_values_name_units_untestable_ones_and_the_reason():
     sweep = make_sweep(SHARE, COST)
     ppl = assess("k.perplexity", ksweep.perplexity_evidence(sweep, 1000, n_boot=100))
-    text = ksweep.claim_statements("ppl", ppl, "nats")
+    text = ksweep.claim_values("ppl", ppl, "nats")
     assert list(text) == ["ppl_values", "ppl_verdict"] and text["ppl_verdict"] == ppl.verdict
     assert text["ppl_values"].startswith("**es** +1.5") and "; **fr** +0.8" in text["ppl_values"]
     assert text["ppl_values"].endswith(" nats") and "not testable" not in text["ppl_values"]
     unsteered = make_sweep({**SHARE, ("es", 100): 0.0, ("es", 1000): 0.0}, COST)
     tradeoff = assess("k.tradeoff", ksweep.tradeoff_evidence(unsteered, n_boot=100))
-    values = ksweep.claim_statements("tradeoff", tradeoff, "nats")["tradeoff_values"]
+    values = ksweep.claim_values("tradeoff", tradeoff, "nats")["tradeoff_values"]
     assert values.startswith("**es (k = 100)** +0.2")
     assert "nats (not testable: no significant steering at its best k = 100)" in values
     missing = not_testable("k.steering", "the config's k = 5 is not on the grid")
-    assert ksweep.claim_statements("steering", missing, "pp") == {
+    assert ksweep.claim_values("steering", missing, "pp") == {
         "steering_values": "the config's k = 5 is not on the grid",
         "steering_verdict": "not testable here",
     }
 
 
-def test_decline_and_drift_statements():
+def test_decline_and_drift_values():
     assert ksweep.fallen(FALL) == ["es"]
-    assert ksweep.decline_statement(FALL, {"es": 100, "fr": 1000}) == (
-        "**es** −50.0 [−60.0, −40.0] pp (best k = 100); **fr** +20.0 [−10.0, +50.0] pp "
-        "(best k = 1,000). It falls significantly for 1 of 2 targets (es)"
-    )
-    steady = ksweep.decline_statement({"fr": FALL["fr"]}, {"fr": 1000})
-    assert steady.endswith("It falls significantly for 0 of 1 targets")
-    drift = ksweep.drift_statement(make_sweep(SHARE, COST), ["fr", "es"], 100, 64)
-    assert drift == "fr: en 45, fr 19; es: es 38, en 26 (langid.py codes, counts out of 64)"
+    assert ksweep.decline_values(FALL, {"es": 100, "fr": 1000}) == {
+        "decline": "**es** −50.0 [−60.0, −40.0] pp (best k = 100); **fr** +20.0 [−10.0, +50.0] "
+        "pp (best k = 1,000)",
+        "fell": "1 of 2",
+        "fell_names": "es",
+    }
+    steady = ksweep.decline_values({"fr": FALL["fr"]}, {"fr": 1000})
+    assert steady["fell"] == "0 of 1" and steady["fell_names"] == "none"
+    drift = ksweep.drift_values(make_sweep(SHARE, COST), ["fr", "es"], 100)
+    assert drift == {"drift": "fr: en 45, fr 19; es: es 38, en 26"}
 
 
 def test_best_k_table():
@@ -236,9 +239,13 @@ def test_dips_find_a_collapse_that_recovers_and_only_when_intervals_are_disjoint
     )
     found = ksweep.dips(table)
     assert [(d["target"], d["k"], d["k_after"]) for d in found] == [("es", 2000, 5000)]
-    text = ksweep.dips_statement(table)
-    assert text.startswith("no: **es** falls to 0 of 64 generations at k = 2,000")
-    assert "at k = 5,000" in text
+    text = ksweep.dips_values(table)
+    assert text["dips_answer"] == "no"
+    assert text["dips"].startswith("**es** 0 of 64 generations at k = 2,000 (share 0.000 [")
+    assert text["dips"].endswith("at k = 5,000")
     overlapping = table.assign(share_low=table["share_low"].where(table["k"] != 5000, 0.05))
     assert ksweep.dips(overlapping) == []
-    assert ksweep.dips_statement(overlapping).startswith("yes, within the intervals")
+    assert ksweep.dips_values(overlapping) == {
+        "dips_answer": "yes, within the intervals",
+        "dips": "none",
+    }

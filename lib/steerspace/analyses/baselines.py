@@ -55,18 +55,18 @@ __all__ = [
     "baseline_labels",
     "best_baseline",
     "combination_intervals",
-    "combination_statements",
+    "combination_values",
     "all_but_the_top",
     "all_pairs_hits",
     "all_pairs_top1",
-    "anisotropy_statement",
+    "anisotropy_values",
     "apply_baseline",
     "center_languages",
     "check_space",
     "default_n_components",
     "distance_cells",
     "distance_intervals",
-    "distance_statements",
+    "distance_values",
     "dimension_shares",
     "method_table",
     "pair_deltas",
@@ -75,20 +75,20 @@ __all__ = [
     "removed_directions",
     "score_conditions",
     "shift_alignment",
-    "shift_statements",
-    "sign_statement",
-    "similarity_statements",
+    "shift_values",
+    "sign_values",
+    "similarity_values",
     "space_statistics",
     "statistics_table",
     "standardise",
     "sweep_intervals",
-    "sweep_statement",
+    "sweep_values",
     "target_changes",
     "top_dimensions",
     "transform",
     "translation_share",
     "translation_share_intervals",
-    "versus_statements",
+    "versus_values",
     "view_hits",
 ]
 
@@ -949,28 +949,24 @@ def distance_cells(dist: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-# --------------------------------------------------------------------------- statements
-# The chapter's computed sentences (see :mod:`steerspace.text.statements`).
+# --------------------------------------------------------------------------- prose values
+# The values the chapter's sentences glue (see :mod:`steerspace.text.statements`).
 
 
-def sign_statement(first: Mapping[str, Estimate], second: Mapping[str, Estimate]) -> str:
-    """Whether two sets of gains per target (e.g. by inner product and by cosine) have
-    the same signs, compared unrounded, and where they differ whether both gains are
-    distinguishable from zero (only then do they contradict each other)."""
+def sign_values(first: Mapping[str, Estimate], second: Mapping[str, Estimate]) -> dict[str, str]:
+    """Where two sets of gains per target (e.g. by inner product and by cosine) have
+    opposite signs, compared unrounded (``sign_differ``), and, of those, the targets
+    where both gains are distinguishable from zero, the only ones where they contradict
+    each other (``sign_contradict``); each "none" where there are none."""
     differ = [t for t in first if np.sign(first[t].value) != np.sign(second[t].value)]
-    if not differ:
-        return "agree for every target"
-    decided_both = [t for t in differ if first[t].excludes() and second[t].excludes()]
-    text = f"differ for {', '.join(differ)}"
-    if decided_both:
-        return text + f"; both gains are distinguishable from zero for {', '.join(decided_both)}"
-    return text + (
-        "; for none of them are both gains distinguishable from zero, so the two scores "
-        "contradict each other nowhere"
-    )
+    both = [t for t in differ if first[t].excludes() and second[t].excludes()]
+    return {
+        "sign_differ": ", ".join(differ) or "none",
+        "sign_contradict": ", ".join(both) or "none",
+    }
 
 
-def distance_statements(dist: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
+def distance_values(dist: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
     """From :func:`distance_intervals`: the all-languages distance of every condition
     (mean over targets) and the intervention's change of it per target."""
     rows = dist[dist["quantity"] == "all_languages"]
@@ -989,7 +985,7 @@ def distance_statements(dist: pd.DataFrame, labels: Mapping[str, str]) -> dict[s
     }
 
 
-def shift_statements(
+def shift_values(
     moves: Mapping[str, pd.DataFrame], alignment: pd.DataFrame, centering: str
 ) -> dict[str, str]:
     """The translation share per target (pooled, with its interval), the part one
@@ -1006,41 +1002,46 @@ def shift_statements(
     }
 
 
-def anisotropy_statement(pre: Space, stats: pd.DataFrame) -> str:
-    """The original space's largest dimension (its shares of the mean squared norm and
-    of the variance, against an isotropic dimension's) and the mean cosine between two
-    sentences before and after each intervention (``stats``: :func:`space_statistics`
-    per space, rows ``pre`` and ``post <target>``)."""
+def anisotropy_values(pre: Space, stats: pd.DataFrame) -> dict[str, str]:
+    """The original space's largest dimension (``top_dim``) with its shares of the mean
+    squared norm and of the variance (``top_norm``, ``top_var``), an isotropic
+    dimension's share (``iso``), and the mean cosine between two sentences before
+    (``cos_pre``) and after each intervention (``cos_post``; ``stats``:
+    :func:`space_statistics` per space, rows ``pre`` and ``post <target>``)."""
     top = top_dimensions(pre, 1).iloc[0]
     dim = len(dimension_shares(pre))
     posts = [i for i in stats.index if i != "pre"]
-    return (
-        f"dimension {fmt(top['dimension'], 'int')} holds {fmt(top['norm_share'], 'pct')} of the "
-        f"mean squared norm and {fmt(top['variance_share'], 'pct')} of the variance (an "
-        f"isotropic dimension: {fmt(1 / dim, 'pct')}); the mean cosine between two sentences is "
-        f"{fmt(stats.loc['pre', 'mean_cosine'], 'plain')}, after the interventions "
-        + ", ".join(f"{i.split()[-1]} {fmt(stats.loc[i, 'mean_cosine'], 'plain')}" for i in posts)
-    )
-
-
-def similarity_statements(
-    plain: pd.DataFrame, gains: Mapping[str, Mapping[str, Estimate]], chance: float
-) -> dict[str, str]:
-    """Inner product against cosine: all-pairs accuracy of the original space by each
-    score (``plain``: :func:`accuracy_intervals` without a baseline), the intervention's
-    gain per target by each score (``gains``: score → target → change), and whether the
-    two gains share their sign."""
-    pre = plain[(plain["space"] == "pre") & (plain["view"] == "all pairs")]
-    pairs_pre = {sc: as_estimate(pre[pre["score"] == sc].iloc[0]) for sc in SCORES}
     return {
-        "pairs_pre": f"{fmt_ci(pairs_pre['dot'], 'acc')} by inner product and "
-        f"{fmt_ci(pairs_pre['cosine'], 'acc')} by cosine (chance {fmt(chance, 'acc')})",
-        **{f"gain_{sc}": per_unit(g, "pp") + f" ({decided(g)})" for sc, g in gains.items()},
-        "sign": sign_statement(gains["dot"], gains["cosine"]),
+        "top_dim": fmt(top["dimension"], "int"),
+        "top_norm": fmt(top["norm_share"], "pct"),
+        "top_var": fmt(top["variance_share"], "pct"),
+        "iso": fmt(1 / dim, "pct"),
+        "cos_pre": fmt(stats.loc["pre", "mean_cosine"], "plain"),
+        "cos_post": ", ".join(
+            f"{i.split()[-1]} {fmt(stats.loc[i, 'mean_cosine'], 'plain')}" for i in posts
+        ),
     }
 
 
-def versus_statements(
+def similarity_values(
+    plain: pd.DataFrame, gains: Mapping[str, Mapping[str, Estimate]], chance: float
+) -> dict[str, str]:
+    """Inner product against cosine: all-pairs accuracy of the original space by each
+    score (``pairs_dot``, ``pairs_cosine``; ``plain``: :func:`accuracy_intervals`
+    without a baseline) and chance, the intervention's gain per target by each score
+    (``gain_dot``, ``gain_cosine``; ``gains``: score → target → change), and where the
+    two gains differ in sign (:func:`sign_values`)."""
+    pre = plain[(plain["space"] == "pre") & (plain["view"] == "all pairs")]
+    pairs_pre = {sc: as_estimate(pre[pre["score"] == sc].iloc[0]) for sc in SCORES}
+    return {
+        **{f"pairs_{sc}": fmt_ci(e, "acc") for sc, e in pairs_pre.items()},
+        "chance": fmt(chance, "acc"),
+        **{f"gain_{sc}": per_unit(g, "pp") + f" ({decided(g)})" for sc, g in gains.items()},
+        **sign_values(gains["dot"], gains["cosine"]),
+    }
+
+
+def versus_values(
     label: str, gain: Mapping[str, Estimate], versus: Mapping[str, Estimate]
 ) -> dict[str, str]:
     """The best baseline (named ``label``): its gain over the original space per target
@@ -1055,19 +1056,22 @@ def versus_statements(
     }
 
 
-def sweep_statement(sweep: pd.DataFrame, rule: int) -> str:
+def sweep_values(sweep: pd.DataFrame, rule: int) -> dict[str, str]:
     """The number of removed components that gives all-but-the-top its best all-pairs
-    accuracy by inner product, against the ``rule``'s number (``sweep``:
-    :func:`sweep_intervals`)."""
+    accuracy by inner product and that accuracy (``sweep_best``, ``sweep_best_acc``),
+    against the ``rule``'s number and its accuracy (``sweep_rule``,
+    ``sweep_rule_acc``; ``sweep``: :func:`sweep_intervals`)."""
     dot = sweep[sweep["score"] == "dot"].set_index("components")
     best = int(dot["value"].idxmax())
-    return (
-        f"{fmt(best, 'int')} components give {fmt_ci(as_estimate(dot.loc[best]), 'acc')} by "
-        f"inner product, the rule's {fmt(rule, 'int')} {fmt_ci(as_estimate(dot.loc[rule]), 'acc')}"
-    )
+    return {
+        "sweep_best": fmt(best, "int"),
+        "sweep_best_acc": fmt_ci(as_estimate(dot.loc[best]), "acc"),
+        "sweep_rule": fmt(rule, "int"),
+        "sweep_rule_acc": fmt_ci(as_estimate(dot.loc[rule]), "acc"),
+    }
 
 
-def combination_statements(comb: pd.DataFrame) -> dict[str, str]:
+def combination_values(comb: pd.DataFrame) -> dict[str, str]:
     """What the intervention adds on top of each baseline (``comb``:
     :func:`combination_intervals` with labelled baselines, part ``added``): the range
     over targets per baseline, and a Markdown list of the targets' estimates."""

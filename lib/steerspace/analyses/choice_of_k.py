@@ -242,10 +242,10 @@ def language_mix(ids: Sequence[str], *, top: int = 3) -> str:
     return ", ".join(f"{lang} {int(n)}" for lang, n in counts.items())
 
 
-# --- the choice-of-k chapter's tables and computed sentences ------------------------
+# --- the choice-of-k chapter's tables and the values its prose glues ----------------
 
 
-def sweep_statements(
+def sweep_values(
     k_grid: Sequence[int],
     n_heldout: int,
     n_tokens: Mapping[str, int],
@@ -260,8 +260,8 @@ def sweep_statements(
         "grid": ", ".join(fmt(k, "int") for k in k_grid),
         "n_generations": fmt(n_generations, "int"),
         "new_tokens": fmt(max_new_tokens, "int"),
-        "heldout": f"{fmt(n_heldout, 'int')} verses per target, "
-        + ", ".join(f"{t} {fmt(n, 'int')} tokens" for t, n in n_tokens.items()),
+        "n_heldout": fmt(n_heldout, "int"),
+        "heldout_tokens": ", ".join(f"{t} {fmt(n, 'int')} tokens" for t, n in n_tokens.items()),
         "block": fmt(BLOCK, "int"),
     }
 
@@ -288,7 +288,7 @@ def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def claim_statements(name: str, assessment: Assessment, kind: str) -> dict[str, str]:
+def claim_values(name: str, assessment: Assessment, kind: str) -> dict[str, str]:
     """``{name}_values``: each unit's signed estimate with its interval (noting an
     untestable unit and why; the assessment's reason when it has no evidence), and
     ``{name}_verdict``."""
@@ -306,18 +306,20 @@ def fallen(decline: Mapping[str, Estimate]) -> list[str]:
     return [t for t, est in decline.items() if est.high < 0]
 
 
-def decline_statement(decline: Mapping[str, Estimate], best: Mapping[str, int]) -> str:
+def decline_values(decline: Mapping[str, Estimate], best: Mapping[str, int]) -> dict[str, str]:
     """The change of the share from each target's ``best`` k (``decline``:
-    :func:`steering_change` per target), and for how many it falls significantly."""
+    :func:`steering_change` per target, each with its best k), how many targets it
+    falls for significantly (``fell``: ``3 of 5``) and which (``fell_names``, "none"
+    if none)."""
     fell = fallen(decline)
-    return (
-        "; ".join(
+    return {
+        "decline": "; ".join(
             f"**{t}** {fmt_ci(est, 'pp', sign=True)} (best k = {fmt(best[t], 'int')})"
             for t, est in decline.items()
-        )
-        + f". It falls significantly for {len(fell)} of {len(decline)} targets"
-        + (f" ({', '.join(fell)})" if fell else "")
-    )
+        ),
+        "fell": f"{fmt(len(fell), 'int')} of {fmt(len(decline), 'int')}",
+        "fell_names": ", ".join(fell) or "none",
+    }
 
 
 def dips(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -347,30 +349,29 @@ def dips(table: pd.DataFrame) -> list[dict[str, Any]]:
     return found
 
 
-def dips_statement(table: pd.DataFrame) -> str:
-    """:func:`dips` in words: steering that collapses at one k and comes back at a
-    larger one (more experts are not simply "more steering")."""
+def dips_values(table: pd.DataFrame) -> dict[str, str]:
+    """:func:`dips` for the prose: whether the share changes monotonically in k within
+    the intervals (``dips_answer``: "yes, within the intervals" where no target dips,
+    else "no") and each dip (``dips``: the target, its lowest share and where, and the
+    higher share at a larger k; "none" if none)."""
     found = dips(table)
-    if not found:
-        return (
-            "yes, within the intervals: for no target does the share fall at one k and "
-            "rise again at a larger k (disjoint 95 % Wilson intervals)"
-        )
-    return "no: " + "; ".join(
-        f"**{d['target']}** falls to {fmt(d['in_target'], 'int')} of "
-        f"{fmt(d['generations'], 'int')} generations at k = {fmt(d['k'], 'int')} "
-        f"(share {fmt(d['share'], 'acc')} [{fmt(d['share_low'], 'acc')}, "
-        f"{fmt(d['share_high'], 'acc')}]) and rises again to {fmt(d['share_after'], 'acc')} "
-        f"at k = {fmt(d['k_after'], 'int')}"
+    listed = "; ".join(
+        f"**{d['target']}** {fmt(d['in_target'], 'int')} of {fmt(d['generations'], 'int')} "
+        f"generations at k = {fmt(d['k'], 'int')} (share {fmt(d['share'], 'acc')} "
+        f"[{fmt(d['share_low'], 'acc')}, {fmt(d['share_high'], 'acc')}]), then "
+        f"{fmt(d['share_after'], 'acc')} at k = {fmt(d['k_after'], 'int')}"
         for d in found
     )
+    return {
+        "dips_answer": "no" if found else "yes, within the intervals",
+        "dips": listed or "none",
+    }
 
 
-def drift_statement(sweep: Sweep, targets: Sequence[str], k: int, n_generations: int) -> str:
-    """The most frequent languages (:func:`language_mix`) of each target's generations
-    at ``k``."""
-    mix = "; ".join(f"{t}: {language_mix(sweep.ids[t, k])}" for t in targets)
-    return f"{mix} (langid.py codes, counts out of {fmt(n_generations, 'int')})"
+def drift_values(sweep: Sweep, targets: Sequence[str], k: int) -> dict[str, str]:
+    """``drift``: the most frequent languages (:func:`language_mix`, langid.py codes
+    and counts) of each target's generations at ``k``."""
+    return {"drift": "; ".join(f"{t}: {language_mix(sweep.ids[t, k])}" for t in targets)}
 
 
 def best_k_table(

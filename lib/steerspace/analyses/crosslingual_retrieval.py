@@ -589,7 +589,7 @@ def per_score(
 
 
 # ------------------------------------------------------------------ the chapter
-def space_statements(pre: Space, n_sentences: int, chance: float) -> dict[str, str]:
+def space_values(pre: Space, n_sentences: int, chance: float) -> dict[str, str]:
     """The candidates per query, the chance accuracy, and the share of the mean squared
     norm of the ``pre`` embeddings (all languages) held by its largest dimension."""
     squares = (np.concatenate(list(pre.values())) ** 2).mean(0)
@@ -636,15 +636,16 @@ def seen_unknown(seen: Mapping[str, bool | None]) -> bool:
     return all(flag is None for flag in seen.values())
 
 
-def table2_statements(
+def table2_values(
     frames: Mapping[str, pd.DataFrame], seen: Mapping[str, bool | None]
 ) -> dict[str, str]:
     """The candidates per query of Table 2 (``frames``: :func:`table2_frames` of one
-    score) and whether they are the ones seen in pre-training, as the paper keeps (glue
-    keys without the chapter's ``retrieval_`` prefix)."""
+    score), whether the pre-training flags of the model's languages are ``known`` or
+    ``unknown``, and which candidates Table 2 keeps therefore: ``the seen ones`` (as
+    the paper does) or ``all`` (glue keys without the chapter's ``retrieval_`` prefix)."""
+    unknown = seen_unknown(seen)
     return {
         "n_candidates": fmt(len(next(iter(frames.values()))), "int"),
-        "seen_table2": "the flags are unknown for this model, so we keep all"
-        if seen_unknown(seen)
-        else "we keep them too",
+        "seen_flags": "unknown" if unknown else "known",
+        "seen_kept": "all" if unknown else "the seen ones",
     }

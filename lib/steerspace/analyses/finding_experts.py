@@ -247,7 +247,7 @@ def pooling_table1(
     return pd.DataFrame(rows), pd.DataFrame(diffs)
 
 
-# --- the finding-experts chapter's tables and computed sentences -------------------
+# --- the finding-experts chapter's tables and the values its prose glues ----------
 
 #: AUROC thresholds of the chapter's table of expert counts.
 COUNT_THRESHOLDS = (0.7, 0.8, 0.9, 0.95, 0.99)
@@ -272,11 +272,12 @@ def expert_counts(
     return counts.rename_axis("target")
 
 
-def exist_statements(
+def exist_values(
     evidence: list[Evidence], counts: pd.DataFrame, verdict: str, chance: float
 ) -> dict[str, str]:
-    """The sentences of "Do experts exist, beyond chance?" (glue keys without the
-    chapter's ``experts_`` prefix)."""
+    """The values glued into "Do experts exist, beyond chance?" (glue keys without the
+    chapter's ``experts_`` prefix): the test's level, the verdict, the chance level,
+    each target's k-th best AUROC with its interval, and the units above chance."""
     from steerspace.text.format import fmt, fmt_ci
 
     above = counts[counts.columns[len(COUNT_THRESHOLDS)]]
@@ -297,7 +298,7 @@ def last_quarter(n_blocks: int) -> tuple[range, str]:
     return last, span
 
 
-def layer_statements(
+def layer_values(
     evidence: list[Evidence],
     verdict: str,
     shares: pd.DataFrame,
@@ -305,7 +306,7 @@ def layer_statements(
     *,
     n_boot: int,
 ) -> dict[str, str]:
-    """The sentences of "Where in the network are they?": the per-target distance
+    """The values glued into "Where in the network are they?": the per-target distance
     against random units, and the experts' share in the last quarter of the blocks."""
     from steerspace.text.format import fmt, fmt_ci
 
@@ -324,9 +325,9 @@ def layer_statements(
     }
 
 
-def push_statements(experts: dict[str, pd.DataFrame]) -> dict[str, str]:
+def push_values(experts: dict[str, pd.DataFrame]) -> dict[str, str]:
     """How far the intervention pushes the experts: the median |set − typical value|
-    and the three farthest units."""
+    and the three farthest units (each ``target block b unit u: typical → set``)."""
     from steerspace.text.format import fmt
 
     push = pd.concat(experts.values()).assign(push=lambda d: (d["mean_pos"] - d["mean_neg"]).abs())
@@ -351,7 +352,7 @@ def pooling_comparison(
     """Mean- against max-pooled experts per target: how many of the top k the max
     pooling replaces, and each choice's share of experts in the last quarter of the
     blocks (``shares``, ``max_shares``: block × target, :func:`layer_shares`), as a
-    table and as the sentences that say so."""
+    table and as the values the chapter glues."""
     from steerspace.text.format import fmt
 
     last, span = last_quarter(len(shares))
@@ -375,21 +376,7 @@ def pooling_comparison(
     return table, text
 
 
-def pooling_diff_statement(diffs: pd.DataFrame, labels: dict[str, str]) -> str:
-    """How many (target, distance) pairs differ between max- and mean-pooled experts
-    beyond their interval, naming them (``labels``: quantity → its name)."""
-    decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
-    named = "; ".join(
-        f"{r.target}, {labels[r.quantity].replace(chr(10), ' ')} {r.text}"
-        for r in decided.itertuples()
-    )
-    return (
-        f"{len(decided)} of {len(diffs)} (target, distance) pairs differ beyond their interval"
-        + (f": {named}" if len(decided) else "")
-    )
-
-
-def size_statements(
+def size_values(
     n_units: int,
     n_blocks: int,
     n_targets: int,
@@ -399,16 +386,20 @@ def size_statements(
     target: str,
     negatives: Sequence[str],
 ) -> dict[str, str]:
-    """The sizes of "AUROC of every unit": the units scored, the sentences of each set
-    (naming ``target``'s ``negatives``), and the numbers of the blocks and of the
-    hidden states."""
+    """The sizes of "AUROC of every unit": the units scored (and per block), the
+    targets, the sentences of each set (naming ``target``'s ``negatives``), and the
+    numbers of the first and last block and hidden state."""
     from steerspace.text.format import fmt
 
     return {
-        "sizes": f"{fmt(n_units, 'int')} units ({fmt(n_blocks, 'int')} blocks × "
-        f"{fmt(n_units // n_blocks, 'int')}) scored for {n_targets} targets, each on "
-        f"{fmt(n_pos, 'int')} positive and {fmt(n_neg, 'int')} negative sentences (the same "
-        f"verses in {', '.join(negatives)} for {target})",
+        "n_units": fmt(n_units, "int"),
+        "n_blocks": fmt(n_blocks, "int"),
+        "units_per_block": fmt(n_units // n_blocks, "int"),
+        "n_targets": fmt(n_targets, "int"),
+        "n_pos": fmt(n_pos, "int"),
+        "n_neg": fmt(n_neg, "int"),
+        "negatives": ", ".join(negatives),
+        "target": target,
         "block_range": f"0 to {n_blocks - 1}",
         "state_range": f"0 to {n_blocks}",
     }
@@ -431,11 +422,21 @@ def top_experts_table(experts: dict[str, pd.DataFrame], n: int = 5) -> pd.DataFr
     return best[columns].rename(columns={"layer": "block"}).round(4)
 
 
-def pooling_table1_statements(
-    diffs: pd.DataFrame, n: int, labels: dict[str, str]
-) -> dict[str, str]:
-    """The sentences of the mean/max Table 1 comparison: the sentences per language
-    (``n``) and :func:`pooling_diff_statement` of the differences ``diffs``."""
+def pooling_table1_values(diffs: pd.DataFrame, n: int, labels: dict[str, str]) -> dict[str, str]:
+    """The values of the mean/max Table 1 comparison: the sentences per language
+    (``n``), how many (target, distance) pairs of ``diffs`` differ beyond their interval
+    (``pool_decided`` of ``pool_pairs``) and those pairs with their difference
+    (``pool_named``, "none" if none; ``labels``: quantity → its name)."""
     from steerspace.text.format import fmt
 
-    return {"pool_n": fmt(n, "int"), "pool_diff": pooling_diff_statement(diffs, labels)}
+    decided = diffs[(diffs["low"] > 0) | (diffs["high"] < 0)]
+    named = "; ".join(
+        f"{r.target}, {labels[r.quantity].replace(chr(10), ' ')} {r.text}"
+        for r in decided.itertuples()
+    )
+    return {
+        "pool_n": fmt(n, "int"),
+        "pool_decided": fmt(len(decided), "int"),
+        "pool_pairs": fmt(len(diffs), "int"),
+        "pool_named": named or "none",
+    }

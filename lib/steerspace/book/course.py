@@ -33,6 +33,8 @@ CLASSROOM_BENCHMARK_COMMAND = "python bench/classroom.py --no-bf16"
 DTYPE_BENCHMARK = "dtype.json"
 DTYPE_BENCHMARK_COMMAND = "python bench/dtype.py"
 NOT_MEASURED = "not measured"
+#: what the guide writes for a number it does not have (as ``fmt`` writes NaN)
+NA = "n/a"
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,8 @@ def chapter_seconds(book: dict[str, Any] | None, run: str, chapter: str) -> floa
     return book.get("runs", {}).get(run, {}).get("chapters_s", {}).get(chapter)
 
 
-def machine_text(bench: dict[str, Any] | None) -> str:
-    """Where a benchmark ran, in words: CPU, cores, memory, and whether the CPU has
+def machine_label(bench: dict[str, Any] | None) -> str:
+    """Where a benchmark ran, as a label: CPU, cores, memory, and whether the CPU has
     bfloat16 instructions (``avx512_bf16``), which decides what ``dtype: auto`` uses."""
     if bench is None or "machine" not in bench:
         return "an unrecorded machine"
@@ -296,7 +298,7 @@ def chapter_box(root: str | Path, chapter: str) -> str:
     return (
         ":::{admonition} For the course\n:class: note dropdown\n\n"
         f"**Learning goals** ({plan.minutes} min in class, paper {plan.paper}): {plan.goals}.\n\n"
-        f"**Run time** on the course guide's reference CPU ({machine_text(book)}): {cold} "
+        f"**Run time** on the course guide's reference CPU ({machine_label(book)}): {cold} "
         f"from an empty cache, {warm} executed again with the cache filled "
         "(see {doc}`course_guide`).\n:::"
     )
@@ -329,7 +331,7 @@ def chapter_table(root: str | Path, book: dict[str, Any] | None) -> str:
     return "\n".join(rows)
 
 
-def _chapters_text(names: tuple[str, ...], numbers: dict[str, int | None]) -> str:
+def _chapters_label(names: tuple[str, ...], numbers: dict[str, int | None]) -> str:
     numbered = sorted(numbers[n] for n in names if numbers.get(n) is not None)
     others = [f"{{doc}}`{n}`" for n in names if numbers.get(n) is None]
     words = []
@@ -357,7 +359,7 @@ def sessions_markdown(root: str | Path) -> str:
     for i, session in enumerate(SESSIONS, 1):
         optional = ", optional" if session.optional else ""
         lines.append(
-            f"{i}. **{session.title}** ({_chapters_text(session.chapters, numbers)}; "
+            f"{i}. **{session.title}** ({_chapters_label(session.chapters, numbers)}; "
             f"{session_minutes(session)} min of class{optional}). {session.note}"
         )
     return "\n".join(lines)
@@ -368,43 +370,55 @@ def _number_word(n: int) -> str:
     return words[n] if 0 <= n < len(words) else fmt(n, "int")
 
 
-def plan_summary() -> str:
-    """The course in a phrase: how many sessions of how many minutes of class."""
+def plan_values() -> dict[str, str]:
+    """The course in numbers (glue keys without the guide's ``course_`` prefix): how
+    many sessions (``sessions``, a word), the fewest and most class minutes of one
+    (``min_minutes``, ``max_minutes``), all of them (``minutes``) and how many sessions
+    are optional (``optional``, a word; "none" for none)."""
     minutes = [session_minutes(s) for s in SESSIONS]
     optional = sum(s.optional for s in SESSIONS)
-    text = (
-        f"{_number_word(len(SESSIONS))} sessions of {min(minutes)} to {max(minutes)} minutes "
-        f"of class, {sum(minutes)} minutes in all"
-    )
-    if optional:
-        text += f" ({_number_word(optional)} of them optional)"
-    return text
+    return {
+        "sessions": _number_word(len(SESSIONS)),
+        "min_minutes": fmt(min(minutes), "int"),
+        "max_minutes": fmt(max(minutes), "int"),
+        "minutes": fmt(sum(minutes), "int"),
+        "optional": _number_word(optional) if optional else "none",
+    }
 
 
-def book_times_text(book: dict[str, Any] | None) -> str:
-    """The whole-book times of the book benchmark, and where they were measured."""
+def book_times_values(book: dict[str, Any] | None) -> dict[str, str]:
+    """The whole-book times of the book benchmark and where they were measured (glue
+    keys without the guide's ``course_`` prefix): its results file (``book_results``),
+    config, machine (:func:`machine_label`), each run's cache and time, the fastest and
+    slowest warm chapter and the date; :data:`NA` or "not measured" where it has not
+    run."""
     if book is None:
-        return (
-            f"The run times are {NOT_MEASURED}: `{BOOK_BENCHMARK_COMMAND}` (an otherwise idle "
-            f"machine, the whole book twice) writes `bench/results/{BOOK_BENCHMARK}`, "
-            "which this page reads."
-        )
+        return {
+            "book_results": f"none: it has not run here, no `bench/results/{BOOK_BENCHMARK}`",
+            "book_config": NA,
+            "book_machine": machine_label(None),
+            "book_cold_cache": NA,
+            "book_cold": NOT_MEASURED,
+            "book_warm_cache": NA,
+            "book_warm": NOT_MEASURED,
+            "book_warm_min": NOT_MEASURED,
+            "book_warm_max": NOT_MEASURED,
+            "book_date": NA,
+        }
     runs = book.get("runs", {})
     warm = runs.get("warm", {}).get("chapters_s", {})
-    text = (
-        f"Times from `{BOOK_BENCHMARK_COMMAND}` with the `{book.get('config', '?')}` config, "
-        f"on {machine_text(book)}. **Cold** ({book.get('cold_cache', 'an empty cache')}): "
-        f"the whole book took {duration(runs.get('cold', {}).get('wall_s'))}. **Warm** "
-        f"({book.get('warm_cache', 'the cache of the cold run')}): the whole book took "
-        f"{duration(runs.get('warm', {}).get('wall_s'))}"
-    )
-    if warm:
-        text += (
-            f", {duration(min(warm.values()))} to {duration(max(warm.values()))} per chapter, "
-            "mostly kernel start-up and imports"
-        )
-    written = str(book.get("written_utc", ""))[:10]
-    return text + (f". Measured on {written}." if written else ".")
+    return {
+        "book_results": f"`bench/results/{BOOK_BENCHMARK}`",
+        "book_config": f"`{book.get('config', '?')}`",
+        "book_machine": machine_label(book),
+        "book_cold_cache": book.get("cold_cache", "an empty cache"),
+        "book_cold": duration(runs.get("cold", {}).get("wall_s")),
+        "book_warm_cache": book.get("warm_cache", "the cache of the cold run"),
+        "book_warm": duration(runs.get("warm", {}).get("wall_s")),
+        "book_warm_min": duration(min(warm.values())) if warm else NOT_MEASURED,
+        "book_warm_max": duration(max(warm.values())) if warm else NOT_MEASURED,
+        "book_date": str(book.get("written_utc", ""))[:10] or NA,
+    }
 
 
 def load_classroom(results: Path | None) -> dict[str, Any] | None:
@@ -417,61 +431,70 @@ def load_classroom(results: Path | None) -> dict[str, Any] | None:
     return None
 
 
-def classroom_text(classroom: dict[str, Any] | None) -> str:
+def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
     """What ``bench/classroom.py`` measured (each chapter alone, from an empty cache, on
-    the ``classroom`` config, in float32 where it ran with ``--no-bf16``), or that it
-    was not run."""
+    the ``classroom`` config, in float32 where it ran with ``--no-bf16``), as values
+    (glue keys without the guide's ``course_`` prefix): the command and its results
+    file (``cls_command``, ``cls_results``), the machine (``cls_machine``), the dtype it ran in (``cls_dtype``), the
+    chapters measured, the slowest and its time, the kernel's peak memory, how many
+    chapters stay within the memory target and which do not (``cls_over``, "none"),
+    and the peak beside ``steerspace book``'s runner; :data:`NA` where it has not
+    run."""
+    keys = ("cls_chapters", "cls_slowest", "cls_slowest_time", "cls_kernel", "cls_within",
+            "cls_limit", "cls_over", "cls_tree")  # fmt: skip
     if classroom is None or not classroom.get("chapters"):
-        return (
-            f"`{CLASSROOM_BENCHMARK_COMMAND}` measures each chapter's time and memory in it "
-            f"(not measured here: no `bench/results/{CLASSROOM_BENCHMARKS[0]}`)"
-        )
+        return {
+            "cls_command": f"`{CLASSROOM_BENCHMARK_COMMAND}`",
+            "cls_results": f"none: it has not run here, no `bench/results/{CLASSROOM_BENCHMARKS[0]}`",
+            "cls_machine": NA,
+            "cls_dtype": NA,
+        } | dict.fromkeys(keys, NA)
     results = classroom["chapters"]
     slowest = max(results, key=lambda n: results[n]["seconds"])
     no_bf16 = classroom.get("benchmark") == "classroom-no-bf16"
-    command = "python bench/classroom.py" + (" --no-bf16" if no_bf16 else "")
-    how = (
-        "in float32, with the CPU's bfloat16 instructions hidden from PyTorch as most "
-        "students' CPUs lack them"
-        if no_bf16
-        else "in the dtype `auto` chose on a CPU with bfloat16"
-    )
-    text = (
-        f"`{command}` measured each chapter alone from an empty cache on "
-        f"{machine_text(classroom)}, {how}: "
-        f"{fmt(len(results), 'int')} chapters, the slowest ({{doc}}`{slowest}`) "
-        f"{duration(results[slowest]['seconds'])}; "
-    )
     limit = classroom["targets"]["peak_rss_bytes"]  # bench/classroom.py writes it
     over = [n for n, r in results.items() if r["peak_kernel_rss_bytes"] >= limit]
-    fits = f"{fmt(len(results) - len(over), 'int')} of them within {fmt(limit, 'gb')}" + (
-        f" (not {', '.join(f'{{doc}}`{n}`' for n in over)})" if over else ""
-    )
-    return text + (
-        f"the notebook's kernel alone (as Jupyter or Colab runs it) took at most "
-        f"{fmt(classroom['peak_kernel_rss_bytes'], 'gb')} of memory, {fits}, and "
-        f"`steerspace book` with its runner beside the kernel at most "
-        f"{fmt(classroom['peak_tree_rss_bytes'], 'gb')}"
-    )
+    return {
+        "cls_command": "`python bench/classroom.py" + (" --no-bf16`" if no_bf16 else "`"),
+        "cls_results": f"`bench/results/{classroom.get('benchmark', 'classroom')}.json`",
+        "cls_machine": machine_label(classroom),
+        "cls_dtype": "float32, with the CPU's bfloat16 instructions hidden from PyTorch"
+        if no_bf16
+        else "the dtype `auto` chose on a CPU with bfloat16",
+        "cls_chapters": fmt(len(results), "int"),
+        "cls_slowest": f"{{doc}}`{slowest}`",
+        "cls_slowest_time": duration(results[slowest]["seconds"]),
+        "cls_kernel": fmt(classroom["peak_kernel_rss_bytes"], "gb"),
+        "cls_within": fmt(len(results) - len(over), "int"),
+        "cls_limit": fmt(limit, "gb"),
+        "cls_over": ", ".join(f"{{doc}}`{n}`" for n in over) or "none",
+        "cls_tree": fmt(classroom["peak_tree_rss_bytes"], "gb"),
+    }
 
 
-def classroom_size(classroom: Any, default: Any, names: dict[str, str] | None = None) -> str:
+def classroom_size_values(
+    classroom: Any, default: Any, names: dict[str, str] | None = None
+) -> dict[str, str]:
     """How small the ``classroom`` config is, against the default config (two
-    :class:`~steerspace.config.Config`)."""
+    :class:`~steerspace.config.Config`), as values (glue keys without the guide's
+    ``course_`` prefix): each config's targets (a word; the classroom's by name),
+    evaluation languages, and expert and evaluation sentences per language."""
     names = names or {}
-    targets = ", ".join(names.get(t, t) for t in classroom.targets)
 
     def languages(cfg: Any) -> str:
         return fmt(len(cfg.languages), "int") if cfg.languages else "all that the corpus has"
 
-    return (
-        f"{_number_word(len(classroom.targets))} targets ({targets}) instead of "
-        f"{_number_word(len(default.targets))}, {languages(classroom)} evaluation languages "
-        f"instead of {languages(default)}, "
-        f"{fmt(classroom.n_expert_sentences, 'int')} expert and "
-        f"{fmt(classroom.n_eval_sentences, 'int')} evaluation sentences per language instead "
-        f"of {fmt(default.n_expert_sentences, 'int')} and {fmt(default.n_eval_sentences, 'int')}"
-    )
+    return {
+        "size_targets": _number_word(len(classroom.targets)),
+        "size_target_names": ", ".join(names.get(t, t) for t in classroom.targets),
+        "size_default_targets": _number_word(len(default.targets)),
+        "size_languages": languages(classroom),
+        "size_default_languages": languages(default),
+        "size_expert": fmt(classroom.n_expert_sentences, "int"),
+        "size_eval": fmt(classroom.n_eval_sentences, "int"),
+        "size_default_expert": fmt(default.n_expert_sentences, "int"),
+        "size_default_eval": fmt(default.n_eval_sentences, "int"),
+    }
 
 
 def _cosine(x: float) -> str:
@@ -481,13 +504,21 @@ def _cosine(x: float) -> str:
     return f"{x:.{decimals}f}"
 
 
-def dtype_text(dtype: dict[str, Any] | None, names: dict[str, str] | None = None) -> str:
-    """How much float32 and bfloat16 results differ, from ``bench/dtype.py``'s JSON."""
+def dtype_values(dtype: dict[str, Any] | None, names: dict[str, str] | None = None) -> dict[str, str]:
+    """How much float32 and bfloat16 results differ, from ``bench/dtype.py``'s JSON, as
+    values (glue keys without the guide's ``course_`` prefix): its results file, the
+    subset it ran on (config, sentences, targets by name, machine), the overlap of the
+    top-k experts and the largest AUROC difference, the embeddings' cosine between the
+    dtypes before and after the intervention (mean and least), and the largest
+    difference of Table 1's distances and of top-1 accuracy; :data:`NA` where it has not
+    run."""
+    keys = ("dtype_config", "dtype_n_expert", "dtype_targets", "dtype_n_eval", "dtype_machine",
+            "dtype_k", "dtype_overlap", "dtype_auroc", "dtype_cos_pre", "dtype_cos_pre_min",
+            "dtype_cos_post", "dtype_cos_post_min", "dtype_table1", "dtype_retrieval")  # fmt: skip
     if dtype is None:
-        return (
-            f"How much the two dtypes differ is {NOT_MEASURED} here: "
-            f"`{DTYPE_BENCHMARK_COMMAND}` writes `bench/results/{DTYPE_BENCHMARK}`."
-        )
+        return {
+            "dtype_results": f"none: it has not run here, no `bench/results/{DTYPE_BENCHMARK}`"
+        } | dict.fromkeys(keys, NA)
     names = names or {}
     targets = [names.get(t, t) for t in dtype.get("targets", [])]
     experts = dtype.get("experts", {})
@@ -499,19 +530,20 @@ def dtype_text(dtype: dict[str, Any] | None, names: dict[str, str] | None = None
         if min(overlaps) == max(overlaps)
         else f"{fmt(min(overlaps), 'pct', unit=False)}–{fmt(max(overlaps), 'pct')}"
     )
-    subset = (
-        f"`{DTYPE_BENCHMARK_COMMAND}` on the `{dtype.get('config', '?')}` config, a subset: "
-        f"{fmt(dtype['n_expert_sentences'], 'int')} expert sentences per language, targets "
-        f"{' and '.join(targets)}, {fmt(dtype['n_eval_sentences'], 'int')} evaluation "
-        f"sentences per language; on {machine_text(dtype)}"
-    )
-    return (
-        f"Measured ({subset}): the top-{dtype['k']} experts of the two dtypes agree to "
-        f"{overlap} (largest AUROC difference {auroc:.3f}), "
-        f"a sentence's embedding has cosine {_cosine(cos['pre']['mean'])} (at least "
-        f"{_cosine(cos['pre']['min'])}) between the two dtypes before the intervention and "
-        f"{_cosine(cos['post']['mean'])} (at least {_cosine(cos['post']['min'])}) after it, "
-        f"Table 1's distances differ by at most {dtype['table1_max_abs_diff']:.4f}, and top-1 "
-        f"retrieval accuracy by at most {fmt(dtype['retrieval_max_abs_diff'], 'acc')} (with "
-        f"pools of {fmt(dtype['n_eval_sentences'], 'int')} sentences)."
-    )
+    return {
+        "dtype_results": f"`bench/results/{DTYPE_BENCHMARK}`",
+        "dtype_config": f"`{dtype.get('config', '?')}`",
+        "dtype_n_expert": fmt(dtype["n_expert_sentences"], "int"),
+        "dtype_targets": " and ".join(targets),
+        "dtype_n_eval": fmt(dtype["n_eval_sentences"], "int"),
+        "dtype_machine": machine_label(dtype),
+        "dtype_k": fmt(dtype["k"], "int"),
+        "dtype_overlap": overlap,
+        "dtype_auroc": f"{auroc:.3f}",
+        "dtype_cos_pre": _cosine(cos["pre"]["mean"]),
+        "dtype_cos_pre_min": _cosine(cos["pre"]["min"]),
+        "dtype_cos_post": _cosine(cos["post"]["mean"]),
+        "dtype_cos_post_min": _cosine(cos["post"]["min"]),
+        "dtype_table1": f"{dtype['table1_max_abs_diff']:.4f}",
+        "dtype_retrieval": fmt(dtype["retrieval_max_abs_diff"], "acc"),
+    }

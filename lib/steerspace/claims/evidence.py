@@ -31,7 +31,9 @@ REQUIRES = ("either", "before", "none")
 SHARE = 0.25
 
 
-def _chance_note(accuracies: Mapping[str, float], chance: float) -> str:
+def _chance_reason(accuracies: Mapping[str, float], chance: float) -> str:
+    """Why a unit is not testable (its Evidence's ``why_not``, a cell of the scorecard's
+    tables): the accuracies that are not above chance."""
     parts = ", ".join(f"{fmt(v, 'acc')} {name}" for name, v in accuracies.items())
     return f"accuracy {parts} not above chance ({fmt(chance, 'acc')})"
 
@@ -55,7 +57,7 @@ def testable(
     shown = {"before": float(np.mean(before))}
     if require == "either":
         shown["after"] = float(np.mean(after))
-    return False, _chance_note(shown, chance)
+    return False, _chance_reason(shown, chance)
 
 
 def margin_above_chance(before: np.ndarray, chance: float, share: float = SHARE) -> float:

@@ -177,7 +177,7 @@ def _estimate(d: dict) -> Estimate:
     return Estimate(d["value"], d["low"], d["high"], int(d["n"]))
 
 
-def value_text(rec: dict, summary: dict | None = None) -> str:
+def summary_value(rec: dict, summary: dict | None = None) -> str:
     """The record's summary (or ``summary``) as ``value [low, high]``, or ``—``."""
     claim = CLAIMS[rec["claim"]]
     summary = rec["summary"] if summary is None else summary
@@ -192,7 +192,7 @@ def counts(rec: dict) -> dict[str, int]:
     return {o: outcomes.count(o) for o in ("support", "against", "undecided", "untestable")}
 
 
-def counts_text(rec: dict) -> str:
+def counts_cell(rec: dict) -> str:
     """``3 ✓ · 1 ✗ · 1 ?`` (and ``· 2 –`` for untestable units), or ``—``."""
     c = counts(rec)
     if not rec["evidence"]:
@@ -242,15 +242,15 @@ def table(records: list[dict]) -> pd.DataFrame:
                 "title": claim.title,
                 "extension": claim.extension,
                 "verdict": rec["verdict"],
-                "value": value_text(rec),
-                "units": counts_text(rec),
+                "value": summary_value(rec),
+                "units": counts_cell(rec),
                 "reason": rec["reason"],
                 "power": None if cal is None else round(cal["power"], 3),
                 "null_rate": None if cal is None else round(cal["null_rate"], 4),
                 "k": rec["k"],
                 "rule_k": None if alt is None else alt["k"],
                 "verdict_at_rule_k": None if alt is None else alt["verdict"],
-                "value_at_rule_k": None if alt is None else value_text(rec, alt["summary"]),
+                "value_at_rule_k": None if alt is None else summary_value(rec, alt["summary"]),
                 **{f"verdict_{o['variant']}": o["verdict"] for o in others(records, rec)},
                 "chapter": claim.chapter,
                 "quote": claim.quote,
@@ -292,11 +292,11 @@ def _title(rec: dict, *, link: bool) -> str:
     return f"{{ref}}`{claim.title} <{claim.anchor}>`" if link else claim.title
 
 
-def _others_text(records: list[dict], rec: dict) -> str:
+def _others_cell(records: list[dict], rec: dict) -> str:
     return "; ".join(f"{o['variant']}: {o['verdict']}" for o in others(records, rec)) or "—"
 
 
-def _rule_k_text(rec: dict) -> str:
+def _rule_k_cell(rec: dict) -> str:
     alt = rec.get("at_rule_k")
     if alt is None:
         return "—"
@@ -313,17 +313,17 @@ def markdown_table(records: list[dict], *, link: bool = True, calibrated: bool =
     head += ["at the rule's k", "other scores"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for rec in primary(records):
-        cells = [_title(rec, link=link), CLAIMS[rec["claim"]].section, value_text(rec),
-                 counts_text(rec), f"**{rec['verdict']}**"]  # fmt: skip
+        cells = [_title(rec, link=link), CLAIMS[rec["claim"]].section, summary_value(rec),
+                 counts_cell(rec), f"**{rec['verdict']}**"]  # fmt: skip
         if calibrated:
             cal = rec.get("calibration")
             cells.append("—" if cal is None else fmt(cal["power"], "pct"))
-        cells += [_rule_k_text(rec), _others_text(records, rec)]
+        cells += [_rule_k_cell(rec), _others_cell(records, rec)]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
-def units_text(rec: dict) -> str:
+def unit_values(rec: dict) -> str:
     """Every unit's estimate and outcome, e.g. ``es −0.05 [−0.07, −0.03] ✓``."""
     claim = CLAIMS[rec["claim"]]
     marks = {"support": "✓", "against": "✗", "undecided": "?", "untestable": "–"}
@@ -356,13 +356,13 @@ def details_markdown(records: list[dict]) -> str:
         if claim.margin_note:
             lines.append(f"- margin: {claim.margin_note}")
         lines += [
-            f"- our value: {value_text(rec)} (k = {rec['k']})",
-            f"- per unit: {units_text(rec) or '—'}",
+            f"- our value: {summary_value(rec)} (k = {rec['k']})",
+            f"- per unit: {unit_values(rec) or '—'}",
             f"- why: {rec['reason']}",
         ]
         if rec.get("at_rule_k"):
             alt = rec["at_rule_k"]
-            lines.append(f"- at the rule's k = {alt['k']}: {value_text(rec, alt['summary'])}, "
+            lines.append(f"- at the rule's k = {alt['k']}: {summary_value(rec, alt['summary'])}, "
                          f"**{alt['verdict']}** ({alt['reason']})")  # fmt: skip
         if cal is not None:
             lines.append(

@@ -4,9 +4,9 @@ The paper's App. I states its compute and has no figure, so every figure here is
 The scripts in ``bench/`` write ``bench/results/<name>.json``; :func:`load_results`
 reads them (``None`` for a benchmark that has not been run), :func:`targets_table`
 sets each of the book's performance targets, as the benchmarks record them, beside
-what was measured, :func:`benchmark_texts` and :func:`cost_texts` format the numbers
-of the chapter's prose (the chapter glues them), and one function per benchmark draws
-its figure. Benchmarks compare methods and conditions, not languages: bars and lines
+what was measured, :func:`benchmark_values` and :func:`cost_values` format the numbers
+of the chapter's prose (the chapter glues them into its own sentences), and one
+function per benchmark draws its figure. Benchmarks compare methods and conditions, not languages: bars and lines
 use the book's method styles (greys and hatches, see :mod:`.style`).
 """
 
@@ -94,26 +94,6 @@ def without_paths(text: str) -> str:
 def not_measured(name: str) -> str:
     """What the book writes for a benchmark that has not been run."""
     return f"not measured: run `{COMMANDS[name]}`"
-
-
-def results_note(
-    results: Mapping[str, Result | None], directory: Path | None, repo: Path | None
-) -> str:
-    """One Markdown line: where the results come from, what is missing, which machine."""
-    if directory is None:
-        return "No `bench/` directory found beside this book: no benchmark results."
-    shown = directory.relative_to(repo) if repo and directory.is_relative_to(repo) else directory
-    missing = [n for n in COMMANDS if results.get(n) is None]
-    machines = sorted({r["machine"]["cpu"] for r in results.values() if r and "machine" in r})
-    return (
-        f"Results from `{without_paths(str(shown))}`. "
-        + (
-            "Not run yet: " + "; ".join(f"**{n}** (`{COMMANDS[n]}`)" for n in missing) + ". "
-            if missing
-            else "All benchmarks have results. "
-        )
-        + (f"Measured on: {', '.join(machines)}." if machines else "")
-    )
 
 
 # --- the targets -------------------------------------------------------------------
@@ -281,111 +261,214 @@ def cost_table(prediction: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- prose: the numbers of the chapter's text, formatted for glue ------------------
+# --- prose: the values of the chapter's text, formatted for glue -------------------
+
+#: what the chapter writes for a number it does not have (as :func:`fmt` writes NaN)
+NA = "n/a"
 
 
-def benchmark_texts(results: Mapping[str, Result | None]) -> dict[str, str]:
-    """The sentences under each benchmark's figure (Markdown, every number formatted by
-    :func:`~steerspace.text.format.fmt`), keyed by the chapter's glue names without their
-    ``perf_`` prefix; a benchmark not run is named with its command."""
-    a, f, b, bk, cm = (results.get(n) for n in COMMANDS)
-    out = {name: not_measured(key) + "." for name, key in (
-        ("auroc_units", "auroc"), ("auroc", "auroc"), ("forward", "forward"),
-        ("batching", "batching"), ("book", "book"), ("noise", "forward"))}  # fmt: skip
-    if a:
-        out["auroc_units"] = f"{fmt(a['modules'], 'int')} modules, {fmt(a['units'], 'int')} units"
-        out["auroc"] = (
-            f"The library is **{fmt(a['speedup_library_vs_sklearn'], 'ratio')}** faster than the "
-            f"per-unit loop and agrees with it to {a['max_abs_diff_library_vs_sklearn']:.1e} on "
-            f"{fmt(a['sklearn_loop']['units_timed'], 'int')} random units (the loop's time is "
-            f"their per-unit time × {fmt(a['units'], 'int')}). The float64 rankdata path is "
-            f"**{fmt(a['speedup_ranking_vs_sklearn'], 'ratio')}** faster than the loop and equal "
-            f"to the sort path to {a['max_abs_diff_ranking_vs_library_all_units']:.1e} on all "
-            "units." + (f" Note: {a['note']}." if a.get("note") else "")
-        )
-    if f:
-        c, facts, peak = f["conditions"], f["model_facts"], f["matmul_peak"]
-        out["forward"] = (
-            f"{fmt(f['real_tokens'], 'int')} real tokens ({fmt(f['padded_tokens'], 'int')} with "
-            f"padding), {fmt(f['flops_per_token'] / 1e6, 'int')} MFLOP per token (N = "
-            f"{fmt(facts['non_embedding_params'] / 1e6, 'int')}M non-embedding parameters, "
-            f"{facts['n_layers']} layers). Recording {f['recorded_modules']} modules costs "
-            f"{fmt(c['record']['overhead_vs_plain'], 'pct', sign=True)} of throughput, the "
-            f"{f['intervention']['units']}-unit intervention "
-            f"{fmt(c['intervention']['overhead_vs_plain'], 'pct', sign=True)} (negative = "
-            "faster, i.e. within noise). The plain pass reaches "
-            f"{fmt(c['plain']['fraction_of_matmul_peak'], 'pct')} of the measured "
-            f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s {peak['dtype']} matmul rate."
-        )
-        out["noise"] = (
-            "For the plain embedding pass they differ by "
-            f"{fmt(1 - c['plain']['best_s'] / c['plain']['median_s'], 'pct')}; by the median, "
-            f"the recording hooks cost {fmt(c['record']['overhead_vs_plain_median'], 'pct', sign=True)} "
-            f"and the intervention {fmt(c['intervention']['overhead_vs_plain_median'], 'pct', sign=True)}: "
-            "hook costs of that size are within the noise."
-        )
-    if b:
-        gain = b.get("sorted_over_shuffled_at_config_batch")
-        out["batching"] = (
-            f"Best: {fmt(b['best_tokens_per_s'], 'int')} tokens/s at batch {b['best_batch_size']}; "
-            f"by the rule ({b['rule']}) the batch size is **{b['recommended_batch_size']}**. The "
-            f"config's batch size {b['config_batch_size']} is "
-            + ("supported by the curve" if b["config_batch_size_supported"] else "not supported")
-            + (f"; at that size, sorting gives {fmt(gain, 'ratio')} the shuffled throughput."
-               if gain else ".")
-        )  # fmt: skip
-    if bk:
-        out["book"] = (
-            f"Peak memory of the whole process tree: {fmt(bk['peak_tree_rss_bytes'], 'gb')} "
-            f"(largest single process {fmt(bk['max_single_process_rss_bytes'], 'gb')}). Cold "
-            f"cache: {bk.get('cold_cache', 'not run')}."
-        )
-    out["profile"] = profile_text(f)
-    out["other_cpu"] = other_cpu_projection(bk, f, results.get("forward_avx2"))
+def _filled(keys: tuple[str, ...], values: Mapping[str, str] | None) -> dict[str, str]:
+    """``values``, or every key :data:`NA` where there are none (a benchmark not run)."""
+    return dict(values) if values else dict.fromkeys(keys, NA)
+
+
+def results_values(
+    results: Mapping[str, Result | None], directory: Path | None, repo: Path | None
+) -> dict[str, str]:
+    """Where the results come from (``results_dir``), the benchmarks not run yet with
+    the commands that run them (``not_run``, "none" if every one has run) and the CPUs
+    they ran on (``machines``)."""
+    if directory is None:
+        return {
+            "results_dir": "nowhere: no `bench/` directory beside this book",
+            "not_run": "every benchmark",
+            "machines": NA,
+        }
+    shown = directory.relative_to(repo) if repo and directory.is_relative_to(repo) else directory
+    commands = COMMANDS | {"forward_avx2": AVX2_FORWARD_COMMAND}
+    missing = [n for n in commands if results.get(n) is None]
+    machines = sorted({r["machine"]["cpu"] for r in results.values() if r and "machine" in r})
+    return {
+        "results_dir": f"`{without_paths(str(shown))}`",
+        "not_run": "; ".join(f"**{n}** (`{commands[n]}`)" for n in missing) or "none",
+        "machines": ", ".join(machines) or NA,
+    }
+
+
+AUROC_KEYS = ("auroc_units", "auroc_all_units", "auroc_speedup", "auroc_diff", "auroc_timed",
+              "auroc_ranking_speedup", "auroc_ranking_diff", "auroc_note")  # fmt: skip
+FORWARD_KEYS = ("fwd_real", "fwd_padded", "fwd_mflop", "fwd_params", "fwd_layers",
+                "fwd_modules", "fwd_record", "fwd_units", "fwd_intervention", "fwd_peak_share",
+                "fwd_gflops", "fwd_dtype", "noise_plain", "noise_record",
+                "noise_intervention")  # fmt: skip
+BATCHING_KEYS = ("bat_best_tps", "bat_best", "bat_rule", "bat_recommended", "bat_config",
+                 "bat_supported", "bat_sorting")  # fmt: skip
+BOOK_KEYS = ("book_rss", "book_rss_single", "book_cold_cache")
+PROFILE_KEYS = ("prof_linear", "prof_linear_rate", "prof_gflops", "prof_rest", "prof_peak")
+OTHER_CPU_KEYS = ("cpu_dtype", "cpu_tps", "cpu_slower", "cpu_here_tps", "cpu_here_dtype",
+                  "cpu_model", "cpu_cold", "cpu_projected", "cpu_target", "cpu_met")  # fmt: skip
+WORK_KEYS = ("work_tokens", "work_repeated", "work_share")
+ANCHOR_KEYS = ("anchor_tps", "anchor_gflops", "anchor_share", "anchor_peak", "anchor_forward",
+               "anchor_cold")  # fmt: skip
+#: the target time of the cold book on a CPU without bfloat16 instructions (seconds)
+OTHER_CPU_TARGET_S = 1800
+
+
+def _auroc_values(a: Result | None) -> dict[str, str] | None:
+    if not a:
+        return None
+    return {
+        "auroc_units": f"{fmt(a['modules'], 'int')} modules, {fmt(a['units'], 'int')} units",
+        "auroc_all_units": fmt(a["units"], "int"),
+        "auroc_speedup": fmt(a["speedup_library_vs_sklearn"], "ratio"),
+        "auroc_diff": f"{a['max_abs_diff_library_vs_sklearn']:.1e}",
+        "auroc_timed": fmt(a["sklearn_loop"]["units_timed"], "int"),
+        "auroc_ranking_speedup": fmt(a["speedup_ranking_vs_sklearn"], "ratio"),
+        "auroc_ranking_diff": f"{a['max_abs_diff_ranking_vs_library_all_units']:.1e}",
+        "auroc_note": a.get("note") or "none",
+    }
+
+
+def _forward_values(f: Result | None) -> dict[str, str] | None:
+    if not f:
+        return None
+    c, facts, peak = f["conditions"], f["model_facts"], f["matmul_peak"]
+    return {
+        "fwd_real": fmt(f["real_tokens"], "int"),
+        "fwd_padded": fmt(f["padded_tokens"], "int"),
+        "fwd_mflop": fmt(f["flops_per_token"] / 1e6, "int"),
+        "fwd_params": f"{fmt(facts['non_embedding_params'] / 1e6, 'int')}M",
+        "fwd_layers": fmt(facts["n_layers"], "int"),
+        "fwd_modules": fmt(f["recorded_modules"], "int"),
+        "fwd_record": fmt(c["record"]["overhead_vs_plain"], "pct", sign=True),
+        "fwd_units": fmt(f["intervention"]["units"], "int"),
+        "fwd_intervention": fmt(c["intervention"]["overhead_vs_plain"], "pct", sign=True),
+        "fwd_peak_share": fmt(c["plain"]["fraction_of_matmul_peak"], "pct"),
+        "fwd_gflops": fmt(peak["gflops_per_s"], "int"),
+        "fwd_dtype": peak["dtype"],
+        "noise_plain": fmt(1 - c["plain"]["best_s"] / c["plain"]["median_s"], "pct"),
+        "noise_record": fmt(c["record"]["overhead_vs_plain_median"], "pct", sign=True),
+        "noise_intervention": fmt(c["intervention"]["overhead_vs_plain_median"], "pct", sign=True),
+    }
+
+
+def _batching_values(b: Result | None) -> dict[str, str] | None:
+    if not b:
+        return None
+    gain = b.get("sorted_over_shuffled_at_config_batch")
+    return {
+        "bat_best_tps": fmt(b["best_tokens_per_s"], "int"),
+        "bat_best": fmt(b["best_batch_size"], "int"),
+        "bat_rule": b["rule"],
+        "bat_recommended": fmt(b["recommended_batch_size"], "int"),
+        "bat_config": fmt(b["config_batch_size"], "int"),
+        "bat_supported": "supported by the curve"
+        if b["config_batch_size_supported"]
+        else "not supported",
+        "bat_sorting": fmt(gain, "ratio") if gain else NA,
+    }
+
+
+def _book_values(bk: Result | None) -> dict[str, str] | None:
+    if not bk:
+        return None
+    return {
+        "book_rss": fmt(bk["peak_tree_rss_bytes"], "gb"),
+        "book_rss_single": fmt(bk["max_single_process_rss_bytes"], "gb"),
+        "book_cold_cache": bk.get("cold_cache", "not run"),
+    }
+
+
+def profile_values(f: Result | None) -> dict[str, str]:
+    """The numbers under :func:`profile_figure`: the linear layers' share of the pass
+    (``prof_linear``), their rate there against alone on the same shapes
+    (``prof_linear_rate``, ``prof_gflops``), the rest's share (``prof_rest``) and the
+    whole pass's share of a large matmul's rate (``prof_peak``); :data:`NA` if not
+    measured."""
+    if not f or "profile_s" not in f:
+        return dict.fromkeys(PROFILE_KEYS, NA)
+    parts, plain = f["profile_s"], f["conditions"]["plain"]
+    total = sum(parts.values())
+    matmul = parts["matmul (linear layers)"]
+    own = f["model_shape_matmul"]["flops_per_s"]
+    linear_flops = 2.0 * f["model_facts"]["non_embedding_params"] * f["real_tokens"]
+    return {
+        "prof_linear": fmt(matmul / total, "pct"),
+        "prof_linear_rate": fmt(linear_flops / matmul / own, "pct"),
+        "prof_gflops": fmt(own / 1e9, "int"),
+        "prof_rest": fmt(1 - matmul / total, "pct"),
+        "prof_peak": fmt(plain["fraction_of_matmul_peak"], "pct"),
+    }
+
+
+def _work_values(bk: Result | None) -> dict[str, str] | None:
     work = (bk or {}).get("runs", {}).get("cold", {}).get("model_work")
-    out["work"] = (
-        f"The cold run put {fmt(work['tokens'], 'int')} tokens through the model; "
-        f"{fmt(work['repeated_tokens'], 'int')} of them ({fmt(work['repeated_share'], 'pct')}) "
-        "were a sentence already run under the same condition (the ledger compares "
-        "sentences by content; a sentence that occurs twice in one pass's data runs once)."
-        if work
-        else not_measured("book") + "."
-    )
+    if not work:
+        return None
+    return {
+        "work_tokens": fmt(work["tokens"], "int"),
+        "work_repeated": fmt(work["repeated_tokens"], "int"),
+        "work_share": fmt(work["repeated_share"], "pct"),
+    }
+
+
+def _anchor_values(cm: Result | None, bk: Result | None) -> dict[str, str] | None:
     anchor = cm.get("cpu_anchor") if cm else None
+    if not anchor:
+        return None
     cold = (bk or {}).get("runs", {}).get("cold", {}).get("wall_s")
-    out["anchor"] = (
-        f"Measured embedding pass: {fmt(anchor['measured_tokens_per_s'], 'int')} tokens/s = "
-        f"{fmt(anchor['measured_flops_per_s'] / 1e9, 'int')} GFLOP/s "
-        f"({fmt(anchor['fraction_of_matmul_peak'], 'pct')} of the "
-        f"{fmt(anchor['matmul_peak_gflops'], 'int')} GFLOP/s matmul rate). At that rate the "
-        f"default book's forward work is **{fmt(anchor['predicted_default_book_forward_s'], 'min')}**"
-        + (f", against {fmt(cold, 'min')} measured for the whole cold book (which adds model "
-           "loading, kernel start-up, UMAP, token-by-token generation and the book build)."
-           if cold else " (the cold book time is not measured yet: `python bench/book.py`).")
-    ) if anchor else "Not measured: run `python bench/forward.py`, then `python bench/cost_model.py`."  # fmt: skip
-    return out
+    return {
+        "anchor_tps": fmt(anchor["measured_tokens_per_s"], "int"),
+        "anchor_gflops": fmt(anchor["measured_flops_per_s"] / 1e9, "int"),
+        "anchor_share": fmt(anchor["fraction_of_matmul_peak"], "pct"),
+        "anchor_peak": fmt(anchor["matmul_peak_gflops"], "int"),
+        "anchor_forward": fmt(anchor["predicted_default_book_forward_s"], "min"),
+        "anchor_cold": fmt(cold, "min") if cold else NA,
+    }
 
 
-#: the glue names (without ``perf_``) of :func:`cost_texts`
-COST_TEXT_KEYS = (
-    "protocol_eval", "protocol_ppl", "protocol_stride", "h100_peak", "mfu_range", "ppl_share",
+def benchmark_values(results: Mapping[str, Result | None]) -> dict[str, str]:
+    """The numbers of the chapter's prose about each benchmark (every one formatted by
+    :func:`~steerspace.text.format.fmt`), keyed by the chapter's glue names without
+    their ``perf_`` prefix (:data:`AUROC_KEYS`, :data:`FORWARD_KEYS`, …); :data:`NA`
+    for those of a benchmark not run (:func:`results_values` names it)."""
+    a, f, b, bk, cm = (results.get(n) for n in COMMANDS)
+    parts = [
+        (AUROC_KEYS, _auroc_values(a)),
+        (FORWARD_KEYS, _forward_values(f)),
+        (BATCHING_KEYS, _batching_values(b)),
+        (BOOK_KEYS, _book_values(bk)),
+        (WORK_KEYS, _work_values(bk)),
+        (ANCHOR_KEYS, _anchor_values(cm, bk)),
+    ]
+    out = {}
+    for keys, values in parts:
+        out |= _filled(keys, values)
+    return out | profile_values(f) | other_cpu_values(bk, f, results.get("forward_avx2"))
+
+
+#: the glue names (without ``perf_``) of :func:`cost_values`
+COST_KEYS = (
+    "protocol_languages", "protocol_sentences", "protocol_ppl", "protocol_stride", "h100_peak", "mfu_range", "ppl_share",
     "ppl_share_min", "ppl_repeats", "saved", "small_tokens", "small_cheaper", "config_window",
-    "config_cheaper", "a100", "a100_verdict", "rest_hours", "k_grid", "gen_tokens",
-    "random_draws", "vocabs", "tps",
+    "config_cheaper", "a100", "a100_inside", "a100_above", "a100_below", "rest_hours", "k_grid",
+    "gen_tokens", "random_draws", "vocabs", "tps", "tps_source",
 )  # fmt: skip
 
 
-def cost_texts(prediction: Result | None, *, small_tokens: float = 0, source: str = "",
-               unavailable: str = "not available") -> dict[str, str]:  # fmt: skip
-    """The cost model's numbers for the chapter's prose, keyed by :data:`COST_TEXT_KEYS`.
+def cost_values(prediction: Result | None, *, small_tokens: float = 0, source: str = "",
+                unavailable: str = "not available") -> dict[str, str]:  # fmt: skip
+    """The cost model's numbers for the chapter's prose, keyed by :data:`COST_KEYS`.
 
     ``prediction`` is ``bench.cost_model.predict()`` (its four variants in order: plain
     protocol, our pipeline, our pipeline with ``small_tokens`` perplexity tokens, our
     paper-scale config); ``source`` says where the tokens per sentence come from. Without
-    a prediction every text is ``unavailable``.
+    a prediction every value is ``unavailable``. The models whose reported A100 hours
+    lie inside, below or above the predicted range are ``a100_inside``, ``a100_above``
+    (predicted above the reported time) and ``a100_below`` ("none" where none).
     """
     if prediction is None:
-        return dict.fromkeys(COST_TEXT_KEYS, unavailable)
+        return dict.fromkeys(COST_KEYS, unavailable)
     p, mfu, models = prediction["paper_protocol"], prediction["mfu"], list(prediction["models"])
     _, ours, small, config = prediction["models"][models[0]]["variants"]
     plain = {m: prediction["models"][m]["variants"][PLAIN] for m in models}
@@ -403,8 +486,8 @@ def cost_texts(prediction: Result | None, *, small_tokens: float = 0, source: st
     stride = p["perplexity_stride"]
     window = prediction["models"][models[0]]["variants"][config]["stages"][-1]["context"]
     return {
-        "protocol_eval": f"{fmt(p['eval_languages'], 'int')} languages × "
-        f"{fmt(p['flores_devtest_sentences'], 'int')}",
+        "protocol_languages": fmt(p["eval_languages"], "int"),
+        "protocol_sentences": fmt(p["flores_devtest_sentences"], "int"),
         "protocol_ppl": fmt(p["perplexity_tokens_per_target"], "int"),
         "protocol_stride": fmt(stride, "int"),
         "h100_peak": f"{fmt(prediction['gpus']['H100 SXM']['peak_flops'] / 1e12, 'int')} TFLOP/s",
@@ -422,19 +505,16 @@ def cost_texts(prediction: Result | None, *, small_tokens: float = 0, source: st
             f"{fmt(times_cheaper(prediction, m, config), 'int')}× ({m})" for m in models),
         "a100": ", ".join(f"{fmt(a100[m]['high'], 'int')}–{fmt(a100[m]['low'], 'int')} h ({m}; "
                           f"paper {fmt(paper[m], 'int')} h)" for m in models),
-        "a100_verdict": " ".join(filter(None, [
-            f"Within the range: {', '.join(inside)}." if inside else "",
-            f"Predicted above the reported time: {', '.join(above)}, which suggests a shorter "
-            "perplexity window or fewer tokens than the text states." if above else "",
-            f"Predicted below the reported time: {', '.join(below)} (lower MFU, or work the "
-            "text does not list)." if below else ""])),
+        "a100_inside": ", ".join(inside) or "none",
+        "a100_above": ", ".join(above) or "none",
+        "a100_below": ", ".join(below) or "none",
         "rest_hours": f"{fmt(rest, 'plain')} h",
         "k_grid": ", ".join(fmt(k, "int") for k in p["k_sweep"]),
         "gen_tokens": fmt(p["generation_new_tokens"], "int"),
         "random_draws": fmt(p["random_draws"], "int"),
         "vocabs": ", ".join(f"{fmt(arch[m]['vocab'], 'int')} ({m})" for m in models),
-        "tps": f"{fmt(prediction['tokens_per_sentence'], 'plain')} tokens per sentence, "
-        f"{without_paths(source)}",
+        "tps": fmt(prediction["tokens_per_sentence"], "plain"),
+        "tps_source": without_paths(source),
     }  # fmt: skip
 
 
@@ -626,27 +706,6 @@ def profile_figure(f: Result) -> plt.Figure:
     return fig
 
 
-def profile_text(f: Result | None) -> str:
-    """The sentence under :func:`profile_figure`: the linear layers' share of the pass
-    and how fast they run there, against alone."""
-    if not f or "profile_s" not in f:
-        return not_measured("forward") + "."
-    parts, plain = f["profile_s"], f["conditions"]["plain"]
-    total = sum(parts.values())
-    matmul = parts["matmul (linear layers)"]
-    own = f["model_shape_matmul"]["flops_per_s"]
-    linear_flops = 2.0 * f["model_facts"]["non_embedding_params"] * f["real_tokens"]
-    return (
-        f"The linear layers take {fmt(matmul / total, 'pct')} of the pass and run there at "
-        f"{fmt(linear_flops / matmul / own, 'pct')} of the rate they reach alone on the same "
-        f"shapes ({fmt(own / 1e9, 'int')} GFLOP/s); the other "
-        f"{fmt(1 - matmul / total, 'pct')} goes to operators that move memory more than they "
-        "compute: the norms (each upcast to float32 and back), rotary embeddings, GELU and "
-        "attention, plus the Python around them. The pass as a whole reaches "
-        f"{fmt(plain['fraction_of_matmul_peak'], 'pct')} of a large matmul's rate."
-    )
-
-
 def work_table(bk: Result | None) -> pd.DataFrame | None:
     """The model's work in the cold book run by kind (forward passes, generation,
     perplexity): calls, sentences, tokens, tokens run twice and seconds (from the
@@ -661,67 +720,64 @@ def work_table(bk: Result | None) -> pd.DataFrame | None:
     return table.astype({c: int for c in ("calls", "sentences", "tokens", "repeated_tokens")})
 
 
-def other_cpu_projection(bk: Result | None, here: Result | None, other: Result | None) -> str:
+def other_cpu_values(
+    bk: Result | None, here: Result | None, other: Result | None
+) -> dict[str, str]:
     """The cold book on another kind of CPU, projected: the model's seconds in the
     measured cold run (its ledger) scaled by how much slower the embedding pass runs
     there (``other``: the forward benchmark run with that CPU's instruction set and
-    dtype), the rest of the run unchanged. Says what it is: a projection."""
+    dtype), the rest of the run unchanged. Keys :data:`OTHER_CPU_KEYS` and ``cpu_env``
+    (the settings that restrict the CPU); :data:`NA` where a benchmark is missing."""
+    target = OTHER_CPU_TARGET_S
+    known = {
+        "cpu_env": ", ".join(f"`{k}={v}`" for k, v in AVX2_ONLY_ENV.items()),
+        "cpu_target": fmt(target, "min"),
+    }
     work = (bk or {}).get("runs", {}).get("cold", {}).get("model_work")
     if not (work and here and other):
-        return (
-            "Not measured: run `python bench/book.py`, `python bench/forward.py` and the "
-            "forward benchmark as on a CPU without bfloat16 instructions ("
-            f"`{AVX2_FORWARD_COMMAND}`)."
-        )
+        return dict.fromkeys(OTHER_CPU_KEYS, NA) | known
     cold = bk["runs"]["cold"]["wall_s"]
     model = sum(kind["seconds"] for kind in work["by_kind"].values())
-    slower = (
-        here["conditions"]["plain"]["tokens_per_s_best"]
-        / other["conditions"]["plain"]["tokens_per_s_best"]
-    )
+    slow_tps = other["conditions"]["plain"]["tokens_per_s_best"]
+    here_tps = here["conditions"]["plain"]["tokens_per_s_best"]
+    slower = here_tps / slow_tps
     projected = cold - model + model * slower
-    target = 1800
-    return (
-        f"Restricted to AVX2 and {other['dtype']} ("
-        + ", ".join(f"`{k}={v}`" for k, v in AVX2_ONLY_ENV.items())
-        + "; float32 is what `dtype: auto` chooses where bfloat16 is emulated), "
-        f"the embedding pass runs at {fmt(other['conditions']['plain']['tokens_per_s_best'], 'int')} "
-        f"tokens/s, {fmt(slower, 'ratio')} slower than the "
-        f"{fmt(here['conditions']['plain']['tokens_per_s_best'], 'int')} tokens/s measured here in "
-        f"{here['dtype']}. The cold run spent {fmt(model, 'min')} of its "
-        f"{fmt(cold, 'min')} in the model; at the slower rate the same book would take about "
-        f"**{fmt(projected, 'min')}** (a projection from two measurements, not a run; the "
-        f"target for such a CPU is {fmt(target, 'min')}, "
-        + ("met" if projected <= target else "missed")
-        + "). A real AVX2 machine has its own memory bandwidth and clock; this one only "
-        "lacks the instructions."
-    )
+    return {
+        "cpu_dtype": other["dtype"],
+        "cpu_tps": fmt(slow_tps, "int"),
+        "cpu_slower": fmt(slower, "ratio"),
+        "cpu_here_tps": fmt(here_tps, "int"),
+        "cpu_here_dtype": here["dtype"],
+        "cpu_model": fmt(model, "min"),
+        "cpu_cold": fmt(cold, "min"),
+        "cpu_projected": fmt(projected, "min"),
+        "cpu_met": "met" if projected <= target else "missed",
+    } | known
 
 
 # --- the appendix's summary and its exercises' computations --------------------------
 
 
-def summary_texts(targets: pd.DataFrame, cost: Mapping[str, str] | None) -> dict[str, str]:
-    """``passed`` (how many measured targets are met, naming the missed ones) and
-    ``result`` (the Result box: that, and the cost model's headline when there is one;
-    ``cost`` is :func:`cost_texts`)."""
+def summary_values(targets: pd.DataFrame) -> dict[str, str]:
+    """How many of the measured targets (``judged``: those with a verdict) are met
+    (``passed``), and the missed ones (``missed``, "none" if none)."""
     judged = targets[targets["verdict"].isin(["pass", "fail"])]
     missed = list(judged.loc[judged["verdict"] == "fail", "target"])
-    passed = f"{fmt(len(judged) - len(missed), 'int')} of {fmt(len(judged), 'int')} measured targets are met"
-    passed += f" (missed: {'; '.join(missed)})" if missed else ""
-    headline = (
-        f" The cost model predicts the paper's protocol at {cost['a100']} on one A100 (MFU "
-        f"{cost['mfu_range']}); the Wikipedia perplexity of the k sweep is "
-        f"{cost['ppl_share_min']} or more of it."
-        if cost
-        else ""
-    )
-    return {"passed": passed, "result": passed + "." + headline}
+    return {
+        "passed": fmt(len(judged) - len(missed), "int"),
+        "judged": fmt(len(judged), "int"),
+        "missed": "; ".join(missed) or "none",
+    }
 
 
-def sorting_gain(b: Result) -> tuple[pd.DataFrame, str]:
+#: the glue names (without ``perf_ex_``) of :func:`sorting_gain`'s values
+SORTING_KEYS = ("sorting_batch", "sorting_gain", "sorting_pad_sorted", "sorting_pad_shuffled")
+
+
+def sorting_gain(b: Result) -> tuple[pd.DataFrame, dict[str, str]]:
     """Tokens/s and padding per batch size, sorted and shuffled, with the gain of
-    sorting; and where sorting gains most, in words."""
+    sorting; and the batch size where sorting gains most, that gain, and the share of
+    the computed tokens that is padding there, sorted and shuffled (:data:`SORTING_KEYS`)."""
     rows = pd.DataFrame(b["rows"]).dropna(subset=["tokens_per_s"])
     curve = rows.pivot(
         index="batch_size", columns="order", values=["tokens_per_s", "padding_fraction"]
@@ -729,18 +785,24 @@ def sorting_gain(b: Result) -> tuple[pd.DataFrame, str]:
     curve[("gain", "")] = curve["tokens_per_s", "sorted"] / curve["tokens_per_s", "shuffled"]
     n = curve["gain"].idxmax()
     gain, pad = curve.loc[n, "gain"].item(), curve.loc[n, "padding_fraction"]
-    text = (
-        f"batch {fmt(n, 'int')}: sorted batches give {fmt(gain, 'ratio')} the shuffled tokens/s, "
-        f"with {fmt(pad['sorted'], 'pct')} of the computed tokens padding against "
-        f"{fmt(pad['shuffled'], 'pct')}"
-    )
-    return curve, text
+    values = {
+        "sorting_batch": fmt(n, "int"),
+        "sorting_gain": fmt(gain, "ratio"),
+        "sorting_pad_sorted": fmt(pad["sorted"], "pct"),
+        "sorting_pad_shuffled": fmt(pad["shuffled"], "pct"),
+    }
+    return curve, values
+
+
+#: the glue names (without ``perf_ex_window_``) of :func:`short_window`'s values
+WINDOW_KEYS = ("short", "full", "drop", "hours", "verdict")
 
 
 def short_window(cost_model: ModuleType, prediction: Result) -> tuple[pd.Series, dict[str, str]]:
     """Aya-23-8B's paper protocol with the shorter perplexity window of Bloom-7B1: its
-    A100 hours over the MFU range, and the sentences that compare them with the paper's
-    reported hours."""
+    A100 hours over the MFU range, and the values that compare them with the paper's
+    reported hours (:data:`WINDOW_KEYS`: the two windows, how many times smaller the
+    prediction is, its hours, and whether it ``brackets`` or ``still misses`` them)."""
     import dataclasses
 
     aya, a100 = cost_model.ARCHS["aya-23-8b"], "A100 SXM 80GB"
@@ -749,15 +811,14 @@ def short_window(cost_model: ModuleType, prediction: Result) -> tuple[pd.Series,
     hours = {e: cost_model.gpu_hours(stages, short, a100, u) for e, u in cost_model.MFU.items()}
     full = prediction["models"]["aya-23-8b"]["variants"][PLAIN]["a100_hours"]
     fits = hours["high"] <= cost_model.PAPER_A100_HOURS["aya-23-8b"] <= hours["low"]
-    text = {
-        "window": f"{fmt(short.max_context, 'int')}-token window, not {fmt(aya.max_context, 'int')}",
+    values = {
+        "short": fmt(short.max_context, "int"),
+        "full": fmt(aya.max_context, "int"),
         "drop": fmt(full["mid"] / hours["mid"], "ratio"),
         "hours": f"{fmt(hours['high'], 'int')}–{fmt(hours['low'], 'int')} A100-hours",
-        "verdict": "brackets the reported time: the paper's window may have been the shorter one"
-        if fits
-        else "still misses the reported time",
+        "verdict": "brackets" if fits else "still misses",
     }
-    return pd.Series(hours, name="A100 hours, Aya-23-8B, short window"), text
+    return pd.Series(hours, name="A100 hours, Aya-23-8B, short window"), values
 
 
 def largest_stages(prediction: Result) -> tuple[pd.DataFrame, str]:

@@ -2,7 +2,8 @@
 :mod:`steerspace.analyses.beyond_the_paper.layers`, :mod:`steerspace.analyses.beyond_the_paper.abx` and :mod:`steerspace.analyses.beyond_the_paper.similarity`: which
 hidden state matters, what the intervention changes there, and how retrieval gains
 relate to linguistic distance. Each returns estimates per target (with their
-intervals), for :mod:`steerspace.text.statements` to write."""
+intervals), and the values the chapter's prose glues, formatted by
+:mod:`steerspace.text.statements`."""
 
 from __future__ import annotations
 
@@ -165,11 +166,11 @@ def abx_by_task(
     return pd.concat([f.assign(task=t) for t, f in frames.items()], ignore_index=True)
 
 
-# --------------------------------------------------------------------------- statements
-# Each returns the chapter's computed sentences (keys without the chapter's prefix).
+# --------------------------------------------------------------------------- prose values
+# Each returns the values the chapter's sentences glue (keys without the chapter's prefix).
 
 
-def distance_statements(distances: pd.DataFrame) -> dict[str, str]:
+def distance_values(distances: pd.DataFrame) -> dict[str, str]:
     """The all-languages distance at the final norm (absolute and relative change) and
     the largest relative change before it, with how many are distinguishable from 0."""
     dsum = distance_summary(distances)
@@ -201,7 +202,7 @@ def distance_statements(distances: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def retrieval_statements(retrieval: pd.DataFrame, best: int) -> dict[str, str]:
+def retrieval_values(retrieval: pd.DataFrame, best: int) -> dict[str, str]:
     """Cosine retrieval at the ``best`` state and at the last one: the original
     accuracy and the intervention's change, per target and as a range."""
     last = int(retrieval["layer"].max())
@@ -217,42 +218,42 @@ def retrieval_statements(retrieval: pd.DataFrame, best: int) -> dict[str, str]:
     return out
 
 
-def abx_statements(abx: pd.DataFrame, best: int) -> dict[str, str]:
-    """The original ABX errors and the intervention's changes at the ``best`` state and
-    at the last one, per task."""
+def abx_values(abx: pd.DataFrame, best: int) -> dict[str, str]:
+    """The original ABX errors (at the last state per task, and the meaning error at the
+    ``best`` state) and the intervention's changes at the ``best`` state and at the last
+    one, per task; and for how many of the targets (``middle_moved`` of
+    ``middle_targets``) the meaning error's change at the ``best`` state is
+    distinguishable from zero."""
     last = int(abx["layer"].max())
     pre = abx[(abx["space"] == "pre") & (abx["condition"] == "error")].set_index(["task", "layer"])
     out = {
-        "pre_last": f"{fmt_ci(as_estimate(pre.loc['language', last]), 'pct')} (language) and "
-        f"{fmt_ci(as_estimate(pre.loc['meaning', last]), 'pct')} (meaning)",
-        "pre_best": fmt_ci(as_estimate(pre.loc["meaning", best]), "pct"),
+        f"pre_last_{task}": fmt_ci(as_estimate(pre.loc[task, last]), "pct")
+        for task in ("language", "meaning")
     }
+    out["pre_best"] = fmt_ci(as_estimate(pre.loc["meaning", best]), "pct")
     for task in ("language", "meaning"):
         for where, state in (("best", best), ("last", last)):
             change = abx_at_state(abx, state, task)
             out[f"{task}_{where}"] = f"{per_unit(change, 'pp')} ({decided(change)})"
             out[f"{task}_{where}_range"] = f"{value_range(change, 'pp')} ({decided(change)})"
-    moved = len(sides(abx_at_state(abx, best, "meaning"))["neither"]) < abx["space"].nunique() - 1
-    out["middle"] = (
-        "so the intervention does change the middle of the network"
-        if moved
-        else "so at this state no change is distinguishable from zero"
-    )
+    middle = abx_at_state(abx, best, "meaning")
+    out["middle_moved"] = fmt(len(middle) - len(sides(middle)["neither"]), "int")
+    out["middle_targets"] = fmt(len(middle), "int")
     return out
 
 
-def similarity_statements(
+def similarity_values(
     fits: Mapping[tuple[str, str], Relation], loo: Mapping[str, pd.DataFrame]
 ) -> dict[str, str]:
-    """The main relation (typological distance vs Δ accuracy) with its interval over
-    targets and a verdict, the leave-one-out checks, and the other relations."""
+    """The main relation (typological distance vs Δ accuracy): r with its interval over
+    targets, its pairs and targets, and whether the interval ``excludes`` or
+    ``includes`` zero; the leave-one-out checks, and the other relations."""
     main = fits["typological_distance", "delta_acc"]
     return {
-        "sim_main": f"r = {fmt_ci(main.r, 'r')} over {fmt(main.n_pairs, 'int')} pairs from "
-        f"{fmt(main.n_clusters, 'int')} targets",
-        "sim_verdict": "the interval excludes zero"
-        if main.r.excludes(0.0)
-        else "the interval includes zero, so no relation is distinguishable",
+        "sim_r": fmt_ci(main.r, "r"),
+        "sim_pairs": fmt(main.n_pairs, "int"),
+        "sim_clusters": fmt(main.n_clusters, "int"),
+        "sim_interval": "excludes" if main.r.excludes(0.0) else "includes",
         "sim_loo_target": ", ".join(
             f"{row.left_out} {fmt(row.r, 'r')}" for row in loo["target"].itertuples()
         ),
@@ -267,15 +268,15 @@ def similarity_statements(
     }
 
 
-def state_statements(depth: int, blocks: Mapping[str, pd.Series]) -> dict[str, str]:
-    """How hidden states are numbered (``depth`` states per sentence), and per target the
-    median block of its experts (``blocks``) with the first state it can change."""
+def state_values(depth: int, blocks: Mapping[str, pd.Series]) -> dict[str, str]:
+    """How hidden states are numbered (``depth`` states per sentence: ``n_states``, the
+    ``n_blocks`` blocks and the number of the ``last_state``), and per target the median
+    block of its experts (``blocks``) with the first state it can change."""
     median = {t: int(np.median(b)) for t, b in blocks.items()}
     return {
-        "states": f"{fmt(depth, 'int')} states per sentence for {fmt(depth - 1, 'int')} "
-        f"blocks: state 0 is the embedding output, state *s* the output of block *s* − 1 "
-        f"(`model.layers.{{s-1}}`), and state {fmt(depth - 1, 'int')} is the last block's "
-        "output after the final norm, the paper's embedding",
+        "n_states": fmt(depth, "int"),
+        "n_blocks": fmt(depth - 1, "int"),
+        "last_state": fmt(depth - 1, "int"),
         "median_block": "; ".join(
             f"**{t}** block {fmt(b, 'int')} (state {fmt(first_state_changed(b), 'int')})"
             for t, b in median.items()
@@ -292,7 +293,7 @@ def wals_list() -> str:
     )
 
 
-def dose_statements(by_k: pd.DataFrame, by_s: pd.DataFrame) -> dict[str, str]:
+def dose_values(by_k: pd.DataFrame, by_s: pd.DataFrame) -> dict[str, str]:
     """The settings of the two dials (``by_k``, ``by_s``: the rows of
     :func:`steerspace.analyses.beyond_the_paper.dose.dose_table` along k and along the strength) and, along each,
     the gain, the share in the target language and the change of log-perplexity."""
