@@ -115,7 +115,7 @@ class PeakRSS:
 def book_sources(dest: Path) -> Path:
     """Copy what ``steerspace book`` reads into ``dest``: the top-level files
     (``_config.yml``, ``_toc.yml``, ...), ``notebooks/`` and the non-notebook pages and
-    assets of ``book/`` (``*.md``, ``*.bib``, ...), as tests/test_book.py does."""
+    assets of ``book/`` (``*.md``, ``*.bib``, ...), as tests/book/test_book.py does."""
     dest.mkdir(parents=True)
     for path in ROOT.iterdir():
         if path.is_file() and not path.name.startswith("."):

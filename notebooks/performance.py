@@ -262,7 +262,7 @@ work if work is not None else Markdown(perf.not_measured("book"))
 #
 # **Past one GPU.** A model too large for one GPU loads sharded with accelerate from the
 # config (`device_map: auto`, or `balanced`, `sequential`), and the hooks and
-# interventions act on the sharded modules (`tests/test_sharding.py` splits a tiny model
+# interventions act on the sharded modules (`tests/core/test_sharding.py` splits a tiny model
 # between CPU memory and disk and checks activations, embeddings, interventions,
 # generations and perplexity against the model in one piece). Sharding moves the same
 # FLOPs between devices, so the cost model's GPU hours divide by the number of GPUs only

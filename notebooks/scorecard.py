@@ -117,7 +117,7 @@ plt.show()
 # **Calibrated rules.** Each claim's rule is replayed on its own units, with this run's
 # unit counts and interval widths: under a *null* (each unit's true effect where the
 # claim is false but closest to true) it must say "reproduced" or "partly reproduced"
-# in at most {glue:md}`score_alpha` of the replays (`tests/test_calibration.py` fails
+# in at most {glue:md}`score_alpha` of the replays (`tests/claims/test_calibration.py` fails
 # otherwise), and under the *paper's effect* (the size the paper reports, or a stated
 # convention where it prints none) the share of "reproduced" is the rule's **power**,
 # shown beside every verdict. A "not testable: too wide" verdict with high power means

@@ -3,14 +3,18 @@ the whole book executed and built on that model (the smoke test and the browser 
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers.books import copy_book_sources
 from helpers.tiny import save_tiny_model, tiny_model, tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# One plotting backend for every test (and every process a test starts): no display.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The smoke config: every chapter runs in a few seconds on the tiny random model.
 TINY_BOOK_CONFIG = {
@@ -69,18 +73,6 @@ def sentences():
         "En el principio era el verbo, y el verbo era con Dios.",
         "ok",
     ]
-
-
-def copy_book_sources(root: Path) -> None:
-    """Copy what ``steerspace book`` needs (config, toc, chapter sources, pages, BibTeX)
-    from the repository into ``root``."""
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    (root / "book").mkdir()
-    for pattern in ("*.md", "*.bib"):
-        for page in (ROOT / "book").glob(pattern):
-            shutil.copy(page, root / "book" / page.name)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ never a number of our run; a config value is glued like any result. :func:`hand_
 Markdown, after removing what may hold digits legitimately: code, roles, labels,
 references to sections, tables and figures ("§5", "Table 2", "Figs. 21–23"), names
 that contain digits ("Gemma-3-270M", "float32", "top-1", "ISO 639-1") and ordered-list
-markers. ``tests/test_prose_numbers.py`` runs it over every chapter source and page.
+markers. ``tests/book/test_prose_numbers.py`` runs it over every chapter source and page.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def check_corpus_languages(cfg: Config) -> None:
 
 
 #: Every set of languages of the embedded Bible shares at least this many verses (all
-#: 18 languages share 27,547; ``tests/test_bad_input.py`` checks it): smaller requests
+#: 18 languages share 27,547; ``tests/book/test_bad_input.py`` checks it): smaller requests
 #: need no count, which reads the whole Bible (seconds).
 BIBLE_MIN_ALIGNED = 27_000
 SIZE_KEYS = ("n_expert_sentences", "n_eval_sentences", "n_heldout_sentences")

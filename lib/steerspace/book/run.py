@@ -451,8 +451,7 @@ def check_out(out: Path, *, explicit: bool) -> None:
         os.unlink(probe)
     except OSError as err:
         raise ValueError(
-            f"{name}: cannot write there ({err.strerror or err}); choose a folder you can"
-            " write to"
+            f"{name}: cannot write there ({err.strerror or err}); choose a folder you can write to"
         ) from None
 
 
@@ -572,7 +571,9 @@ def run_book(
                 f"{what}: cannot write there ({err.strerror or err}); choose a folder you "
                 "can write to"
             ) from None
-    if out != root and overrides.get("results_dir") is None:
+    if overrides.get("results_dir") is None and out != default_out(
+        root, config, overrides, cfg.name
+    ):  # a chapter would otherwise write where default_out says, not under --out
         results = out / "results"
         where = results.relative_to(root) if results.is_relative_to(root) else results
         parameters["overrides"] = {**overrides, "results_dir": str(where)}

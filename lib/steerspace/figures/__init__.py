@@ -2,6 +2,6 @@
 
 Every figure of the book is drawn by a named function here, so a chapter's code shows
 the analysis and the figures stay consistent and tested
-(``tests/test_figures.py``). Each function returns the :class:`matplotlib.figure.Figure`
+(``tests/figures/test_figures_embedding_space.py``). Each function returns the :class:`matplotlib.figure.Figure`
 and leaves saving to :func:`.style.save_figure`.
 """

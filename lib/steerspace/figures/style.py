@@ -33,7 +33,7 @@ TARGETS = ("en", "de", "fr", "es", "ja")
 # Okabe–Ito for the five targets, then 18 more hues picked greedily from an sRGB grid to
 # be as far as possible (CIELAB ΔE, in normal vision and under simulated deuteranopia)
 # from every colour already chosen: any two of the 23 differ by ΔE76 ≥ 25
-# (tests/test_figures.py); no greys, none too light to see on white.
+# (tests/figures/test_figures_embedding_space.py); no greys, none too light to see on white.
 _COLOURS = [
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",  # en de fr es ja
     "#0000FF", "#3F3F00", "#003FBF", "#BFBF7F", "#FF7FFF", "#7F003F", "#BF3FFF",

@@ -4,7 +4,7 @@ A cache key holds the version string of its stage (:func:`stage_version`), which
 in the versions of the stages it reads. **Bump a stage's number in the same commit that
 changes what it computes** (a pooling fix bumps ``activations``; an AUROC fix bumps
 ``experts``): its entries, and those of every stage downstream, get new keys and are
-recomputed, while all other entries stay valid. ``tests/test_stages.py`` holds a
+recomputed, while all other entries stay valid. ``tests/infra/test_stages.py`` holds a
 fingerprint of each stage's source and fails when the code changes without a bump.
 
 Stages whose inputs are keyed by content (an intervention's units and values, the arrays
@@ -160,7 +160,7 @@ def _code_without_docs(obj: object) -> str:
 
 def code_fingerprint(kind: str, stages: dict[str, Stage] | None = None) -> str:
     """sha256 (16 hex digits) of the code of ``kind`` (its :attr:`Stage.code`), without
-    docstrings or comments. ``tests/test_stages.py`` compares it with the fingerprint
+    docstrings or comments. ``tests/infra/test_stages.py`` compares it with the fingerprint
     stored for the stage's current version."""
     table = STAGES if stages is None else stages
     digest = hashlib.sha256()
@@ -171,7 +171,7 @@ def code_fingerprint(kind: str, stages: dict[str, Stage] | None = None) -> str:
 
 
 def fingerprints(stages: dict[str, Stage] | None = None) -> dict[str, dict[str, object]]:
-    """Every stage's version and code fingerprint, as ``tests/stage_fingerprints.json``
+    """Every stage's version and code fingerprint, as ``tests/infra/stage_fingerprints.json``
     stores them. Refresh that file with ``python -m steerspace.infra.stages`` after bumping a
     version (or after a refactor that provably changes no result)."""
     table = STAGES if stages is None else stages

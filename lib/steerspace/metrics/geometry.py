@@ -16,7 +16,7 @@ Two identities keep everything O(n · hidden) instead of O(n²):
   all unit vectors.
 
 Both are checked against ``scipy.spatial.distance.cdist(..., "cosine")`` in
-``tests/test_geometry.py``.
+``tests/metrics/test_geometry.py``.
 """
 
 from __future__ import annotations

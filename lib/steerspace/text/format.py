@@ -4,7 +4,7 @@ Every number about a run that appears in a chapter's prose is formatted by
 :func:`fmt` (or :func:`fmt_ci` for an estimate with its interval) and pasted into
 the Markdown with myst-nb's ``{glue:md}`` role, from a value glued in a code cell by
 :func:`glue_text`. Numbers printed by the paper are marked with the book's ``{paper}``
-role instead (see :mod:`steerspace.book.sphinx_ext`). ``tests/test_prose_numbers.py`` fails
+role instead (see :mod:`steerspace.book.sphinx_ext`). ``tests/book/test_prose_numbers.py`` fails
 on any other number in a chapter's Markdown.
 """
 

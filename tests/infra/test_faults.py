@@ -1,7 +1,7 @@
 """Fault injection, for real: processes killed with SIGKILL and SIGINT at chosen points,
 two processes racing on one cache key, an interrupted model conversion, a killed run
 resumed. Each test asserts that nothing wrong is loaded and nothing finished is lost.
-(Truncated, bit-flipped and half-deleted entries and a full disk: tests/test_cache.py.)"""
+(Truncated, bit-flipped and half-deleted entries and a full disk: tests/infra/test_cache.py.)"""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def test_sigint_stops_the_book_in_one_line_with_exit_130(tmp_path, tiny_model_di
         f"name: tiny\nmodel: {tiny_model_dir}\ncache_dir: {tmp_path / 'cache'}\nk: 5\n"
         "k_grid: [0, 5]\ndose_k_grid: [5]\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     body = f"""
     # a suite started in the background (nohup ... &) hands its children SIGINT ignored,
     # and Python then installs no handler: undo that, as a terminal's Ctrl-C would find
@@ -296,7 +296,7 @@ def test_a_manifest_that_cannot_be_written_does_not_hide_the_chapters_error(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     out = tmp_path / "out"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     argv = ["book", "--config", str(config), "--root", str(root), "--out", str(out), "--rerun",
             "--only", "languages_and_data", "--no-build", "--set", f"results_dir={blocker}/r"]  # fmt: skip
     assert cli.main(argv) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.prose import hand_typed_numbers, markdown_sources
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "notebooks").glob("*.py")) + sorted((ROOT / "book").glob("*.md"))
 
 

@@ -9,7 +9,7 @@ import pytest
 from steerspace.book.exercises import chapter_exercises, index_markdown
 from steerspace.book.structure import PAGES, chapters
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", [n for n in chapters(ROOT) if n not in PAGES])

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import style  # noqa: E402
-from steerspace.figures.languages_and_data import length_figure, tokens_per_sentence_figure  # noqa: E402
+from steerspace.figures import style
+from steerspace.figures.languages_and_data import length_figure, tokens_per_sentence_figure
 
 STATS = pd.DataFrame(
     {

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import baselines as figs  # noqa: E402
-from steerspace.figures.style import CHANCE_STYLE  # noqa: E402
+from steerspace.figures import baselines as figs
+from steerspace.figures.style import CHANCE_STYLE
 
 TARGETS = ["en", "es"]
 

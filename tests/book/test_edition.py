@@ -53,7 +53,7 @@ def test_the_student_edition_has_no_launch_button_to_the_teachers_notebooks(tmp_
 
     from steerspace.book.edition import write_student_sources
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "out"
     (out / "book").mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):

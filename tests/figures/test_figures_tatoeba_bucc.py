@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import style  # noqa: E402
-from steerspace.figures import tatoeba_bucc as figs  # noqa: E402
+from steerspace.figures import style
+from steerspace.figures import tatoeba_bucc as figs
 
 
 def _frame() -> pd.DataFrame:

@@ -2,7 +2,7 @@
 without changing a file of the repository: each row of the README's bad-input table is
 run here (against a copy of the repository's book and results), and every config key
 has a bad value that is rejected. The bad archives of ``cache unpack`` are the table of
-tests/test_cache_cli.py."""
+tests/book/test_cache_cli.py."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import steerspace.book.cli as cli
 import steerspace.book.run as run
 from steerspace.config import TEXT_FIELDS, field_names, load_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -60,7 +60,7 @@ def tiny_config(tmp_path, tiny_model_dir) -> Path:
 def repository(tmp_path_factory) -> Path:
     """A copy of what a run could overwrite in the repository (book sources, executed
     chapters, results), for the rows to run against."""
-    from conftest import copy_book_sources
+    from helpers.books import copy_book_sources
 
     root = tmp_path_factory.mktemp("repository")
     copy_book_sources(root)

@@ -180,7 +180,7 @@ def test_jobs_must_be_positive(book_root, capsys):
 
 
 # ------------------------------------------------------------ partial runs (--only)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fake_preflight(*args, **kwargs):
@@ -245,7 +245,7 @@ def test_a_partial_run_of_the_default_config_merges_into_the_committed_manifest(
     """`steerspace book --only X` with the default config writes into the repository:
     it updates X's entry (noting its own dtype) and keeps the full run's record; an
     interrupted one records `interrupted`, not `failed`."""
-    from conftest import copy_book_sources
+    from helpers.books import copy_book_sources
 
     import steerspace.book.run as run
 

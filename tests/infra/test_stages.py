@@ -1,5 +1,5 @@
 """A stage's code cannot change without its version being bumped (or the change being
-declared result-neutral by refreshing ``tests/stage_fingerprints.json``)."""
+declared result-neutral by refreshing ``tests/infra/stage_fingerprints.json``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def test_stage_code_matches_its_version(kind):
     assert (stored["version"], stored["code"]) == (STAGES[kind].version, now), (
         f"the code of stage {kind!r} changed (fingerprint {now}, stored {stored['code']}): "
         "if results can change, bump its version in steerspace.infra.stages.STAGES; then (or for a "
-        "result-neutral refactor) refresh tests/stage_fingerprints.json with "
-        "`python -m steerspace.infra.stages > tests/stage_fingerprints.json`"
+        "result-neutral refactor) refresh tests/infra/stage_fingerprints.json with "
+        "`python -m steerspace.infra.stages > tests/infra/stage_fingerprints.json`"
     )
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import performance as perf  # noqa: E402
-from steerspace.figures import style  # noqa: E402
+from steerspace.figures import performance as perf
+from steerspace.figures import style
 
 MACHINE = {"cpu": "Test CPU", "usable_cpus": 2}
 AUROC = {

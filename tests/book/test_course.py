@@ -13,7 +13,7 @@ from steerspace.book.structure import DEFAULT_CONFIG, chapters
 from steerspace.config import load_config
 from steerspace.infra.bench_results import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rows(table: str) -> list[list[str]]:

@@ -14,7 +14,7 @@ from steerspace.book.cli import main, parse_sets
 from steerspace.book.run import run_book
 from steerspace.book.structure import chapters, has_figures
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
@@ -92,7 +92,7 @@ def test_student_edition_builds_without_solutions(built_book):
 
 @pytest.mark.slow
 def test_a_broken_solution_fails_its_chapter(built_book, tmp_path):
-    from conftest import copy_book_sources
+    from helpers.books import copy_book_sources
 
     from steerspace.book.run import ChapterFailed, execute_chapter
 

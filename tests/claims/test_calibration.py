@@ -14,7 +14,7 @@ import pytest
 from steerspace.claims import CLAIMS, Rule
 from steerspace.claims.calibration import ALPHA, Unit, calibrate, units_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLAIMS_DIR = ROOT / "results" / "gemma-3-270m" / "claims"
 
 

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import style  # noqa: E402
-from steerspace.figures.crosslingual_retrieval import (  # noqa: E402
+from steerspace.figures import style
+from steerspace.figures.crosslingual_retrieval import (
     change_summary_figure,
     delta_heatmap_figure,
     table2_figure,
     target_query_figure,
 )
-from steerspace.figures.paraphrase_retrieval import paraphrase_figure  # noqa: E402
+from steerspace.figures.paraphrase_retrieval import paraphrase_figure
 
 CANDIDATES = ["ru", "de", "fr"]
 LANGUAGE_HEX = {c.lower() for c in style.LANGUAGE_COLOURS.values()}

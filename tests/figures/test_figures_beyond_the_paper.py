@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.analyses.beyond_the_paper.abx import abx_intervals  # noqa: E402
-from steerspace.analyses.beyond_the_paper.layers import (  # noqa: E402
+from steerspace.analyses.beyond_the_paper.abx import abx_intervals
+from steerspace.analyses.beyond_the_paper.layers import (
     distance_intervals_by_layer,
     retrieval_intervals_by_layer,
 )
-from steerspace.analyses.beyond_the_paper.similarity import relate  # noqa: E402
-from steerspace.figures import beyond_the_paper as beyond  # noqa: E402
-from steerspace.figures.style import language_color  # noqa: E402
+from steerspace.analyses.beyond_the_paper.similarity import relate
+from steerspace.figures import beyond_the_paper as beyond
+from steerspace.figures.style import language_color
 
 TARGETS = ("en", "es")
 

@@ -21,7 +21,7 @@ from steerspace.claims import (
 )
 from steerspace.metrics.inference import Estimate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ev(

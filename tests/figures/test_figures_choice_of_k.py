@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import style  # noqa: E402
-from steerspace.figures.choice_of_k import k_sweep_figure  # noqa: E402
+from steerspace.figures import style
+from steerspace.figures.choice_of_k import k_sweep_figure
 
 GRID = [0, 100, 500, 2000, 5000]
 

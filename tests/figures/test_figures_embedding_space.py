@@ -1,71 +1,20 @@
-"""The figure vocabulary and the figure functions, on small made-up data.
-
-Every figure a figure test builds (here and in ``tests/test_figures_*.py``, which import
-:func:`figures_fit_the_page`) is checked to fit the book's text column: at most
-:data:`~steerspace.figures.style.PAGE_WIDTH` wide (shown at its natural size, not
-shrunk) with no text under 8 pt.
-"""
+"""The figure vocabulary (style) and the embedding-space figures, on small made-up data
+(``conftest.py`` checks that every figure built here fits the page)."""
 
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from helpers.figures import page_faults
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-
-from steerspace.data.languages import LANGUAGES  # noqa: E402
-from steerspace.figures import style  # noqa: E402
-from steerspace.figures.embedding_space import distance_change_figure, umap_figure  # noqa: E402
-
-#: the smallest text a figure may have (points)
-MIN_FONT_SIZE = 8.0
-
-
-def page_faults(fig: Figure) -> list[str]:
-    """What keeps ``fig`` from being legible in the text column: wider than
-    :data:`~steerspace.figures.style.PAGE_WIDTH`, drawn or as the page shows it
-    (cropped to its contents with a margin of :data:`~steerspace.figures.style.SAVE_PAD`:
-    text that runs out of the figure widens it), or text under :data:`MIN_FONT_SIZE`."""
-    faults = []
-    width = fig.get_size_inches()[0]
-    if width > style.PAGE_WIDTH + 1e-9:
-        faults.append(f"{width:.2f} in wide (the page: {style.PAGE_WIDTH} in)")
-    else:
-        fig.draw_without_rendering()  # the final layout
-        shown = fig.get_tightbbox().width + 2 * style.SAVE_PAD
-        if shown > style.PAGE_WIDTH + 0.01:
-            faults.append(f"{shown:.2f} in wide as shown (contents run out of the figure)")
-    small = {
-        (t.get_text(), t.get_fontsize())
-        for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_SIZE
-    }
-    faults += [f"text {text!r} at {size:g} pt" for text, size in sorted(small)]
-    return faults
-
-
-@pytest.fixture(autouse=True)
-def figures_fit_the_page(monkeypatch):
-    """Every figure the test builds fits the text column (checked when the test ends,
-    on each figure as the test left it). Figure test modules import this fixture."""
-    built: list[Figure] = []
-    init = Figure.__init__
-
-    def tracked(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        built.append(self)
-
-    monkeypatch.setattr(Figure, "__init__", tracked)
-    yield built
-    faults = {f"figure {i}": page_faults(fig) for i, fig in enumerate(built)}
-    faults = {name: found for name, found in faults.items() if found}
-    assert not faults, f"figures that do not fit the page: {faults}"
+from steerspace.data.languages import LANGUAGES
+from steerspace.figures import style
+from steerspace.figures.embedding_space import distance_change_figure, umap_figure
 
 
 def test_a_figure_too_wide_or_with_small_text_is_caught():

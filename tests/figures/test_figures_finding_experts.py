@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.analyses import finding_experts as expert_stats  # noqa: E402
-from steerspace.figures import finding_experts as figs  # noqa: E402
-from steerspace.figures import style  # noqa: E402
+from steerspace.analyses import finding_experts as expert_stats
+from steerspace.figures import finding_experts as figs
+from steerspace.figures import style
 
 BLOCKS, PER_BLOCK = 6, 50
 

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from test_figures import figures_fit_the_page  # noqa: E402, F401
-
-from steerspace.figures import random_control as figs  # noqa: E402
-from steerspace.figures import style  # noqa: E402
+from steerspace.figures import random_control as figs
+from steerspace.figures import style
 
 CONDITIONS = ["pre", "experts", "experts' values", "own means"]
 SEEDS = {"pre": 1, "experts": 1, "experts' values": 3, "own means": 1}
