@@ -3,9 +3,9 @@ the whole book executed and built on that model (the smoke test and the browser 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import matplotlib
 import pytest
 import yaml
 from helpers.books import copy_book_sources
@@ -13,8 +13,9 @@ from helpers.tiny import save_tiny_model, tiny_model, tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# One plotting backend for every test (and every process a test starts): no display.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# One plotting backend for every test in this process (no display); the chapters' kernels
+# keep their own (inline), so MPLBACKEND must not be set for them.
+matplotlib.use("Agg")
 
 # The smoke config: every chapter runs in a few seconds on the tiny random model.
 TINY_BOOK_CONFIG = {
