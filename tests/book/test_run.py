@@ -135,7 +135,10 @@ def test_a_failed_chapter_keeps_its_notebook_and_exits_nonzero(book_root, capsys
     assert previous.read_text() == "the last good execution"
     manifest = json.loads((book_root / "results" / "small" / "manifest.json").read_text())
     assert manifest["status"] == "failed"
-    assert manifest["steps"]["bad"] == {"status": "failed", "notebook": str(failed)}
+    assert manifest["steps"]["bad"] == {  # repository-relative, as every manifest path
+        "status": "failed",
+        "notebook": str(failed.relative_to(book_root)),
+    }
 
 
 THREADS = """import os

@@ -571,9 +571,9 @@ def run_book(
                 f"{what}: cannot write there ({err.strerror or err}); choose a folder you "
                 "can write to"
             ) from None
-    if overrides.get("results_dir") is None and out != default_out(
-        root, config, overrides, cfg.name
-    ):  # a chapter would otherwise write where default_out says, not under --out
+    if overrides.get("results_dir") is None and (
+        out != root or out != default_out(root, config, overrides, cfg.name)
+    ):  # chapters write under --out, also where --out is the repository
         results = out / "results"
         where = results.relative_to(root) if results.is_relative_to(root) else results
         parameters["overrides"] = {**overrides, "results_dir": str(where)}
