@@ -118,7 +118,7 @@ missing = scorecard.missing(records)
 if missing:
     display(Markdown(scorecard.missing_box(missing)))
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "The paper's claims on this run, grouped by the paper's sections: one square per unit of replication (a target, a language, a direction), green where it supports the claim, red where it contradicts it, grey where it is undecided, white where its accuracy is at chance; then the verdict and the power of the claim's rule at the paper's effect (the scorecard explains both).", "name": "fig-intro-verdicts"}, "image": {"alt": "A grid of coloured squares per claim of the paper, grouped by section, with each claim's verdict beside it."}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Ours (not a figure of the paper): the paper's claims on this run, grouped by the paper's sections: one square per unit of replication (a target, a language, a direction), green where it supports the claim, red where it contradicts it, grey where it is undecided, white where its accuracy is at chance; then the verdict and the power of the claim's rule at the paper's effect (the scorecard explains both).", "name": "fig-intro-verdicts"}, "image": {"alt": "A grid of coloured squares per claim of the paper, grouped by section, with each claim's verdict beside it."}}
 fig = verdict_figure(records, title=f"{cfg.name}: the paper's claims (k = {cfg.k})")
 save_figure(fig, cfg, "intro_verdicts")
 plt.show()

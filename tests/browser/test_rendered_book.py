@@ -216,7 +216,7 @@ return images.map(img => {
   return {
     src: img.src.split('/').pop(),
     numbered: caption !== null && caption.querySelector('.caption-number') !== null,
-    caption: caption === null ? '' : caption.innerText,
+    caption: caption === null ? '' : caption.innerText.replace(/[\u2018\u2019]/g, "'"),  // smart quotes
     alt: img.getAttribute('alt') || '',
     width: img.getBoundingClientRect().width,
   };
@@ -252,7 +252,9 @@ const main = document.querySelector('main') || document.body;
 const role = main.innerText.match(/\\{(doc|ref|numref|glue:md|glue|paper|source|cite(:[pt])?)\\}`[^`]*`/);
 if (role) bad.push('unrendered markup: ' + role[0].slice(0, 60));
 for (const img of main.querySelectorAll('img')) {
-  const natural = Number(img.getAttribute('width')) || img.naturalWidth;
+  // the width the page asks for (a 2x PNG is asked at half its pixels), else its pixels
+  const styled = img.style.width.endsWith('px') ? parseFloat(img.style.width) : 0;
+  const natural = Number(img.getAttribute('width')) || styled || img.naturalWidth;
   const shown = img.getBoundingClientRect().width;
   if (natural > 0 && shown > 0 && shown < 0.75 * natural) {
     bad.push('a figure shown at ' + Math.round(100 * shown / natural) + ' % of its width: ' + img.src.split('/').pop());
@@ -262,6 +264,8 @@ for (const cell of main.querySelectorAll('td, th')) {
   if (/\\w…\\s*$/.test(cell.innerText)) bad.push('a table cell cut: ' + JSON.stringify(cell.innerText.slice(-40)));
 }
 for (const pre of main.querySelectorAll('.cell_input pre')) {
+  // folded code (a closed <details>; Chrome hides it by content-visibility) is not seen
+  if (pre.closest('details:not([open])')) continue;
   if (pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1) {
     bad.push('a code line wider than the column: ' + JSON.stringify(pre.innerText.split('\\n').find(l => l.length > 80) || ''));
   }
