@@ -136,8 +136,8 @@ pd.DataFrame(
 # Each unit's sentences are embedded with the original model and under the target's
 # top-k experts for every k of the grid ({glue:md}`tatoeba_ks`): new forward passes
 # over short sentences, {glue:md}`tatoeba_embedded` sentence
-# embeddings (pre included), which took {glue:md}`tatoeba_seconds` on this run (less when
-# they are already cached).
+# embeddings (pre included), which took {glue:md}`tatoeba_seconds` on this run (those an
+# earlier run had computed were read from the cache, not computed again).
 
 # %% tags=["remove-output"]
 started = time.perf_counter()
