@@ -243,6 +243,22 @@ def test_perplexity(loaded, intervention):
     assert steered["log_ppl"] != pytest.approx(result["log_ppl"], rel=1e-4)
 
 
+def test_perplexity_rebuilds_every_architectures_head_to_the_last_bit(loaded, monkeypatch):
+    # perplexity runs the LM head a block of positions at a time (the logits of a 262k
+    # vocabulary would not fit 2 GB otherwise): for every architecture the head is
+    # rebuilt exactly, and the NLLs are those of the model's whole logits
+    from steerspace.core import generation
+
+    model, tokenizer, _, _ = loaded
+    ids = tokenizer(TEXT, return_tensors="pt")["input_ids"]
+    assert generation.logits_head(model, ids[:, :8]) is not None
+    blocked = perplexity(model, tokenizer, [TEXT, TEXT], window=48, stride=24, batch_size=2)
+    monkeypatch.setattr(generation, "logits_head", lambda model, probe: None)
+    whole = perplexity(model, tokenizer, [TEXT, TEXT], window=48, stride=24, batch_size=2)
+    assert blocked["n_tokens"] == whole["n_tokens"]
+    np.testing.assert_allclose(blocked["token_nll"], whole["token_nll"], rtol=0, atol=2e-5)
+
+
 def test_a_wrong_regex_fails_in_one_line_naming_real_modules(arch, loaded):
     _, folder = arch
     model = loaded[0]

@@ -246,6 +246,30 @@ def test_token_nll_in_row_chunks_equals_one_call():
     )
 
 
+@pytest.mark.parametrize(
+    ("n", "blocks"), [(1, [(0, 1)]), (64, [(0, 64)]), (130, [(0, 64), (64, 130)])]
+)
+def test_row_blocks_cover_every_row_once_without_a_short_last_block(n, blocks):
+    from steerspace.core.generation import row_blocks
+
+    assert [(b.start, b.stop) for b in row_blocks(n)] == blocks
+
+
+def test_a_head_that_cannot_be_rebuilt_falls_back_to_the_models_logits(
+    model, tokenizer, monkeypatch
+):
+    from steerspace.core.generation import logits_head
+
+    ids = tokenizer(TEXTS[0], return_tensors="pt")["input_ids"][:, :8]
+    assert logits_head(model, ids) is not None
+    # Cohere's scaling, which the rebuilt head applies but Gemma-3's forward does not
+    monkeypatch.setattr(model.config, "logit_scale", 2.0, raising=False)
+    assert logits_head(model, ids) is None
+    whole = perplexity(model, tokenizer, TEXTS, window=32, stride=16)
+    monkeypatch.undo()
+    assert perplexity(model, tokenizer, TEXTS, window=32, stride=16) == whole
+
+
 def test_perplexity_under_intervention(model, tokenizer):
     plain = perplexity(model, tokenizer, TEXTS, window=32, stride=16)
     before = _hooks(model)

@@ -296,8 +296,9 @@ def _groups(
         yield group
 
 
-#: positions per cross-entropy call in :func:`perplexity`: its float32 log-softmax copy of
-#: the logits is this many rows (67 MB at a 262k vocabulary), not a whole window's
+#: positions per LM-head and cross-entropy call in :func:`perplexity` (a last block of
+#: fewer joins the one before it): its logits are this many rows (67 MB at a 262k
+#: vocabulary), not a whole window's (0.54 GB for the first 512-token window)
 NLL_ROWS = 64
 
 
@@ -314,6 +315,50 @@ def _token_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             for i in range(0, logits.shape[1], NLL_ROWS)
         ]
     )
+
+
+def row_blocks(n: int, size: int = NLL_ROWS) -> list[slice]:
+    """``n`` rows in blocks of ``size``; a last block shorter than ``size`` joins the one
+    before (so every block has at least ``size`` rows when ``n`` does: a BLAS call on a
+    few rows can round differently from one on many)."""
+    starts = list(range(0, n, size))
+    if len(starts) > 1 and n - starts[-1] < size:
+        starts.pop()
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], n], strict=True)]
+
+
+def logits_head(model: nn.Module, probe: torch.Tensor):
+    """The model's map from its last hidden states to its logits, as a function, or
+    ``None`` when it cannot be rebuilt exactly.
+
+    The head is the output embedding followed by the scalings that ``transformers``
+    models apply (Cohere's ``logit_scale``, Granite's ``logits_scaling``, Gemma's
+    ``final_logit_softcapping``). It is checked on ``probe`` (a few token ids, shape
+    (1, n)): the model's own logits and the head's on the backbone's hidden states must be
+    equal to the last bit, else ``None`` (:func:`perplexity` then takes the whole
+    logits from the model)."""
+    output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if output is None:
+        return None
+    config = model.config
+    scale = getattr(config, "logit_scale", None)
+    divide = getattr(config, "logits_scaling", None)
+    cap = getattr(config, "final_logit_softcapping", None)
+
+    def head(hidden: torch.Tensor) -> torch.Tensor:
+        logits = output(hidden)
+        if scale is not None:
+            logits = logits * scale
+        if divide is not None:
+            logits = logits / divide
+        if cap is not None:
+            logits = torch.tanh(logits / cap) * cap
+        return logits
+
+    whole = model(input_ids=probe, use_cache=False).logits
+    hidden = model.base_model(input_ids=probe, use_cache=False).last_hidden_state
+    rebuilt = head(hidden)
+    return head if rebuilt.shape == whole.shape and torch.equal(rebuilt, whole) else None
 
 
 def perplexity(
@@ -333,10 +378,12 @@ def perplexity(
     tokenized once (BOS once at the start, if the tokenizer adds one); a window of
     ``window`` tokens slides by ``stride`` and each window scores only its last
     tokens, the ones earlier windows did not score (Hugging Face's strided recipe).
-    Windows of equal shape go through the full LM together; only the logits of the
-    scored positions are computed (``logits_to_keep``), which gives the same NLL as
-    ``model(input_ids, labels=...)`` with ``-100`` on the context, weighted by the
-    number of predicted tokens.
+    Windows of equal shape go through the backbone together; the LM head
+    (:func:`logits_head`) then runs on the scored positions only, :data:`NLL_ROWS` at a
+    time, so the logits never take more than a block's memory. This gives the same NLL
+    as ``model(input_ids, labels=...)`` with ``-100`` on the context, weighted by the
+    number of predicted tokens. A model whose head cannot be rebuilt exactly gets its
+    whole logits of the scored positions from ``model(..., logits_to_keep=...)``.
 
     Parameters
     ----------
@@ -390,11 +437,31 @@ def perplexity(
         intervening(model, intervention),
         torch.inference_mode(),
     ):
+        head = logits_head(model, ids[None, : min(len(ids), 8)])
         for group in progress_bar(groups, desc=desc, total=len(groups), disable=not progress):
             k = group[0][2]  # predicted tokens per window
             batch = torch.stack([ids[begin:end] for begin, end, _ in group])
-            logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]
-            token_nll.append(_token_nll(logits, batch[:, -k:]).double().cpu())
+            targets = batch[:, -k:]
+            if head is None:  # the model's whole logits of the scored positions
+                logits = model(input_ids=batch, logits_to_keep=k + 1).logits[:, -(k + 1) : -1]
+                token_nll.append(_token_nll(logits, targets).double().cpu())
+                continue
+            # the backbone once, then the head a block of positions at a time
+            hidden = model.base_model(input_ids=batch, use_cache=False).last_hidden_state
+            hidden = hidden[:, -(k + 1) : -1]
+            token_nll.append(
+                torch.cat(
+                    [
+                        nn.functional.cross_entropy(
+                            head(hidden[b, rows]).float(), targets[b, rows], reduction="none"
+                        )
+                        for b in range(len(group))
+                        for rows in row_blocks(k)
+                    ]
+                )
+                .double()
+                .cpu()
+            )
     nll = torch.cat(token_nll)
     n_pred = int(nll.numel())
     assert n_pred == sum(span[2] for span in spans), (n_pred, len(ids))
