@@ -662,8 +662,9 @@ class Pipeline:
             # the model's context, at most 512 tokens, with half-window stride
             window = min(512, int(getattr(self.model.config, "max_position_embeddings", 512)))
             # as many windows per pass as keep their scored logits (at most 4 bytes each)
-            # under PERPLEXITY_LOGITS_BYTES: a 262k vocabulary makes a window's logits
-            # 0.27 GB (their cross-entropy goes a few rows at a time, generation.NLL_ROWS)
+            # under PERPLEXITY_LOGITS_BYTES, should the head run on all positions at once
+            # (generation.logits_head's fallback): at a 262k vocabulary a window's logits
+            # are 0.27 GB; the rebuilt head computes them a block of rows at a time
             vocab = int(self.model.get_output_embeddings().weight.shape[0])
             per_window = (window - window // 2 + 1) * vocab * 4
             return perplexity(
