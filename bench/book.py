@@ -44,7 +44,13 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    RESULTS_DIR,
+    ROOT,
+    base_parser,
+    matmul_flops_under,
+    write_result,
+)
 
 MARKER = "BENCH_TIMINGS "
 RUNNER = (
@@ -231,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         "model": cfg.model,
         "overrides": args.set,
         "targets": targets,
+        # the chapters' FLOP floor (performance appendix) sets their work against this rate
+        "matmul_peak": matmul_flops_under({}, device=cfg.device),
     }
     try:
         runs: dict[str, dict] = {}

@@ -9,7 +9,10 @@ memory is the largest sum of resident set sizes of the runner and its kernel (po
 Colab runs: the notebook, with no runner), and the CPU seconds of the tree (user +
 system, the runner and the kernel it reaps): on a shared machine the wall time depends on
 the load, the CPU seconds much less; on an idle 2-core machine the wall time lies between
-half of them and all of them. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per
+half of them and all of them. Each chapter's model work is counted by the ledger
+(:mod:`steerspace.infra.ledger`: tokens forwarded, generated and scored), and the
+matmul FLOP/s of the run's dtype under the same instruction set is measured once, so
+the performance appendix can set every chapter's time against its FLOP floor. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per
 chapter on 2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
@@ -37,15 +40,25 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.book import PeakRSS, book_sources  # noqa: E402
-from bench.common import RESULTS_DIR, ROOT, base_parser, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    RESULTS_DIR,
+    ROOT,
+    base_parser,
+    matmul_flops_under,
+    write_result,
+)
 from steerspace.core.precision import AVX2_ONLY_ENV  # noqa: E402
+from steerspace.infra import ledger  # noqa: E402
 
 LIMIT_BYTES = 2e9
 LIMIT_S = 300.0
 
 
 def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, log: Path) -> dict:
-    """One chapter from an empty cache in ``root``: seconds, peak tree RSS, exit code."""
+    """One chapter from an empty cache in ``root``: seconds, peak tree RSS, exit code
+    and the model's work (its ledger, in ``root/ledger``)."""
+    ledger_dir = root / "ledger"
+    env = dict(env, **{ledger.ENV_VAR: str(ledger_dir)})
     argv = ["book", "--config", config, "--only", name, "--no-build", "--root", str(root)]
     argv += ["--out", str(root)]
     for pair in sets:
@@ -70,6 +83,9 @@ def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, 
         "peak_kernel_rss_bytes": peak.largest,
         "exit_code": proc.returncode,
         "dtype": dtype[0].removeprefix("[steerspace] ") if dtype else None,
+        "model_work": (
+            ledger.summary(ledger_dir)["by_chapter"].get(name, {}) if ledger_dir.is_dir() else {}
+        ),
         "log": str(log),
     }
 
@@ -79,7 +95,7 @@ def result_name(args) -> str:
     return "classroom" + ("-no-bf16" if args.no_bf16 else "")
 
 
-def write(results: dict[str, dict], planned: list[str], args) -> bool:
+def write(results: dict[str, dict], planned: list[str], args, matmul: dict) -> bool:
     """Write ``classroom[-no-bf16].json`` for the chapters measured so far (called after
     each chapter, so a long run that is stopped keeps what it measured); True if all
     ran."""
@@ -103,6 +119,7 @@ def write(results: dict[str, dict], planned: list[str], args) -> bool:
             "config": load_config(args.config).as_dict(),
             "environment": AVX2_ONLY_ENV if args.no_bf16 else {},
             "load_average_1min": os.getloadavg()[0],
+            "matmul_peak": matmul,
             "targets": {"peak_rss_bytes": LIMIT_BYTES, "seconds": LIMIT_S},
             "chapters_planned": planned,
             "chapters": results,
@@ -143,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             n: r for n, r in json.loads(earlier.read_text())["chapters"].items() if n not in names
         }
     ok = True
+    matmul = matmul_flops_under(AVX2_ONLY_ENV if args.no_bf16 else {})
     try:
         for name in names:
             cache = work / name / "cache"
@@ -161,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['peak_kernel_rss_bytes'] / 1e9:.2f}), exit {r['exit_code']}",
                 flush=True,
             )
-            ok = write(results, planned, args)
+            ok = write(results, planned, args, matmul)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

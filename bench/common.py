@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,6 +71,26 @@ def matmul_flops(
         "flops_per_s": flops / t["best_s"],
         "gflops_per_s": round(flops / t["best_s"] / 1e9, 2),
     }
+
+
+def matmul_flops_under(env: dict[str, str], *, device: str = "cpu") -> dict[str, Any]:
+    """:func:`matmul_flops` in the dtype that ``dtype: auto`` picks, measured in a fresh
+    process with ``env`` (e.g. ``AVX2_ONLY_ENV``: the instruction set is fixed when torch
+    loads), so a benchmark's floor uses the rate its chapters ran at."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "from bench.common import matmul_flops; "
+        "from steerspace.core.precision import choose_dtype; "
+        "print(json.dumps(matmul_flops(choose_dtype(sys.argv[2]).dtype, device=sys.argv[2])))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), device],
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def peak_probe(*, quick: bool = False) -> dict[str, Any]:

@@ -58,3 +58,23 @@ def test_generation_is_recorded_per_sample(model, tokenizer, tmp_path, monkeypat
     summary = ledger.summary(tmp_path)
     assert summary["by_kind"]["generate"]["tokens"] == 24
     assert summary["repeated_tokens"] == 12
+
+
+def test_work_is_summed_per_chapter_with_squared_lengths(
+    model, tokenizer, sentences, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(ledger.ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(ledger.CHAPTER_VAR, "finding_experts")
+    embed(model, tokenizer, sentences[:3])
+    monkeypatch.setenv(ledger.CHAPTER_VAR, "choice_of_k")
+    embed(model, tokenizer, sentences[3:4])
+    monkeypatch.delenv(ledger.CHAPTER_VAR)
+    embed(model, tokenizer, sentences[4:5])
+    lengths = [len(ids) for ids in encode(tokenizer, sentences[:5], max_length=128)]
+    by_chapter = ledger.summary(tmp_path)["by_chapter"]
+    assert set(by_chapter) == {"finding_experts", "choice_of_k", ""}
+    experts = by_chapter["finding_experts"]["forward"]
+    assert experts["tokens"] == sum(lengths[:3])
+    assert experts["tokens_squared"] == sum(n * n for n in lengths[:3])
+    assert by_chapter["choice_of_k"]["forward"]["tokens"] == lengths[3]
+    assert by_chapter[""]["forward"]["calls"] == 1

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from steerspace.infra import ledger
 from steerspace.infra.cache import atomic_write, key_hash
 from steerspace.infra.chapter_cache import ENV_VAR as OUTPUTS_VAR
 from steerspace.infra.chapter_cache import ChapterCache, cacheable, chapter_key, outputs_listed
@@ -257,6 +258,7 @@ def _run_chapter(job: ChapterJob) -> dict[str, Any]:
     fd, listing = tempfile.mkstemp(prefix="steerspace-outputs-", suffix=".txt")
     os.close(fd)
     os.environ[OUTPUTS_VAR] = listing
+    os.environ[ledger.CHAPTER_VAR] = job.name
     try:
         with forward_progress(job.name):
             execute_chapter(job.root, job.name, job.parameters, out=job.out)
@@ -267,6 +269,7 @@ def _run_chapter(job: ChapterJob) -> dict[str, Any]:
             store.store(job.key, notebook, job.results, outputs, seconds=seconds)
     finally:
         os.environ.pop(OUTPUTS_VAR, None)
+        os.environ.pop(ledger.CHAPTER_VAR, None)
         Path(listing).unlink(missing_ok=True)
     return {"seconds": seconds, "restored": False, "largest_kernel_mb": peak}
 

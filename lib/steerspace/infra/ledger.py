@@ -3,7 +3,8 @@
 Every forward pass over sentences, free generation and perplexity run calls
 :func:`entry`; when ``$STEERSPACE_LEDGER`` names a folder, the call leaves one small
 file there: its kind, its condition (``"pre"`` or a hash of the intervention), the
-sentences it ran by content (8-byte hashes), their token counts and its seconds. The
+sentences it ran by content (8-byte hashes), their token counts, its seconds and the
+chapter it ran for (``$STEERSPACE_CHAPTER``, which the book's runner sets). The
 chapters run in separate kernels, so a folder (one file per call, never appended to)
 is what several processes can share without locks.
 
@@ -29,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 ENV_VAR = "STEERSPACE_LEDGER"
+#: the chapter a call runs for; the runner sets it while it executes a chapter
+CHAPTER_VAR = "STEERSPACE_CHAPTER"
 _calls = count()
 
 
@@ -78,6 +81,7 @@ def entry(
         "label": label,
         "condition": condition_of(intervention_key),
         "seconds": seconds,
+        "chapter": os.environ.get(CHAPTER_VAR, ""),
         "pid": os.getpid(),
         "time": time.time(),
     }
@@ -96,7 +100,9 @@ def entry(
 
 def read(folder: str | Path) -> pd.DataFrame:
     """Every recorded call of a ledger folder, in the order they were made: kind, label,
-    condition, seconds, sentences, tokens, and ``repeated_tokens`` (tokens of
+    condition, chapter (``""`` outside a book run), seconds, sentences, tokens, the sum
+    of squared token counts (``tokens_squared``: attention's cost grows with it), and
+    ``repeated_tokens`` (tokens of
     sentences that an earlier call had run under the same condition and kind family:
     a forward pass repeats a forward pass, whatever was pooled from it)."""
     rows, seen = [], set()
@@ -114,22 +120,35 @@ def read(folder: str | Path) -> pd.DataFrame:
         rows.append(
             {
                 **{k: meta[k] for k in ("kind", "label", "condition", "seconds")},
+                "chapter": meta.get("chapter", ""),
                 "sentences": int(len(hashes)),
                 "tokens": int(tokens.sum()),
+                "tokens_squared": int((tokens.astype(np.int64) ** 2).sum()),
                 "repeated_tokens": int(repeated),
             }
         )
-    columns = ["kind", "label", "condition", "seconds", "sentences", "tokens", "repeated_tokens"]
+    columns = [
+        "kind", "label", "condition", "seconds", "chapter",
+        "sentences", "tokens", "tokens_squared", "repeated_tokens",
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
 def summary(folder: str | Path) -> dict:
-    """Totals of a ledger folder per kind: calls, sentences, tokens, repeated tokens
-    and seconds, and the share of tokens that were repeated work."""
+    """Totals of a ledger folder per kind (calls, sentences, tokens, repeated tokens
+    and seconds), the share of tokens that were repeated work, and the same totals per
+    chapter and kind (``by_chapter``, with ``tokens_squared``; a call made outside a
+    chapter counts under ``""``)."""
     calls = read(folder)
-    totals = calls.groupby("kind")[["seconds", "sentences", "tokens", "repeated_tokens"]].sum()
+    sums = ["seconds", "sentences", "tokens", "repeated_tokens"]
+    totals = calls.groupby("kind")[sums].sum()
     totals["calls"] = calls.groupby("kind").size()
     out = {kind: {k: float(v) for k, v in row.items()} for kind, row in totals.iterrows()}
+    per_chapter = calls.groupby(["chapter", "kind"])[[*sums, "tokens_squared"]].sum()
+    per_chapter["calls"] = calls.groupby(["chapter", "kind"]).size()
+    by_chapter: dict[str, dict[str, dict[str, float]]] = {}
+    for (chapter, kind), row in per_chapter.iterrows():
+        by_chapter.setdefault(chapter, {})[kind] = {k: float(v) for k, v in row.items()}
     tokens = int(calls["tokens"].sum())
     repeated = int(calls["repeated_tokens"].sum())
     return {
@@ -138,4 +157,5 @@ def summary(folder: str | Path) -> dict:
         "repeated_tokens": repeated,
         "minimum_tokens": tokens - repeated,
         "repeated_share": repeated / tokens if tokens else 0.0,
+        "by_chapter": by_chapter,
     }
