@@ -76,37 +76,42 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def process_rss_bytes(pid: int) -> list[int]:
-    """VmRSS of ``pid`` and of each of its descendants (empty if it has exited)."""
+def process_memory(pid: int) -> list[tuple[int, int]]:
+    """(VmRSS, RssAnon) in bytes of ``pid`` and of each of its descendants (empty if it
+    has exited). RssAnon is the part no file backs (the heap, tensors computed); the
+    rest of VmRSS is file pages (memory-mapped weights) the kernel can drop and re-read."""
     children = _children_map()
     todo, sizes = [pid], []
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) * 1024)
-                    break
-        except OSError:
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+            )
+            sizes.append(tuple(int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "RssAnon")))
+        except (OSError, KeyError, ValueError):
             continue
     return sizes
 
 
 class PeakRSS:
     """Poll the RSS of a process tree in a thread; ``peak`` is the largest sum seen,
-    ``largest`` the largest single process seen (a chapter's kernel)."""
+    ``largest`` the largest single process seen (a chapter's kernel) and
+    ``largest_anon`` the largest anonymous (not file-backed) part of one process."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         self.pid, self.interval, self.peak, self.largest = pid, interval, 0, 0
+        self.largest_anon = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            sizes = process_rss_bytes(self.pid)
-            self.peak = max(self.peak, sum(sizes))
-            self.largest = max(self.largest, *sizes, 0)
+            sizes = process_memory(self.pid)
+            self.peak = max(self.peak, sum(rss for rss, _ in sizes))
+            self.largest = max(self.largest, *(rss for rss, _ in sizes), 0)
+            self.largest_anon = max(self.largest_anon, *(anon for _, anon in sizes), 0)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRSS:

@@ -81,6 +81,7 @@ def run_chapter(name: str, config: str, sets: list[str], root: Path, env: dict, 
         "cpu_seconds": round(cpu, 1),
         "peak_tree_rss_bytes": peak.peak,
         "peak_kernel_rss_bytes": peak.largest,
+        "peak_kernel_anon_bytes": peak.largest_anon,
         "exit_code": proc.returncode,
         "dtype": dtype[0].removeprefix("[steerspace] ") if dtype else None,
         "model_work": (

@@ -75,10 +75,12 @@ def model_facts(model) -> dict:
 
 def sentence_flops(lengths: np.ndarray, facts: dict) -> float:
     """Useful forward FLOPs of an embedding pass over sentences of ``lengths`` tokens."""
+    from steerspace.analyses.performance import work_flops
+
     lengths = np.asarray(lengths, dtype=np.float64)
-    linear = 2.0 * facts["non_embedding_params"] * lengths.sum()
-    attention = 2.0 * facts["n_layers"] * facts["d_attn"] * (lengths**2).sum()
-    return float(linear + attention)
+    return work_flops(
+        "forward", {"tokens": lengths.sum(), "tokens_squared": (lengths**2).sum()}, facts
+    )
 
 
 def token_counts(tokenizer, sentences, *, batch_size: int, max_length: int) -> dict:

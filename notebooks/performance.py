@@ -79,10 +79,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from steerspace.analyses.performance import chapters_of, floor_table
 from steerspace.book.chapter import config_dropdown, setup_chapter, show_warnings
 from steerspace.figures import performance as perf
 from steerspace.figures.style import save_figure
-from steerspace.infra.bench_results import find_repository, results_directory
+from steerspace.infra.bench_results import (
+    find_repository,
+    load_benchmark,
+    results_directory,
+)
 from steerspace.text.format import glue_all
 
 cfg, pipe = setup_chapter(config, overrides)
@@ -241,6 +246,69 @@ work = perf.work_table(bk)
 work if work is not None else Markdown(perf.not_measured("book"))
 
 # %% [markdown]
+# ### The FLOP floor, chapter by chapter
+#
+# How far is each chapter from what the machine could do? A benchmark run counts, per
+# chapter, the tokens the model forwarded, generated and scored (the ledger), and
+# measures the matmul FLOP/s of the run's dtype under the run's instruction set. The
+# useful FLOPs of that work ({mod}`steerspace.analyses.performance`: a multiply–add per
+# non-embedding parameter and token, the LM head where a chapter needs the next-token
+# distribution, causal attention) at that rate are the chapter's **floor**: the least
+# time it could take if every FLOP ran as fast as a large matrix multiply. *Measured /
+# floor* is how far the book is from the machine's limit. *In the model* is the part
+# of the measured time spent in forward passes, generation and perplexity; the rest
+# is the kernel's start, imports, the model's load, UMAP, bootstraps and figures.
+# Chapters that ran no model count only in the last row.
+
+# %% tags=["remove-cell"]
+facts = (f or {}).get("model_facts")
+floor_runs = {
+    "avx2": load_benchmark(results_dir, "classroom-no-bf16.json"),
+    "book": bk,
+}
+floor_chapters = {
+    name: chapters_of(run) if facts and run and perf.same_model(run, f) else None
+    for name, run in floor_runs.items()
+}
+
+# %% tags=["hide-input"]
+floors = {
+    name: floor_table(
+        chapters, facts, floor_runs[name]["matmul_peak"]["flops_per_s"]
+    )
+    for name, chapters in floor_chapters.items()
+    if chapters is not None
+}
+
+# %% tags=["remove-cell"]
+glue_all(
+    {
+        f"perf_floor_{name}": perf.floor_machine(name, run, floors.get(name))
+        for name, run in floor_runs.items()
+    }
+    | {
+        f"perf_floor_{name}_ratio": perf.floor_ratio(floors.get(name))
+        for name in floor_runs
+    }
+)
+
+# %% [markdown]
+# **The classroom config on a CPU without bfloat16 instructions** (AVX2 only), each
+# chapter alone from an empty cache (`python bench/classroom.py --no-bf16`):
+# {glue:md}`perf_floor_avx2`.
+
+# %% tags=["remove-input"]
+floors.get("avx2")
+
+# %% [markdown]
+# **The default config, the cold book run** with the CPU's own instructions
+# (`python bench/book.py`):
+# {glue:md}`perf_floor_book`.
+
+# %% tags=["remove-input"]
+floors.get("book")
+
+# %% [markdown]
 # **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
 # not changed since it last ran is restored with the results it wrote
 # ({mod}`steerspace.infra.chapter_cache`): the warm run above. Re-executing every chapter on
@@ -384,6 +452,10 @@ if anchor:
 #   writes the cost model; `python bench/book.py` times the whole book.
 # - {glue:md}`perf_passed` of {glue:md}`perf_judged` measured targets are met (missed:
 #   {glue:md}`perf_missed`), in the table at the top.
+# - Against the FLOP floor at the machine's matmul rate, the classroom chapters took
+#   {glue:md}`perf_floor_avx2_ratio` their floor on a CPU without bfloat16 instructions
+#   (AVX2 only); the default book's cold run, with the CPU's own instructions, took
+#   {glue:md}`perf_floor_book_ratio`.
 # - At the paper's protocol, {glue:md}`perf_ppl_share_min` or more of the compute is the
 #   Wikipedia perplexity of the k sweep; the rest of the paper's experiments costs at
 #   most {glue:md}`perf_rest_hours` per model on one H100 (MFU at the middle of the range).

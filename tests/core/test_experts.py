@@ -67,6 +67,15 @@ def test_auroc_float32_sort_path_equals_ranking_path():
     np.testing.assert_allclose(auroc(scores[:, :1], labels), ranked[:1], atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [5792, 5793])  # the rank sums leave float32's exact integers
+def test_auroc_float32_sort_path_is_exact_on_either_side_of_float32_positions(n):
+    rng = np.random.default_rng(n)
+    labels = rng.random(n) < 0.8  # most positives: the largest rank sums
+    scores = np.round(rng.normal(size=(n, 5)) * 8).astype(np.float32)  # ties
+    ranked = auroc(scores.astype(np.float64), labels)
+    np.testing.assert_array_equal(auroc(scores, labels), ranked)
+
+
 def test_auroc_constant_unit_is_nan_with_warning():
     labels = np.array([1, 0, 1, 0], bool)
     scores = np.c_[np.ones(4), np.arange(4.0)]

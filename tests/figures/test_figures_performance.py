@@ -274,3 +274,29 @@ def test_summary_and_the_exercises_computations():
     by_stage, stages_text = perf.largest_stages(prediction())
     assert list(by_stage.columns) == ["m1", "m2"]
     assert stages_text.startswith("m1: Wikipedia perplexity 90.0 %, then embeddings 10.0 %")
+
+
+def test_the_floor_names_its_machine_or_the_command_that_measures_it():
+    run = {
+        "machine": {"cpu": "Test CPU", "usable_cpus": 2, "cpu_flags": ["avx2", "avx512f"]},
+        "matmul_peak": {"dtype": "float32", "gflops_per_s": 200.4, "n": 2048},
+    }
+    table = object()  # any table: only its presence matters
+    assert perf.floor_machine("book", run, table) == (
+        "Test CPU, AVX512, 2 cores, float32 matmul at 200 GFLOP/s (square matrices of 2048)"
+    )
+    hidden = perf.floor_machine(
+        "avx2", {**run, "environment": {"ATEN_CPU_CAPABILITY": "avx2"}}, table
+    )
+    assert hidden.startswith("Test CPU, AVX2 only (wider instructions hidden), 2 cores")
+    assert perf.floor_machine("book", run, None) == (
+        "not measured per chapter: run `python bench/book.py`"
+    )
+    import pandas as pd
+
+    total = pd.DataFrame({"measured / floor": [3.04]}, index=["all chapters"])
+    assert perf.floor_ratio(total) == "3.0×"
+    assert perf.floor_ratio(None) == perf.NA
+    assert perf.same_model({"config": {"model": "m"}}, {"model": "m"})
+    assert not perf.same_model({"model": "m"}, {"model": "other"})
+    assert not perf.same_model({"model": "m"}, None)

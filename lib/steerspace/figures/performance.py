@@ -833,3 +833,54 @@ def largest_stages(prediction: Result) -> tuple[pd.DataFrame, str]:
         for m, r in ranked.items()
     )
     return by_stage, text
+
+
+def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> str:
+    """The machine a per-chapter FLOP floor (``table``, from
+    :func:`steerspace.analyses.performance.floor_table`) of benchmark run ``name`` was
+    measured on: CPU, instruction set, cores, dtype and matmul rate; or, without a
+    table, the command that measures it."""
+    if run is None or table is None:
+        return f"not measured per chapter: run `{FLOOR_COMMANDS[name]}`"
+    machine, peak = run["machine"], run["matmul_peak"]
+    isa = (
+        "AVX2 only (wider instructions hidden)"
+        if run.get("environment")
+        else (_instruction_set(machine))
+    )
+    return (
+        f"{machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
+        f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s (square matrices of {peak['n']})"
+    )
+
+
+def floor_ratio(table: pd.DataFrame | None) -> str:
+    """A whole run's measured time over its FLOP floor (the table's last row), or
+    :data:`NA`."""
+    if table is None:
+        return NA
+    return f"{table.loc['all chapters', 'measured / floor']:.1f}×"
+
+
+def _instruction_set(machine: Result) -> str:
+    """The widest matmul instructions among a machine's CPU flags, in words."""
+    flags = set(machine.get("cpu_flags", []))
+    if "amx_bf16" in flags:
+        return "AMX and AVX512-BF16"
+    if "avx512_bf16" in flags:
+        return "AVX512-BF16 without AMX"
+    return "AVX512" if "avx512f" in flags else "AVX2"
+
+
+#: the runs the appendix sets against the FLOP floor → the commands that measure them
+FLOOR_COMMANDS = {
+    "avx2": "python bench/classroom.py --no-bf16",
+    "book": COMMANDS["book"],
+}
+
+
+def same_model(run: Result, forward: Result | None) -> bool:
+    """Whether a benchmark ``run`` used the model whose facts (parameters, layers) the
+    forward benchmark recorded: the floor needs them."""
+    model = run.get("model") or (run.get("config") or {}).get("model")
+    return forward is not None and model == forward.get("model")
