@@ -245,6 +245,37 @@ if bk:
 work = perf.work_table(bk)
 work if work is not None else Markdown(perf.not_measured("book"))
 
+
+# %% [markdown]
+# **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
+# not changed since it last ran is restored with the results it wrote
+# ({mod}`steerspace.infra.chapter_cache`): the warm run above. Re-executing every chapter on
+# the cached data (`steerspace book --rerun`, what a changed chapter costs) is the third
+# run, with chapters executed two at a time (`--jobs 2`).
+#
+# **CPUs without bfloat16 instructions.** Most laptops and the free Colab and Binder
+# CPUs have no bfloat16 matrix instructions; there `dtype: auto` computes in float32.
+# Restricted to AVX2 and {glue:md}`perf_cpu_dtype` ({glue:md}`perf_cpu_env`; float32
+# is what `dtype: auto` chooses where bfloat16 is emulated), the embedding pass runs at
+# {glue:md}`perf_cpu_tps` tokens/s, {glue:md}`perf_cpu_slower` slower than the
+# {glue:md}`perf_cpu_here_tps` tokens/s measured here in
+# {glue:md}`perf_cpu_here_dtype`. The cold run spent {glue:md}`perf_cpu_model` of its
+# {glue:md}`perf_cpu_cold` in the model; at the slower rate the same book would take
+# about **{glue:md}`perf_cpu_projected`** (a projection from two measurements, not a
+# run; the target for such a CPU is {glue:md}`perf_cpu_target`,
+# {glue:md}`perf_cpu_met`). A real AVX2 machine has its own memory bandwidth and
+# clock; this one only lacks the instructions.
+#
+# **Past one GPU.** A model too large for one GPU loads sharded with accelerate from the
+# config (`device_map: auto`, or `balanced`, `sequential`), and the hooks and
+# interventions act on the sharded modules (`tests/core/test_sharding.py` splits a tiny model
+# between CPU memory and disk and checks activations, embeddings, interventions,
+# generations and perplexity against the model in one piece). Sharding moves the same
+# FLOPs between devices, so the cost model's GPU hours divide by the number of GPUs only
+# where the GPUs run at the same time (data parallel over sentences); a model split in
+# layers runs its parts one after another. No GPU was available to this book's runs, so
+# no paper-scale figure here is measured.
+
 # %% [markdown]
 # ### The FLOP floor, chapter by chapter
 #
@@ -254,11 +285,12 @@ work if work is not None else Markdown(perf.not_measured("book"))
 # useful FLOPs of that work ({mod}`steerspace.analyses.performance`: a multiply–add per
 # non-embedding parameter and token, the LM head where a chapter needs the next-token
 # distribution, causal attention) at that rate are the chapter's **floor**: the least
-# time it could take if every FLOP ran as fast as a large matrix multiply. *Measured /
-# floor* is how far the book is from the machine's limit. *In the model* is the part
-# of the measured time spent in forward passes, generation and perplexity; the rest
-# is the kernel's start, imports, the model's load, UMAP, bootstraps and figures.
-# Chapters that ran no model count only in the last row.
+# time it could take if every FLOP ran as fast as a large matrix multiply. *Wall* is
+# the chapter's measured time, and *wall / floor* how far the book is from the
+# machine's limit. *Model* is the part of the wall time spent in forward passes,
+# generation and perplexity; the rest is the kernel's start, imports, the model's load,
+# UMAP, bootstraps and figures. The token columns are thousands of tokens forwarded,
+# generated and scored. Chapters that ran no model count only in the last row.
 
 # %% tags=["remove-cell"]
 facts = (f or {}).get("model_facts")
@@ -293,8 +325,8 @@ glue_all(
 )
 
 # %% [markdown]
-# **The classroom config on a CPU without bfloat16 instructions** (AVX2 only), each
-# chapter alone from an empty cache (`python bench/classroom.py --no-bf16`):
+# **The classroom config on a CPU without bfloat16 instructions**, each chapter alone
+# from an empty cache (`python bench/classroom.py --no-bf16`),
 # {glue:md}`perf_floor_avx2`.
 
 # %% tags=["remove-input"]
@@ -302,42 +334,12 @@ floors.get("avx2")
 
 # %% [markdown]
 # **The default config, the cold book run** with the CPU's own instructions
-# (`python bench/book.py`):
-# {glue:md}`perf_floor_book`.
+# (`python bench/book.py`), {glue:md}`perf_floor_book`.
 
 # %% tags=["remove-input"]
 floors.get("book")
 
 # %% [markdown]
-# **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
-# not changed since it last ran is restored with the results it wrote
-# ({mod}`steerspace.infra.chapter_cache`): the warm run above. Re-executing every chapter on
-# the cached data (`steerspace book --rerun`, what a changed chapter costs) is the third
-# run, with chapters executed two at a time (`--jobs 2`).
-#
-# **CPUs without bfloat16 instructions.** Most laptops and the free Colab and Binder
-# CPUs have no bfloat16 matrix instructions; there `dtype: auto` computes in float32.
-# Restricted to AVX2 and {glue:md}`perf_cpu_dtype` ({glue:md}`perf_cpu_env`; float32
-# is what `dtype: auto` chooses where bfloat16 is emulated), the embedding pass runs at
-# {glue:md}`perf_cpu_tps` tokens/s, {glue:md}`perf_cpu_slower` slower than the
-# {glue:md}`perf_cpu_here_tps` tokens/s measured here in
-# {glue:md}`perf_cpu_here_dtype`. The cold run spent {glue:md}`perf_cpu_model` of its
-# {glue:md}`perf_cpu_cold` in the model; at the slower rate the same book would take
-# about **{glue:md}`perf_cpu_projected`** (a projection from two measurements, not a
-# run; the target for such a CPU is {glue:md}`perf_cpu_target`,
-# {glue:md}`perf_cpu_met`). A real AVX2 machine has its own memory bandwidth and
-# clock; this one only lacks the instructions.
-#
-# **Past one GPU.** A model too large for one GPU loads sharded with accelerate from the
-# config (`device_map: auto`, or `balanced`, `sequential`), and the hooks and
-# interventions act on the sharded modules (`tests/core/test_sharding.py` splits a tiny model
-# between CPU memory and disk and checks activations, embeddings, interventions,
-# generations and perplexity against the model in one piece). Sharding moves the same
-# FLOPs between devices, so the cost model's GPU hours divide by the number of GPUs only
-# where the GPUs run at the same time (data parallel over sentences); a model split in
-# layers runs its parts one after another. No GPU was available to this book's runs, so
-# no paper-scale figure here is measured.
-#
 # ## The paper's protocol at scale: a cost model
 #
 # No GPU was used for this book, so the paper-scale cost is predicted, not measured.

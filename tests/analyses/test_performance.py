@@ -25,7 +25,11 @@ def test_each_kind_of_work_has_its_own_flops():
 
 def test_chapters_are_read_from_either_benchmark_and_not_from_an_old_one():
     work = {"forward": {"tokens": 10.0, "tokens_squared": 52.0, "seconds": 0.5}}
-    classroom = {"chapters": {"a": {"seconds": 3.0, "model_work": work}, "b": {"seconds": 1.0}}}
+    classroom = {
+        "chapters": {"b": {"seconds": 1.0}, "a": {"seconds": 3.0, "model_work": work}},
+        "chapters_planned": ["a", "b"],
+    }
+    assert list(chapters_of(classroom)) == ["a", "b"]  # the book's order, not the run's
     assert chapters_of(classroom) == {
         "a": {"seconds": 3.0, "work": work},
         "b": {"seconds": 1.0, "work": {}},
@@ -40,18 +44,18 @@ def test_chapters_are_read_from_either_benchmark_and_not_from_an_old_one():
 
 def test_the_floor_is_the_flops_at_the_matmul_rate_and_idle_chapters_count_in_the_total():
     chapters = {
-        "experts": {"seconds": 30.0, "work": {"forward": {"tokens": 1e6, "tokens_squared": 0,
+        "finding_experts": {"seconds": 30.0, "work": {"forward": {"tokens": 1e6, "tokens_squared": 0,
                                                           "seconds": 20.0}}},
         "intro": {"seconds": 6.0, "work": {}},
     }  # fmt: skip
     table = floor_table(chapters, FACTS, flops_per_s=1e7)
-    assert list(table.index) == ["experts", "all chapters"]
-    experts = table.loc["experts"]
-    assert experts["GFLOP"] == 0  # 2e8 FLOPs, rounded to whole GFLOP
+    assert list(table.index) == ["finding experts", "all chapters"]
+    experts = table.loc["finding experts"]
+    assert experts["TFLOP"] == 0.0  # 2e8 FLOPs, rounded to 0.1 TFLOP
     assert experts["floor (s)"] == 20.0
-    assert experts["in the model (s)"] == 20.0
-    assert experts["measured / floor"] == 1.5
+    assert experts["model (s)"] == 20.0
+    assert experts["wall / floor"] == 1.5
     total = table.loc["all chapters"]
-    assert total["measured (s)"] == 36.0
-    assert total["measured / floor"] == 1.8
-    assert total["forwarded tokens"] == 1_000_000
+    assert total["wall (s)"] == 36.0
+    assert total["wall / floor"] == 1.8
+    assert total["forward (k)"] == 1000.0

@@ -283,18 +283,18 @@ def test_the_floor_names_its_machine_or_the_command_that_measures_it():
     }
     table = object()  # any table: only its presence matters
     assert perf.floor_machine("book", run, table) == (
-        "Test CPU, AVX512, 2 cores, float32 matmul at 200 GFLOP/s (square matrices of 2048)"
+        "measured on Test CPU, AVX512, 2 cores, float32 matmul at 200 GFLOP/s (square matrices of 2048)"
     )
     hidden = perf.floor_machine(
         "avx2", {**run, "environment": {"ATEN_CPU_CAPABILITY": "avx2"}}, table
     )
-    assert hidden.startswith("Test CPU, AVX2 only (wider instructions hidden), 2 cores")
+    assert hidden.startswith("measured on Test CPU, AVX2 only (wider instructions hidden), 2 cores")
     assert perf.floor_machine("book", run, None) == (
-        "not measured per chapter: run `python bench/book.py`"
+        "not measured per chapter yet (run `python bench/book.py`)"
     )
     import pandas as pd
 
-    total = pd.DataFrame({"measured / floor": [3.04]}, index=["all chapters"])
+    total = pd.DataFrame({"wall / floor": [3.04]}, index=["all chapters"])
     assert perf.floor_ratio(total) == "3.0×"
     assert perf.floor_ratio(None) == perf.NA
     assert perf.same_model({"config": {"model": "m"}}, {"model": "m"})

@@ -24,16 +24,17 @@ import pandas as pd
 MULTIPLY_ADD = 2.0
 #: perplexity's sliding window (``Pipeline.perplexity``: 512 tokens, half-window stride)
 PERPLEXITY_WINDOW = 512
-#: the table's columns, in order
+#: the table's columns, in order: thousands of tokens forwarded, generated and scored,
+#: useful TFLOP, the floor, the seconds in the model, the chapter's wall time, and their ratio
 FLOOR_COLUMNS = (
-    "forwarded tokens",
-    "generated tokens",
-    "scored tokens",
-    "GFLOP",
+    "forward (k)",
+    "generate (k)",
+    "score (k)",
+    "TFLOP",
     "floor (s)",
-    "in the model (s)",
-    "measured (s)",
-    "measured / floor",
+    "model (s)",
+    "wall (s)",
+    "wall / floor",
 )
 
 
@@ -63,7 +64,7 @@ def work_flops(kind: str, work: Mapping[str, float], facts: Mapping[str, Any]) -
 def chapters_of(result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] | None:
     """Each chapter's measured seconds and model work (per kind) from a benchmark's JSON:
     the classroom benchmark (``chapters``) or the book benchmark's cold run
-    (``runs.cold``). ``None`` where the result records no per-chapter work (run before
+    (``runs.cold``), in the book's order. ``None`` where the result records no per-chapter work (run before
     the ledger recorded chapters)."""
     if not result:
         return None
@@ -71,9 +72,13 @@ def chapters_of(result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] |
         chapters = result["chapters"]
         if not any("model_work" in c for c in chapters.values()):
             return None
+        order = [n for n in result.get("chapters_planned", []) if n in chapters]
         return {
-            name: {"seconds": c["seconds"], "work": c.get("model_work", {})}
-            for name, c in chapters.items()
+            name: {
+                "seconds": chapters[name]["seconds"],
+                "work": chapters[name].get("model_work", {}),
+            }
+            for name in order + [n for n in chapters if n not in order]
         }
     cold = result.get("runs", {}).get("cold", {})
     by_chapter = (cold.get("model_work") or {}).get("by_chapter")
@@ -88,27 +93,27 @@ def chapters_of(result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] |
 def floor_table(
     chapters: Mapping[str, Mapping[str, Any]], facts: Mapping[str, Any], flops_per_s: float
 ) -> pd.DataFrame:
-    """One row per chapter that ran the model, and a row for all chapters: tokens
-    forwarded, generated and scored, useful GFLOP, the floor at ``flops_per_s``, the
-    seconds spent in the model (the ledger) and the chapter's measured wall time, and
-    measured over floor (the performance figure). Chapters that ran no model count
+    """One row per chapter that ran the model (in the order given), and a row for all
+    chapters: thousands of tokens forwarded, generated and scored, useful TFLOP, the
+    floor at ``flops_per_s``, the seconds spent in the model (the ledger) and the
+    chapter's measured wall time, and wall time over floor (the performance figure). Chapters that ran no model count
     only in the last row (their floor is zero)."""
     rows = {}
     for name, chapter in chapters.items():
         work = chapter["work"]
         flops = sum(work_flops(kind, totals, facts) for kind, totals in work.items())
         rows[name] = {
-            "forwarded tokens": work.get("forward", {}).get("tokens", 0.0),
-            "generated tokens": work.get("generate", {}).get("tokens", 0.0),
-            "scored tokens": work.get("perplexity", {}).get("tokens", 0.0),
-            "GFLOP": flops / 1e9,
+            "forward (k)": work.get("forward", {}).get("tokens", 0.0) / 1e3,
+            "generate (k)": work.get("generate", {}).get("tokens", 0.0) / 1e3,
+            "score (k)": work.get("perplexity", {}).get("tokens", 0.0) / 1e3,
+            "TFLOP": flops / 1e12,
             "floor (s)": flops / flops_per_s,
-            "in the model (s)": sum(t.get("seconds", 0.0) for t in work.values()),
-            "measured (s)": float(chapter["seconds"]),
+            "model (s)": sum(t.get("seconds", 0.0) for t in work.values()),
+            "wall (s)": float(chapter["seconds"]),
         }
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(FLOOR_COLUMNS[:-1]))
     table.loc["all chapters"] = table.sum()
-    table["measured / floor"] = table["measured (s)"] / table["floor (s)"].replace(0, np.nan)
-    shown = table[(table["GFLOP"] > 0) | (table.index == "all chapters")]
-    whole = ["forwarded tokens", "generated tokens", "scored tokens", "GFLOP"]
-    return shown.round({c: 0 for c in whole}).astype({c: int for c in whole}).round(1)
+    table["wall / floor"] = table["wall (s)"] / table["floor (s)"].replace(0, np.nan)
+    shown = table[(table["TFLOP"] > 0) | (table.index == "all chapters")]
+    # chapter names with spaces, so that a narrow page can wrap them
+    return shown.rename(index=lambda name: name.replace("_", " ")).round(1)

@@ -836,12 +836,12 @@ def largest_stages(prediction: Result) -> tuple[pd.DataFrame, str]:
 
 
 def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> str:
-    """The machine a per-chapter FLOP floor (``table``, from
+    """Where a per-chapter FLOP floor (``table``, from
     :func:`steerspace.analyses.performance.floor_table`) of benchmark run ``name`` was
-    measured on: CPU, instruction set, cores, dtype and matmul rate; or, without a
-    table, the command that measures it."""
+    measured (CPU, instruction set, cores, dtype and matmul rate) or, without a table,
+    the command that measures it."""
     if run is None or table is None:
-        return f"not measured per chapter: run `{FLOOR_COMMANDS[name]}`"
+        return f"not measured per chapter yet (run `{FLOOR_COMMANDS[name]}`)"
     machine, peak = run["machine"], run["matmul_peak"]
     isa = (
         "AVX2 only (wider instructions hidden)"
@@ -849,7 +849,7 @@ def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> 
         else (_instruction_set(machine))
     )
     return (
-        f"{machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
+        f"measured on {machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
         f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s (square matrices of {peak['n']})"
     )
 
@@ -859,7 +859,7 @@ def floor_ratio(table: pd.DataFrame | None) -> str:
     :data:`NA`."""
     if table is None:
         return NA
-    return f"{table.loc['all chapters', 'measured / floor']:.1f}×"
+    return f"{table.loc['all chapters', 'wall / floor']:.1f}×"
 
 
 def _instruction_set(machine: Result) -> str:
