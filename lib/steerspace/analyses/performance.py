@@ -96,8 +96,8 @@ def floor_table(
     """One row per chapter that ran the model (in the order given), and a row for all
     chapters: thousands of tokens forwarded, generated and scored, useful TFLOP, the
     floor at ``flops_per_s``, the seconds spent in the model (the ledger) and the
-    chapter's measured wall time, and wall time over floor (the performance figure). Chapters that ran no model count
-    only in the last row (their floor is zero)."""
+    chapter's measured wall time, and wall time over floor (the performance figure).
+    Chapters that ran no model count only in the last row (their floor is zero)."""
     rows = {}
     for name, chapter in chapters.items():
         work = chapter["work"]
