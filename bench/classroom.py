@@ -12,8 +12,9 @@ the load, the CPU seconds much less; on an idle 2-core machine the wall time lie
 half of them and all of them. Each chapter's model work is counted by the ledger
 (:mod:`steerspace.infra.ledger`: tokens forwarded, generated and scored), and the
 matmul FLOP/s of the run's dtype under the same instruction set is measured once, so
-the performance appendix can set every chapter's time against its FLOP floor. Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per
-chapter on 2 cores.
+the performance appendix can set every chapter's time against its FLOP floor.
+Targets: under 2 GB (mybinder.org's memory limit) and a few minutes (5) per chapter on
+2 cores.
 
 ``--no-bf16`` hides the CPU's bfloat16 instructions from PyTorch
 (``steerspace.core.precision.AVX2_ONLY_ENV``), so ``dtype: auto`` takes

@@ -245,7 +245,6 @@ if bk:
 work = perf.work_table(bk)
 work if work is not None else Markdown(perf.not_measured("book"))
 
-
 # %% [markdown]
 # **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
 # not changed since it last ran is restored with the results it wrote

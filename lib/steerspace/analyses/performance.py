@@ -64,8 +64,8 @@ def work_flops(kind: str, work: Mapping[str, float], facts: Mapping[str, Any]) -
 def chapters_of(result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] | None:
     """Each chapter's measured seconds and model work (per kind) from a benchmark's JSON:
     the classroom benchmark (``chapters``) or the book benchmark's cold run
-    (``runs.cold``), in the book's order. ``None`` where the result records no per-chapter work (run before
-    the ledger recorded chapters)."""
+    (``runs.cold``), in the book's order. ``None`` where the result records no
+    per-chapter work (run before the ledger recorded chapters)."""
     if not result:
         return None
     if "chapters" in result:

@@ -843,11 +843,8 @@ def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> 
     if run is None or table is None:
         return f"not measured per chapter yet (run `{FLOOR_COMMANDS[name]}`)"
     machine, peak = run["machine"], run["matmul_peak"]
-    isa = (
-        "AVX2 only (wider instructions hidden)"
-        if run.get("environment")
-        else (_instruction_set(machine))
-    )
+    hidden = run.get("environment")  # the instruction-set limits the run was under
+    isa = "AVX2 only (wider instructions hidden)" if hidden else _instruction_set(machine)
     return (
         f"measured on {machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
         f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s (square matrices of {peak['n']})"

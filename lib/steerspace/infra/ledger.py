@@ -102,9 +102,9 @@ def read(folder: str | Path) -> pd.DataFrame:
     """Every recorded call of a ledger folder, in the order they were made: kind, label,
     condition, chapter (``""`` outside a book run), seconds, sentences, tokens, the sum
     of squared token counts (``tokens_squared``: attention's cost grows with it), and
-    ``repeated_tokens`` (tokens of
-    sentences that an earlier call had run under the same condition and kind family:
-    a forward pass repeats a forward pass, whatever was pooled from it)."""
+    ``repeated_tokens`` (tokens of sentences that an earlier call had run under the
+    same condition and kind family: a forward pass repeats a forward pass, whatever
+    was pooled from it)."""
     rows, seen = [], set()
     files = sorted(Path(folder).glob("*.npz"), key=lambda p: [int(x) for x in p.stem.split("-")])
     for path in files:
@@ -141,11 +141,11 @@ def summary(folder: str | Path) -> dict:
     chapter counts under ``""``)."""
     calls = read(folder)
     sums = ["seconds", "sentences", "tokens", "repeated_tokens"]
-    totals = calls.groupby("kind")[sums].sum()
-    totals["calls"] = calls.groupby("kind").size()
+    grouped = calls.groupby(["chapter", "kind"])
+    per_chapter = grouped[[*sums, "tokens_squared"]].sum()
+    per_chapter["calls"] = grouped.size()
+    totals = per_chapter.groupby(level="kind")[[*sums, "calls"]].sum()
     out = {kind: {k: float(v) for k, v in row.items()} for kind, row in totals.iterrows()}
-    per_chapter = calls.groupby(["chapter", "kind"])[[*sums, "tokens_squared"]].sum()
-    per_chapter["calls"] = calls.groupby(["chapter", "kind"]).size()
     by_chapter: dict[str, dict[str, dict[str, float]]] = {}
     for (chapter, kind), row in per_chapter.iterrows():
         by_chapter.setdefault(chapter, {})[kind] = {k: float(v) for k, v in row.items()}
