@@ -62,6 +62,11 @@ def test_best_k_choose_k_and_language_mix():
     assert ksweep.choose_k(sweep.table, fraction=0.5) == 100
     with pytest.raises(ValueError, match="fraction"):
         ksweep.choose_k(sweep.table, fraction=0)
+    # a model that no k steers: every share at zero, and the rule still picks a k > 0
+    flat = sweep.table.assign(share=0.0)
+    assert ksweep.choose_k(flat) == 100
+    with pytest.raises(ValueError, match="no k > 0"):
+        ksweep.choose_k(flat[flat["k"] == 0])
     assert ksweep.language_mix(["en", "en", "es", ""], top=2) == "en 2, es 1"
 
 

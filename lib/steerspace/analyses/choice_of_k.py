@@ -159,12 +159,15 @@ def best_k(sweep: Sweep, target: str) -> int:
 
 
 def choose_k(table: pd.DataFrame, *, fraction: float = RULE_FRACTION) -> int:
-    """The book's explicit rule for k: the smallest k whose share in the target
+    """The book's explicit rule for k: the smallest k > 0 whose share in the target
     language, averaged over targets, reaches ``fraction`` of its best value on the
-    grid."""
+    grid (k = 0, the original model, is the baseline, never a choice: where no k
+    steers, every share is at the baseline and the rule takes the smallest k)."""
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
-    mean = table.groupby("k")["share"].mean()
+    mean = table[table["k"] > 0].groupby("k")["share"].mean()
+    if mean.empty:
+        raise ValueError("the sweep has no k > 0 to choose from; add one to k_grid")
     return int(mean[mean >= fraction * mean.max()].index.min())
 
 
