@@ -75,7 +75,7 @@ def model_facts(model) -> dict:
 
 def sentence_flops(lengths: np.ndarray, facts: dict) -> float:
     """Useful forward FLOPs of an embedding pass over sentences of ``lengths`` tokens."""
-    from steerspace.analyses.performance import work_flops
+    from steerspace.analyses.performance.floor import work_flops
 
     lengths = np.asarray(lengths, dtype=np.float64)
     return work_flops(

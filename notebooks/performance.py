@@ -79,9 +79,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from steerspace.analyses.performance import chapters_of, floor_table
+from steerspace.analyses.performance import budget, cost, floor, results
 from steerspace.book.chapter import config_dropdown, setup_chapter, show_warnings
-from steerspace.figures import performance as perf
+from steerspace.figures import performance as figs
 from steerspace.figures.style import save_figure
 from steerspace.infra.bench_results import (
     find_repository,
@@ -93,13 +93,15 @@ from steerspace.text.format import glue_all
 cfg, pipe = setup_chapter(config, overrides)
 repo = find_repository()
 results_dir = results_directory(repo)
-res = perf.load_results(results_dir)
-a, f, b, bk, cm = (res[name] for name in perf.COMMANDS)
-cost_model = perf.cost_model_module(
+res = results.load_results(results_dir)
+a, f, b, bk, cm = (res[name] for name in results.COMMANDS)
+cost_model = cost.cost_model_module(
     repo
 )  # bench/cost_model.py, None without bench/
 NO_BENCH = "not available (no `bench/` beside this book)"
-values = perf.benchmark_values(res) | perf.results_values(res, results_dir, repo)
+values = results.benchmark_values(res) | results.results_values(
+    res, results_dir, repo
+)
 glue_all({f"perf_{key}": text for key, text in values.items()})
 
 # %% tags=["remove-input"]
@@ -121,9 +123,9 @@ display(Markdown(config_dropdown(cfg)))
 # beside what was measured; "not measured" names the benchmark to run.
 
 # %% tags=["hide-input"]
-targets = perf.targets_table(res)
+targets = results.targets_table(res)
 _ = pipe.write_table(targets, "performance_targets", index=True)
-glue_all({f"perf_goal_{key}": goal for key, goal in perf.goals(res).items()})
+glue_all({f"perf_goal_{key}": goal for key, goal in results.goals(res).items()})
 targets.set_index("target")
 
 # %% [markdown]
@@ -139,7 +141,7 @@ targets.set_index("target")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Seconds to score every unit of one target (not a figure of the paper): a loop of sklearn's roc_auc_score, one call per unit (timed on a random sample of units, scaled to all), the library's AUROC on float32 activations (sort path) and on a float64 copy (rankdata path), log scale.", "name": "fig-perf-auroc"}, "image": {"alt": "Horizontal bars of the seconds an sklearn loop and the library's two AUROC paths take for all units, log scale."}}
 if a:
-    fig = perf.auroc_figure(a)
+    fig = figs.auroc_figure(a)
     save_figure(fig, cfg, "perf_auroc")
     plt.show()
 
@@ -164,7 +166,7 @@ if a:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Tokens per second of the embedding pass (not a figure of the paper): plain, with recording hooks on every candidate-expert module, and with the top-k expert intervention; labels give the share of the measured matmul FLOP/s and the change against the plain pass.", "name": "fig-perf-forward"}, "image": {"alt": "Bars of tokens per second for the plain pass, recording hooks and the intervention, labelled with their share of the matmul rate."}}
 if f:
-    fig = perf.forward_figure(f)
+    fig = figs.forward_figure(f)
     save_figure(fig, cfg, "perf_forward")
     plt.show()
 
@@ -192,7 +194,7 @@ if f:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Seconds of one plain embedding pass over the forward benchmark's sentences by part, with its share of the whole (not a figure of the paper).", "name": "fig-perf-profile"}, "image": {"alt": "Horizontal bars of the seconds the linear layers, elementwise operators, GELU, dtype conversions, attention and the rest take in one embedding pass."}}
 if f and "profile_s" in f:
-    fig = perf.profile_figure(f)
+    fig = figs.profile_figure(f)
     save_figure(fig, cfg, "perf_profile")
     plt.show()
 
@@ -205,7 +207,7 @@ if f and "profile_s" in f:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Embedding-pass throughput (real tokens per second, left) and padding (share of computed tokens that are padding, right) against batch size, for sentences sorted by length before batching (the library) and shuffled; dotted: the config's batch size (not a figure of the paper).", "name": "fig-perf-batching"}, "image": {"alt": "Two line charts against batch size: tokens per second and padding share, sorted and shuffled sentences."}}
 if b:
-    fig = perf.batching_figure(b)
+    fig = figs.batching_figure(b)
     save_figure(fig, cfg, "perf_batching")
     plt.show()
 
@@ -224,7 +226,7 @@ if b:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Wall time of every chapter and of the book build, cold (empty cache) and warm (everything cached); not a figure of the paper.", "name": "fig-perf-book"}, "image": {"alt": "Horizontal bars of minutes per chapter and for the book build, cold and warm."}}
 if bk:
-    fig = perf.book_figure(bk)
+    fig = figs.book_figure(bk)
     save_figure(fig, cfg, "perf_book")
     plt.show()
 
@@ -242,8 +244,8 @@ if bk:
 # sentence that occurs twice in one pass's data runs once).
 
 # %% tags=["hide-input"]
-work = perf.work_table(bk)
-work if work is not None else Markdown(perf.not_measured("book"))
+work = results.work_table(bk)
+work if work is not None else Markdown(results.not_measured("book"))
 
 # %% [markdown]
 # **Warm, two ways.** A chapter whose source, parameters, library code and inputs have
@@ -281,9 +283,9 @@ work if work is not None else Markdown(perf.not_measured("book"))
 # How far is each chapter from what the machine could do? A benchmark run counts, per
 # chapter, the tokens the model forwarded, generated and scored (the ledger), and
 # measures the matmul FLOP/s of the run's dtype under the run's instruction set. The
-# useful FLOPs of that work ({mod}`steerspace.analyses.performance`: a multiply–add per
-# non-embedding parameter and token, the LM head where a chapter needs the next-token
-# distribution, causal attention) at that rate are the chapter's **floor**: the least
+# useful FLOPs of that work ({mod}`steerspace.analyses.performance.floor`: a
+# multiply–add per non-embedding parameter and token, the LM head where a chapter needs
+# the next-token distribution, causal attention) at that rate are the chapter's **floor**: the least
 # time it could take if every FLOP ran as fast as a large matrix multiply. *Wall* is
 # the chapter's measured time, and *wall / floor* how far the book is from the
 # machine's limit. *Model* is the part of the wall time spent in forward passes,
@@ -298,13 +300,15 @@ floor_runs = {
     "book": bk,
 }
 floor_chapters = {
-    name: chapters_of(run) if facts and run and perf.same_model(run, f) else None
+    name: floor.chapters_of(run)
+    if facts and run and floor.same_model(run, f)
+    else None
     for name, run in floor_runs.items()
 }
 
 # %% tags=["hide-input"]
 floors = {
-    name: floor_table(
+    name: floor.floor_table(
         chapters, facts, floor_runs[name]["matmul_peak"]["flops_per_s"]
     )
     for name, chapters in floor_chapters.items()
@@ -314,11 +318,11 @@ floors = {
 # %% tags=["remove-cell"]
 glue_all(
     {
-        f"perf_floor_{name}": perf.floor_machine(name, run, floors.get(name))
+        f"perf_floor_{name}": floor.floor_machine(name, run, floors.get(name))
         for name, run in floor_runs.items()
     }
     | {
-        f"perf_floor_{name}_ratio": perf.floor_ratio(floors.get(name))
+        f"perf_floor_{name}_ratio": floor.floor_ratio(floors.get(name))
         for name in floor_runs
     }
 )
@@ -337,6 +341,93 @@ floors.get("avx2")
 
 # %% tags=["remove-input"]
 floors.get("book")
+
+# %% [markdown]
+# ### The budget: what each stage puts through the model
+#
+# Which of that work does the book show? `python bench/token_budget.py` runs the whole
+# default book once from an empty cache, with the embedded model replaced by a random
+# stand-in of the same tokenizer and vocabulary ({glue:md}`perf_budget_stand_in`):
+# every sentence, generation and held-out text is the real run's, so the ledger counts
+# the real run's tokens, here in {glue:md}`perf_budget_minutes`. The stand-in steers nowhere, so the choice-of-k rule
+# is pinned to the k the real run chose ({glue:md}`perf_budget_rule_k`). It generates
+# {glue:md}`perf_budget_generated` tokens and scores {glue:md}`perf_budget_scored`;
+# the measured cold run above generated {glue:md}`perf_budget_book_generated` and
+# scored {glue:md}`perf_budget_book_scored`. Each stage counts under the chapter that
+# first needs it (the cache serves it to the chapters after). Stages other than the
+# activations, generations and perplexity are embedding passes, named for the model
+# that embeds; *rule's k* and *other k* mark passes at another k than the config's.
+# *Share* is of the book's useful FLOPs, the floor's measure.
+
+# %% tags=["remove-cell"]
+budget_run = load_benchmark(results_dir, "token_budget.json")
+
+# %% tags=["hide-input"]
+by_stage = (
+    budget.budget_table(
+        budget_run["by_label"],
+        budget_run["chapters_planned"],
+        facts,
+        k=budget_run["config"]["k"],
+        rule_k=budget_run["rule_k"],
+    )
+    if budget_run and facts
+    else None
+)
+
+# %% tags=["remove-cell"]
+budget_text = budget.budget_values(by_stage, budget_run, bk)
+glue_all({f"perf_budget_{key}": text for key, text in budget_text.items()})
+
+# %% tags=["remove-input"]
+by_stage if by_stage is not None else Markdown(
+    f"not measured: run `{budget.BUDGET_COMMAND}`"
+)
+
+# %% [markdown]
+# The book now forwards {glue:md}`perf_budget_forward` tokens; the measured cold run
+# above forwarded {glue:md}`perf_budget_book_forward`. It ran before the verdicts
+# added draws to the paper's random-unit control (now {glue:md}`perf_budget_draws`) and
+# scored every claim again at the rule's k, so its times are those of a smaller book. That control is now
+# {glue:md}`perf_budget_control` of the book's FLOPs and our own-means control
+# {glue:md}`perf_budget_own`. What each stage shows, and why it stays:
+#
+# - **Activations for AUROC**: the expert tables every chapter intervenes with.
+# - **Free generations and held-out perplexity**: the k sweep ({numref}`fig-k-sweep`,
+#   the paper's Fig. 2), the rule's k and, in the last chapter, the dose–response.
+# - **Embeddings of the original model and of the experts**, all languages: Table 1,
+#   the UMAPs, both retrieval chapters and Table 2, at the config's k. In the expert
+#   chapter a second, smaller set at the same k is the experts found with the
+#   other pooling; in the paraphrase chapter the pairs of Tables 3 and 5;
+#   in the Tatoeba chapter Table 7 and Tatoeba over k.
+# - **Random units at the experts' values**, the paper's control: Table 6 and every
+#   control verdict. Its {glue:md}`perf_budget_draws` draws are the unit of the
+#   control's intervals; fewer would widen the intervals the verdicts read.
+# - **Random units at their own means**: our second control, shown beside the paper's
+#   in the control chapter's figure and table and not claimed. It is the one stage no
+#   verdict reads; it stays because it separates what the experts' *values* do from
+#   what the *choice of units* does.
+# - **Embeddings at other k and strengths** in the last chapter: the dose–response
+#   figure.
+#
+# - **Every embedding stage again at the rule's k** (rows marked *rule's k*): each claim
+#   is scored at the config's k ({glue:md}`perf_budget_k`) and again at the k the
+#   choice-of-k rule picks ({glue:md}`perf_budget_rule_k`), the check against a k
+#   chosen after seeing the results; the scorecard shows both verdicts. These passes
+#   are {glue:md}`perf_budget_rule` of the book's FLOPs. They cost nothing where the
+#   rule picks the config's k.
+#
+# No stage runs work that no figure, table or verdict uses, and
+# {glue:md}`perf_budget_repeated` of the tokens repeat a pass already run (the ledger
+# compares sentences by content and condition; verses that occur twice in the data count
+# too). The largest repeat is {glue:md}`perf_budget_repeat_most`: the dose–response
+# embeds the first sentences of each language again at the rule's k, which the rule's
+# pass had embedded with all the others. Cutting them from that pass would change the
+# dose's last digits (a batch of other sentences sums in another order in float32), so
+# the repeat stays until that chapter is re-executed. The remaining cuts are protocol
+# choices: fewer control draws, fewer sentences per language, or the config's k set to
+# the rule's. Each widens an interval a verdict reads or changes a number the book
+# reports, so none is made here.
 
 # %% [markdown]
 # ## The paper's protocol at scale: a cost model
@@ -369,19 +460,19 @@ floors.get("book")
 prediction = None
 if cost_model is not None:
     prediction = cost_model.predict(*([cm["tokens_per_sentence"]] if cm else []))
-    costs = perf.cost_table(prediction)
+    costs = cost.cost_table(prediction)
     _ = pipe.write_table(costs.round(3), "performance_cost_model")
     display(costs.set_index(["model", "variant"]).round(2))
 source = cm["tokens_per_sentence_source"] if cm else "assumed (no cost_model.json)"
 n_small = getattr(cost_model, "SMALL_PERPLEXITY_TOKENS", 0)
-cost_values = perf.cost_values(
+cost_values = cost.cost_values(
     prediction, small_tokens=n_small, source=source, unavailable=NO_BENCH
 )
 glue_all({f"perf_{key}": text for key, text in cost_values.items()})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Predicted hours on one H100 of the paper's protocol for each model (not a figure of the paper): as a plain Hugging Face implementation runs it, through our pipeline, through our pipeline with a smaller perplexity sample, and our shipped paper-scale config (bars: the middle of the assumed model-FLOPs utilisation range, whiskers: its ends, as the title states; log scale). Stars: the paper's reported A100 hours, converted to H100 hours at equal utilisation.", "name": "fig-perf-cost-model"}, "image": {"alt": "Grouped bars of predicted H100 hours per model and variant on a log scale, with the paper's hours as stars."}}
 if cost_model is not None:
-    fig = perf.cost_model_figure(prediction)
+    fig = figs.cost_model_figure(prediction)
     save_figure(fig, cfg, "perf_cost_model")
     plt.show()
 
@@ -457,13 +548,17 @@ if anchor:
 #   {glue:md}`perf_floor_avx2_ratio` their floor on a CPU without bfloat16 instructions
 #   (AVX2 only); the default book's cold run, with the CPU's own instructions, took
 #   {glue:md}`perf_floor_book_ratio`.
+# - The default book forwards {glue:md}`perf_budget_forward` tokens. The paper's
+#   random-unit control takes {glue:md}`perf_budget_control` of its FLOPs and the
+#   passes at the rule's k {glue:md}`perf_budget_rule`; every stage feeds a figure,
+#   table or verdict.
 # - At the paper's protocol, {glue:md}`perf_ppl_share_min` or more of the compute is the
 #   Wikipedia perplexity of the k sweep; the rest of the paper's experiments costs at
 #   most {glue:md}`perf_rest_hours` per model on one H100 (MFU at the middle of the range).
 
 # %% tags=["hide-input"]
 glue_all(
-    {f"perf_{key}": text for key, text in perf.summary_values(targets).items()}
+    {f"perf_{key}": text for key, text in results.summary_values(targets).items()}
 )
 show_warnings()
 
@@ -482,9 +577,9 @@ show_warnings()
 # ```
 
 # %%
-sorting = dict.fromkeys(perf.SORTING_KEYS, perf.NA)
+sorting = dict.fromkeys(results.SORTING_KEYS, results.NA)
 if b:
-    curve, sorting = perf.sorting_gain(b)
+    curve, sorting = results.sorting_gain(b)
     display(curve.round(3))
 glue_all({f"perf_ex_{key}": text for key, text in sorting.items()})
 
@@ -513,10 +608,10 @@ glue_all({f"perf_ex_{key}": text for key, text in sorting.items()})
 
 # %% tags=["hide-input"]
 if cost_model is not None:
-    hours, window_text = perf.short_window(cost_model, prediction)
+    hours, window_text = cost.short_window(cost_model, prediction)
     display(hours.round(1))
 else:
-    window_text = dict.fromkeys(perf.WINDOW_KEYS, NO_BENCH)
+    window_text = dict.fromkeys(cost.WINDOW_KEYS, NO_BENCH)
 glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
 
 # %% [markdown]
@@ -542,7 +637,7 @@ glue_all({f"perf_ex_window_{key}": text for key, text in window_text.items()})
 
 # %% tags=["hide-input"]
 if prediction:
-    by_stage, small_text = perf.largest_stages(prediction)
+    by_stage, small_text = cost.largest_stages(prediction)
     display(by_stage.round(3))
 glue_all({"perf_ex_small": small_text if prediction else NO_BENCH})
 

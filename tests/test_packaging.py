@@ -33,7 +33,7 @@ PROJECT = PYPROJECT["project"]
 EXTRAS = PROJECT["optional-dependencies"]
 
 #: first-party top-level modules: the package, and the repository's benchmarks (put on
-#: sys.path by steerspace.figures.performance when a repository is there)
+#: sys.path by steerspace.analyses.performance.cost when a repository is there)
 FIRST_PARTY = {"steerspace", "bench"}
 
 #: declared distributions that no ``import`` names: the file that uses them, and how

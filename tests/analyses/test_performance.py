@@ -1,11 +1,17 @@
 """The FLOP floor counts each kind of model work by its formula and sets each chapter's
-measured time against it."""
+measured time against it; the budget sums the book's work per chapter and stage."""
 
 from __future__ import annotations
 
 import pytest
 
-from steerspace.analyses.performance import chapters_of, floor_table, work_flops
+from steerspace.analyses.performance.budget import (
+    BUDGET_KEYS,
+    budget_table,
+    budget_values,
+    stage_of,
+)
+from steerspace.analyses.performance.floor import chapters_of, floor_table, work_flops
 
 FACTS = {"non_embedding_params": 100, "lm_head_params": 1000, "n_layers": 2, "d_attn": 8}
 
@@ -59,3 +65,90 @@ def test_the_floor_is_the_flops_at_the_matmul_rate_and_idle_chapters_count_in_th
     assert total["wall (s)"] == 36.0
     assert total["wall / floor"] == 1.8
     assert total["forward (k)"] == 1000.0
+
+
+def test_every_ledger_label_has_one_stage_and_says_at_which_k():
+    def stage(label: str) -> str:
+        return stage_of(label, k=500, rule_k=100)
+
+    assert stage("activations es") == "activations (AUROC)"
+    assert stage("generate pre") == stage("generate es-top100") == "generations"
+    assert stage("perplexity") == "perplexity"
+    assert stage("embed 17 groups pre") == "original model"
+    assert stage("embed 2 groups es-top500") == "experts"
+    assert stage("embed 2 groups es-top100") == "experts, rule's k"
+    assert stage("embed 2 groups es-top2000") == "experts, other k"
+    assert stage("embed 17 groups es-random500-experts-s3") == ("random units, experts' values")
+    assert stage("embed 17 groups es-random100-experts-s3") == (
+        "random units, experts' values, rule's k"
+    )
+    assert stage("embed 17 groups es-random500-own-s1") == "random units, own means"
+    # where the rule picks the config's k, nothing is marked
+    assert stage_of("embed 2 groups es-top500", k=500, rule_k=500) == "experts"
+    with pytest.raises(ValueError, match="no stage"):
+        stage("embed 17 groups es-shift")
+
+
+def test_the_budget_sums_stages_per_chapter_in_the_books_order_with_shares_of_flops():
+    rows = [
+        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-experts-s1",
+         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
+        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-experts-s2",
+         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
+        {"chapter": "finding_experts", "kind": "generate", "label": "generate pre",
+         "calls": 1, "sentences": 4, "tokens": 40, "tokens_squared": 400},
+    ]  # fmt: skip
+    table = budget_table(rows, ["finding_experts", "random_control"], FACTS, k=5, rule_k=1)
+    assert list(table.index) == [
+        ("finding experts", "generations"),
+        ("random control", "random units, experts' values"),
+        ("the book", "all stages"),
+    ]
+    control = table.loc[("random control", "random units, experts' values")]
+    assert control["calls"] == 2 and control["tokens (k)"] == 0.2
+    # forward: 2·100·200 + 2·2·8·2000 = 104,000 FLOPs; generation: 2·100·40 + 2·1000·40
+    # + 2·2·8·400 = 100,800; the control's share is 104,000 / 204,800
+    assert control["share (%)"] == round(100 * 104_000 / 204_800, 1)
+    assert table.loc[("the book", "all stages"), "share (%)"] == 100.0
+
+
+def test_the_budgets_prose_numbers_set_the_stand_in_beside_the_measured_run():
+    rows = [
+        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-own-s1",
+         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
+        {"chapter": "embedding_space", "kind": "forward", "label": "embed 17 groups pre",
+         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
+    ]  # fmt: skip
+    rows.append(
+        {"chapter": "beyond_the_paper", "kind": "forward", "label": "embed 17 groups es-top1",
+         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000,
+         "repeated_tokens": 1200}
+    )  # fmt: skip
+    order = ["embedding_space", "random_control", "beyond_the_paper"]
+    table = budget_table(rows, order, FACTS, k=5, rule_k=1)
+    run = {
+        "config": {"k": 5, "random_seeds": [1, 2, 3]},
+        "stand_in": {"num_hidden_layers": 4, "hidden_size": 64},
+        "rule_k": 1,
+        "seconds": 780.0,
+        "by_label": rows,
+        "by_kind": {
+            "forward": {"tokens": 4.2e6, "repeated_tokens": 0.0},
+            "generate": {"tokens": 39936, "repeated_tokens": 0.0},
+        },
+    }
+    book = {"runs": {"cold": {"model_work": {"by_kind": {"forward": {"tokens": 3.11e6}}}}}}
+    values = budget_values(table, run, book)
+    assert (values["k"], values["rule_k"], values["repeated"]) == ("5", "1", "0.0 %")
+    assert values["repeat_most"] == (
+        "the *experts, rule's k* stage of beyond the paper (1,200 tokens)"
+    )
+    assert values["stand_in"] == "4 layers, hidden 64" and values["draws"] == "3"
+    assert values["minutes"] == "13.0 min"
+    assert (values["forward"], values["book_forward"]) == ("4.20 M", "3.11 M")
+    assert values["generated"] == "39.94 k" and values["book_generated"] == "n/a"
+    assert values["scored"] == "n/a"
+    assert (values["own"], values["control"], values["rule"]) == ("33.3 %", "0.0 %", "33.3 %")
+    assert budget_values(table, run, None)["book_forward"] == "n/a"
+    assert set(values) == set(BUDGET_KEYS)
+    assert budget_values(None, None, book) == dict.fromkeys(BUDGET_KEYS, "n/a")

@@ -1,5 +1,5 @@
-"""The performance appendix's floor: each chapter's model work in FLOPs, and the least
-time it could take at the machine's measured matmul rate.
+"""The performance appendix's FLOP floor: each chapter's model work in FLOPs, and the
+least time it could take at the machine's measured matmul rate.
 
 A benchmark run records, per chapter, the tokens the model forwarded, generated and
 scored (:mod:`steerspace.infra.ledger`) and the matmul FLOP/s of the run's dtype under
@@ -20,10 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steerspace.analyses.performance.results import COMMANDS, NA, Result
+from steerspace.text.format import fmt
+
 #: FLOPs of one multiply–add
 MULTIPLY_ADD = 2.0
+
+
 #: perplexity's sliding window (``Pipeline.perplexity``: 512 tokens, half-window stride)
 PERPLEXITY_WINDOW = 512
+
+
 #: the table's columns, in order: thousands of tokens forwarded, generated and scored,
 #: useful TFLOP, the floor, the seconds in the model, the chapter's wall time, and their ratio
 FLOOR_COLUMNS = (
@@ -117,3 +124,51 @@ def floor_table(
     shown = table[(table["TFLOP"] > 0) | (table.index == "all chapters")]
     # chapter names with spaces, so that a narrow page can wrap them
     return shown.rename(index=lambda name: name.replace("_", " ")).round(1)
+
+
+#: the runs the appendix sets against the FLOP floor → the commands that measure them
+FLOOR_COMMANDS = {
+    "avx2": "python bench/classroom.py --no-bf16",
+    "book": COMMANDS["book"],
+}
+
+
+def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> str:
+    """Where a per-chapter FLOP floor (``table``, from
+    :func:`floor_table`) of benchmark run ``name`` was
+    measured (CPU, instruction set, cores, dtype and matmul rate) or, without a table,
+    the command that measures it."""
+    if run is None or table is None:
+        return f"not measured per chapter yet (run `{FLOOR_COMMANDS[name]}`)"
+    machine, peak = run["machine"], run["matmul_peak"]
+    hidden = run.get("environment")  # the instruction-set limits the run was under
+    isa = "AVX2 only (wider instructions hidden)" if hidden else _instruction_set(machine)
+    return (
+        f"measured on {machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
+        f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s (square matrices of {peak['n']})"
+    )
+
+
+def floor_ratio(table: pd.DataFrame | None) -> str:
+    """A whole run's measured time over its FLOP floor (the table's last row), or
+    :data:`NA`."""
+    if table is None:
+        return NA
+    return f"{table.loc['all chapters', 'wall / floor']:.1f}×"
+
+
+def _instruction_set(machine: Result) -> str:
+    """The widest matmul instructions among a machine's CPU flags, in words."""
+    flags = set(machine.get("cpu_flags", []))
+    if "amx_bf16" in flags:
+        return "AMX and AVX512-BF16"
+    if "avx512_bf16" in flags:
+        return "AVX512-BF16 without AMX"
+    return "AVX512" if "avx512f" in flags else "AVX2"
+
+
+def same_model(run: Result, forward: Result | None) -> bool:
+    """Whether a benchmark ``run`` used the model whose facts (parameters, layers) the
+    forward benchmark recorded: the floor needs them."""
+    model = run.get("model") or (run.get("config") or {}).get("model")
+    return forward is not None and model == forward.get("model")
