@@ -199,6 +199,42 @@ if f and "profile_s" in f:
     plt.show()
 
 # %% [markdown]
+# ### Compiled kernels
+#
+# Most of the rest is small operators, each a trip through memory: what a compiler that
+# fuses them should win back. `python bench/compile.py` runs the same plain pass with
+# the backbone under `torch.compile` (inductor, dynamic shapes) on
+# {glue:md}`perf_compile_machine` ({glue:md}`perf_compile_dtype`,
+# {glue:md}`perf_compile_tokens` tokens), each measurement in a fresh process. The
+# compiled pass runs at {glue:md}`perf_compile_speedup` the eager speed, and its
+# embeddings differ from eager by at most {glue:md}`perf_compile_diff` of their mean
+# magnitude, {glue:md}`perf_compile_within` the {glue:md}`perf_compile_tol` the
+# pipeline allows for the same sentences batched otherwise. The compile costs
+# {glue:md}`perf_compile_cold` in a fresh process and still
+# {glue:md}`perf_compile_warm` with the inductor's cache on disk (tracing the model
+# runs in every process). A kernel breaks even only after
+# {glue:md}`perf_compile_breakeven` of eager forward passes. In the classroom run on
+# a CPU without bfloat16 instructions (the floor table below),
+# {glue:md}`perf_compile_past` chapters that run the model spend more than that in it,
+# and compiling would {glue:md}`perf_compile_net` across them, if generation,
+# perplexity and the hooked passes sped up as the plain pass does; that run's AVX2
+# kernels are not the ones measured here, so this is an estimate. The book does not
+# compile.
+
+# %% tags=["remove-cell"]
+classroom = (
+    floor.chapters_of(load_benchmark(results_dir, "classroom-no-bf16.json")) or {}
+)
+in_model = {
+    name: sum(kind.get("seconds", 0.0) for kind in chapter["work"].values())
+    for name, chapter in classroom.items()
+}
+compile_text = results.compile_values(
+    load_benchmark(results_dir, "compile.json"), in_model
+)
+glue_all({f"perf_{key}": text for key, text in compile_text.items()})
+
+# %% [markdown]
 # ## Batching: tokens per second against batch size
 #
 # Larger batches use the matrix units better until the padding inside a batch eats the
@@ -544,14 +580,18 @@ if anchor:
 #   writes the cost model; `python bench/book.py` times the whole book.
 # - {glue:md}`perf_passed` of {glue:md}`perf_judged` measured targets are met (missed:
 #   {glue:md}`perf_missed`), in the table at the top.
-# - Against the FLOP floor at the machine's matmul rate, the classroom chapters took
-#   {glue:md}`perf_floor_avx2_ratio` their floor on a CPU without bfloat16 instructions
-#   (AVX2 only); the default book's cold run, with the CPU's own instructions, took
+# - Against the FLOP floor at the machine's matmul rate: the classroom chapters on a
+#   CPU without bfloat16 instructions (AVX2 only), {glue:md}`perf_floor_avx2_ratio`;
+#   the default book's cold run with the CPU's own instructions,
 #   {glue:md}`perf_floor_book_ratio`.
 # - The default book forwards {glue:md}`perf_budget_forward` tokens. The paper's
 #   random-unit control takes {glue:md}`perf_budget_control` of its FLOPs and the
 #   passes at the rule's k {glue:md}`perf_budget_rule`; every stage feeds a figure,
 #   table or verdict.
+# - `torch.compile` runs the plain pass at {glue:md}`perf_compile_speedup` the eager
+#   speed for {glue:md}`perf_compile_warm` of compile per kernel even with its cache:
+#   {glue:md}`perf_compile_past` classroom chapters that run the model would gain, so
+#   the book does not compile.
 # - At the paper's protocol, {glue:md}`perf_ppl_share_min` or more of the compute is the
 #   Wikipedia perplexity of the k sweep; the rest of the paper's experiments costs at
 #   most {glue:md}`perf_rest_hours` per model on one H100 (MFU at the middle of the range).

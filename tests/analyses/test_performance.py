@@ -89,15 +89,19 @@ def test_every_ledger_label_has_one_stage_and_says_at_which_k():
         stage("embed 17 groups es-shift")
 
 
+def call(chapter: str, label: str, *, kind: str = "forward", sentences: int = 10, **extra):
+    """One ledger row of the token-budget benchmark: sentences of 10 tokens each."""
+    tokens = 10 * sentences
+    return {"chapter": chapter, "kind": kind, "label": label, "calls": 1,
+            "sentences": sentences, "tokens": tokens, "tokens_squared": 10 * tokens, **extra}  # fmt: skip
+
+
 def test_the_budget_sums_stages_per_chapter_in_the_books_order_with_shares_of_flops():
     rows = [
-        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-experts-s1",
-         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
-        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-experts-s2",
-         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
-        {"chapter": "finding_experts", "kind": "generate", "label": "generate pre",
-         "calls": 1, "sentences": 4, "tokens": 40, "tokens_squared": 400},
-    ]  # fmt: skip
+        call("random_control", "embed 17 groups es-random5-experts-s1"),
+        call("random_control", "embed 17 groups es-random5-experts-s2"),
+        call("finding_experts", "generate pre", kind="generate", sentences=4),
+    ]
     table = budget_table(rows, ["finding_experts", "random_control"], FACTS, k=5, rule_k=1)
     assert list(table.index) == [
         ("finding experts", "generations"),
@@ -114,16 +118,10 @@ def test_the_budget_sums_stages_per_chapter_in_the_books_order_with_shares_of_fl
 
 def test_the_budgets_prose_numbers_set_the_stand_in_beside_the_measured_run():
     rows = [
-        {"chapter": "random_control", "kind": "forward", "label": "embed 17 groups es-random5-own-s1",
-         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
-        {"chapter": "embedding_space", "kind": "forward", "label": "embed 17 groups pre",
-         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000},
-    ]  # fmt: skip
-    rows.append(
-        {"chapter": "beyond_the_paper", "kind": "forward", "label": "embed 17 groups es-top1",
-         "calls": 1, "sentences": 10, "tokens": 100, "tokens_squared": 1000,
-         "repeated_tokens": 1200}
-    )  # fmt: skip
+        call("random_control", "embed 17 groups es-random5-own-s1"),
+        call("embedding_space", "embed 17 groups pre"),
+        call("beyond_the_paper", "embed 17 groups es-top1", repeated_tokens=1200),
+    ]
     order = ["embedding_space", "random_control", "beyond_the_paper"]
     table = budget_table(rows, order, FACTS, k=5, rule_k=1)
     run = {

@@ -158,8 +158,42 @@ def test_the_floor_names_its_machine_or_the_command_that_measures_it():
         "not measured per chapter yet (run `python bench/book.py`)"
     )
     total = pd.DataFrame({"wall / floor": [3.04]}, index=["all chapters"])
-    assert floor.floor_ratio(total) == "3.0×"
-    assert floor.floor_ratio(None) == results.NA
+    assert floor.floor_ratio(total) == "3.0× its floor"
+    assert floor.floor_ratio(None) == "not measured against its floor yet"
     assert floor.same_model({"config": {"model": "m"}}, {"model": "m"})
     assert not floor.same_model({"model": "m"}, {"model": "other"})
     assert not floor.same_model({"model": "m"}, None)
+
+
+def test_compile_values_say_when_a_cached_compile_pays_for_itself():
+    run = {"dtype": "float32", "tokens": 8000, "compile_s": 80.0}
+    result = {
+        "speedup": 1.25,
+        "max_abs_diff_over_mean_abs": 2.2e-5,
+        "tolerance": 2e-4,
+        "within_tolerance": True,
+        "runs": {"cold": run, "warm": {**run, "compile_s": 30.0}},
+        "machine": {"cpu": "Test CPU", "usable_cpus": 2, "cpu_flags": ["avx2", "avx512f"]},
+    }
+    values = results.compile_values(result)
+    assert (values["compile_speedup"], values["compile_cold"], values["compile_warm"]) == (
+        "1.25×",
+        "80 s",
+        "30 s",
+    )
+    # a fifth of the eager time saved: 30 s of compile are paid back after 150 s
+    assert values["compile_breakeven"] == "150 s"
+    assert (values["compile_diff"], values["compile_tol"], values["compile_within"]) == (
+        "2.2e-05",
+        "2e-04",
+        "inside",
+    )
+    assert values["compile_machine"] == "Test CPU, AVX512, 2 cores"
+    assert values["compile_past"] == values["compile_net"] == results.NA
+    # 100 s and 300 s in the model save 20 s and 60 s, each less 30 s of compile
+    chapters = results.compile_values(result, {"a": 100.0, "b": 300.0, "intro": 0.0})
+    assert (chapters["compile_past"], chapters["compile_net"]) == ("1 of 2", "save at most 20 s")
+    slower = results.compile_values(result, {"a": 100.0})
+    assert slower["compile_net"] == "cost at least 10 s more"
+    assert results.compile_values({**result, "speedup": 0.9})["compile_breakeven"] == "never"
+    assert results.compile_values(None) == dict.fromkeys(results.COMPILE_KEYS, results.NA)

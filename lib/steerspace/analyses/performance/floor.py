@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steerspace.analyses.performance.results import COMMANDS, NA, Result
+from steerspace.analyses.performance.results import COMMANDS, Result, instruction_set
 from steerspace.text.format import fmt
 
 #: FLOPs of one multiply–add
@@ -142,7 +142,7 @@ def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> 
         return f"not measured per chapter yet (run `{FLOOR_COMMANDS[name]}`)"
     machine, peak = run["machine"], run["matmul_peak"]
     hidden = run.get("environment")  # the instruction-set limits the run was under
-    isa = "AVX2 only (wider instructions hidden)" if hidden else _instruction_set(machine)
+    isa = "AVX2 only (wider instructions hidden)" if hidden else instruction_set(machine)
     return (
         f"measured on {machine['cpu']}, {isa}, {machine['usable_cpus']} cores, {peak['dtype']} matmul at "
         f"{fmt(peak['gflops_per_s'], 'int')} GFLOP/s (square matrices of {peak['n']})"
@@ -150,21 +150,11 @@ def floor_machine(name: str, run: Result | None, table: pd.DataFrame | None) -> 
 
 
 def floor_ratio(table: pd.DataFrame | None) -> str:
-    """A whole run's measured time over its FLOP floor (the table's last row), or
-    :data:`NA`."""
+    """A whole run's measured time over its FLOP floor (the table's last row), in words:
+    ``3.0× its floor``, or that the run has no per-chapter floor yet."""
     if table is None:
-        return NA
-    return f"{table.loc['all chapters', 'wall / floor']:.1f}×"
-
-
-def _instruction_set(machine: Result) -> str:
-    """The widest matmul instructions among a machine's CPU flags, in words."""
-    flags = set(machine.get("cpu_flags", []))
-    if "amx_bf16" in flags:
-        return "AMX and AVX512-BF16"
-    if "avx512_bf16" in flags:
-        return "AVX512-BF16 without AMX"
-    return "AVX512" if "avx512f" in flags else "AVX2"
+        return "not measured against its floor yet"
+    return f"{table.loc['all chapters', 'wall / floor']:.1f}× its floor"
 
 
 def same_model(run: Result, forward: Result | None) -> bool:

@@ -476,3 +476,64 @@ def sorting_gain(b: Result) -> tuple[pd.DataFrame, dict[str, str]]:
         "sorting_pad_shuffled": fmt(pad["shuffled"], "pct"),
     }
     return curve, values
+
+
+def instruction_set(machine: Result) -> str:
+    """The widest matmul instructions among a machine's CPU flags, in words."""
+    flags = set(machine.get("cpu_flags", []))
+    if "amx_bf16" in flags:
+        return "AMX and AVX512-BF16"
+    if "avx512_bf16" in flags:
+        return "AVX512-BF16 without AMX"
+    return "AVX512" if "avx512f" in flags else "AVX2"
+
+
+#: the compiled-kernel benchmark's numbers in the prose (:func:`compile_values`)
+COMPILE_KEYS = ("compile_speedup", "compile_cold", "compile_warm", "compile_diff",
+                "compile_tol", "compile_within", "compile_tokens", "compile_dtype",
+                "compile_breakeven", "compile_machine", "compile_past", "compile_net")  # fmt: skip
+
+
+def compile_values(
+    result: Result | None, model_seconds: Mapping[str, float] | None = None
+) -> dict[str, str]:
+    """The numbers of ``bench/compile.py`` that the prose carries: the compiled pass's
+    speed over eager, the compile's seconds in a fresh process (``cold``) and with the
+    inductor cache on disk (``warm``), the largest difference over mean magnitude
+    against the pipeline's tolerance, the machine, and the break-even: the eager forward seconds a
+    kernel must spend before a warm compile has paid for itself (warm / (1 − 1 /
+    speedup)). With each chapter's seconds in the model (``model_seconds``, chapters
+    that ran none left out): how many of them pass the break-even, and what compiling
+    would save them in all if all their model work sped up as the plain pass does (an
+    upper bound: each pays the warm compile). :data:`NA` for each without a result."""
+    if result is None:
+        return dict.fromkeys(COMPILE_KEYS, NA)
+    cold, warm = result["runs"]["cold"], result["runs"]["warm"]
+    saved = 1.0 - 1.0 / result["speedup"]
+    busy = [s for s in (model_seconds or {}).values() if s > 0]
+    net = sum(s * saved - warm["compile_s"] for s in busy)
+    return {
+        "compile_past": (
+            f"{sum(s * saved > warm['compile_s'] for s in busy)} of {len(busy)}" if busy else NA
+        ),
+        "compile_net": (
+            NA
+            if not busy
+            else f"save at most {fmt(net, 's')}"
+            if net >= 0
+            else f"cost at least {fmt(-net, 's')} more"
+        ),
+        "compile_speedup": fmt(result["speedup"], "ratio"),
+        "compile_cold": fmt(cold["compile_s"], "s"),
+        "compile_warm": fmt(warm["compile_s"], "s"),
+        "compile_diff": f"{result['max_abs_diff_over_mean_abs']:.1e}",
+        "compile_tol": f"{result['tolerance']:.0e}",
+        "compile_within": "inside" if result["within_tolerance"] else "outside",
+        "compile_tokens": fmt(cold["tokens"], "int"),
+        "compile_dtype": cold["dtype"],
+        "compile_breakeven": fmt(warm["compile_s"] / saved, "s") if saved > 0 else "never",
+        "compile_machine": (
+            f"{result['machine']['cpu']}, {instruction_set(result['machine'])}, "
+            f"{result['machine']['usable_cpus']} cores"
+        ),
+    }
