@@ -7,6 +7,7 @@ import pytest
 
 from steerspace.analyses.performance.budget import (
     BUDGET_KEYS,
+    budget_floor,
     budget_table,
     budget_values,
     stage_of,
@@ -150,3 +151,12 @@ def test_the_budgets_prose_numbers_set_the_stand_in_beside_the_measured_run():
     assert budget_values(table, run, None)["book_forward"] == "n/a"
     assert set(values) == set(BUDGET_KEYS)
     assert budget_values(None, None, book) == dict.fromkeys(BUDGET_KEYS, "n/a")
+
+
+def test_the_books_flops_set_a_floor_at_a_measured_rate():
+    rows = [call("embedding_space", "embed 17 groups pre", sentences=10**9)]
+    table = budget_table(rows, ["embedding_space"], FACTS, k=5, rule_k=1)
+    # 2·100·1e10 + 2·2·8·1e11 = 5.2 TFLOP at 1 GFLOP/s: 5,200 s
+    assert budget_floor(table, 1e9) == {"tflop": "5", "floor_hours": "1.4 h", "rate": "1 GFLOP/s"}
+    assert budget_floor(table, None)["floor_hours"] == "n/a"
+    assert budget_floor(None, 1e9) == {"tflop": "n/a", "floor_hours": "n/a", "rate": "n/a"}

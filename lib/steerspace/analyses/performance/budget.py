@@ -155,3 +155,19 @@ def budget_values(
         f"({fmt(most['repeated_tokens'], 'int')} tokens)"
     )
     return out
+
+
+def budget_floor(budget: pd.DataFrame | None, flops_per_s: float | None) -> dict[str, str]:
+    """The whole book's useful TFLOP and the floor they set at a measured matmul rate
+    (``flops_per_s``, e.g. the classroom run's): the least time the default book's
+    model work can take on that machine. "n/a" for what is not measured."""
+    if budget is None:
+        return {"tflop": "n/a", "floor_hours": "n/a", "rate": "n/a"}
+    tflop = float(budget.loc[("the book", "all stages"), "TFLOP"])
+    if not flops_per_s:
+        return {"tflop": fmt(tflop, "int"), "floor_hours": "n/a", "rate": "n/a"}
+    return {
+        "tflop": fmt(tflop, "int"),
+        "floor_hours": f"{tflop * 1e12 / flops_per_s / 3600:.1f} h",
+        "rate": f"{fmt(flops_per_s / 1e9, 'int')} GFLOP/s",
+    }
