@@ -12,7 +12,7 @@ the accuracy it rests on is significantly above chance
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -204,6 +204,28 @@ def change_evidence(
     return units, paired_hits_delta(np.hstack(before), np.hstack(after), n_boot=n_boot, seed=seed)
 
 
+def _per_target_and_overall(
+    measure: Callable[..., Evidence],
+    hits: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    chance: float,
+    *,
+    n_boot: int,
+    seed: int,
+) -> tuple[list[Evidence], Estimate]:
+    """``measure`` on each target's (pre, post) hits with the target as query, and on
+    all targets' hits together (unit ``"all"``)."""
+    units, before, after = [], [], []
+    for target in targets:
+        pre, post = _blocks(hits, target, "target")
+        units.append(measure(target, pre, post, chance, n_boot=n_boot, seed=seed))
+        before.append(pre)
+        after.append(post)
+    overall = measure("all", np.hstack(before), np.hstack(after), chance, n_boot=n_boot,
+                      seed=seed)  # fmt: skip
+    return units, overall.estimate
+
+
 def ratio_evidence(
     hits: Mapping[str, pd.DataFrame],
     targets: Sequence[str],
@@ -215,15 +237,7 @@ def ratio_evidence(
     """Claim ``retrieval.two_x``: per target, post / pre mean top-1 accuracy over its
     candidate languages (bootstrap over queries; testable where pre is above chance,
     reference 2); and the same ratio over all targets together."""
-    units, before, after = [], [], []
-    for target in targets:
-        pre, post = _blocks(hits, target, "target")
-        units.append(hits_ratio(target, pre, post, chance, n_boot=n_boot, seed=seed))
-        before.append(pre)
-        after.append(post)
-    overall = hits_ratio("all", np.hstack(before), np.hstack(after), chance, n_boot=n_boot,
-                         seed=seed)  # fmt: skip
-    return units, overall.estimate
+    return _per_target_and_overall(hits_ratio, hits, targets, chance, n_boot=n_boot, seed=seed)
 
 
 def majority_evidence(
@@ -237,15 +251,7 @@ def majority_evidence(
     """Claim ``retrieval.majority``: per target, the share of candidate languages whose
     accuracy rises (bootstrap over queries; reference one half); and the share over all
     (target, candidate) pairs."""
-    units, before, after = [], [], []
-    for target in targets:
-        pre, post = _blocks(hits, target, "target")
-        units.append(share_gaining(target, pre, post, chance, n_boot=n_boot, seed=seed))
-        before.append(pre)
-        after.append(post)
-    overall = share_gaining("all", np.hstack(before), np.hstack(after), chance, n_boot=n_boot,
-                            seed=seed)  # fmt: skip
-    return units, overall.estimate
+    return _per_target_and_overall(share_gaining, hits, targets, chance, n_boot=n_boot, seed=seed)
 
 
 def best_pair(
