@@ -6,7 +6,7 @@ a random stand-in of the same tokenizer and vocabulary (4 layers, hidden 64, so
 same as in the real run, so the ledger (:mod:`steerspace.infra.ledger`) counts exactly
 the tokens the real book forwards, generates and scores, in minutes instead of an hour.
 The numbers the chapters print are meaningless and not kept; the JSON keeps the tokens
-per chapter and per stage label (``embed eval``, ``activations``, ...), the budget that
+per chapter and per stage label (``activations es``, ``embed 17 groups pre``, ...), the budget that
 the performance appendix audits. Generations that stop at EOS would generate fewer
 tokens; the stand-in never emits it early, so generated tokens are an upper bound.
 
@@ -28,6 +28,8 @@ if __package__ in (None, ""):
 
 from bench.book import book_sources  # noqa: E402
 from bench.common import ROOT, base_parser, write_result  # noqa: E402
+from steerspace.book.structure import chapters  # noqa: E402
+from steerspace.config import load_config  # noqa: E402
 from steerspace.infra import ledger  # noqa: E402
 
 #: the stand-in's shape: 4 layers x 2048 MLP units = 8192 units, above the largest k
@@ -57,7 +59,6 @@ def real_rule_k(config: str) -> int:
     import pandas as pd
 
     from steerspace.analyses.choice_of_k import choose_k
-    from steerspace.config import load_config
 
     table = pd.read_csv(ROOT / "results" / load_config(config).name / "k_choice.csv")
     return choose_k(table)
@@ -75,10 +76,8 @@ def pin_rule_k(folder: Path, k: int) -> Path:
 
 def label_table(folder: Path) -> list[dict]:
     """The ledger's calls summed per chapter, kind and label."""
-    calls = ledger.read(folder)
     keys = ["chapter", "kind", "label"]
-    sums = calls.groupby(keys)[["sentences", "tokens", "tokens_squared", "repeated_tokens"]].sum()
-    sums["calls"] = calls.groupby(keys).size()
+    sums = ledger.totals(ledger.read(folder), keys).drop(columns="seconds")
     return [
         {**dict(zip(keys, index, strict=True)), **{k: int(v) for k, v in row.items()}}
         for index, row in sums.iterrows()
@@ -119,9 +118,6 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(log, Path.cwd() / "token_budget.log")
             print(f"the book failed (exit {proc.returncode}); its log: token_budget.log")
             return 1
-        from steerspace.book.structure import chapters
-        from steerspace.config import load_config
-
         summary = ledger.summary(tmp / "led")
         rows = label_table(tmp / "led")
     kinds = summary["by_kind"]

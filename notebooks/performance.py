@@ -225,10 +225,7 @@ if f and "profile_s" in f:
 classroom = (
     floor.chapters_of(load_benchmark(results_dir, "classroom-no-bf16.json")) or {}
 )
-in_model = {
-    name: sum(kind.get("seconds", 0.0) for kind in chapter["work"].values())
-    for name, chapter in classroom.items()
-}
+in_model = {name: floor.model_seconds(c["work"]) for name, c in classroom.items()}
 compile_text = results.compile_values(
     load_benchmark(results_dir, "compile.json"), in_model
 )
@@ -399,7 +396,7 @@ floors.get("book")
 budget_run = load_benchmark(results_dir, "token_budget.json")
 
 # %% tags=["hide-input"]
-by_stage = (
+stage_budget = (
     budget.budget_table(
         budget_run["by_label"],
         budget_run["chapters_planned"],
@@ -412,13 +409,13 @@ by_stage = (
 )
 
 # %% tags=["remove-cell"]
-budget_text = budget.budget_values(by_stage, budget_run, bk)
+budget_text = budget.budget_values(stage_budget, budget_run, bk)
 avx2_rate = (floor_runs["avx2"] or {}).get("matmul_peak", {}).get("flops_per_s")
-budget_text |= budget.budget_floor(by_stage, avx2_rate)
+budget_text |= budget.budget_floor(stage_budget, avx2_rate)
 glue_all({f"perf_budget_{key}": text for key, text in budget_text.items()})
 
 # %% tags=["remove-input"]
-by_stage if by_stage is not None else Markdown(
+stage_budget if stage_budget is not None else Markdown(
     f"not measured: run `{budget.BUDGET_COMMAND}`"
 )
 

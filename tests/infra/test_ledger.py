@@ -78,3 +78,7 @@ def test_work_is_summed_per_chapter_with_squared_lengths(
     assert experts["tokens_squared"] == sum(n * n for n in lengths[:3])
     assert by_chapter["choice_of_k"]["forward"]["tokens"] == lengths[3]
     assert by_chapter[""]["forward"]["calls"] == 1
+    # the same calls grouped any other way: per chapter and label
+    per_label = ledger.totals(ledger.read(tmp_path), ["chapter", "label"])
+    assert per_label["calls"].sum() == 3 and per_label["tokens"].sum() == sum(lengths)
+    assert list(per_label.columns) == [*ledger.SUMS, "calls"]

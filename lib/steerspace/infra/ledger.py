@@ -134,18 +134,29 @@ def read(folder: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+#: what :func:`totals` sums per group
+SUMS = ("seconds", "sentences", "tokens", "repeated_tokens", "tokens_squared")
+
+
+def totals(calls: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`read`'s calls summed per group of ``keys`` (e.g. chapter and kind):
+    :data:`SUMS` and the number of ``calls``."""
+    grouped = calls.groupby(keys)
+    out = grouped[list(SUMS)].sum()
+    out["calls"] = grouped.size()
+    return out
+
+
 def summary(folder: str | Path) -> dict:
     """Totals of a ledger folder per kind (calls, sentences, tokens, repeated tokens
     and seconds), the share of tokens that were repeated work, and the same totals per
     chapter and kind (``by_chapter``, with ``tokens_squared``; a call made outside a
     chapter counts under ``""``)."""
     calls = read(folder)
-    sums = ["seconds", "sentences", "tokens", "repeated_tokens"]
-    grouped = calls.groupby(["chapter", "kind"])
-    per_chapter = grouped[[*sums, "tokens_squared"]].sum()
-    per_chapter["calls"] = grouped.size()
-    totals = per_chapter.groupby(level="kind")[[*sums, "calls"]].sum()
-    out = {kind: {k: float(v) for k, v in row.items()} for kind, row in totals.iterrows()}
+    per_chapter = totals(calls, ["chapter", "kind"])
+    sums = ["seconds", "sentences", "tokens", "repeated_tokens", "calls"]
+    per_kind = per_chapter.groupby(level="kind")[sums].sum()
+    out = {kind: {k: float(v) for k, v in row.items()} for kind, row in per_kind.iterrows()}
     by_chapter: dict[str, dict[str, dict[str, float]]] = {}
     for (chapter, kind), row in per_chapter.iterrows():
         by_chapter.setdefault(chapter, {})[kind] = {k: float(v) for k, v in row.items()}

@@ -97,6 +97,12 @@ def chapters_of(result: Mapping[str, Any] | None) -> dict[str, dict[str, Any]] |
     }
 
 
+def model_seconds(work: Mapping[str, Mapping[str, float]]) -> float:
+    """The seconds a chapter spent in the model: forward passes, generation and
+    perplexity together (its ledger work per kind, as :func:`chapters_of` gives it)."""
+    return sum(kind.get("seconds", 0.0) for kind in work.values())
+
+
 def floor_table(
     chapters: Mapping[str, Mapping[str, Any]], facts: Mapping[str, Any], flops_per_s: float
 ) -> pd.DataFrame:
@@ -115,7 +121,7 @@ def floor_table(
             "score (k)": work.get("perplexity", {}).get("tokens", 0.0) / 1e3,
             "TFLOP": flops / 1e12,
             "floor (s)": flops / flops_per_s,
-            "model (s)": sum(t.get("seconds", 0.0) for t in work.values()),
+            "model (s)": model_seconds(work),
             "wall (s)": float(chapter["seconds"]),
         }
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(FLOOR_COLUMNS[:-1]))
