@@ -69,7 +69,7 @@ def model_facts(model) -> dict:
         "backbone_params": int(total),
         "embedding_params": int(embedding),
         "non_embedding_params": int(total - embedding),
-        "lm_head_params": int(lm_head.weight.numel()) if lm_head is not None else 0,
+        "lm_head_params": lm_head.in_features * lm_head.out_features if lm_head is not None else 0,
     }
 
 

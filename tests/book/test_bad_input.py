@@ -269,6 +269,7 @@ BAD_VALUES = {
     "dtype": "int8",
     "device": "tpu",
     "device_map": "everywhere",
+    "embedding_storage": "int4",
     "corpus": "wiki",
     "benchmark_pairs": 0,
     "languages": 5,

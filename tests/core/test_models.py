@@ -30,3 +30,28 @@ def test_bad_device_and_dtype():
         check_device("gpu0")
     with pytest.raises(ValueError, match="dtype must be one of"):
         load_model("whatever", dtype="int4")
+
+
+def test_loading_a_model_fixes_the_heap_threshold_so_freed_activations_are_returned(
+    tiny_model_dir, monkeypatch
+):
+    import ctypes
+
+    from steerspace.core import models
+
+    calls = []
+
+    class Libc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    load_model(str(tiny_model_dir))
+    assert calls == [(-3, models.MMAP_THRESHOLD_BYTES)]  # glibc's M_MMAP_THRESHOLD
+
+    def no_glibc(name):
+        raise OSError(name)
+
+    monkeypatch.setattr(ctypes, "CDLL", no_glibc)
+    models.fix_heap_threshold()  # elsewhere than glibc: nothing happens, nothing raised
