@@ -143,14 +143,17 @@ def store_embedding_q8(model: nn.Module, weights_file: Path, *, rows_per_read: i
         )
     name = next(n for n, p in model.named_parameters() if p is embedding.weight)
     dtype = embedding.weight.dtype
-    codes, scales = [], []
-    with safe_open(str(weights_file), framework="pt") as f:
-        stored = f.get_slice(name)
-        n_rows = stored.get_shape()[0]
-        for start in range(0, n_rows, rows_per_read):
-            c, s = q8_blocks(stored[start : start + rows_per_read])
-            codes.append(c)
-            scales.append(s)
-    rows = Q8Rows(torch.cat(codes), torch.cat(scales), dtype).to(embedding.weight.device)
+    n_rows, width = embedding.weight.shape
+    rows = Q8Rows(
+        torch.empty(n_rows, width, dtype=torch.int8), torch.empty(n_rows, width // BLOCK), dtype
+    )
+    for start in range(0, n_rows, rows_per_read):
+        # a file opened per slice: its memory map, and the pages the slice touched, go
+        # when it closes, so the float32 matrix is never resident in this process
+        with safe_open(str(weights_file), framework="pt") as f:
+            codes, scales = q8_blocks(f.get_slice(name)[start : start + rows_per_read])
+        rows.codes[start : start + len(codes)] = codes
+        rows.scales[start : start + len(codes)] = scales
+    rows = rows.to(embedding.weight.device)
     model.set_input_embeddings(Q8Embedding(rows, getattr(embedding, "embed_scale", None)))
     model.set_output_embeddings(Q8Head(rows))
