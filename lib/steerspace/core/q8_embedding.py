@@ -12,15 +12,18 @@ weight bit for bit, then puts in the model's place:
   (``float32(q) · float32(d)``: one rounding, as the conversion made them), so every input
   embedding is the float matrix's, bit for bit;
 - :class:`Q8Head`, the LM head: the logits a block of :data:`HEAD_ROWS` vocabulary rows at
-  a time, each block dequantised once per call. A block's logits are the float matrix's
-  products of the same rows; whether they equal the whole matrix's product to the last bit
-  depends on the BLAS: on the AVX512 MKL path they do, under AVX2 MKL sums some rows of 64
-  or more hidden states in another order (differences of about 1e-6 in logits of size 10;
-  tests/core/test_q8_embedding.py states the tolerance).
+  a time, each block dequantised in one pass into a buffer that stays in cache for its
+  matmul. A block's logits are the products of the float matrix's rows; whether they
+  equal the whole matrix's product to the last bit depends on the BLAS: on the AVX512
+  MKL path they do, under AVX2 MKL some are summed in another order (differences of
+  about 1e-5 in logits of size 10 to 30; tests/core/test_q8_embedding.py states the
+  tolerance).
 
 The config key ``embedding_storage: q8_0`` turns it on (the ``classroom`` config, which
-Binder and Colab run). It costs one pass over the vocabulary per LM-head call, which the
-matmul of that call mostly hides (``bench/classroom.py`` measures the chapters).
+Binder and Colab run). The dequantisation costs each LM-head call a pass over the
+vocabulary: on 2 AVX2 cores, 16 tokens of 8 free generations took 2.6-2.8 s against
+2.3-2.5 s with the float head, and perplexity within its run-to-run noise
+(``bench/classroom.py`` measures the chapters).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from torch import nn
 BLOCK = 32
 #: The largest code of a Q8_0 block: the quantiser scales a block's largest weight to it.
 QMAX = 127
-#: Vocabulary rows per block of the LM head (10 MB of float32 at width 640: the
+#: Vocabulary rows per block of the LM head (2.6 MB of float32 at width 640: the
 #: dequantised block stays in cache for its matmul).
-HEAD_ROWS = 4096
+HEAD_ROWS = 1024
 
 
 class Q8Rows(nn.Module):
@@ -92,11 +95,22 @@ class Q8Head(nn.Module):
         self.out_features, self.in_features = rows.shape
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        flat = hidden.reshape(-1, self.in_features)
+        table, width = self.table, self.in_features
+        flat = hidden.reshape(-1, width)
         logits = flat.new_empty(flat.shape[0], self.out_features)
-        for start in range(0, self.out_features, HEAD_ROWS):
-            block = slice(start, min(start + HEAD_ROWS, self.out_features))
-            logits[:, block] = nn.functional.linear(flat, self.table.rows(block))
+        rows = min(HEAD_ROWS, self.out_features)
+        block = torch.empty(rows, width // BLOCK, BLOCK, dtype=torch.float32, device=flat.device)
+        for start in range(0, self.out_features, rows):
+            stop = min(start + rows, self.out_features)
+            weights = block[: stop - start]
+            # one pass: float32(q) · d, the products of Q8Rows.rows, into a reused block
+            torch.mul(
+                table.codes[start:stop].view(-1, width // BLOCK, BLOCK),
+                table.scales[start:stop, :, None],
+                out=weights,
+            )
+            weights = weights.view(-1, width).to(flat.dtype)
+            torch.mm(flat, weights.T, out=logits[:, start:stop])
         return logits.reshape(*hidden.shape[:-1], self.out_features)
 
 
