@@ -160,9 +160,13 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), e.g. to show in a chapter or hash."""
+        """Plain dict (tuples as lists), e.g. to show in a chapter or hash. A key added
+        after results were committed is left out at its default (``embedding_storage:
+        float``), so the fingerprints of the runs it does not change stay as they were."""
         out = dataclasses.asdict(self)
         out.pop("extras")
+        if out["embedding_storage"] == "float":
+            out.pop("embedding_storage")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
     @property

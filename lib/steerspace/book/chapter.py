@@ -64,13 +64,15 @@ def _readable(value: Any) -> str:
 
 def config_table(cfg: Config) -> pd.DataFrame:
     """The config as a two-column table of readable values (``dtype: auto`` shows what
-    it resolved to on this machine)."""
+    it resolved to on this machine; a key :meth:`Config.as_dict` leaves out at its
+    default is not shown)."""
     values = cfg.as_dict()
     if cfg.dtype == AUTO:
         values["dtype"] = f"auto: {resolve_dtype(cfg.dtype, cfg.device, cache_dir=cfg.cache_dir)}"
-    return pd.DataFrame(
-        {"key": field_names(), "value": [_readable(values[k]) for k in field_names()]}
-    ).set_index("key")
+    keys = [k for k in field_names() if k in values]
+    return pd.DataFrame({"key": keys, "value": [_readable(values[k]) for k in keys]}).set_index(
+        "key"
+    )
 
 
 def config_dropdown(cfg: Config) -> str:
