@@ -134,9 +134,12 @@ glue_all(
 # beside the kernel at most {glue:md}`course_cls_tree:myst`. Its numbers
 # are noisier than the book's: use it to try things, not to quote. Memory is set by the
 # model, not by the config's sizes: the libraries, the tokenizer of its large
-# vocabulary and the weights, in float32 where the CPU has no bfloat16. That is why the
-# book has no Binder button: mybinder.org gives a session {source}`2 GB of memory`
-# (`.binder/` builds an image for a BinderHub that gives more).
+# vocabulary and the weights, in float32 where the CPU has no bfloat16. The config
+# therefore keeps the model's tied embedding, its largest matrix, in its GGUF's
+# quantised blocks (`embedding_storage: q8_0`: int8 codes with one scale per block,
+# about a quarter of the float32 size): the same input embeddings, and logits within
+# float32 rounding of the float matrix's. mybinder.org gives a session
+# {source}`2 GB of memory`. {glue:md}`course_cls_binder:myst`
 #
 # **float32 or bfloat16.** The default `dtype: auto` computes in bfloat16 only on CPUs
 # with bfloat16 instructions ({glue:md}`course_built_bf16:myst`) and in float32 elsewhere, so

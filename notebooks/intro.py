@@ -289,9 +289,9 @@ show_warnings()
 # names or the path of your own YAML file); every key is documented in
 # `lib/steerspace/config.py`. The launch button (the rocket at the top of each chapter)
 # opens its executed notebook on Colab, where the notebook's first cell installs the
-# library. There is no Binder button: mybinder.org gives a session
-# {source}`2 GB of memory`, and the chapters that load the model need more in float32
-# (see the course guide).
+# library. A Binder button (the same rocket) is offered only while every chapter of
+# the `classroom` config fits the {source}`2 GB of memory` of a mybinder.org session
+# in float32; the course guide says whether they do.
 #
 # ## How to cite
 #

@@ -173,6 +173,13 @@ def test_the_classroom_benchmark_without_bfloat16_is_preferred_and_named(tmp_pat
     assert (values["cls_kernel"], values["cls_tree"]) == ("2.10 GB", "2.50 GB")
     assert (values["cls_within"], values["cls_limit"]) == ("1", "2.00 GB")
     assert values["cls_over"] == "{doc}`finding_experts`"
+    assert values["cls_binder"] == course.BINDER_TEXT[False]  # one chapter does not fit
+    fits = {**chosen, "chapters": {"intro": chapters["intro"]}}
+    assert classroom_values(fits)["cls_binder"] == course.BINDER_TEXT[True]
+    # a run with bfloat16 says nothing of Binder's float32 CPUs
+    assert classroom_values({**fits, "benchmark": "classroom"})["cls_binder"] == (
+        course.BINDER_TEXT[False]
+    )
     other = classroom_values({**chosen, "benchmark": "classroom"})
     assert "--no-bf16" not in other["cls_command"] and "float32" not in other["cls_dtype"]
 

@@ -431,6 +431,16 @@ def load_classroom(results: Path | None) -> dict[str, Any] | None:
     return None
 
 
+#: Whether the book offers Binder, by whether every classroom chapter fits its memory in
+#: float32 (tests/test_publishing.py ties the button in ``_config.yml`` to the same test).
+BINDER_TEXT = {
+    True: "So every chapter fits a mybinder.org session: the rocket at the top of each "
+    'chapter opens it on Binder too (set `config = "classroom"` in its parameters cell).',
+    False: "So the book has no Binder button (`.binder/` builds an image for a BinderHub "
+    "that gives more memory).",
+}
+
+
 def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
     """What ``bench/classroom.py`` measured (each chapter alone, from an empty cache, on
     the ``classroom`` config, in float32 where it ran with ``--no-bf16``), as values
@@ -438,8 +448,9 @@ def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
     file (``cls_command``, ``cls_results``), the machine (``cls_machine``), the dtype it ran in (``cls_dtype``), the
     chapters measured, the slowest and its time, the kernel's peak memory, how many
     chapters stay within the memory target and which do not (``cls_over``, "none"),
-    and the peak beside ``steerspace book``'s runner; :data:`NA` where it has not
-    run."""
+    and the peak beside ``steerspace book``'s runner, and whether the book offers Binder
+    (``cls_binder``: only where every chapter fits its memory); :data:`NA` where it has
+    not run."""
     keys = ("cls_chapters", "cls_slowest", "cls_slowest_time", "cls_kernel", "cls_within",
             "cls_limit", "cls_over", "cls_tree")  # fmt: skip
     if classroom is None or not classroom.get("chapters"):
@@ -448,6 +459,7 @@ def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
             "cls_results": f"none: it has not run here, no `bench/results/{CLASSROOM_BENCHMARKS[0]}`",
             "cls_machine": NA,
             "cls_dtype": NA,
+            "cls_binder": BINDER_TEXT[False],
         } | dict.fromkeys(keys, NA)
     results = classroom["chapters"]
     slowest = max(results, key=lambda n: results[n]["seconds"])
@@ -469,6 +481,7 @@ def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
         "cls_limit": fmt(limit, "gb"),
         "cls_over": ", ".join(f"{{doc}}`{n}`" for n in over) or "none",
         "cls_tree": fmt(classroom["peak_tree_rss_bytes"], "gb"),
+        "cls_binder": BINDER_TEXT[no_bf16 and not over],
     }
 
 
