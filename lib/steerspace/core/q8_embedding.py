@@ -28,8 +28,10 @@ vocabulary: on 2 AVX2 cores, 16 tokens of 8 free generations took 2.6-2.8 s agai
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -137,6 +139,21 @@ def q8_blocks(weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return codes.to(torch.int8).reshape(weights.shape), scales
 
 
+def read_rows(weights_file: Path, name: str, start: int, stop: int) -> torch.Tensor:
+    """Rows ``start:stop`` of the float32 matrix ``name`` in a safetensors file, read
+    from the file (not memory-mapped, so no page of it stays in this process)."""
+    with open(weights_file, "rb") as f:
+        header = int.from_bytes(f.read(8), "little")
+        entry = json.loads(f.read(header))[name]
+        if entry["dtype"] != "F32" or len(entry["shape"]) != 2:
+            raise ValueError(f"{name} is {entry['dtype']} {entry['shape']}, not a float32 matrix")
+        n_rows, width = entry["shape"]
+        stop = min(stop, n_rows)
+        f.seek(8 + header + entry["data_offsets"][0] + start * width * 4)
+        rows = np.fromfile(f, dtype="<f4", count=(stop - start) * width)
+    return torch.from_numpy(rows.reshape(stop - start, width))
+
+
 def store_embedding_q8(model: nn.Module, weights_file: Path, *, rows_per_read: int = 16384) -> None:
     """Replace ``model``'s tied input embedding and LM head by :class:`Q8Embedding` and
     :class:`Q8Head` over the Q8_0 blocks of its embedding, read from ``weights_file``
@@ -148,8 +165,6 @@ def store_embedding_q8(model: nn.Module, weights_file: Path, *, rows_per_read: i
         The model does not tie its head to its input embedding, or the embedding is not
         Q8_0 blocks (only the embedded model's is).
     """
-    from safetensors import safe_open
-
     embedding, head = model.get_input_embeddings(), model.get_output_embeddings()
     if head is None or head.weight is not embedding.weight:
         raise ValueError(
@@ -162,10 +177,7 @@ def store_embedding_q8(model: nn.Module, weights_file: Path, *, rows_per_read: i
         torch.empty(n_rows, width, dtype=torch.int8), torch.empty(n_rows, width // BLOCK), dtype
     )
     for start in range(0, n_rows, rows_per_read):
-        # a file opened per slice: its memory map, and the pages the slice touched, go
-        # when it closes, so the float32 matrix is never resident in this process
-        with safe_open(str(weights_file), framework="pt") as f:
-            codes, scales = q8_blocks(f.get_slice(name)[start : start + rows_per_read])
+        codes, scales = q8_blocks(read_rows(weights_file, name, start, start + rows_per_read))
         rows.codes[start : start + len(codes)] = codes
         rows.scales[start : start + len(codes)] = scales
     rows = rows.to(embedding.weight.device)
