@@ -17,6 +17,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from steerspace.core.hooks import Intervention, intervening, pool, recording
+from steerspace.core.memory import trims_heap
 from steerspace.core.models import input_device
 from steerspace.infra import ledger
 from steerspace.infra.progress import progress_bar
@@ -71,6 +72,7 @@ def pooling_mask(
 
 
 @torch.inference_mode()
+@trims_heap
 def forward_pooled(
     model: nn.Module,
     tokenizer: PreTrainedTokenizerBase,

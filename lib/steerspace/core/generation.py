@@ -19,6 +19,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from steerspace.core.hooks import Intervention, intervening
+from steerspace.core.memory import trims_heap
 from steerspace.core.models import input_device
 from steerspace.infra import ledger
 from steerspace.infra.progress import progress_bar
@@ -82,6 +83,7 @@ def _eos_ids(model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> list[int]:
     return [int(e) for e in (eos if isinstance(eos, list | tuple) else [eos]) if e is not None]
 
 
+@trims_heap
 def generate_free(
     model: nn.Module,
     tokenizer: PreTrainedTokenizerBase,
@@ -361,6 +363,7 @@ def logits_head(model: nn.Module, probe: torch.Tensor):
     return head if rebuilt.shape == whole.shape and torch.equal(rebuilt, whole) else None
 
 
+@trims_heap
 def perplexity(
     model: nn.Module,
     tokenizer: PreTrainedTokenizerBase,

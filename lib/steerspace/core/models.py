@@ -26,6 +26,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from steerspace.core.memory import fix_heap_threshold, release_memory
 from steerspace.core.precision import AUTO, resolve_dtype
 from steerspace.core.q8_embedding import store_embedding_q8
 from steerspace.infra.cache import atomic_write, default_cache_dir, file_lock, file_sha256
@@ -126,43 +127,6 @@ def embedded_model_dir(cache_dir: str | Path | None = None, *, verify: bool = Fa
         _convert_gguf(gguf_pkg, target)
     release_memory()  # the conversion peaks at about 3 GB and would keep 1 GB of it
     return target
-
-
-#: glibc's ``mallopt`` parameter for its mmap threshold.
-_M_MMAP_THRESHOLD = -3
-#: Allocations of this many bytes or more get a memory map of their own, handed back to
-#: the system when freed (:func:`fix_heap_threshold`).
-MMAP_THRESHOLD_BYTES = 32 * 2**20
-
-
-def fix_heap_threshold() -> None:
-    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD_BYTES` for this process.
-
-    glibc starts the threshold at 128 KiB and raises it to the size of each mapped block
-    that is freed, and its trim threshold to twice that: after the first forward passes
-    the freed activations stay in the heap, and a kernel's resident memory grows with
-    them. Fixed, the heap is trimmed as before the first free (a classroom chapter's
-    expert finding peaks 0.26 GB lower in float32, at the same speed; no value changes).
-    Elsewhere than glibc nothing happens."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):
-        pass
-
-
-def release_memory() -> None:
-    """Hand memory that Python has freed back to the operating system (glibc's
-    ``malloc_trim``; elsewhere nothing happens)."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _convert_gguf(gguf_pkg, target: Path) -> None:
