@@ -1,6 +1,5 @@
 """The heap policy: glibc is told to return freed memory; every pass trims the heap
-before and after;
-elsewhere than glibc nothing happens and nothing is raised."""
+before and after; elsewhere than glibc nothing happens and nothing is raised."""
 
 from __future__ import annotations
 
