@@ -232,7 +232,6 @@ plt.show()
 # whole interval lies above that margin. *The gains are significantly smaller than the
 # experts'* holds when random − experts lies below zero.
 
-# %% tags=["hide-input"]
 # %% [markdown]
 # (control-umap)=
 # ## UMAP under the control (Figs. 27–29)
@@ -307,19 +306,15 @@ plt.show()
 
 
 # %% tags=["hide-input"]
-def control_claims(spaces, para, k):
-    """The chapter's claims on the spaces and paraphrase hits of one k."""
+def control_claims(samples, hits, para):
+    """The chapter's claims on one k's distance samples, retrieval hits and paraphrase
+    hits."""
     out = control.geometry_assessments(
-        control.distance_samples(spaces, n_boot=cfg.n_boot, seed=cfg.seed),
-        list(cfg.targets),
-        n,
-        n_boot=cfg.n_boot,
-        seed=cfg.seed,
+        samples, list(cfg.targets), n, n_boot=cfg.n_boot, seed=cfg.seed
     )
     for s in claims.SCORES:
-        h = control.retrieval_hits(spaces, score=VARIANT_SCORES[s])
         out += control.retrieval_assessments(
-            h, 1.0 / n, variant=s, n_boot=cfg.n_boot, seed=cfg.seed
+            hits[s], 1.0 / n, variant=s, n_boot=cfg.n_boot, seed=cfg.seed
         )
         out += control.paraphrase_assessments(
             *para[s], variant=s, n_boot=cfg.n_boot, seed=cfg.seed
@@ -327,8 +322,8 @@ def control_claims(spaces, para, k):
     return out
 
 
+assessments = control_claims(samples, hits, para)  # the config's k, as shown above
 k_rule = rule_k(pipe)
-assessments = control_claims(spaces, para, cfg.k)
 RULE_DRAWS = (
     5  # draws of the paper's control at the rule's k (a check, at half the cost)
 )
@@ -336,15 +331,18 @@ rule_pipe = pipe.variant(
     k=k_rule, random_seeds=cfg.random_seeds[:RULE_DRAWS], own_mean_seeds=[]
 )
 rule_spaces = control.control_spaces(rule_pipe, n, k=k_rule)
-rule_para = {
-    s: control.paraphrase_hits(rule_pipe, n, k=k_rule, score=VARIANT_SCORES[s])
-    for s in claims.SCORES
-}
-at_rule_k = [
-    a
-    for a in control_claims(rule_spaces, rule_para, k_rule)
-    if not a.claim.extension
-]
+at_rule_k = control_claims(
+    control.distance_samples(rule_spaces, n_boot=cfg.n_boot, seed=cfg.seed),
+    {
+        s: control.retrieval_hits(rule_spaces, score=VARIANT_SCORES[s])
+        for s in claims.SCORES
+    },
+    {
+        s: control.paraphrase_hits(rule_pipe, n, k=k_rule, score=VARIANT_SCORES[s])
+        for s in claims.SCORES
+    },
+)
+at_rule_k = [a for a in at_rule_k if not a.claim.extension]
 scorecard.record(assessments, cfg, at_rule_k=(k_rule, at_rule_k))
 glue_all(
     {
