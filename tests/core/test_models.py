@@ -49,3 +49,22 @@ def test_loading_a_model_fixes_the_heap_threshold_so_freed_activations_are_retur
     monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
     load_model(str(tiny_model_dir))
     assert calls == [(-3, memory.MMAP_THRESHOLD_BYTES)]  # glibc's M_MMAP_THRESHOLD
+
+
+def test_the_tokenizers_build_copies_are_dropped_and_encoding_is_unchanged():
+    from transformers import GemmaTokenizer
+
+    from steerspace.core.models import BUILD_COPIES, drop_build_copies
+
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]
+    chars = list("abcdefghijklmnopqrstuvwxyz▁")
+    vocab = {t: i for i, t in enumerate(specials + chars + ["ab", "abc", "▁a"])}
+    tokenizer = GemmaTokenizer(vocab=vocab, merges=[("a", "b"), ("ab", "c"), ("▁", "a")])
+    assert all(name in vars(tokenizer) for name in BUILD_COPIES)  # what transformers keeps
+    texts = ["abc cab", "a bc", "zzz"]
+    before = tokenizer(texts)["input_ids"]
+    assert drop_build_copies(tokenizer) is tokenizer
+    assert not any(name in vars(tokenizer) for name in BUILD_COPIES)
+    assert tokenizer(texts)["input_ids"] == before
+    assert tokenizer.batch_decode(before) == [tokenizer.decode(ids) for ids in before]
+    assert len(tokenizer) == len(vocab) and tokenizer.get_vocab() == vocab
