@@ -441,6 +441,17 @@ BINDER_TEXT = {
 }
 
 
+def classroom_dtype(no_bf16: bool, cpu_bf16: bool | None) -> str:
+    """The dtype the classroom benchmark ran in, in words: float32 where it ran with
+    ``--no-bf16`` (the CPU's bfloat16 instructions hidden from PyTorch where it has
+    any), else what ``dtype: auto`` chose."""
+    if not no_bf16:
+        return "the dtype `auto` chose on a CPU with bfloat16"
+    if cpu_bf16 is False:
+        return "float32 (the CPU has no bfloat16 instructions)"
+    return "float32, with the CPU's bfloat16 instructions hidden from PyTorch"
+
+
 def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
     """What ``bench/classroom.py`` measured (each chapter alone, from an empty cache, on
     the ``classroom`` config, in float32 where it ran with ``--no-bf16``), as values
@@ -470,9 +481,7 @@ def classroom_values(classroom: dict[str, Any] | None) -> dict[str, str]:
         "cls_command": "`python bench/classroom.py" + (" --no-bf16`" if no_bf16 else "`"),
         "cls_results": f"`bench/results/{classroom.get('benchmark', 'classroom')}.json`",
         "cls_machine": machine_label(classroom),
-        "cls_dtype": "float32, with the CPU's bfloat16 instructions hidden from PyTorch"
-        if no_bf16
-        else "the dtype `auto` chose on a CPU with bfloat16",
+        "cls_dtype": classroom_dtype(no_bf16, has_bf16(classroom)),
         "cls_chapters": fmt(len(results), "int"),
         "cls_slowest": f"{{doc}}`{slowest}`",
         "cls_slowest_time": duration(results[slowest]["seconds"]),
