@@ -435,7 +435,8 @@ def load_classroom(results: Path | None) -> dict[str, Any] | None:
 #: float32 (tests/test_publishing.py ties the button in ``_config.yml`` to the same test).
 BINDER_TEXT = {
     True: "So every chapter fits a mybinder.org session: the rocket at the top of each "
-    'chapter opens it on Binder too (set `config = "classroom"` in its parameters cell).',
+    'chapter opens it on Binder too (set `config = "classroom"` in its parameters cell, '
+    "and run one chapter at a time: JupyterLab's server holds about 0.1 GB beside it).",
     False: "So the book has no Binder button (`.binder/` builds an image for a BinderHub "
     "that gives more memory).",
 }
@@ -443,12 +444,13 @@ BINDER_TEXT = {
 
 def classroom_dtype(no_bf16: bool, cpu_bf16: bool | None) -> str:
     """The dtype the classroom benchmark ran in, in words: float32 where it ran with
-    ``--no-bf16`` (the CPU's bfloat16 instructions hidden from PyTorch where it has
-    any), else what ``dtype: auto`` chose."""
+    ``--no-bf16`` (with the CPU's bfloat16 instructions hidden from PyTorch where it has
+    any: the machine's label already says where it has none), else what ``dtype: auto``
+    chose."""
     if not no_bf16:
         return "the dtype `auto` chose on a CPU with bfloat16"
     if cpu_bf16 is False:
-        return "float32 (the CPU has no bfloat16 instructions)"
+        return "float32"
     return "float32, with the CPU's bfloat16 instructions hidden from PyTorch"
 
 
