@@ -274,7 +274,7 @@ if (student) {
   if (main.querySelector('div.solution')) bad.push('a solution on the student edition');
   if (/\\bsolutions?\\b/i.test(main.innerText)) bad.push('the student edition mentions solutions');
   for (const a of document.querySelectorAll('a[href]')) {
-    if (/colab\\.research\\.google\\.com|github\\.com\\/.*\\.ipynb/.test(a.href)) bad.push('a link to a notebook with solutions: ' + a.href);
+    if (/colab\\.research\\.google\\.com|mybinder\\.org|github\\.com\\/.*\\.ipynb/.test(a.href)) bad.push('a link to a notebook with solutions: ' + a.href);
   }
 }
 return bad;
@@ -465,6 +465,10 @@ PLANTED = {
     "student solution": ('<div class="solution"><p>the answer</p></div>', True),
     "teacher notebook": (
         '<a href="https://colab.research.google.com/github/o/r/blob/main/book/x.ipynb">Colab</a>',
+        True,
+    ),
+    "teacher notebook on Binder": (
+        '<a href="https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/book/x.ipynb">Binder</a>',
         True,
     ),
 }
