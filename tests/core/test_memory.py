@@ -12,28 +12,6 @@ from steerspace.core.forward import embed
 from steerspace.core.generation import generate_free, perplexity
 
 
-class Libc:
-    """A stand-in for glibc that records the calls it gets."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-
-    def mallopt(self, param: int, value: int) -> int:
-        self.calls.append(("mallopt", param, value))
-        return 1
-
-    def malloc_trim(self, pad: int) -> int:
-        self.calls.append(("malloc_trim", pad))
-        return 1
-
-
-@pytest.fixture
-def libc(monkeypatch) -> Libc:
-    fake = Libc()
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
-    return fake
-
-
 def test_the_threshold_and_the_trim_are_the_glibc_calls(libc):
     memory.fix_heap_threshold()
     memory.trim_heap()

@@ -33,22 +33,12 @@ def test_bad_device_and_dtype():
 
 
 def test_loading_a_model_fixes_the_heap_threshold_so_freed_activations_are_returned(
-    tiny_model_dir, monkeypatch
+    tiny_model_dir, libc
 ):
-    import ctypes
-
     from steerspace.core import memory
 
-    calls = []
-
-    class Libc:
-        def mallopt(self, param, value):
-            calls.append((param, value))
-            return 1
-
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
     load_model(str(tiny_model_dir))
-    assert calls == [(-3, memory.MMAP_THRESHOLD_BYTES)]  # glibc's M_MMAP_THRESHOLD
+    assert libc.calls == [("mallopt", -3, memory.MMAP_THRESHOLD_BYTES)]  # M_MMAP_THRESHOLD
 
 
 def test_the_tokenizers_build_copies_are_dropped_and_encoding_is_unchanged():
