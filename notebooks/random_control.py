@@ -331,7 +331,7 @@ rule_pipe = pipe.variant(
     k=k_rule, random_seeds=cfg.random_seeds[:RULE_DRAWS], own_mean_seeds=[]
 )
 rule_spaces = control.control_spaces(rule_pipe, n, k=k_rule)
-at_rule_k = control_claims(
+rule_claims = control_claims(
     control.distance_samples(rule_spaces, n_boot=cfg.n_boot, seed=cfg.seed),
     {
         s: control.retrieval_hits(rule_spaces, score=VARIANT_SCORES[s])
@@ -342,7 +342,7 @@ at_rule_k = control_claims(
         for s in claims.SCORES
     },
 )
-at_rule_k = [a for a in at_rule_k if not a.claim.extension]
+at_rule_k = [a for a in rule_claims if not a.claim.extension]
 scorecard.record(assessments, cfg, at_rule_k=(k_rule, at_rule_k))
 glue_all(
     {
