@@ -59,7 +59,11 @@ def test_progress_noise_is_told_from_messages():
     )
 
 
-def test_tidy_hides_injected_parameters_drops_bars_keeps_warnings_and_paths(tmp_path):
+#: the prefix of a glued value's mimetypes (myst-nb's glue, through papermill's record)
+GLUE = "application/papermill.record/"
+
+
+def test_tidy_hides_injected_parameters_drops_bars_and_reprs_keeps_warnings_and_paths(tmp_path):
     cells = [
         nbformat.v4.new_code_cell("config = 'x'", metadata={"tags": ["injected-parameters"]}),
         nbformat.v4.new_code_cell("pipe.model"),
@@ -70,6 +74,14 @@ def test_tidy_hides_injected_parameters_drops_bars_keeps_warnings_and_paths(tmp_
         nbformat.v4.new_output("stream", name="stderr", text=bar),
         nbformat.v4.new_output("stream", name="stderr", text="a library warning\n"),
         nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
+    ]
+    shown = {"text/markdown": "**42**", "text/plain": "<IPython.core.display.Markdown object>"}
+    table = {"text/html": "<table></table>", "text/plain": "   a\n0  1"}
+    cells[2].outputs = [
+        nbformat.v4.new_output("display_data", data=shown),
+        nbformat.v4.new_output("execute_result", data=table, execution_count=1),
+        nbformat.v4.new_output("display_data", data={"text/plain": shown["text/plain"]}),
+        nbformat.v4.new_output("display_data", data={f"{GLUE}{k}": v for k, v in shown.items()}),
     ]
     book = nbformat.v4.new_notebook(cells=cells)
     book.metadata["papermill"] = {
@@ -82,5 +94,12 @@ def test_tidy_hides_injected_parameters_drops_bars_keeps_warnings_and_paths(tmp_
     tidy = nbformat.read(path, as_version=4)
     assert "remove-cell" in tidy.cells[0].metadata.tags
     assert [o.get("text") for o in tidy.cells[1].outputs] == ["a library warning\n", "kept\n"]
+    # the repr IPython writes beside a display object's own mimetype goes, other text stays
+    assert [dict(o.data) for o in tidy.cells[2].outputs] == [
+        {"text/markdown": "**42**"},
+        table,
+        {"text/plain": shown["text/plain"]},
+        {f"{GLUE}text/markdown": "**42**"},  # a glued value's record
+    ]
     assert tidy.metadata.papermill == {"input_path": ".x.src.ipynb", "output_path": ".x.run.ipynb"}
     assert "/home/someone" not in path.read_text()

@@ -89,13 +89,34 @@ def is_progress_noise(text: str) -> bool:
     return all(_PROGRESS_LINE.match(line) for line in lines)
 
 
+#: what IPython writes as ``text/plain`` beside a display object's own mimetype, e.g.
+#: ``<IPython.core.display.Markdown object>``
+_DISPLAY_REPR = re.compile(r"^<IPython\.core\.display\.\w+ object>$")
+
+
+def drop_display_reprs(output: dict) -> None:
+    """Drop an output's ``text/plain`` where it is only the repr of an IPython display
+    object (``<IPython.core.display.Markdown object>``) beside the object's own
+    mimetype, which is what every renderer shows: a repr in the committed notebook
+    that no page, Jupyter or GitHub displays. The same for a glued value's record
+    (``application/papermill.record/text/plain`` beside its ``.../text/markdown``)."""
+    data = output.get("data", {})
+    for key in [k for k in data if k.endswith("text/plain")]:
+        prefix = key.removesuffix("text/plain")
+        text = "".join(data[key]) if isinstance(data[key], list) else data[key]
+        richer = any(k != key and k.startswith(prefix) for k in data)
+        if richer and _DISPLAY_REPR.match(text.strip()):
+            del data[key]
+
+
 def tidy_executed_notebook(path: Path) -> None:
     """Make an executed chapter fit to commit and render.
 
     Tags papermill's injected-parameters cell ``remove-cell`` (the chapter shows its
     configuration in a dropdown; the injected cell only repeats it), drops stderr outputs
     that are only progress bars (a model's "Loading weights" bar, say: noise with no
-    result), and replaces papermill's absolute input and output paths by the file names,
+    result) and the reprs IPython writes beside a display object's own mimetype
+    (:func:`drop_display_reprs`), and replaces papermill's absolute input and output paths by the file names,
     so no machine's folders end up in the committed notebooks. Other stderr (the
     library's warnings) is kept.
     """
@@ -116,6 +137,8 @@ def tidy_executed_notebook(path: Path) -> None:
                     and is_progress_noise(out.get("text", ""))
                 )
             ]
+            for out in cell.outputs:
+                drop_display_reprs(out)
     record = notebook.metadata.get("papermill", {})
     for key in ("input_path", "output_path"):
         if record.get(key):
